@@ -1,0 +1,72 @@
+// Touchline's HTTP API: routes each request (router.h), authenticates it, and answers from the
+// command service or the projections. Independent of Beast: it consumes HttpRequest and answers
+// through a Responder, so it runs the same behind the real server and in tests.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "touchline/api/auth.h"
+#include "touchline/api/commands.h"
+#include "touchline/api/http_server.h"
+#include "touchline/events/result.h"
+#include "touchline/projections/audit_projection.h"
+#include "touchline/projections/permission_projection.h"
+#include "touchline/projections/runner.h"
+#include "touchline/store/event_store.h"
+
+namespace touchline::api {
+
+struct ApiDeps {
+  store::EventStore& log;
+  CommandService& commands;
+  projections::PermissionProjection& permissions;
+  projections::ProjectionRunner& permissions_runner;
+  projections::AuditProjection& audit;
+  projections::ProjectionRunner& audit_runner;
+  const TokenSigner& tokens;
+  std::string operator_token;  // empty: the operator endpoints are closed
+  std::function<std::int64_t()> now_ms;
+  std::function<void(std::function<void()>)> post;
+  std::function<void(std::chrono::milliseconds, std::function<void()>)> post_after;
+  std::chrono::milliseconds max_position_wait{2000};  // bound on min_position waits
+};
+
+class Api {
+ public:
+  explicit Api(ApiDeps deps);
+
+  // Answers one request through `respond` (exactly once, possibly later, on any thread).
+  // Thread-safe.
+  void handle(HttpRequest request, Responder respond);
+
+ private:
+  void sign_in(const HttpRequest& req, Responder respond);
+  void command(const std::string& name, const HttpRequest& req, Responder respond);
+  void check(const HttpRequest& req, Responder respond);
+  void member_permissions(const std::string& org, const std::string& account, const HttpRequest& req,
+                          std::uint64_t min_position, Responder respond);
+  void audit(const std::string& org, const std::map<std::string, std::string>& query,
+             const HttpRequest& req, Responder respond);
+  void events(const std::map<std::string, std::string>& query, const HttpRequest& req,
+              Responder respond);
+  void health(Responder respond);
+
+  // The account id behind the request's bearer token.
+  Result<std::string> authenticate(const HttpRequest& req) const;
+  // Runs `then` once the runner has reached min_position, or answers 503 after the bound.
+  void after_position(projections::ProjectionRunner& runner, const std::string& name,
+                      std::uint64_t min_position, Responder respond,
+                      std::function<void(Responder)> then);
+
+  ApiDeps deps_;
+};
+
+// The one place an Error becomes an HTTP answer: application/problem+json with type, title,
+// status, detail, code (and field when there is one).
+HttpResponse problem_response(const Error& error);
+int http_status(ErrorCode code);
+
+}  // namespace touchline::api

@@ -1,0 +1,65 @@
+// The command side: turns a named command with a JSON body into a decision of the role
+// aggregates and an atomic, durable append. Load -> decide -> append, retried a bounded number
+// of times when another writer moved a stream first. No HTTP here: the HTTP layer hands it
+// a CommandRequest and maps its result.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "touchline/events/result.h"
+#include "touchline/store/event_store.h"
+
+namespace touchline::api {
+
+struct CommandRequest {
+  std::string name;     // e.g. "SignUp"
+  nlohmann::json body;  // the command's fields
+  std::string actor;    // the authenticated account id; empty only for SignUp
+  std::string correlation_id;   // from the client, or empty (the command id is used)
+  std::string idempotency_key;  // from the client, or empty
+};
+
+struct CommandResponse {
+  nlohmann::json body;    // {"position": N, ...ids created}
+  bool replayed = false;  // answered from an earlier request with the same Idempotency-Key
+};
+
+struct CommandServiceDeps {
+  store::EventStore& log;
+  std::function<std::int64_t()> now_ms;
+  std::function<std::string()> new_id;
+  // Runs a continuation off the store's writer thread (the server's thread pool).
+  std::function<void(std::function<void()>)> post;
+  int max_attempts = 5;  // load-decide-append attempts before answering conflict
+};
+
+class CommandService {
+ public:
+  explicit CommandService(CommandServiceDeps deps);
+
+  // The command names this service knows, in documentation order.
+  static const std::vector<std::string>& command_names();
+
+  // Whether the command can be sent without a bearer token (only SignUp).
+  static bool is_anonymous(const std::string& name);
+
+  // Validates, decides and appends. `done` is called exactly once, on any thread, with the
+  // response or a typed error: invalid_argument (unknown command, bad or unknown field),
+  // unauthenticated, permission_denied, not_found, already_exists, failed_precondition,
+  // idempotency_mismatch, conflict (still contended after max_attempts), internal. On any error
+  // nothing was appended.
+  void execute(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
+
+ private:
+  struct Attempt;
+  void attempt(std::shared_ptr<Attempt> a);
+
+  CommandServiceDeps deps_;
+};
+
+}  // namespace touchline::api

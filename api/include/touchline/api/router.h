@@ -1,0 +1,35 @@
+// Request routing as a pure function: method and target in, endpoint and parameters out. Tested
+// without sockets (tests/api/router_test.cc).
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace touchline::api {
+
+enum class Endpoint {
+  health,              // GET  /healthz
+  command,             // POST /v1/commands/{name}
+  sign_in,             // POST /v1/sessions
+  check,               // POST /v1/check
+  member_permissions,  // GET  /v1/organizations/{organization_id}/members/{account_id}/permissions
+  audit,               // GET  /v1/organizations/{organization_id}/audit
+  events,              // GET  /v1/events
+};
+
+struct RouteMatch {
+  enum class Outcome { matched, not_found, method_not_allowed };
+  Outcome outcome = Outcome::not_found;
+  Endpoint endpoint = Endpoint::health;
+  std::map<std::string, std::string> params;  // path parameters, percent-decoded
+  std::map<std::string, std::string> query;   // query parameters, percent-decoded
+  std::string allow;                          // for method_not_allowed: the Allow header
+};
+
+RouteMatch route(std::string_view method, std::string_view target);
+
+// Decodes %XX escapes and '+' (as space, in queries). Malformed escapes are kept as they are.
+std::string percent_decode(std::string_view s, bool plus_is_space);
+
+}  // namespace touchline::api

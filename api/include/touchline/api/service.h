@@ -1,0 +1,49 @@
+// The whole Touchline server in one object: the event store, both projections and their
+// runners, the command service and the HTTP server, wired together. touchlined's main() is this
+// plus configuration and signal handling; the HTTP tests start it in-process on port 0.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "touchline/events/result.h"
+
+namespace touchline::api {
+
+struct ServiceConfig {
+  std::string data_dir;              // RocksDB directory; created if missing
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 8080;         // 0: any free port
+  int threads = 4;
+  std::string operator_token;        // empty: GET /v1/events is closed
+  std::chrono::seconds token_ttl{12 * 3600};
+  bool sync = true;                  // false loses acknowledged writes on power loss: benchmarks only
+  std::size_t body_limit = 64 * 1024;
+  std::chrono::milliseconds max_position_wait{2000};
+  std::function<void(const std::string&)> log;  // one line per notable event
+};
+
+class Service {
+ public:
+  Service();
+  ~Service();  // calls stop()
+
+  // Opens the store, starts the projections (they catch up from their checkpoints) and the HTTP
+  // server. Returns the store's or the server's error (data directory locked, port in use).
+  Status start(const ServiceConfig& config);
+
+  std::uint16_t port() const;  // the bound port, after start()
+
+  // Stops the HTTP server, the projection runners and the store's writer, in that order, each
+  // waiting for its threads. Idempotent.
+  void stop();
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace touchline::api

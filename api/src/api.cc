@@ -1,0 +1,327 @@
+#include "touchline/api/api.h"
+
+#include <atomic>
+#include <charconv>
+#include <memory>
+
+#include "touchline/api/router.h"
+#include "touchline/domain/account.h"
+#include "touchline/domain/role_model.h"
+#include "touchline/events/domain_events.h"
+
+namespace touchline::api {
+
+namespace {
+
+using nlohmann::json;
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+Error invalid(std::string message, std::string field = {}) {
+  return Error::make(ErrorCode::invalid_argument, std::move(message), std::move(field));
+}
+
+// An unsigned integer query or body parameter; `fallback` when absent.
+Result<std::uint64_t> parse_count(const std::map<std::string, std::string>& query,
+                                  const std::string& name, std::uint64_t fallback) {
+  auto it = query.find(name);
+  if (it == query.end() || it->second.empty()) return fallback;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc{} || end != it->second.data() + it->second.size()) {
+    return invalid(name + " must be a non-negative integer", name);
+  }
+  return v;
+}
+
+Result<json> parse_json_object(const std::string& body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid("the request body is not valid JSON");
+  if (!j.is_object()) return invalid("the request body must be a JSON object");
+  return j;
+}
+
+std::string string_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+}  // namespace
+
+Api::Api(ApiDeps deps) : deps_(std::move(deps)) {}
+
+void Api::handle(HttpRequest req, Responder respond) {
+  RouteMatch m = route(req.method, req.target);
+  if (m.outcome == RouteMatch::Outcome::not_found) {
+    return respond(problem_response(
+        Error::make(ErrorCode::not_found, "no endpoint at " + req.method + " " + req.target)));
+  }
+  if (m.outcome == RouteMatch::Outcome::method_not_allowed) {
+    HttpResponse r = problem_response(
+        invalid(req.method + " is not allowed here; allowed: " + m.allow));
+    r.status = 405;
+    r.headers.emplace_back("Allow", m.allow);
+    return respond(std::move(r));
+  }
+  switch (m.endpoint) {
+    case Endpoint::health: return health(std::move(respond));
+    case Endpoint::sign_in: return sign_in(req, std::move(respond));
+    case Endpoint::command: return command(m.params["name"], req, std::move(respond));
+    case Endpoint::check: return check(req, std::move(respond));
+    case Endpoint::member_permissions: {
+      auto min = parse_count(m.query, "min_position", 0);
+      if (!min.ok()) return respond(problem_response(min.error()));
+      return member_permissions(m.params["organization_id"], m.params["account_id"], req, *min,
+                                std::move(respond));
+    }
+    case Endpoint::audit: return audit(m.params["organization_id"], m.query, req, std::move(respond));
+    case Endpoint::events: return events(m.query, req, std::move(respond));
+  }
+}
+
+Result<std::string> Api::authenticate(const HttpRequest& req) const {
+  const std::string header = req.header("authorization");
+  if (header.empty()) {
+    return Error::make(ErrorCode::unauthenticated,
+                       "this endpoint needs an Authorization: Bearer <token> header; get a token "
+                       "from POST /v1/sessions");
+  }
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+    return Error::make(ErrorCode::unauthenticated, "the Authorization header must be 'Bearer <token>'");
+  }
+  return deps_.tokens.verify(std::string_view(header).substr(kBearer.size()), deps_.now_ms());
+}
+
+void Api::after_position(projections::ProjectionRunner& runner, const std::string& name,
+                         std::uint64_t min_position, Responder respond,
+                         std::function<void(Responder)> then) {
+  if (min_position == 0 || runner.position() >= min_position) return then(std::move(respond));
+  struct Pending {
+    std::atomic<bool> answered{false};
+    Responder respond;
+    std::function<void(Responder)> then;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->respond = std::move(respond);
+  pending->then = std::move(then);
+  runner.when_reached(min_position, [this, pending] {
+    if (pending->answered.exchange(true)) return;
+    deps_.post([pending] { pending->then(std::move(pending->respond)); });
+  });
+  deps_.post_after(deps_.max_position_wait, [this, pending, &runner, name, min_position] {
+    if (pending->answered.exchange(true)) return;
+    pending->respond(problem_response(Error::make(
+        ErrorCode::unavailable,
+        "the " + name + " projection is at position " + std::to_string(runner.position()) +
+            " and has not reached min_position " + std::to_string(min_position) + " within " +
+            std::to_string(deps_.max_position_wait.count()) + " ms; retry shortly")));
+  });
+}
+
+void Api::health(Responder respond) {
+  auto projection = [](const projections::ProjectionRunner& r) {
+    json j{{"position", r.position()}};
+    if (auto f = r.failure()) j["failure"] = *f;
+    return j;
+  };
+  const bool failed = deps_.permissions_runner.failure() || deps_.audit_runner.failure();
+  respond(json_response(failed ? 503 : 200,
+                        {{"status", failed ? "degraded" : "ok"},
+                         {"log_position", deps_.log.head_position()},
+                         {"projections",
+                          {{"permissions", projection(deps_.permissions_runner)},
+                           {"audit", projection(deps_.audit_runner)}}}}));
+}
+
+void Api::sign_in(const HttpRequest& req, Responder respond) {
+  auto body = parse_json_object(req.body);
+  if (!body.ok()) return respond(problem_response(body.error()));
+  const std::string email = string_field(*body, "email");
+  const std::string password = string_field(*body, "password");
+  if (email.empty()) return respond(problem_response(invalid("email is required", "email")));
+  if (password.empty()) return respond(problem_response(invalid("password is required", "password")));
+
+  const Error wrong = Error::make(ErrorCode::unauthenticated, "the email or password is incorrect");
+  auto claim = deps_.log.read_stream(events::email_stream(domain::normalize_email(email)));
+  if (!claim.ok()) return respond(problem_response(claim.error()));
+  std::string account_id;
+  for (const auto& e : *claim) account_id = string_field(e.payload, "account_id");
+  auto hash = account_id.empty() ? std::nullopt : deps_.log.read_secret("password/" + account_id);
+  if (!hash || !verify_password(*hash, password)) return respond(problem_response(wrong));
+
+  IssuedToken t = deps_.tokens.issue(account_id, deps_.now_ms());
+  respond(json_response(201, {{"token", t.token},
+                              {"account_id", account_id},
+                              {"expires_at", projections::iso8601_utc(t.expires_at_ms)}}));
+}
+
+void Api::command(const std::string& name, const HttpRequest& req, Responder respond) {
+  CommandRequest cmd;
+  cmd.name = name;
+  if (!CommandService::is_anonymous(name)) {
+    auto actor = authenticate(req);
+    if (!actor.ok()) return respond(problem_response(actor.error()));
+    cmd.actor = *actor;
+  }
+  auto body = parse_json_object(req.body.empty() ? std::string("{}") : req.body);
+  if (!body.ok()) return respond(problem_response(body.error()));
+  cmd.body = std::move(*body);
+  cmd.correlation_id = req.header("x-correlation-id");
+  cmd.idempotency_key = req.header("idempotency-key");
+  if (cmd.idempotency_key.size() > 200) {
+    return respond(problem_response(invalid("Idempotency-Key is at most 200 characters")));
+  }
+  deps_.commands.execute(std::move(cmd), [respond = std::move(respond)](Result<CommandResponse> r) {
+    if (!r.ok()) return respond(problem_response(r.error()));
+    HttpResponse out = json_response(r->replayed ? 200 : 201, r->body);
+    if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");
+    respond(std::move(out));
+  });
+}
+
+void Api::check(const HttpRequest& req, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(problem_response(caller.error()));
+  auto body = parse_json_object(req.body);
+  if (!body.ok()) return respond(problem_response(body.error()));
+  struct CheckRequest {
+    std::string organization, subject, permission, target;
+  } c{string_field(*body, "organization_id"), string_field(*body, "subject"),
+      string_field(*body, "permission"), string_field(*body, "target")};
+  for (auto [value, field] : {std::pair{&c.organization, "organization_id"},
+                              std::pair{&c.subject, "subject"}, std::pair{&c.permission, "permission"}}) {
+    if (value->empty()) return respond(problem_response(invalid(std::string(field) + " is required", field)));
+  }
+  if (!domain::find_permission(c.permission)) {
+    return respond(problem_response(
+        invalid("'" + c.permission + "' is not a known permission; GET /v1/permissions lists them",
+                "permission")));
+  }
+  std::uint64_t min_position = 0;
+  if (auto it = body->find("min_position"); it != body->end()) {
+    if (!it->is_number_unsigned()) {
+      return respond(problem_response(invalid("min_position must be a non-negative integer", "min_position")));
+    }
+    min_position = it->get<std::uint64_t>();
+  }
+  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
+                 [this, c, caller = *caller](Responder respond) {
+    const std::uint64_t position = deps_.permissions_runner.position();
+    if (caller != c.subject) {
+      auto may_view = deps_.permissions.check(c.organization, caller, "members.view", "");
+      if (may_view && !may_view->allowed) {
+        return respond(problem_response(Error::make(
+            ErrorCode::permission_denied,
+            "you may check only your own permissions in an organisation whose members you cannot view")));
+      }
+    }
+    auto decision = deps_.permissions.check(c.organization, c.subject, c.permission, c.target);
+    if (!decision) {
+      return respond(problem_response(Error::make(
+          ErrorCode::not_found, "organisation " + c.organization + " not found", "organization_id")));
+    }
+    respond(json_response(200, {{"allowed", decision->allowed},
+                                {"reason", decision->reason},
+                                {"position", position}}));
+  });
+}
+
+void Api::member_permissions(const std::string& org_id, const std::string& account,
+                             const HttpRequest& req, std::uint64_t min_position, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(problem_response(caller.error()));
+  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
+                 [this, org_id, account, caller = *caller](Responder respond) {
+    const std::uint64_t position = deps_.permissions_runner.position();
+    auto org = deps_.permissions.organization(org_id);
+    if (!org) {
+      return respond(problem_response(Error::make(ErrorCode::not_found,
+                                                  "organisation " + org_id + " not found")));
+    }
+    if (caller != account && !domain::check(*org, caller, "members.view").allowed) {
+      return respond(problem_response(Error::make(
+          ErrorCode::permission_denied,
+          "you may read only your own permissions in an organisation whose members you cannot view")));
+    }
+    const domain::Role* role = org->role_of(account);
+    if (!role) {
+      return respond(problem_response(Error::make(
+          ErrorCode::not_found, "account " + account + " is not a member of organisation " + org_id)));
+    }
+    json permissions = json::array();
+    for (const auto& [name, scope] : domain::effective_permissions(*org, account)) {
+      permissions.push_back({{"permission", name}, {"scope", domain::scope_name(scope)}});
+    }
+    respond(json_response(200, {{"organization_id", org_id},
+                                {"account_id", account},
+                                {"role", role->name},
+                                {"role_model", org->role_model},
+                                {"billing_delegate", org->billing_delegates.contains(account)},
+                                {"permissions", permissions},
+                                {"position", position}}));
+  });
+}
+
+void Api::audit(const std::string& org_id, const std::map<std::string, std::string>& query,
+                const HttpRequest& req, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(problem_response(caller.error()));
+  auto before = parse_count(query, "before", 0);
+  auto limit = parse_count(query, "limit", 50);
+  auto min_position = parse_count(query, "min_position", 0);
+  for (const auto* r : {&before, &limit, &min_position}) {
+    if (!r->ok()) return respond(problem_response(r->error()));
+  }
+  if (*limit == 0 || *limit > 500) {
+    return respond(problem_response(invalid("limit must be between 1 and 500", "limit")));
+  }
+  auto may = deps_.permissions.check(org_id, *caller, "audit_log.view", "");
+  if (!may) {
+    return respond(problem_response(Error::make(ErrorCode::not_found,
+                                                "organisation " + org_id + " not found")));
+  }
+  if (!may->allowed) {
+    return respond(problem_response(Error::make(ErrorCode::permission_denied, may->reason)));
+  }
+  after_position(deps_.audit_runner, "audit", *min_position, std::move(respond),
+                 [this, org_id, before = *before, limit = *limit](Responder respond) {
+    auto page = deps_.audit.page(org_id, before, limit);
+    respond(json_response(200, {{"entries", page.entries},
+                                {"next", page.next_before == 0 ? json(nullptr) : json(page.next_before)},
+                                {"position", deps_.audit_runner.position()}}));
+  });
+}
+
+void Api::events(const std::map<std::string, std::string>& query, const HttpRequest& req,
+                 Responder respond) {
+  const std::string header = req.header("authorization");
+  const std::string expected = "Bearer " + deps_.operator_token;
+  if (deps_.operator_token.empty() || !constant_time_equals(header, expected)) {
+    return respond(problem_response(Error::make(
+        header.empty() ? ErrorCode::unauthenticated : ErrorCode::permission_denied,
+        "the event log is for operators: send Authorization: Bearer <operator token>")));
+  }
+  auto after = parse_count(query, "after", 0);
+  auto limit = parse_count(query, "limit", 100);
+  if (!after.ok()) return respond(problem_response(after.error()));
+  if (!limit.ok()) return respond(problem_response(limit.error()));
+  if (*limit == 0 || *limit > 1000) {
+    return respond(problem_response(invalid("limit must be between 1 and 1000", "limit")));
+  }
+  auto page = deps_.log.read_all(*after, *limit);
+  if (!page.ok()) return respond(problem_response(page.error()));
+  json list = json::array();
+  for (const auto& e : *page) list.push_back(events::to_json(e));
+  const bool full = page->size() == *limit;
+  respond(json_response(200, {{"events", list},
+                              {"next", full ? json(page->back().position) : json(nullptr)},
+                              {"head", deps_.log.head_position()}}));
+}
+
+}  // namespace touchline::api

@@ -1,0 +1,357 @@
+#include "touchline/api/commands.h"
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "touchline/api/auth.h"
+#include "touchline/domain/account.h"
+#include "touchline/domain/organization.h"
+#include "touchline/events/domain_events.h"
+
+namespace touchline::api {
+
+namespace {
+
+using events::DomainEvent;
+using nlohmann::json;
+
+// Reads a command's fields strictly: a missing, mistyped or unknown field is an
+// invalid_argument naming it.
+class Fields {
+ public:
+  explicit Fields(const json& body) : body_(body) {}
+
+  std::string required(const char* name) { return read(name, true); }
+  std::string optional(const char* name) { return read(name, false); }
+
+  // An id that will be part of a stream name: 1..64 of [A-Za-z0-9_-].
+  std::string required_id(const char* name) {
+    std::string v = read(name, true);
+    if (!error_ && !valid_id(v)) {
+      error_ = Error::make(ErrorCode::invalid_argument,
+                           std::string(name) + " must be an id of 1 to 64 letters, digits, - or _",
+                           name);
+    }
+    return v;
+  }
+
+  // The first problem, including fields the command does not know.
+  std::optional<Error> finish() {
+    if (error_) return error_;
+    for (const auto& [key, value] : body_.items()) {
+      if (!seen_.contains(key)) {
+        return Error::make(ErrorCode::invalid_argument, "unknown field '" + key + "'", key);
+      }
+    }
+    return std::nullopt;
+  }
+
+ private:
+  static bool valid_id(const std::string& v) {
+    if (v.empty() || v.size() > 64) return false;
+    for (char c : v) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    }
+    return true;
+  }
+
+  std::string read(const char* name, bool required) {
+    seen_.insert(name);
+    if (error_) return {};
+    auto it = body_.find(name);
+    if (it == body_.end() || (!required && it->is_null())) {
+      if (required) {
+        error_ = Error::make(ErrorCode::invalid_argument, std::string(name) + " is required", name);
+      }
+      return {};
+    }
+    if (!it->is_string()) {
+      error_ = Error::make(ErrorCode::invalid_argument, std::string(name) + " must be a string", name);
+      return {};
+    }
+    return it->get<std::string>();
+  }
+
+  const json& body_;
+  std::set<std::string> seen_;
+  std::optional<Error> error_;
+};
+
+// What one attempt decided: the events, the stream versions the decision was based on, and
+// what to answer.
+struct Plan {
+  std::vector<DomainEvent> events;
+  std::map<std::string, std::uint64_t> versions;  // stream -> last version read (0: none)
+  std::vector<store::SecretWrite> secrets;
+  json result = json::object();
+  std::string actor;  // overrides the request's actor (SignUp: the new account)
+};
+
+struct PlanContext {
+  store::EventStore& log;
+  const std::string& actor;
+  const std::function<std::string()>& new_id;
+};
+
+// Folds a stream into an aggregate's state and records the version it was read at.
+template <typename State>
+Result<State> load(const PlanContext& ctx, Plan& plan, const std::string& stream) {
+  auto envelopes = ctx.log.read_stream(stream);
+  if (!envelopes.ok()) return envelopes.error();
+  State state;
+  std::uint64_t version = 0;
+  for (const auto& e : *envelopes) {
+    auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
+    if (!decoded.ok()) {
+      return Error::make(ErrorCode::internal, "stream " + stream + ": " + decoded.error().message);
+    }
+    state = domain::evolve(std::move(state), *decoded);
+    version = e.stream_version;
+  }
+  plan.versions[stream] = version;
+  return state;
+}
+
+#define TL_TRY_ASSIGN(var, expr)          \
+  auto var##_result = (expr);             \
+  if (!var##_result.ok()) return var##_result.error(); \
+  auto& var = var##_result.value()
+
+Result<Plan> plan_sign_up(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::SignUp cmd;
+  cmd.email = f.required("email");
+  cmd.password = f.required("password");
+  cmd.display_name = f.required("display_name");
+  cmd.membership_role = f.optional("membership_role");
+  cmd.organization_name = f.optional("organization_name");
+  cmd.role_model = f.optional("role_model");
+  if (auto err = f.finish()) return *err;
+  cmd.new_account_id = ctx.new_id();
+  cmd.new_organization_id = ctx.new_id();
+
+  Plan plan;
+  TL_TRY_ASSIGN(claim, load<domain::EmailClaimState>(
+                           ctx, plan, events::email_stream(domain::normalize_email(cmd.email))));
+  TL_TRY_ASSIGN(decided, domain::decide(claim, cmd));
+  plan.events = std::move(decided);
+  plan.secrets.push_back({"password/" + cmd.new_account_id, hash_password(cmd.password)});
+  plan.result["account_id"] = cmd.new_account_id;
+  if (!cmd.organization_name.empty()) plan.result["organization_id"] = cmd.new_organization_id;
+  plan.actor = cmd.new_account_id;
+  return plan;
+}
+
+Result<Plan> plan_upgrade_to_coach(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  if (auto err = f.finish()) return *err;
+  Plan plan;
+  TL_TRY_ASSIGN(account, load<domain::AccountState>(ctx, plan, events::account_stream(ctx.actor)));
+  TL_TRY_ASSIGN(decided, domain::decide(account, domain::UpgradeToCoach{}));
+  plan.events = std::move(decided);
+  plan.result["account_id"] = ctx.actor;
+  return plan;
+}
+
+Result<Plan> plan_create_organization(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::CreateOrganization cmd;
+  cmd.name = f.required("name");
+  cmd.role_model = f.optional("role_model");
+  if (auto err = f.finish()) return *err;
+  cmd.new_organization_id = ctx.new_id();
+  Plan plan;
+  TL_TRY_ASSIGN(actor, load<domain::AccountState>(ctx, plan, events::account_stream(ctx.actor)));
+  TL_TRY_ASSIGN(decided, domain::decide(actor, cmd));
+  plan.events = std::move(decided);
+  plan.result["organization_id"] = cmd.new_organization_id;
+  return plan;
+}
+
+Result<Plan> plan_add_member(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::AddMember cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.account_id = f.required_id("account_id");
+  cmd.role = f.required("role");
+  if (auto err = f.finish()) return *err;
+  Plan plan;
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(
+                         ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(target, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.account_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(org, target, ctx.actor, cmd));
+  plan.events = std::move(decided);
+  return plan;
+}
+
+// The organisation-only commands share their shape: load the organisation, decide.
+template <typename Command>
+Result<Plan> plan_on_organization(const PlanContext& ctx, const std::string& org_id,
+                                  const Command& cmd) {
+  Plan plan;
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(org_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
+  plan.events = std::move(decided);
+  return plan;
+}
+
+Result<Plan> plan_assign_athlete(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::AssignAthlete cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.athlete_id = f.required_id("athlete_id");
+  cmd.coach_id = f.required_id("coach_id");
+  if (auto err = f.finish()) return *err;
+  return plan_on_organization(ctx, cmd.organization_id, cmd);
+}
+
+template <typename Command>
+Result<Plan> plan_billing_delegation(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  Command cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.account_id = f.required_id("account_id");
+  if (auto err = f.finish()) return *err;
+  return plan_on_organization(ctx, cmd.organization_id, cmd);
+}
+
+using Planner = Result<Plan> (*)(const PlanContext&, const json&);
+
+const std::vector<std::pair<std::string, Planner>>& planners() {
+  static const std::vector<std::pair<std::string, Planner>> all = {
+      {"SignUp", plan_sign_up},
+      {"UpgradeToCoach", plan_upgrade_to_coach},
+      {"CreateOrganization", plan_create_organization},
+      {"AddMember", plan_add_member},
+      {"AssignAthlete", plan_assign_athlete},
+      {"GrantBillingDelegation", plan_billing_delegation<domain::GrantBillingDelegation>},
+      {"RevokeBillingDelegation", plan_billing_delegation<domain::RevokeBillingDelegation>},
+  };
+  return all;
+}
+
+Planner find_planner(const std::string& name) {
+  for (const auto& [n, p] : planners()) {
+    if (n == name) return p;
+  }
+  return nullptr;
+}
+
+std::string scoped_idempotency_key(const CommandRequest& r) {
+  return (r.actor.empty() ? std::string("anonymous") : r.actor) + "/" + r.idempotency_key;
+}
+
+}  // namespace
+
+struct CommandService::Attempt {
+  CommandRequest request;
+  std::function<void(Result<CommandResponse>)> done;
+  Planner planner = nullptr;
+  std::string command_id;
+  std::string request_hash;
+  int attempts = 0;
+};
+
+CommandService::CommandService(CommandServiceDeps deps) : deps_(std::move(deps)) {}
+
+const std::vector<std::string>& CommandService::command_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [n, p] : planners()) out.push_back(n);
+    return out;
+  }();
+  return names;
+}
+
+bool CommandService::is_anonymous(const std::string& name) { return name == "SignUp"; }
+
+void CommandService::execute(CommandRequest request,
+                             std::function<void(Result<CommandResponse>)> done) {
+  Planner planner = find_planner(request.name);
+  if (!planner) {
+    std::string known;
+    for (const auto& n : command_names()) known += (known.empty() ? "" : ", ") + n;
+    return done(Error::make(ErrorCode::not_found,
+                            "unknown command '" + request.name + "'; known commands: " + known));
+  }
+  if (!request.body.is_object()) {
+    return done(Error::make(ErrorCode::invalid_argument, "the request body must be a JSON object"));
+  }
+  if (request.actor.empty() && !is_anonymous(request.name)) {
+    return done(Error::make(ErrorCode::unauthenticated, request.name + " needs a bearer token"));
+  }
+  auto a = std::make_shared<Attempt>();
+  a->planner = planner;
+  a->command_id = deps_.new_id();
+  if (!request.idempotency_key.empty()) {
+    a->request_hash = sha256_hex(request.name + "\n" + request.body.dump());
+    if (auto rec = deps_.log.find_idempotency(scoped_idempotency_key(request))) {
+      if (rec->request_hash != a->request_hash) {
+        return done(Error::make(ErrorCode::idempotency_mismatch,
+                                "this Idempotency-Key was already used with a different request"));
+      }
+      return done(CommandResponse{rec->result, true});
+    }
+  }
+  a->request = std::move(request);
+  a->done = std::move(done);
+  attempt(std::move(a));
+}
+
+void CommandService::attempt(std::shared_ptr<Attempt> a) {
+  ++a->attempts;
+  const CommandRequest& req = a->request;
+  PlanContext ctx{deps_.log, req.actor, deps_.new_id};
+  auto plan = a->planner(ctx, req.body);
+  if (!plan.ok()) return a->done(plan.error());
+
+  store::AppendRequest append;
+  std::map<std::string, std::size_t> index;  // stream -> position in append.streams
+  for (const auto& e : plan->events) {
+    std::string stream = events::stream_of(e);
+    auto [it, inserted] = index.emplace(stream, append.streams.size());
+    if (inserted) {
+      auto seen = plan->versions.find(stream);
+      std::uint64_t version = seen == plan->versions.end() ? 0 : seen->second;
+      append.streams.push_back(store::StreamAppend{
+          stream,
+          version == 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(version),
+          {}});
+    }
+    append.streams[it->second].events.push_back(
+        store::NewEvent{std::string(events::event_type(e)), events::event_schema(e),
+                        events::event_payload(e)});
+  }
+  append.secrets = std::move(plan->secrets);
+  append.metadata = store::AppendMetadata{plan->actor.empty() ? req.actor : plan->actor,
+                                          a->command_id,
+                                          req.correlation_id.empty() ? a->command_id : req.correlation_id,
+                                          a->command_id};
+  json result = std::move(plan->result);
+  if (!req.idempotency_key.empty()) {
+    append.idempotency = store::IdempotencyRecord{scoped_idempotency_key(req), a->request_hash, result};
+  } else if (append.streams.empty() && append.secrets.empty()) {
+    // Nothing to record (the state already is what the command asks for).
+    result["position"] = deps_.log.head_position();
+    return a->done(CommandResponse{std::move(result), false});
+  }
+
+  deps_.log.append_async(std::move(append), [this, a, result = std::move(result)](
+                                                Result<store::AppendResult> r) mutable {
+    if (!r.ok()) {
+      if (r.error().code == ErrorCode::conflict) {
+        if (a->attempts < deps_.max_attempts) return deps_.post([this, a] { attempt(a); });
+        return a->done(Error::make(ErrorCode::conflict,
+                                   "the organisation or account changed concurrently " +
+                                       std::to_string(a->attempts) + " times; retry the command"));
+      }
+      return a->done(r.error());
+    }
+    if (!r->result.is_null()) return a->done(CommandResponse{r->result, r->replayed});
+    result["position"] = r->last_position;
+    a->done(CommandResponse{std::move(result), false});
+  });
+}
+
+}  // namespace touchline::api

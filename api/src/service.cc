@@ -1,0 +1,133 @@
+#include "touchline/api/service.h"
+
+#include <chrono>
+
+#include "touchline/api/api.h"
+#include "touchline/api/auth.h"
+#include "touchline/api/commands.h"
+#include "touchline/api/http_server.h"
+#include "touchline/projections/audit_projection.h"
+#include "touchline/projections/permission_projection.h"
+#include "touchline/projections/runner.h"
+#include "touchline/store/event_store.h"
+#include "touchline/store/state_store.h"
+
+namespace touchline::api {
+
+namespace {
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr const char* kTokenKeySecret = "token_signing_key";
+
+// The token signing key lives in the store's secrets; the first start makes one.
+Result<std::string> token_key(store::EventStore& log) {
+  if (auto key = log.read_secret(kTokenKeySecret)) return *key;
+  store::AppendRequest r;
+  r.secrets.push_back({kTokenKeySecret, random_key()});
+  r.metadata.actor = "touchlined";
+  auto written = log.append(std::move(r));
+  if (!written.ok()) return written.error();
+  auto key = log.read_secret(kTokenKeySecret);
+  if (!key) return Error::make(ErrorCode::internal, "the token signing key was not stored");
+  return *key;
+}
+
+}  // namespace
+
+struct Service::Parts {
+  std::unique_ptr<store::EventStore> log;
+  std::unique_ptr<store::StateStore> audit_state;
+  std::unique_ptr<projections::PermissionProjection> permissions;
+  std::unique_ptr<projections::AuditProjection> audit;
+  std::unique_ptr<projections::ProjectionRunner> permissions_runner;
+  std::unique_ptr<projections::ProjectionRunner> audit_runner;
+  std::unique_ptr<TokenSigner> tokens;
+  std::unique_ptr<CommandService> commands;
+  std::unique_ptr<Api> api;
+  std::unique_ptr<HttpServer> http;
+};
+
+Service::Service() = default;
+Service::~Service() { stop(); }
+
+Status Service::start(const ServiceConfig& config) {
+  auto p = std::make_unique<Parts>();
+  auto log_line = config.log ? config.log : [](const std::string&) {};
+
+  store::StoreOptions so;
+  so.path = config.data_dir;
+  so.sync = config.sync;
+  so.now_ms = system_now_ms;
+  auto log = store::EventStore::open(so);
+  if (!log.ok()) return log.error();
+  p->log = std::move(*log);
+
+  auto key = token_key(*p->log);
+  if (!key.ok()) return key.error();
+  p->tokens = std::make_unique<TokenSigner>(*key, config.token_ttl);
+
+  p->permissions = std::make_unique<projections::PermissionProjection>();
+  p->audit_state = std::make_unique<store::StateStore>(*p->log, projections::AuditProjection::kName);
+  p->audit = std::make_unique<projections::AuditProjection>(*p->audit_state);
+  projections::RunnerOptions ro;
+  ro.log = log_line;
+  p->permissions_runner = std::make_unique<projections::ProjectionRunner>(*p->log, *p->permissions, ro);
+  p->audit_runner = std::make_unique<projections::ProjectionRunner>(*p->log, *p->audit, ro);
+  p->permissions_runner->start();
+  p->audit_runner->start();
+
+  HttpServerOptions ho;
+  ho.address = config.address;
+  ho.port = config.port;
+  ho.threads = config.threads;
+  ho.body_limit = config.body_limit;
+  // The HTTP server is built before the handler can reach it, so the handler goes through Api,
+  // which is set right below and before start().
+  p->http = std::make_unique<HttpServer>(
+      ho,
+      [parts = p.get()](HttpRequest req, Responder respond) {
+        parts->api->handle(std::move(req), std::move(respond));
+      },
+      [](int status, std::string detail) {
+        HttpResponse r = problem_response(Error::make(
+            status == 413 ? ErrorCode::payload_too_large : ErrorCode::invalid_argument, detail));
+        r.status = status;
+        return r;
+      });
+
+  HttpServer* http = p->http.get();
+  p->commands = std::make_unique<CommandService>(CommandServiceDeps{
+      *p->log, system_now_ms, random_id, [http](std::function<void()> fn) { http->post(std::move(fn)); },
+      5});
+  p->api = std::make_unique<Api>(ApiDeps{
+      *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,
+      *p->tokens, config.operator_token, system_now_ms,
+      [http](std::function<void()> fn) { http->post(std::move(fn)); },
+      [http](std::chrono::milliseconds d, std::function<void()> fn) { http->post_after(d, std::move(fn)); },
+      config.max_position_wait});
+
+  if (auto st = p->http->start(); !st.ok()) return st;
+  log_line("touchlined listening on http://" + config.address + ":" + std::to_string(p->http->port()) +
+           " with data in " + config.data_dir + " (log head " +
+           std::to_string(p->log->head_position()) + ")");
+  parts_ = std::move(p);
+  return ok_status();
+}
+
+std::uint16_t Service::port() const { return parts_ ? parts_->http->port() : 0; }
+
+void Service::stop() {
+  if (!parts_) return;
+  parts_->http->stop();
+  parts_->permissions_runner->stop();
+  parts_->audit_runner->stop();
+  parts_->log->stop();
+  parts_.reset();
+}
+
+}  // namespace touchline::api

@@ -1,0 +1,171 @@
+// touchlined: the Touchline server. Configuration, lowest precedence first: built-in defaults,
+// a config file (--config FILE or TOUCHLINE_CONFIG; lines "key = value", # comments), environment
+// variables (TOUCHLINE_PORT, ...), command-line flags (--port, ...). Stops cleanly on SIGTERM or
+// SIGINT.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+
+#include "touchline/api/service.h"
+
+namespace {
+
+// Every setting, by its config-file key; the flag is --<key with _ as ->, the environment
+// variable TOUCHLINE_<KEY>.
+struct Setting {
+  const char* key;
+  const char* help;
+};
+constexpr Setting kSettings[] = {
+    {"data", "RocksDB data directory (created if missing) [./var/touchline]"},
+    {"port", "TCP port [8080]"},
+    {"address", "address to listen on [127.0.0.1]"},
+    {"operator_token", "bearer token for the operator endpoints (GET /v1/events) [unset: closed]"},
+    {"threads", "HTTP worker threads [4]"},
+    {"token_ttl_seconds", "session token lifetime [43200]"},
+    {"relaxed_durability", "true: acknowledge appends before their WAL sync (benchmarks only; "
+                           "loses acknowledged writes on power loss) [false]"},
+};
+
+void usage() {
+  std::cerr << "usage: touchlined [--config FILE] [--<setting> VALUE ...]\n\nsettings:\n";
+  for (const auto& s : kSettings) {
+    std::string flag = s.key;
+    for (auto& c : flag) c = c == '_' ? '-' : c;
+    std::cerr << "  --" << flag << "  " << s.help << "\n";
+  }
+}
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r") - b + 1);
+}
+
+bool known(const std::string& key) {
+  for (const auto& s : kSettings) {
+    if (key == s.key) return true;
+  }
+  return false;
+}
+
+[[noreturn]] void fail(const std::string& message) {
+  std::cerr << "touchlined: " << message << "\n";
+  std::exit(2);
+}
+
+std::map<std::string, std::string> read_settings(int argc, char** argv) {
+  std::map<std::string, std::string> flags;
+  std::string config_file = std::getenv("TOUCHLINE_CONFIG") ? std::getenv("TOUCHLINE_CONFIG") : "";
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      usage();
+      std::exit(0);
+    }
+    if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
+      usage();
+      fail("expected --<setting> VALUE, got '" + arg + "'");
+    }
+    std::string key = arg.substr(2);
+    for (auto& c : key) c = c == '-' ? '_' : c;
+    std::string value = argv[++i];
+    if (key == "config") {
+      config_file = value;
+    } else if (known(key)) {
+      flags[key] = value;
+    } else {
+      usage();
+      fail("unknown setting --" + arg.substr(2));
+    }
+  }
+
+  std::map<std::string, std::string> settings{{"data", "./var/touchline"},
+                                              {"port", "8080"},
+                                              {"address", "127.0.0.1"},
+                                              {"threads", "4"},
+                                              {"token_ttl_seconds", "43200"},
+                                              {"relaxed_durability", "false"}};
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    if (!in) fail("cannot read config file " + config_file);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      line = trim(line.substr(0, line.find('#')));
+      if (line.empty()) continue;
+      auto eq = line.find('=');
+      std::string key = trim(line.substr(0, eq));
+      if (eq == std::string::npos || !known(key)) {
+        fail(config_file + ":" + std::to_string(n) + ": expected 'setting = value' with a known setting");
+      }
+      settings[key] = trim(line.substr(eq + 1));
+    }
+  }
+  for (const auto& s : kSettings) {
+    std::string env = "TOUCHLINE_";
+    for (const char* c = s.key; *c; ++c) env += static_cast<char>(std::toupper(*c));
+    if (const char* v = std::getenv(env.c_str())) settings[s.key] = v;
+  }
+  for (auto& [k, v] : flags) settings[k] = v;
+  return settings;
+}
+
+long number(const std::map<std::string, std::string>& s, const char* key, long min, long max) {
+  const std::string& v = s.at(key);
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || n < min || n > max) {
+    fail(std::string(key) + " must be a number from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto settings = read_settings(argc, argv);
+
+  touchline::api::ServiceConfig config;
+  config.data_dir = settings["data"];
+  config.address = settings["address"];
+  config.port = static_cast<std::uint16_t>(number(settings, "port", 0, 65535));
+  config.threads = static_cast<int>(number(settings, "threads", 1, 256));
+  config.token_ttl = std::chrono::seconds(number(settings, "token_ttl_seconds", 60, 30L * 24 * 3600));
+  config.operator_token = settings.count("operator_token") ? settings["operator_token"] : "";
+  const std::string& relaxed = settings["relaxed_durability"];
+  if (relaxed != "true" && relaxed != "false") fail("relaxed_durability must be true or false");
+  config.sync = relaxed == "false";
+  config.log = [](const std::string& line) {
+    std::fprintf(stderr, "touchlined: %s\n", line.c_str());
+  };
+  if (!config.sync) config.log("WARNING: relaxed durability: acknowledged writes may be lost on power loss");
+  if (config.operator_token.empty()) config.log("no operator token set: GET /v1/events is closed");
+
+  // Block the stop signals in every thread the service starts; the main thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) fail("cannot create data directory " + config.data_dir + ": " + ec.message());
+
+  touchline::api::Service service;
+  if (auto st = service.start(config); !st.ok()) {
+    std::cerr << "touchlined: cannot start: " << st.error().message << "\n";
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  config.log(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", stopping");
+  service.stop();
+  config.log("stopped");
+  return 0;
+}

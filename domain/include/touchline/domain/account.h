@@ -1,0 +1,56 @@
+// The Account aggregate (one per person) and the email claim that keeps emails unique. Pure:
+// decide functions read state and a command and return events or a typed error.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "touchline/events/domain_events.h"
+#include "touchline/events/result.h"
+
+namespace touchline::domain {
+
+struct AccountState {
+  bool exists = false;
+  std::string id;
+  std::string email;
+  std::string display_name;
+  std::string membership_role;          // "athlete" or "coach"
+  std::string athlete_organization_id;  // the one organisation this athlete belongs to, if any
+  bool operator==(const AccountState&) const = default;
+};
+
+struct EmailClaimState {
+  bool claimed = false;
+  std::string account_id;
+};
+
+AccountState evolve(AccountState state, const events::DomainEvent& event);
+EmailClaimState evolve(EmailClaimState state, const events::DomainEvent& event);
+
+// Lower-cases ASCII letters: emails are unique compared case-insensitively.
+std::string normalize_email(std::string_view email);
+
+struct SignUp {
+  std::string email;
+  std::string password;  // validated here; hashed and stored outside the log by the caller
+  std::string display_name;
+  std::string membership_role;    // empty: "athlete"
+  std::string organization_name;  // coaches only: creates this organisation with them as head
+  std::string role_model;         // for that organisation; empty: kDefaultRoleModel
+  std::string new_account_id;       // injected by the caller
+  std::string new_organization_id;  // injected by the caller; used only with organization_name
+};
+
+struct UpgradeToCoach {};
+
+// Errors: invalid_argument naming the field (malformed email, password under 10 characters,
+// display name missing, membership_role not athlete/coach, organization_name for an athlete),
+// already_exists (the email is claimed).
+Result<std::vector<events::DomainEvent>> decide(const EmailClaimState& claim, const SignUp& cmd);
+
+// `account` is the signed-in account. An account that is already a coach gets an empty list.
+// Errors: not_found (no such account).
+Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const UpgradeToCoach&);
+
+}  // namespace touchline::domain

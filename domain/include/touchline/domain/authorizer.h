@@ -1,0 +1,27 @@
+// The permission check: may `subject` use `permission` in an organisation, on `target`? Pure and
+// allocation-light: it is the hot path behind POST /v1/check, answered from memory.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "touchline/domain/organization.h"
+#include "touchline/domain/role_model.h"
+
+namespace touchline::domain {
+
+struct Decision {
+  bool allowed = false;
+  std::string reason;  // why, in a sentence: the role and scope that allowed, or what is missing
+};
+
+// `target` empty: the permission itself, regardless of whom it is used on. Otherwise the member
+// it is used on, checked against the scope the subject holds it with.
+Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
+               std::string_view target = {});
+
+// The subject's effective permissions with scopes, delegations included; empty for non-members.
+std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
+                                                   std::string_view subject);
+
+}  // namespace touchline::domain

@@ -1,0 +1,90 @@
+// The Organisation aggregate: members and their roles, athlete-to-coach assignments and billing
+// delegations, under the organisation's role model. Pure: decide functions read state and a
+// command and return events or a typed error; evolve folds one event into the state.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "touchline/domain/account.h"
+#include "touchline/domain/role_model.h"
+#include "touchline/events/domain_events.h"
+#include "touchline/events/result.h"
+
+namespace touchline::domain {
+
+struct OrganizationState {
+  bool exists = false;
+  std::string id;
+  std::string name;
+  std::string role_model;
+  std::map<std::string, std::string> members;      // account id -> role name
+  std::map<std::string, std::string> assignments;  // athlete id -> coach id
+  std::set<std::string> billing_delegates;         // account ids
+
+  const RoleModel& model() const;  // requires exists
+  const Role* role_of(const std::string& account_id) const;  // nullptr for non-members
+  bool operator==(const OrganizationState&) const = default;
+};
+
+// Folds an event into the state. Events of other aggregates leave it unchanged.
+OrganizationState evolve(OrganizationState state, const events::DomainEvent& event);
+
+struct CreateOrganization {
+  std::string name;
+  std::string role_model;           // empty: kDefaultRoleModel
+  std::string new_organization_id;  // injected by the caller
+};
+
+struct AddMember {
+  std::string organization_id;
+  std::string account_id;
+  std::string role;
+};
+
+struct AssignAthlete {
+  std::string organization_id;
+  std::string athlete_id;
+  std::string coach_id;
+};
+
+struct GrantBillingDelegation {
+  std::string organization_id;
+  std::string account_id;
+};
+
+struct RevokeBillingDelegation {
+  std::string organization_id;
+  std::string account_id;
+};
+
+// `actor` is the signed-in account. Errors: permission_denied (not a coach account),
+// invalid_argument (empty or over-long name, unknown role model).
+Result<std::vector<events::DomainEvent>> decide(const AccountState& actor,
+                                                const CreateOrganization& cmd);
+
+// `target` is the account being added. Errors: not_found (organisation or account),
+// permission_denied (actor lacks the permission the role needs), invalid_argument (role not
+// addable in this model), failed_precondition (already a member; staff role for an athlete
+// account; athlete already in another organisation).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const AccountState& target,
+                                                const std::string& actor, const AddMember& cmd);
+
+// Errors: not_found, permission_denied, failed_precondition (athlete not an athlete member, coach
+// not a member whose role coaches athletes, already assigned to that coach).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const AssignAthlete& cmd);
+
+// Errors: not_found, permission_denied, failed_precondition (target is not an assistant; already
+// granted / not granted).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor,
+                                                const GrantBillingDelegation& cmd);
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor,
+                                                const RevokeBillingDelegation& cmd);
+
+}  // namespace touchline::domain

@@ -1,0 +1,128 @@
+#include "touchline/domain/account.h"
+
+#include <algorithm>
+
+#include "touchline/domain/role_model.h"
+
+namespace touchline::domain {
+
+using events::DomainEvent;
+
+AccountState evolve(AccountState state, const DomainEvent& event) {
+  if (const auto* e = std::get_if<events::AccountRegistered>(&event)) {
+    state.exists = true;
+    state.id = e->account_id;
+    state.email = e->email;
+    state.display_name = e->display_name;
+    state.membership_role = e->membership_role;
+  } else if (std::holds_alternative<events::AccountUpgradedToCoach>(event)) {
+    state.membership_role = "coach";
+  } else if (const auto* e = std::get_if<events::AthleteJoinedOrganization>(&event)) {
+    state.athlete_organization_id = e->organization_id;
+  }
+  return state;
+}
+
+EmailClaimState evolve(EmailClaimState state, const DomainEvent& event) {
+  if (const auto* e = std::get_if<events::EmailClaimed>(&event)) {
+    state.claimed = true;
+    state.account_id = e->account_id;
+  }
+  return state;
+}
+
+std::string normalize_email(std::string_view email) {
+  std::string out(email);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+  });
+  return out;
+}
+
+namespace {
+
+constexpr std::size_t kMinPasswordChars = 10;
+constexpr std::size_t kMaxNameChars = 100;
+constexpr std::size_t kMaxEmailBytes = 254;
+
+// Counts code points, not bytes: "10 characters" means what a person typing it sees.
+std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+bool is_plausible_email(std::string_view email) {
+  if (email.empty() || email.size() > kMaxEmailBytes) return false;
+  for (char c : email) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;  // spaces, controls
+  }
+  auto at = email.find('@');
+  if (at == std::string_view::npos || at == 0 || email.find('@', at + 1) != std::string_view::npos) {
+    return false;
+  }
+  auto domain = email.substr(at + 1);
+  auto dot = domain.find('.');
+  return dot != std::string_view::npos && dot != 0 && domain.back() != '.';
+}
+
+Error invalid(std::string message, std::string field) {
+  return Error::make(ErrorCode::invalid_argument, std::move(message), std::move(field));
+}
+
+}  // namespace
+
+Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const SignUp& cmd) {
+  if (!is_plausible_email(cmd.email)) {
+    return invalid("email must be an address like name@example.com", "email");
+  }
+  if (utf8_length(cmd.password) < kMinPasswordChars) {
+    return invalid("password must be at least 10 characters long", "password");
+  }
+  auto name_length = utf8_length(cmd.display_name);
+  if (name_length == 0 || name_length > kMaxNameChars) {
+    return invalid("display_name is required and at most 100 characters", "display_name");
+  }
+  const std::string role = cmd.membership_role.empty() ? "athlete" : cmd.membership_role;
+  if (role == "head_coach" || role == "assistant_coach") {
+    return invalid("membership_role '" + role +
+                       "' cannot be chosen at sign-up: head_coach and assistant_coach are assigned "
+                       "by the platform after sign-up. Valid values are athlete and coach.",
+                   "membership_role");
+  }
+  if (role != "athlete" && role != "coach") {
+    return invalid("membership_role must be athlete or coach", "membership_role");
+  }
+  if (!cmd.organization_name.empty() && role != "coach") {
+    return invalid("organization_name is only for coach sign-ups (membership_role coach)",
+                   "organization_name");
+  }
+  if (utf8_length(cmd.organization_name) > kMaxNameChars) {
+    return invalid("organization_name is at most 100 characters", "organization_name");
+  }
+  const std::string model_id = cmd.role_model.empty() ? std::string(kDefaultRoleModel) : cmd.role_model;
+  const RoleModel* model = find_role_model(model_id);
+  if (!model) {
+    return invalid("role_model '" + model_id + "' is not a built-in role model", "role_model");
+  }
+  if (claim.claimed) {
+    return Error::make(ErrorCode::already_exists, "an account with this email already exists",
+                       "email");
+  }
+
+  std::vector<DomainEvent> out;
+  out.push_back(events::AccountRegistered{cmd.new_account_id, cmd.email, cmd.display_name, role});
+  out.push_back(events::EmailClaimed{normalize_email(cmd.email), cmd.new_account_id});
+  if (!cmd.organization_name.empty()) {
+    out.push_back(events::OrganizationCreated{cmd.new_organization_id, cmd.organization_name,
+                                              model->id, cmd.new_account_id, model->founder_role});
+  }
+  return out;
+}
+
+Result<std::vector<DomainEvent>> decide(const AccountState& account, const UpgradeToCoach&) {
+  if (!account.exists) return Error::make(ErrorCode::not_found, "account not found");
+  if (account.membership_role == "coach") return std::vector<DomainEvent>{};
+  return std::vector<DomainEvent>{events::AccountUpgradedToCoach{account.id}};
+}
+
+}  // namespace touchline::domain

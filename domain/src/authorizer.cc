@@ -1,0 +1,72 @@
+#include "touchline/domain/authorizer.h"
+
+namespace touchline::domain {
+
+namespace {
+
+// The scope the subject holds the permission with, if any: the role's, widened by a delegation.
+std::optional<Scope> held_scope(const OrganizationState& org, const Role& role,
+                                std::string_view subject, std::string_view permission) {
+  std::optional<Scope> scope;
+  if (auto it = role.permissions.find(std::string(permission)); it != role.permissions.end()) {
+    scope = it->second;
+  }
+  const BillingDelegation& delegation = org.model().billing_delegation;
+  if (permission == delegation.permission && org.billing_delegates.contains(std::string(subject))) {
+    if (!scope || *scope < delegation.scope) scope = delegation.scope;
+  }
+  return scope;
+}
+
+}  // namespace
+
+Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
+               std::string_view target) {
+  if (!org.exists) return {false, "the organisation does not exist"};
+  const PermissionInfo* info = find_permission(permission);
+  if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
+  const Role* role = org.role_of(std::string(subject));
+  if (!role) return {false, "the subject is not a member of this organisation"};
+
+  auto scope = held_scope(org, *role, subject, permission);
+  if (!scope) return {false, info->denial};
+
+  const std::string holder = "role " + role->name + " holds " + std::string(permission);
+  if (target.empty() || target == subject) {
+    return {true, holder + " (scope " + std::string(scope_name(*scope)) + ")"};
+  }
+  if (!org.members.contains(std::string(target))) {
+    return {false, "the target is not a member of this organisation"};
+  }
+  switch (*scope) {
+    case Scope::own:
+      return {false, holder + " only for themself"};
+    case Scope::assigned: {
+      auto it = org.assignments.find(std::string(target));
+      if (it != org.assignments.end() && it->second == subject) {
+        return {true, holder + " for their assigned athletes, and the target is assigned to them"};
+      }
+      return {false, holder + " only for their assigned athletes, and the target is not assigned to them"};
+    }
+    case Scope::all:
+      return {true, holder + " for every member of the organisation"};
+  }
+  return {false, info->denial};
+}
+
+std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
+                                                   std::string_view subject) {
+  std::map<std::string, Scope> out;
+  if (!org.exists) return out;
+  const Role* role = org.role_of(std::string(subject));
+  if (!role) return out;
+  out = role->permissions;
+  const BillingDelegation& delegation = org.model().billing_delegation;
+  if (org.billing_delegates.contains(std::string(subject))) {
+    auto [it, inserted] = out.emplace(delegation.permission, delegation.scope);
+    if (!inserted && it->second < delegation.scope) it->second = delegation.scope;
+  }
+  return out;
+}
+
+}  // namespace touchline::domain

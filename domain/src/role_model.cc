@@ -1,0 +1,140 @@
+#include "touchline/domain/role_model.h"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "embedded_models.h"
+
+namespace touchline::domain {
+
+std::string_view scope_name(Scope s) {
+  switch (s) {
+    case Scope::own: return "own";
+    case Scope::assigned: return "assigned";
+    case Scope::all: return "all";
+  }
+  return "own";
+}
+
+std::optional<Scope> parse_scope(std::string_view s) {
+  if (s == "own") return Scope::own;
+  if (s == "assigned") return Scope::assigned;
+  if (s == "all") return Scope::all;
+  return std::nullopt;
+}
+
+const Role* RoleModel::find_role(std::string_view name) const {
+  for (const auto& r : roles) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+namespace {
+
+// The compiled-in data is part of the program: a malformed file is a bug, so loading throws.
+[[noreturn]] void bad_data(const std::string& what) {
+  throw std::logic_error("domain/models: " + what);
+}
+
+struct Registry {
+  std::map<std::string, PermissionInfo> catalogue;
+  std::map<std::string, RoleModel, std::less<>> models;
+};
+
+std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
+  std::map<std::string, PermissionInfo> out;
+  for (const auto& [name, entry] : j.at("permissions").items()) {
+    out[name] = PermissionInfo{name, entry.at("description").get<std::string>(),
+                               entry.at("denial").get<std::string>()};
+  }
+  return out;
+}
+
+RoleModel load_model(const nlohmann::json& j, const std::map<std::string, PermissionInfo>& catalogue) {
+  RoleModel m;
+  m.id = j.at("id").get<std::string>();
+  m.label = j.at("label").get<std::string>();
+  m.founder_role = j.at("founder_role").get<std::string>();
+  m.athlete_role = j.at("athlete_role").get<std::string>();
+  const auto& bd = j.at("billing_delegation");
+  m.billing_delegation.permission = bd.at("permission").get<std::string>();
+  m.billing_delegation.scope = parse_scope(bd.at("scope").get<std::string>()).value();
+
+  for (const auto& rj : j.at("roles")) {
+    Role r;
+    r.name = rj.at("name").get<std::string>();
+    r.label = rj.at("label").get<std::string>();
+    r.athlete = rj.at("kind").get<std::string>() == "athlete";
+    r.addable = rj.value("addable", false);
+    r.add_requires = rj.value("add_requires", std::string{});
+    r.unique = rj.value("unique", false);
+    r.coaches_athletes = rj.value("coaches_athletes", false);
+    r.billing_delegable = rj.value("billing_delegable", false);
+    if (auto parent = rj.value("inherits", std::string{}); !parent.empty()) {
+      const Role* base = m.find_role(parent);
+      if (!base) bad_data(m.id + ": role " + r.name + " inherits unknown or later role " + parent);
+      r.permissions = base->permissions;
+    }
+    for (const auto& [perm, scope] : rj.at("permissions").items()) {
+      if (!catalogue.contains(perm)) bad_data(m.id + ": unknown permission " + perm);
+      auto s = parse_scope(scope.get<std::string>());
+      if (!s) bad_data(m.id + ": bad scope for " + perm);
+      r.permissions[perm] = *s;
+    }
+    m.roles.push_back(std::move(r));
+  }
+  if (!m.find_role(m.founder_role) || !m.find_role(m.athlete_role)) {
+    bad_data(m.id + ": founder_role or athlete_role names no role");
+  }
+  if (!catalogue.contains(m.billing_delegation.permission)) {
+    bad_data(m.id + ": billing delegation names an unknown permission");
+  }
+  return m;
+}
+
+const Registry& registry() {
+  static const Registry reg = [] {
+    Registry r;
+    std::vector<nlohmann::json> model_docs;
+    for (const auto& [name, text] : embedded::files()) {
+      auto doc = nlohmann::json::parse(text);
+      if (name == "catalogue.json") {
+        r.catalogue = load_catalogue(doc);
+      } else {
+        model_docs.push_back(std::move(doc));
+      }
+    }
+    for (const auto& doc : model_docs) {
+      RoleModel m = load_model(doc, r.catalogue);
+      r.models.emplace(m.id, std::move(m));
+    }
+    return r;
+  }();
+  return reg;
+}
+
+}  // namespace
+
+std::vector<std::string> role_model_ids() {
+  std::vector<std::string> ids;
+  for (const auto& [id, m] : registry().models) ids.push_back(id);
+  return ids;
+}
+
+const RoleModel* find_role_model(std::string_view id) {
+  const auto& models = registry().models;
+  auto it = models.find(id);
+  return it == models.end() ? nullptr : &it->second;
+}
+
+const std::map<std::string, PermissionInfo>& permission_catalogue() { return registry().catalogue; }
+
+const PermissionInfo* find_permission(std::string_view name) {
+  const auto& c = permission_catalogue();
+  auto it = c.find(std::string(name));
+  return it == c.end() ? nullptr : &it->second;
+}
+
+}  // namespace touchline::domain

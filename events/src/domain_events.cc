@@ -1,0 +1,88 @@
+#include "touchline/events/domain_events.h"
+
+namespace touchline::events {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountRegistered, account_id, email, display_name,
+                                   membership_role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EmailClaimed, email, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountUpgradedToCoach, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationCreated, organization_id, name, role_model,
+                                   created_by, founder_role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberAdded, organization_id, account_id, role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteJoinedOrganization, account_id, organization_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteAssigned, organization_id, athlete_id, coach_id,
+                                   previous_coach_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationGranted, organization_id, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationRevoked, organization_id, account_id)
+
+std::string_view event_type(const DomainEvent& e) {
+  return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);
+}
+
+std::uint32_t event_schema(const DomainEvent& e) {
+  return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kSchema; }, e);
+}
+
+nlohmann::json event_payload(const DomainEvent& e) {
+  return std::visit([](const auto& ev) { return nlohmann::json(ev); }, e);
+}
+
+namespace {
+
+template <std::size_t I = 0>
+Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t schema,
+                                       const nlohmann::json& payload) {
+  if constexpr (I == std::variant_size_v<DomainEvent>) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "unknown event type '" + std::string(type) + "'");
+  } else {
+    using Alt = std::variant_alternative_t<I, DomainEvent>;
+    if (type != Alt::kType) return decode_alternative<I + 1>(type, schema, payload);
+    if (schema != Alt::kSchema) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "unsupported schema version " + std::to_string(schema) + " for " +
+                             std::string(type));
+    }
+    try {
+      return DomainEvent{payload.get<Alt>()};
+    } catch (const nlohmann::json::exception& ex) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "payload of " + std::string(type) + " is malformed: " + ex.what());
+    }
+  }
+}
+
+}  // namespace
+
+Result<DomainEvent> decode_event(std::string_view type, std::uint32_t schema,
+                                 const nlohmann::json& payload) {
+  return decode_alternative(type, schema, payload);
+}
+
+std::string account_stream(std::string_view account_id) {
+  return "account-" + std::string(account_id);
+}
+std::string email_stream(std::string_view lower_cased_email) {
+  return "email-" + std::string(lower_cased_email);
+}
+std::string organization_stream(std::string_view organization_id) {
+  return "organization-" + std::string(organization_id);
+}
+
+std::string stream_of(const DomainEvent& e) {
+  return std::visit(
+      [](const auto& ev) -> std::string {
+        using E = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<E, EmailClaimed>) {
+          return email_stream(ev.email);
+        } else if constexpr (requires { ev.organization_id; } &&
+                             !std::is_same_v<E, AthleteJoinedOrganization>) {
+          return organization_stream(ev.organization_id);
+        } else {
+          return account_stream(ev.account_id);
+        }
+      },
+      e);
+}
+
+}  // namespace touchline::events

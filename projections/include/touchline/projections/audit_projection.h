@@ -1,0 +1,51 @@
+// The audit log: one entry per consequential event, who did what to whom and when, kept in
+// RocksDB and read newest first. Entries of an organisation are listed under it; every entry is
+// also in the platform-wide list operators read.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "touchline/projections/projection.h"
+
+namespace touchline::projections {
+
+struct AuditPage {
+  std::vector<nlohmann::json> entries;  // newest first
+  std::uint64_t next_before = 0;        // pass as `before` for the next page; 0 when no more
+};
+
+class AuditProjection final : public Projection {
+ public:
+  static const std::string kName;  // "audit"
+
+  // `state` is this projection's own StateStore (named kName); it must outlive this object.
+  explicit AuditProjection(const store::StateStore& state) : state_(state) {}
+
+  const std::string& name() const override { return kName; }
+  void load(const store::StateStore&) override {}  // nothing in memory
+  void apply(const events::Envelope& e) override;
+  void write_changes(store::StateBatch& batch) override;
+  void reset() override;
+
+  // Entries of the organisation (or, with an empty id, of the whole platform) with position
+  // < before (0: from the newest), at most limit. Thread-safe.
+  AuditPage page(const std::string& organization_id, std::uint64_t before, std::size_t limit) const;
+
+  // The entry an event produces, or null for events that are not audited. Pure.
+  static nlohmann::json entry_for(const events::Envelope& e);
+
+ private:
+  const store::StateStore& state_;
+  std::mutex mu_;
+  store::StateBatch pending_;
+};
+
+// "2026-11-23T09:41:07.123Z"
+std::string iso8601_utc(std::int64_t unix_ms);
+
+}  // namespace touchline::projections

@@ -1,0 +1,50 @@
+// Every organisation's members, roles, assignments and delegations, in memory, so that a
+// permission check never reads RocksDB. Persisted as one JSON value per organisation.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <shared_mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "touchline/domain/authorizer.h"
+#include "touchline/domain/organization.h"
+#include "touchline/projections/projection.h"
+
+namespace touchline::projections {
+
+class PermissionProjection final : public Projection {
+ public:
+  static const std::string kName;  // "permissions"
+
+  const std::string& name() const override { return kName; }
+  void load(const store::StateStore& state) override;
+  void apply(const events::Envelope& e) override;
+  void write_changes(store::StateBatch& batch) override;
+  void reset() override;
+
+  // The check, answered from memory. nullopt when the organisation is unknown. Thread-safe.
+  std::optional<domain::Decision> check(const std::string& organization_id,
+                                        const std::string& subject, const std::string& permission,
+                                        const std::string& target) const;
+
+  // A copy of the organisation's state; nullopt when unknown. Thread-safe.
+  std::optional<domain::OrganizationState> organization(const std::string& organization_id) const;
+
+  // The whole state as JSON, keyed by organisation id (for rebuild-equals-live comparisons).
+  nlohmann::json snapshot() const;
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, domain::OrganizationState> organizations_;
+  std::set<std::string> dirty_;
+};
+
+nlohmann::json organization_to_json(const domain::OrganizationState& org);
+domain::OrganizationState organization_from_json(const nlohmann::json& j);
+
+}  // namespace touchline::projections

@@ -1,0 +1,37 @@
+// A projection: a read model folded from the event log. Projections are disposable: their state
+// is a cache of the log, rebuilt from position 0 whenever an operator asks, and equal then to the
+// one that followed the log live.
+#pragma once
+
+#include <string>
+
+#include "touchline/events/envelope.h"
+#include "touchline/store/state_store.h"
+
+namespace touchline::projections {
+
+// Implementations are driven by one ProjectionRunner thread (load, apply, write_changes, reset)
+// and read concurrently by query threads; they guard their own memory.
+class Projection {
+ public:
+  virtual ~Projection() = default;
+
+  virtual const std::string& name() const = 0;
+
+  // Loads the persisted state into memory, at start.
+  virtual void load(const store::StateStore& state) = 0;
+
+  // Folds one event into memory and remembers what changed. Events it does not care about are
+  // ignored. Throws std::runtime_error on an event it cannot decode (a log from a newer version):
+  // the runner stops there rather than build a wrong read model.
+  virtual void apply(const events::Envelope& e) = 0;
+
+  // Moves everything changed since the last call into `batch`, for one atomic commit with the
+  // checkpoint.
+  virtual void write_changes(store::StateBatch& batch) = 0;
+
+  // Forgets all state in memory (before a rebuild from position 0).
+  virtual void reset() = 0;
+};
+
+}  // namespace touchline::projections

@@ -1,0 +1,81 @@
+// Drives one projection: loads its state, catches up from its checkpoint, then follows the live
+// log, committing state and checkpoint together after each batch of events.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "touchline/events/result.h"
+#include "touchline/projections/projection.h"
+#include "touchline/store/event_store.h"
+#include "touchline/store/state_store.h"
+
+namespace touchline::projections {
+
+struct RunnerOptions {
+  std::size_t batch_size = 512;                  // events per commit
+  std::chrono::milliseconds idle_poll{100};      // how often an idle runner checks for stop()
+  std::function<void(const std::string&)> log;   // one line per notable event; may be empty
+};
+
+class ProjectionRunner {
+ public:
+  // `log` and `projection` must outlive the runner.
+  ProjectionRunner(store::EventStore& log, Projection& projection, RunnerOptions options = {});
+  ~ProjectionRunner();  // calls stop()
+
+  // Loads the projection's state and starts the worker thread, which catches up and then
+  // follows the log. Call once.
+  void start();
+
+  // Stops the worker thread and waits for it. Pending when_reached callbacks are dropped
+  // (each caller has its own timeout). Idempotent.
+  void stop();
+
+  // The position of the last event whose effects are committed; thread-safe.
+  std::uint64_t position() const;
+
+  // Set when the worker stopped on an error (an undecodable event, a storage failure).
+  std::optional<std::string> failure() const;
+
+  // Blocks until position() >= target or the timeout passes; returns whether it was reached.
+  bool wait_for(std::uint64_t target, std::chrono::milliseconds timeout) const;
+
+  // Calls fn once position() >= target: at once on the calling thread if already there, else
+  // later on the worker thread (fn must not block).
+  void when_reached(std::uint64_t target, std::function<void()> fn);
+
+  // Clears the projection's state and replays the whole log into it, synchronously, on the
+  // calling thread. Only while the runner is not started (an operator rebuild on a stopped
+  // server). `progress(done, total)` is called after each batch. Returns the store's error, or
+  // the decode error at the first bad event.
+  Status rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
+
+ private:
+  void run();
+  // Applies events after position() until the log head; returns false on failure.
+  bool catch_up_once(bool& applied_any);
+  void advance_to(std::uint64_t position);
+
+  store::EventStore& log_;
+  Projection& projection_;
+  store::StateStore state_;
+  RunnerOptions options_;
+
+  mutable std::mutex mu_;
+  mutable std::condition_variable advanced_;
+  std::uint64_t position_ = 0;
+  std::optional<std::string> failure_;
+  std::multimap<std::uint64_t, std::function<void()>> waiters_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace touchline::projections

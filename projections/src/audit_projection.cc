@@ -1,0 +1,139 @@
+#include "touchline/projections/audit_projection.h"
+
+#include <cstdio>
+#include <ctime>
+#include <stdexcept>
+
+#include "touchline/events/domain_events.h"
+
+namespace touchline::projections {
+
+const std::string AuditProjection::kName = "audit";
+
+namespace {
+
+// Zero-padded so that key order is position order.
+std::string position_key(std::uint64_t position) {
+  char buf[21];
+  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(position));
+  return buf;
+}
+
+std::string org_prefix(const std::string& organization_id) {
+  return organization_id.empty() ? std::string("all/") : "org/" + organization_id + "/";
+}
+
+struct Described {
+  std::string action;
+  std::string subject;
+  std::string organization_id;
+  nlohmann::json details = nlohmann::json::object();
+};
+
+std::optional<Described> describe(const events::DomainEvent& event) {
+  using namespace events;
+  return std::visit(
+      [](const auto& e) -> std::optional<Described> {
+        using E = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<E, AccountRegistered>) {
+          return Described{"account.signed_up", e.account_id, "",
+                           {{"membership_role", e.membership_role}, {"display_name", e.display_name}}};
+        } else if constexpr (std::is_same_v<E, AccountUpgradedToCoach>) {
+          return Described{"account.upgraded_to_coach", e.account_id, "", nlohmann::json::object()};
+        } else if constexpr (std::is_same_v<E, OrganizationCreated>) {
+          return Described{"organization.created", e.created_by, e.organization_id,
+                           {{"name", e.name}, {"role_model", e.role_model}, {"founder_role", e.founder_role}}};
+        } else if constexpr (std::is_same_v<E, MemberAdded>) {
+          return Described{"member.added", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, AthleteAssigned>) {
+          return Described{"athlete.assigned", e.athlete_id, e.organization_id,
+                           {{"coach_id", e.coach_id}, {"previous_coach_id", e.previous_coach_id}}};
+        } else if constexpr (std::is_same_v<E, BillingDelegationGranted>) {
+          return Described{"billing_delegation.granted", e.account_id, e.organization_id,
+                           {{"permission", "billing.end_org_coverage"}}};
+        } else if constexpr (std::is_same_v<E, BillingDelegationRevoked>) {
+          return Described{"billing_delegation.revoked", e.account_id, e.organization_id,
+                           {{"permission", "billing.end_org_coverage"}}};
+        } else {
+          // EmailClaimed and AthleteJoinedOrganization restate facts audited above.
+          return std::nullopt;
+        }
+      },
+      event);
+}
+
+}  // namespace
+
+std::string iso8601_utc(std::int64_t unix_ms) {
+  std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+nlohmann::json AuditProjection::entry_for(const events::Envelope& e) {
+  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
+  if (!decoded.ok()) {
+    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " +
+                             decoded.error().message);
+  }
+  auto d = describe(*decoded);
+  if (!d) return nullptr;
+  return nlohmann::json{{"position", e.position},
+                        {"recorded_at", iso8601_utc(e.recorded_at_ms)},
+                        {"actor", e.actor},
+                        {"action", d->action},
+                        {"subject", d->subject},
+                        {"organization_id", d->organization_id},
+                        {"details", d->details},
+                        {"command_id", e.command_id},
+                        {"correlation_id", e.correlation_id}};
+}
+
+void AuditProjection::apply(const events::Envelope& e) {
+  nlohmann::json entry = entry_for(e);
+  if (entry.is_null()) return;
+  const std::string value = entry.dump();
+  const std::string key = position_key(e.position);
+  std::lock_guard lock(mu_);
+  pending_.puts.emplace_back(org_prefix("") + key, value);
+  const auto& org = entry["organization_id"].get_ref<const std::string&>();
+  if (!org.empty()) pending_.puts.emplace_back(org_prefix(org) + key, value);
+}
+
+void AuditProjection::write_changes(store::StateBatch& batch) {
+  std::lock_guard lock(mu_);
+  for (auto& p : pending_.puts) batch.puts.push_back(std::move(p));
+  pending_.puts.clear();
+}
+
+void AuditProjection::reset() {
+  std::lock_guard lock(mu_);
+  pending_ = {};
+}
+
+AuditPage AuditProjection::page(const std::string& organization_id, std::uint64_t before,
+                                std::size_t limit) const {
+  AuditPage out;
+  const std::string prefix = org_prefix(organization_id);
+  const std::string before_key = before == 0 ? std::string{} : prefix + position_key(before);
+  std::uint64_t last_position = 0;
+  bool more = false;
+  state_.scan_reverse(prefix, before_key, [&](std::string_view, std::string_view value) {
+    if (out.entries.size() == limit) {
+      more = true;
+      return false;
+    }
+    out.entries.push_back(nlohmann::json::parse(value));
+    last_position = out.entries.back()["position"].get<std::uint64_t>();
+    return true;
+  });
+  out.next_before = more ? last_position : 0;
+  return out;
+}
+
+}  // namespace touchline::projections

@@ -1,0 +1,116 @@
+#include "touchline/projections/permission_projection.h"
+
+#include <mutex>
+#include <stdexcept>
+
+#include "touchline/events/domain_events.h"
+
+namespace touchline::projections {
+
+const std::string PermissionProjection::kName = "permissions";
+
+namespace {
+constexpr std::string_view kOrgPrefix = "org/";
+
+const std::string* organization_of(const events::DomainEvent& e) {
+  return std::visit(
+      [](const auto& ev) -> const std::string* {
+        using E = std::decay_t<decltype(ev)>;
+        if constexpr (requires { ev.organization_id; } &&
+                      !std::is_same_v<E, events::AthleteJoinedOrganization>) {
+          return &ev.organization_id;
+        } else {
+          return nullptr;
+        }
+      },
+      e);
+}
+}  // namespace
+
+nlohmann::json organization_to_json(const domain::OrganizationState& org) {
+  return nlohmann::json{{"id", org.id},
+                        {"name", org.name},
+                        {"role_model", org.role_model},
+                        {"members", org.members},
+                        {"assignments", org.assignments},
+                        {"billing_delegates", org.billing_delegates}};
+}
+
+domain::OrganizationState organization_from_json(const nlohmann::json& j) {
+  domain::OrganizationState org;
+  org.exists = true;
+  org.id = j.at("id").get<std::string>();
+  org.name = j.at("name").get<std::string>();
+  org.role_model = j.at("role_model").get<std::string>();
+  org.members = j.at("members").get<std::map<std::string, std::string>>();
+  org.assignments = j.at("assignments").get<std::map<std::string, std::string>>();
+  org.billing_delegates = j.at("billing_delegates").get<std::set<std::string>>();
+  return org;
+}
+
+void PermissionProjection::load(const store::StateStore& state) {
+  std::unique_lock lock(mu_);
+  organizations_.clear();
+  dirty_.clear();
+  state.scan(kOrgPrefix, [this](std::string_view, std::string_view value) {
+    auto org = organization_from_json(nlohmann::json::parse(value));
+    organizations_.emplace(org.id, std::move(org));
+    return true;
+  });
+}
+
+void PermissionProjection::apply(const events::Envelope& e) {
+  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
+  if (!decoded.ok()) {
+    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " +
+                             decoded.error().message);
+  }
+  const std::string* org_id = organization_of(*decoded);
+  if (!org_id) return;
+  std::unique_lock lock(mu_);
+  auto& org = organizations_[*org_id];
+  org = domain::evolve(std::move(org), *decoded);
+  dirty_.insert(*org_id);
+}
+
+void PermissionProjection::write_changes(store::StateBatch& batch) {
+  std::unique_lock lock(mu_);
+  for (const auto& id : dirty_) {
+    batch.puts.emplace_back(std::string(kOrgPrefix) + id,
+                            organization_to_json(organizations_.at(id)).dump());
+  }
+  dirty_.clear();
+}
+
+void PermissionProjection::reset() {
+  std::unique_lock lock(mu_);
+  organizations_.clear();
+  dirty_.clear();
+}
+
+std::optional<domain::Decision> PermissionProjection::check(const std::string& organization_id,
+                                                            const std::string& subject,
+                                                            const std::string& permission,
+                                                            const std::string& target) const {
+  std::shared_lock lock(mu_);
+  auto it = organizations_.find(organization_id);
+  if (it == organizations_.end()) return std::nullopt;
+  return domain::check(it->second, subject, permission, target);
+}
+
+std::optional<domain::OrganizationState> PermissionProjection::organization(
+    const std::string& organization_id) const {
+  std::shared_lock lock(mu_);
+  auto it = organizations_.find(organization_id);
+  if (it == organizations_.end()) return std::nullopt;
+  return it->second;
+}
+
+nlohmann::json PermissionProjection::snapshot() const {
+  std::shared_lock lock(mu_);
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [id, org] : organizations_) out[id] = organization_to_json(org);
+  return out;
+}
+
+}  // namespace touchline::projections

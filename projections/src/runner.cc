@@ -1,0 +1,139 @@
+#include "touchline/projections/runner.h"
+
+#include <stdexcept>
+#include <vector>
+
+namespace touchline::projections {
+
+ProjectionRunner::ProjectionRunner(store::EventStore& log, Projection& projection,
+                                   RunnerOptions options)
+    : log_(log), projection_(projection), state_(log, projection.name()), options_(std::move(options)) {}
+
+ProjectionRunner::~ProjectionRunner() { stop(); }
+
+void ProjectionRunner::start() {
+  projection_.load(state_);
+  {
+    std::lock_guard lock(mu_);
+    position_ = state_.checkpoint();
+  }
+  worker_ = std::thread([this] { run(); });
+}
+
+void ProjectionRunner::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    waiters_.clear();
+  }
+  advanced_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+std::uint64_t ProjectionRunner::position() const {
+  std::lock_guard lock(mu_);
+  return position_;
+}
+
+std::optional<std::string> ProjectionRunner::failure() const {
+  std::lock_guard lock(mu_);
+  return failure_;
+}
+
+bool ProjectionRunner::wait_for(std::uint64_t target, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(mu_);
+  return advanced_.wait_for(lock, timeout, [&] { return position_ >= target || stopping_; }) &&
+         position_ >= target;
+}
+
+void ProjectionRunner::when_reached(std::uint64_t target, std::function<void()> fn) {
+  {
+    std::lock_guard lock(mu_);
+    if (position_ < target) {
+      if (!stopping_) waiters_.emplace(target, std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void ProjectionRunner::advance_to(std::uint64_t position) {
+  std::vector<std::function<void()>> ready;
+  {
+    std::lock_guard lock(mu_);
+    position_ = position;
+    auto end = waiters_.upper_bound(position);
+    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    waiters_.erase(waiters_.begin(), end);
+  }
+  advanced_.notify_all();
+  for (auto& fn : ready) fn();
+}
+
+bool ProjectionRunner::catch_up_once(bool& applied_any) {
+  applied_any = false;
+  auto batch = log_.read_all(position(), options_.batch_size);
+  if (!batch.ok()) {
+    std::lock_guard lock(mu_);
+    failure_ = "reading the log failed: " + batch.error().message;
+    return false;
+  }
+  if (batch->empty()) return true;
+  try {
+    for (const auto& e : *batch) projection_.apply(e);
+  } catch (const std::exception& ex) {
+    std::lock_guard lock(mu_);
+    failure_ = ex.what();
+    return false;
+  }
+  store::StateBatch changes;
+  projection_.write_changes(changes);
+  const std::uint64_t last = batch->back().position;
+  if (auto st = state_.commit(changes, last); !st.ok()) {
+    std::lock_guard lock(mu_);
+    failure_ = "committing projection state failed: " + st.error().message;
+    return false;
+  }
+  advance_to(last);
+  applied_any = true;
+  return true;
+}
+
+void ProjectionRunner::run() {
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+    }
+    bool applied_any = false;
+    if (!catch_up_once(applied_any)) {
+      if (options_.log) options_.log("projection " + projection_.name() + " stopped: " + *failure());
+      return;
+    }
+    if (!applied_any) log_.wait_for_position(position() + 1, options_.idle_poll);
+  }
+}
+
+Status ProjectionRunner::rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  if (worker_.joinable()) {
+    return Error::make(ErrorCode::failed_precondition, "stop the runner before rebuilding");
+  }
+  if (auto st = state_.clear(); !st.ok()) return st;
+  projection_.reset();
+  {
+    std::lock_guard lock(mu_);
+    position_ = 0;
+    failure_.reset();
+  }
+  const std::uint64_t total = log_.head_position();
+  for (;;) {
+    bool applied_any = false;
+    if (!catch_up_once(applied_any)) {
+      return Error::make(ErrorCode::internal, *failure());
+    }
+    if (progress && applied_any) progress(position(), total);
+    if (!applied_any) return ok_status();
+  }
+}
+
+}  // namespace touchline::projections

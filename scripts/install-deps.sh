@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian package Touchline needs to build, run and test.
+# Idempotent: when everything is present it returns in well under a second without touching apt.
+set -euo pipefail
+
+packages=(
+  g++ cmake make ccache pkg-config curl jq
+  libboost1.81-dev        # Asio and Beast (header-only use)
+  librocksdb-dev          # the event log and projection state
+  nlohmann-json3-dev      # JSON on the wire and in the log
+  libsodium-dev           # SHA-256, HMAC, Argon2id password hashing, constant-time compare
+  libgtest-dev libgmock-dev
+  libbenchmark-dev        # Google Benchmark for the hot-path measurements
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+"${sudo_cmd[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,163 @@
+// The event log: an append-only RocksDB database that is Touchline's source of truth.
+//
+// Layout on disk: docs/LOG_FORMAT.md. Every public function is thread-safe unless it says
+// otherwise. Expected failures come back as Result errors with a stable ErrorCode; a storage
+// failure the store cannot recover from (corruption, a failed sync) is also an error
+// (ErrorCode::internal) and leaves the store refusing further appends.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "touchline/events/envelope.h"
+#include "touchline/events/result.h"
+
+namespace touchline::store {
+
+// What a writer believes about a stream's current version, checked atomically with the write.
+struct ExpectedVersion {
+  enum class Kind { any, no_stream, exact };
+  Kind kind = Kind::any;
+  std::uint64_t version = 0;  // for exact: the stream's last version (0 is never valid; use no_stream)
+
+  static ExpectedVersion any() { return {Kind::any, 0}; }
+  static ExpectedVersion no_stream() { return {Kind::no_stream, 0}; }
+  static ExpectedVersion exact(std::uint64_t v) { return {Kind::exact, v}; }
+};
+
+struct NewEvent {
+  std::string type;
+  std::uint32_t schema_version = 1;
+  nlohmann::json payload;
+};
+
+struct StreamAppend {
+  std::string stream;
+  ExpectedVersion expected;
+  std::vector<NewEvent> events;
+};
+
+// Who and what caused an append; copied into every envelope it writes.
+struct AppendMetadata {
+  std::string actor;
+  std::string command_id;
+  std::string correlation_id;
+  std::string causation_id;
+};
+
+// A client's Idempotency-Key, stored with the command's result in the same batch as its events.
+struct IdempotencyRecord {
+  std::string key;           // already scoped by the caller (e.g. per actor)
+  std::string request_hash;  // identifies the request body the key was first used with
+  nlohmann::json result;     // what the command answered; the store adds "position"
+};
+
+// A value kept outside the log (password hashes, signing keys), written in the same batch.
+struct SecretWrite {
+  std::string key;
+  std::string value;
+};
+
+struct AppendRequest {
+  std::vector<StreamAppend> streams;  // all or nothing, across every stream listed
+  AppendMetadata metadata;
+  std::optional<IdempotencyRecord> idempotency;
+  std::vector<SecretWrite> secrets;
+};
+
+struct AppendResult {
+  std::uint64_t first_position = 0;  // 0 when nothing was appended
+  std::uint64_t last_position = 0;   // the log's head after this append (or the original
+                                     // append's, for an idempotent replay)
+  nlohmann::json result;             // the stored idempotent result, with "position" set;
+                                     // null when the request carried no idempotency record
+  bool replayed = false;             // true when an earlier append with the same key answered
+};
+
+struct StoreOptions {
+  std::string path;
+  // true: acknowledge an append only after its WAL write is synced (the default). false is for
+  // benchmarks only: an acknowledged append may be lost on power loss or kernel crash.
+  bool sync = true;
+  // Open without writing, beside a running server (a RocksDB secondary instance). Appends fail.
+  bool read_only = false;
+  // Where secondary instances keep their own metadata; defaults to a temp directory.
+  std::string secondary_path;
+  // The clock recorded in each envelope (Unix ms). Injected so tests and golden files are exact.
+  std::function<std::int64_t()> now_ms;
+};
+
+class EventStore {
+ public:
+  // Opens (creating if missing, unless read_only) the log at options.path and starts the single
+  // writer thread. Returns internal with RocksDB's message when the directory cannot be opened
+  // (e.g. another process holds it), and failed_precondition when it holds a newer format.
+  static Result<std::unique_ptr<EventStore>> open(StoreOptions options);
+
+  ~EventStore();  // calls stop()
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Queues an append for the writer thread, which commits concurrent requests together under one
+  // synced write (group commit). `done` runs on the writer thread once the request is durable or
+  // rejected (or inline, before append_async returns, when the store is stopped or read-only);
+  // it must not block. Errors: conflict (an expected version did not hold; nothing of
+  // the request was written), idempotency_mismatch (the key was used with another request_hash),
+  // invalid_argument (an empty stream name or one containing a NUL byte, exact(0), a payload or
+  // idempotent result that is not a JSON object, a string that is not UTF-8),
+  // internal (storage failure), unavailable (the store is stopped or read-only).
+  void append_async(AppendRequest request, std::function<void(Result<AppendResult>)> done);
+
+  // append_async, waiting for the answer.
+  Result<AppendResult> append(AppendRequest request);
+
+  // The stream's events with stream_version >= from_version, at most max_count of them, in
+  // order. An unknown stream gives an empty vector.
+  Result<std::vector<events::Envelope>> read_stream(const std::string& stream,
+                                                    std::uint64_t from_version = 1,
+                                                    std::size_t max_count = SIZE_MAX) const;
+
+  // The stream's last version; 0 when the stream does not exist.
+  std::uint64_t stream_version(const std::string& stream) const;
+
+  // Up to `limit` events of the global log with position > after, in position order.
+  Result<std::vector<events::Envelope>> read_all(std::uint64_t after, std::size_t limit) const;
+
+  // The position of the last committed event; 0 for an empty log.
+  std::uint64_t head_position() const;
+
+  // Blocks until head_position() >= position, the timeout passes, or the store stops. Returns
+  // whether the position was reached. The live tail: the writer wakes every waiter on commit.
+  bool wait_for_position(std::uint64_t position, std::chrono::milliseconds timeout) const;
+
+  // The stored record for an idempotency key, if the key was used.
+  std::optional<IdempotencyRecord> find_idempotency(const std::string& key) const;
+
+  // A value written with SecretWrite, if present.
+  std::optional<std::string> read_secret(const std::string& key) const;
+
+  // For read_only stores: pulls in what the primary has written since. No-op otherwise.
+  Status catch_up();
+
+  // Stops the writer thread after it has answered every queued request, and wakes all waiters.
+  // Idempotent; appends after stop() answer unavailable.
+  void stop();
+
+  // The underlying database, for the state store and operator tools in this library.
+  class Impl;
+  Impl& impl() { return *impl_; }
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit EventStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace touchline::store

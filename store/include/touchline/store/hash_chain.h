@@ -1,0 +1,38 @@
+// The hash chain that lets an auditor holding the log detect a changed, dropped or reordered
+// event: each envelope's hash is SHA-256(previous hash bytes || canonical bytes of the event).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "touchline/events/envelope.h"
+
+namespace touchline::store {
+
+// 64 zeros: the prev_hash of the event at position 1.
+const std::string& genesis_hash();
+
+// Lowercase hex SHA-256 of data.
+std::string sha256_hex(std::string_view data);
+
+// The hash `e` must carry, given the hash of the event before it (lowercase hex).
+std::string chain_hash(std::string_view prev_hash_hex, const events::Envelope& e);
+
+struct VerifyReport {
+  bool ok = true;
+  std::uint64_t events_checked = 0;
+  std::uint64_t first_bad_position = 0;  // 0 when ok
+  std::string problem;                   // what was wrong at first_bad_position
+};
+
+class EventStore;
+
+// Walks the whole log from position 1 and checks positions are gap-free and in order, each
+// envelope decodes, its prev_hash is the previous hash and its hash is right. Stops at the first
+// problem. `progress` (optional) is called every 10,000 events with the count checked so far.
+VerifyReport verify_log(const EventStore& store,
+                        const std::function<void(std::uint64_t)>& progress = {});
+
+}  // namespace touchline::store

@@ -1,0 +1,62 @@
+// Durable state for one projection, kept beside the log in the same RocksDB database (column
+// family "projections", keys prefixed "<projection name>/"). State changes and the projection's
+// checkpoint are written in one batch, so after a crash the checkpoint is never ahead of the
+// state it describes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "touchline/events/result.h"
+#include "touchline/store/event_store.h"
+
+namespace touchline::store {
+
+// Applied deletes first, then puts. Keys may not start with a NUL byte (reserved for the store).
+struct StateBatch {
+  std::vector<std::pair<std::string, std::string>> puts;  // key (without prefix) -> value
+  std::vector<std::string> deletes;
+};
+
+class StateStore {
+ public:
+  // `store` must outlive this object. Thread-safe for concurrent readers and one writer.
+  // Throws std::invalid_argument for an empty name or one containing '/' (a programming error:
+  // such a name's key range could overlap another projection's).
+  StateStore(EventStore& store, std::string projection_name);
+
+  // The value under key, or nullopt when absent.
+  std::optional<std::string> get(std::string_view key) const;
+
+  // Calls fn for each key starting with prefix, in key order, until fn returns false.
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+
+  // Like scan, from the largest key with the prefix down to the smallest, starting at keys
+  // strictly less than `before` when `before` is non-empty.
+  void scan_reverse(std::string_view prefix, std::string_view before,
+                    const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+
+  // Applies the batch and moves the checkpoint to `checkpoint`, atomically. Synced like the log
+  // is. Returns internal on a storage failure, unavailable on a read-only store.
+  Status commit(const StateBatch& batch, std::uint64_t checkpoint);
+
+  // The position of the last event whose effects are in the state; 0 for a new projection.
+  std::uint64_t checkpoint() const;
+
+  // Removes all state and the checkpoint of this projection (for a rebuild from position 0).
+  Status clear();
+
+  const std::string& name() const { return name_; }
+
+ private:
+  EventStore& store_;
+  std::string name_;
+};
+
+}  // namespace touchline::store

@@ -1,0 +1,767 @@
+#include "touchline/store/event_store.h"
+
+#include <sodium.h>
+#include <stdlib.h>  // mkdtemp
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <iterator>
+#include <system_error>
+#include <utility>
+
+#include <rocksdb/iterator.h>
+#include <rocksdb/options.h>
+
+#include "event_store_impl.h"
+#include "touchline/store/hash_chain.h"
+
+namespace touchline::store {
+namespace {
+
+// Bounds one group's batch so that a flood of requests cannot make a single write (and the
+// latency of everyone in it) arbitrarily large.
+constexpr std::size_t kMaxGroup = 1024;
+// The stream-head cache is only a cache: dropping it between groups costs one lookup per
+// stream, so a crude bound is enough to keep memory in check with millions of streams.
+constexpr std::size_t kMaxCachedHeads = 1 << 20;
+// read_stream fetches the log entries a stream points at in batches of this many.
+constexpr std::size_t kMultiGetChunk = 512;
+
+Error storage_error(const std::string& what, const rocksdb::Status& s) {
+  return Error::make(ErrorCode::internal, what + ": " + s.ToString());
+}
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool valid_stream_name(const std::string& s) {
+  return !s.empty() && s.find('\0') == std::string::npos;
+}
+
+Result<std::string> make_temp_dir(const std::string& stem) {
+  std::string templ = (std::filesystem::temp_directory_path() / (stem + "-XXXXXX")).string();
+  if (::mkdtemp(templ.data()) == nullptr) {
+    return Error::make(ErrorCode::internal, "cannot create a temporary directory for " + stem);
+  }
+  return templ;
+}
+
+// Decodes one value of the log CF stored under `position`.
+Result<events::Envelope> decode_log_value(std::uint64_t position, std::string_view value) {
+  auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return Error::make(ErrorCode::internal,
+                       "the event at position " + std::to_string(position) + " is not valid JSON");
+  }
+  auto e = events::envelope_from_json(j);
+  if (!e.ok()) {
+    return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
+                                                " cannot be decoded: " + e.error().message);
+  }
+  return e;
+}
+
+struct Op {
+  rocksdb::ColumnFamilyHandle* cf;
+  std::string key;
+  std::string value;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Impl: open / close
+
+struct EventStore::Impl::GroupState {
+  std::uint64_t next_position;
+  std::string last_hash;
+};
+
+EventStore::Impl::~Impl() {
+  stop();
+  close_db();
+}
+
+void EventStore::Impl::close_db() {
+  if (db != nullptr) {
+    for (auto* h : handles) {
+      db->DestroyColumnFamilyHandle(h);
+    }
+    handles.clear();
+    db->Close();
+    delete db;
+    db = nullptr;
+  }
+  if (!owned_secondary_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(owned_secondary_dir, ec);
+    owned_secondary_dir.clear();
+  }
+}
+
+Status EventStore::Impl::open(StoreOptions opts) {
+  options = std::move(opts);
+  if (!options.now_ms) {
+    options.now_ms = system_now_ms;
+  }
+  if (options.path.empty()) {
+    return Error::make(ErrorCode::invalid_argument, "the store path is empty", "path");
+  }
+  if (sodium_init() < 0) {
+    return Error::make(ErrorCode::internal, "libsodium failed to initialise");
+  }
+
+  rocksdb::DBOptions dbo;
+  dbo.create_if_missing = !options.read_only;
+  // Missing column families are created only after the format check, so that a newer
+  // database is never modified by an older binary.
+  dbo.create_missing_column_families = false;
+  rocksdb::ColumnFamilyOptions cfo;
+
+  std::vector<std::string> existing;
+  auto ls = rocksdb::DB::ListColumnFamilies(dbo, options.path, &existing);
+  if (!ls.ok()) {
+    if (options.read_only) {
+      return storage_error("cannot open the event log at " + options.path, ls);
+    }
+    existing = {rocksdb::kDefaultColumnFamilyName};  // a new database
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : existing) {
+    descriptors.emplace_back(name, cfo);
+  }
+
+  rocksdb::Status s;
+  if (options.read_only) {
+    std::string secondary = options.secondary_path;
+    if (secondary.empty()) {
+      auto dir = make_temp_dir("touchline-secondary");
+      if (!dir.ok()) {
+        return dir.error();
+      }
+      secondary = owned_secondary_dir = *dir;
+    }
+    dbo.max_open_files = -1;  // required by secondary instances
+    s = rocksdb::DB::OpenAsSecondary(dbo, options.path, secondary, descriptors, &handles, &db);
+  } else {
+    s = rocksdb::DB::Open(dbo, options.path, descriptors, &handles, &db);
+  }
+  if (!s.ok()) {
+    db = nullptr;
+    return storage_error("cannot open the event log at " + options.path, s);
+  }
+  auto find_cf = [&](const std::string& name) -> rocksdb::ColumnFamilyHandle* {
+    for (auto* h : handles) {
+      if (h->GetName() == name) {
+        return h;
+      }
+    }
+    return nullptr;
+  };
+  cf_default = find_cf(rocksdb::kDefaultColumnFamilyName);
+
+  std::string format;
+  s = db->Get(rocksdb::ReadOptions(), cf_default, kFormatVersionKey, &format);
+  bool new_database = false;
+  if (s.IsNotFound()) {
+    new_database = true;
+  } else if (!s.ok()) {
+    return storage_error("cannot read the log's format version", s);
+  } else {
+    int v = 0;
+    std::size_t used = 0;
+    try {
+      v = std::stoi(format, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != format.size() || v < 1) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "the log at " + options.path + " has an unrecognised format version");
+    }
+    if (v > kStoreFormat) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "the log at " + options.path + " has format version " + format +
+                             "; this build reads up to " + std::to_string(kStoreFormat));
+    }
+  }
+
+  for (const char* name : {kCfLog, kCfStreams, kCfIdempotency, kCfSecrets, kCfProjections}) {
+    rocksdb::ColumnFamilyHandle* h = find_cf(name);
+    if (h == nullptr && !options.read_only) {
+      s = db->CreateColumnFamily(cfo, name, &h);
+      if (!s.ok()) {
+        return storage_error(std::string("cannot create column family ") + name, s);
+      }
+      handles.push_back(h);
+    }
+    if (h == nullptr) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "the database at " + options.path +
+                             " is not a Touchline event log (no column family '" + name + "')");
+    }
+  }
+  cf_log = find_cf(kCfLog);
+  cf_streams = find_cf(kCfStreams);
+  cf_idempotency = find_cf(kCfIdempotency);
+  cf_secrets = find_cf(kCfSecrets);
+  cf_projections = find_cf(kCfProjections);
+
+  if (new_database && !options.read_only) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    s = db->Put(wo, cf_default, kFormatVersionKey, std::to_string(kStoreFormat));
+    if (!s.ok()) {
+      return storage_error("cannot record the log's format version", s);
+    }
+  }
+
+  std::string last_value;
+  auto h = read_log_head(&last_value);
+  if (!h.ok()) {
+    return h.error();
+  }
+  head.store(*h);
+  next_position_ = *h + 1;
+  last_hash_ = genesis_hash();
+  if (*h > 0 && !options.read_only) {
+    // The chain continues from the stored last hash. If the last event is unreadable the store
+    // still opens, so that readers and verify_log can run, but it refuses to extend the chain.
+    auto e = decode_log_value(*h, last_value);
+    if (!e.ok()) {
+      failure_ = e.error().message + "; appends are refused (run verify)";
+    } else if (e->position != *h) {
+      failure_ = "the last event is stored at position " + std::to_string(*h) +
+                 " but says position " + std::to_string(e->position) +
+                 "; appends are refused (run verify)";
+    } else {
+      last_hash_ = e->hash;
+    }
+  }
+  return ok_status();
+}
+
+Result<std::uint64_t> EventStore::Impl::read_log_head(std::string* last_value) const {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf_log));
+  it->SeekToLast();
+  if (it->Valid()) {
+    auto key = to_sv(it->key());
+    if (key.size() != 8) {
+      return Error::make(ErrorCode::internal, "the log's last key is not an 8-byte position");
+    }
+    if (last_value != nullptr) {
+      last_value->assign(it->value().data(), it->value().size());
+    }
+    return decode_be64(key);
+  }
+  if (!it->status().ok()) {
+    return storage_error("cannot read the log's head", it->status());
+  }
+  return std::uint64_t{0};
+}
+
+Result<std::uint64_t> EventStore::Impl::read_stream_head(const std::string& stream) const {
+  const std::string prefix = stream_prefix(stream);
+  const std::string last = prefix + std::string(8, '\xff');
+  rocksdb::Slice lower(prefix);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf_streams));
+  it->SeekForPrev(last);
+  if (it->Valid()) {
+    auto key = to_sv(it->key());
+    if (key.size() == prefix.size() + 8 && key.substr(0, prefix.size()) == prefix) {
+      return decode_be64(key.substr(prefix.size()));
+    }
+    return std::uint64_t{0};
+  }
+  if (!it->status().ok()) {
+    return storage_error("cannot read the head of stream '" + stream + "'", it->status());
+  }
+  return std::uint64_t{0};
+}
+
+void EventStore::Impl::publish_head(std::uint64_t h) {
+  {
+    std::lock_guard lk(head_mu);
+    head.store(h);
+  }
+  head_cv.notify_all();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Impl: the writer
+
+void EventStore::Impl::start_writer() {
+  writer = std::thread([this] { writer_loop(); });
+}
+
+void EventStore::Impl::stop() {
+  {
+    std::lock_guard lk(queue_mu);
+    stopping = true;
+  }
+  queue_cv.notify_all();
+  // From a `done` callback (the writer thread itself) there is nothing to join; the writer
+  // notices `stopping` once it has drained the queue.
+  if (!writer.joinable() || writer.get_id() != std::this_thread::get_id()) {
+    std::lock_guard sl(stop_mu);
+    if (writer.joinable()) {
+      writer.join();
+    }
+  }
+  {
+    std::lock_guard lk(head_mu);
+    stopped = true;
+  }
+  head_cv.notify_all();
+}
+
+void EventStore::Impl::enqueue(AppendRequest request,
+                               std::function<void(Result<AppendResult>)> done) {
+  if (options.read_only) {
+    done(Error::make(ErrorCode::unavailable, "the store is open read-only"));
+    return;
+  }
+  {
+    std::lock_guard lk(queue_mu);
+    if (!stopping) {
+      queue.push_back(Pending{std::move(request), std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done) {
+    done(Error::make(ErrorCode::unavailable, "the store is stopped"));
+    return;
+  }
+  queue_cv.notify_one();
+}
+
+void EventStore::Impl::writer_loop() {
+  std::vector<Pending> group;
+  for (;;) {
+    {
+      std::unique_lock lk(queue_mu);
+      queue_cv.wait(lk, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) {
+        return;  // stopping, and everything queued has been answered
+      }
+      const std::size_t n = std::min(queue.size(), kMaxGroup);
+      group.assign(std::make_move_iterator(queue.begin()),
+                   std::make_move_iterator(queue.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    process_group(group);
+    group.clear();
+  }
+}
+
+Result<std::uint64_t> EventStore::Impl::cached_stream_head(const std::string& stream) {
+  if (auto it = head_cache_.find(stream); it != head_cache_.end()) {
+    return it->second;
+  }
+  auto h = read_stream_head(stream);
+  if (h.ok()) {
+    head_cache_.emplace(stream, *h);
+  }
+  return h;
+}
+
+void EventStore::Impl::process_group(std::vector<Pending>& group) {
+  std::vector<std::optional<Result<AppendResult>>> answers(group.size());
+  if (failure_) {
+    for (auto& a : answers) {
+      a = Error::make(ErrorCode::internal, "the store refuses appends: " + *failure_);
+    }
+  } else {
+    if (head_cache_.size() > kMaxCachedHeads) {
+      head_cache_.clear();
+    }
+    rocksdb::WriteBatch batch;
+    GroupState st{next_position_, last_hash_};
+    std::unordered_map<std::string, IdemEntry> group_idem;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      answers[i] = process_one(group[i].request, batch, st, group_idem);
+    }
+    if (batch.Count() > 0) {
+      auto s = db->Write(write_options(), &batch);
+      if (!s.ok()) {
+        // Whether any of the batch reached the disk is unknown, so neither the cached heads
+        // nor the chain can be trusted any more.
+        failure_ = "a write failed: " + s.ToString();
+        head_cache_.clear();
+        for (auto& a : answers) {
+          a = Error::make(ErrorCode::internal, "the append could not be written: " + s.ToString());
+        }
+      } else {
+        next_position_ = st.next_position;
+        last_hash_ = std::move(st.last_hash);
+        publish_head(next_position_ - 1);
+      }
+    }
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    group[i].done(std::move(*answers[i]));
+  }
+}
+
+Result<AppendResult> EventStore::Impl::process_one(
+    const AppendRequest& req, rocksdb::WriteBatch& batch, GroupState& st,
+    std::unordered_map<std::string, IdemEntry>& group_idem) {
+  // Validation first: nothing below may fail halfway through changing state.
+  for (const auto& sa : req.streams) {
+    if (!valid_stream_name(sa.stream)) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "a stream name must be non-empty and contain no NUL byte", "stream");
+    }
+    if (sa.expected.kind == ExpectedVersion::Kind::exact && sa.expected.version == 0) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "expected version exact(0) is not valid; use no_stream", "expected");
+    }
+    for (const auto& ev : sa.events) {
+      if (!ev.payload.is_null() && !ev.payload.is_object()) {
+        return Error::make(ErrorCode::invalid_argument, "an event payload must be a JSON object",
+                           "payload");
+      }
+    }
+  }
+  const IdempotencyRecord* idem = req.idempotency ? &*req.idempotency : nullptr;
+  if (idem != nullptr && !idem->result.is_null() && !idem->result.is_object()) {
+    return Error::make(ErrorCode::invalid_argument, "an idempotent result must be a JSON object",
+                       "result");
+  }
+
+  // Idempotency before versions: a retry of an applied request would fail its version check.
+  if (idem != nullptr) {
+    std::optional<IdemEntry> prior;
+    if (auto it = group_idem.find(idem->key); it != group_idem.end()) {
+      prior = it->second;
+    } else {
+      std::string raw;
+      auto s = db->Get(rocksdb::ReadOptions(), cf_idempotency, idem->key, &raw);
+      if (s.ok()) {
+        auto j = nlohmann::json::parse(raw, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("request_hash") ||
+            !j["request_hash"].is_string() || !j.contains("result")) {
+          return Error::make(ErrorCode::internal, "a stored idempotency record is unreadable");
+        }
+        prior = IdemEntry{j["request_hash"].get<std::string>(), j["result"]};
+      } else if (!s.IsNotFound()) {
+        return storage_error("cannot read an idempotency record", s);
+      }
+    }
+    if (prior) {
+      if (prior->request_hash != idem->request_hash) {
+        return Error::make(ErrorCode::idempotency_mismatch,
+                           "the idempotency key was already used with a different request");
+      }
+      AppendResult r;
+      if (auto p = prior->result.find("position");
+          p != prior->result.end() && p->is_number_unsigned()) {
+        r.last_position = p->get<std::uint64_t>();
+      }
+      r.result = std::move(prior->result);
+      r.replayed = true;
+      return r;
+    }
+  }
+
+  // Expected versions, against the committed heads as updated by earlier requests of the group
+  // and earlier entries of this request.
+  std::unordered_map<std::string, std::uint64_t> local;
+  std::vector<std::uint64_t> base(req.streams.size());
+  for (std::size_t i = 0; i < req.streams.size(); ++i) {
+    const auto& sa = req.streams[i];
+    std::uint64_t cur = 0;
+    if (auto it = local.find(sa.stream); it != local.end()) {
+      cur = it->second;
+    } else {
+      auto h = cached_stream_head(sa.stream);
+      if (!h.ok()) {
+        return h.error();
+      }
+      cur = *h;
+    }
+    if (sa.expected.kind == ExpectedVersion::Kind::no_stream && cur != 0) {
+      return Error::make(ErrorCode::conflict, "stream '" + sa.stream + "' already exists (version " +
+                                                  std::to_string(cur) + ")");
+    }
+    if (sa.expected.kind == ExpectedVersion::Kind::exact && cur != sa.expected.version) {
+      return Error::make(ErrorCode::conflict, "stream '" + sa.stream + "' is at version " +
+                                                  std::to_string(cur) + ", not " +
+                                                  std::to_string(sa.expected.version));
+    }
+    base[i] = cur;
+    local[sa.stream] = cur + sa.events.size();
+  }
+
+  // Build tentatively; st, the cache and the batch change only once everything encoded.
+  std::vector<Op> ops;
+  std::uint64_t pos = st.next_position;
+  std::uint64_t first = 0;
+  std::string hash = st.last_hash;
+  nlohmann::json stored_result;
+  try {
+    const std::int64_t now = options.now_ms();
+    for (std::size_t i = 0; i < req.streams.size(); ++i) {
+      const auto& sa = req.streams[i];
+      std::uint64_t version = base[i];
+      for (const auto& ev : sa.events) {
+        events::Envelope e;
+        e.position = pos;
+        e.stream = sa.stream;
+        e.stream_version = ++version;
+        e.type = ev.type;
+        e.schema_version = ev.schema_version;
+        e.recorded_at_ms = now;
+        e.actor = req.metadata.actor;
+        e.command_id = req.metadata.command_id;
+        e.correlation_id = req.metadata.correlation_id;
+        e.causation_id = req.metadata.causation_id;
+        e.payload = ev.payload.is_null() ? nlohmann::json::object() : ev.payload;
+        e.prev_hash = hash;
+        e.hash = chain_hash(hash, e);
+        ops.push_back(Op{cf_log, encode_be64(pos), events::to_json(e).dump()});
+        ops.push_back(Op{cf_streams, stream_key(sa.stream, e.stream_version), encode_be64(pos)});
+        if (first == 0) {
+          first = pos;
+        }
+        hash = std::move(e.hash);
+        ++pos;
+      }
+    }
+    if (idem != nullptr) {
+      stored_result = idem->result.is_null() ? nlohmann::json::object() : idem->result;
+      stored_result["position"] = pos - 1;
+      nlohmann::json record{{"request_hash", idem->request_hash}, {"result", stored_result}};
+      ops.push_back(Op{cf_idempotency, idem->key, record.dump()});
+    }
+  } catch (const nlohmann::json::exception& ex) {
+    // Typically a string that is not valid UTF-8.
+    return Error::make(ErrorCode::invalid_argument,
+                       std::string("the request cannot be encoded as JSON: ") + ex.what());
+  }
+  for (const auto& sw : req.secrets) {
+    ops.push_back(Op{cf_secrets, sw.key, sw.value});
+  }
+
+  batch.SetSavePoint();
+  for (const auto& op : ops) {
+    auto s = batch.Put(op.cf, op.key, op.value);
+    if (!s.ok()) {
+      batch.RollbackToSavePoint().PermitUncheckedError();
+      return storage_error("cannot add the append to the write batch", s);
+    }
+  }
+  batch.PopSavePoint().PermitUncheckedError();
+
+  st.next_position = pos;
+  st.last_hash = std::move(hash);
+  for (auto& [stream, version] : local) {
+    head_cache_[stream] = version;
+  }
+  AppendResult r;
+  r.first_position = first;
+  r.last_position = pos - 1;
+  if (idem != nullptr) {
+    group_idem[idem->key] = IdemEntry{idem->request_hash, stored_result};
+    r.result = std::move(stored_result);
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// EventStore
+
+EventStore::EventStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventStore::~EventStore() { stop(); }
+
+Result<std::unique_ptr<EventStore>> EventStore::open(StoreOptions options) {
+  auto impl = std::make_unique<Impl>();
+  auto s = impl->open(std::move(options));
+  if (!s.ok()) {
+    return s.error();
+  }
+  if (!impl->options.read_only) {
+    impl->start_writer();
+  }
+  return std::unique_ptr<EventStore>(new EventStore(std::move(impl)));
+}
+
+void EventStore::append_async(AppendRequest request,
+                              std::function<void(Result<AppendResult>)> done) {
+  impl_->enqueue(std::move(request), std::move(done));
+}
+
+Result<AppendResult> EventStore::append(AppendRequest request) {
+  std::promise<Result<AppendResult>> promise;
+  auto future = promise.get_future();
+  append_async(std::move(request),
+               [&promise](Result<AppendResult> r) { promise.set_value(std::move(r)); });
+  return future.get();
+}
+
+Result<std::vector<events::Envelope>> EventStore::read_stream(const std::string& stream,
+                                                              std::uint64_t from_version,
+                                                              std::size_t max_count) const {
+  std::vector<events::Envelope> out;
+  if (max_count == 0 || !valid_stream_name(stream)) {
+    return out;
+  }
+  const Impl& im = *impl_;
+  const std::string prefix = stream_prefix(stream);
+  std::string upper = prefix;
+  upper.back() = '\x01';  // the 0x00 separator, incremented: just past every key of the stream
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_streams));
+
+  std::vector<std::string> keys;
+  auto fetch = [&]() -> Status {
+    std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    // sorted_input holds: a stream's positions increase with its versions.
+    im.db->MultiGet(rocksdb::ReadOptions(), im.cf_log, keys.size(), slices.data(), values.data(),
+                    statuses.data(), /*sorted_input=*/true);
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const std::uint64_t position = decode_be64(keys[i]);
+      if (!statuses[i].ok()) {
+        return storage_error("cannot read the event at position " + std::to_string(position),
+                             statuses[i]);
+      }
+      auto e = decode_log_value(position, to_sv(values[i]));
+      if (!e.ok()) {
+        return e.error();
+      }
+      out.push_back(std::move(e).value());
+    }
+    keys.clear();
+    return ok_status();
+  };
+
+  std::size_t taken = 0;
+  for (it->Seek(stream_key(stream, std::max<std::uint64_t>(from_version, 1)));
+       it->Valid() && taken < max_count; it->Next()) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
+      return Error::make(ErrorCode::internal, "a key of stream '" + stream + "' is malformed");
+    }
+    keys.emplace_back(it->value().data(), it->value().size());
+    ++taken;
+    if (keys.size() == kMultiGetChunk) {
+      if (auto s = fetch(); !s.ok()) {
+        return s.error();
+      }
+    }
+  }
+  if (!it->status().ok()) {
+    return storage_error("cannot read stream '" + stream + "'", it->status());
+  }
+  if (!keys.empty()) {
+    if (auto s = fetch(); !s.ok()) {
+      return s.error();
+    }
+  }
+  return out;
+}
+
+std::uint64_t EventStore::stream_version(const std::string& stream) const {
+  if (!valid_stream_name(stream)) {
+    return 0;
+  }
+  auto h = impl_->read_stream_head(stream);
+  return h.ok() ? *h : 0;
+}
+
+Result<std::vector<events::Envelope>> EventStore::read_all(std::uint64_t after,
+                                                           std::size_t limit) const {
+  std::vector<events::Envelope> out;
+  if (limit == 0 || after == UINT64_MAX) {
+    return out;
+  }
+  out.reserve(std::min<std::size_t>(limit, 1024));
+  const Impl& im = *impl_;
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(rocksdb::ReadOptions(), im.cf_log));
+  for (it->Seek(encode_be64(after + 1)); it->Valid() && out.size() < limit; it->Next()) {
+    auto key = to_sv(it->key());
+    if (key.size() != 8) {
+      return Error::make(ErrorCode::internal, "a log key is not an 8-byte position");
+    }
+    auto e = decode_log_value(decode_be64(key), to_sv(it->value()));
+    if (!e.ok()) {
+      return e.error();
+    }
+    out.push_back(std::move(e).value());
+  }
+  if (!it->status().ok()) {
+    return storage_error("cannot read the log", it->status());
+  }
+  return out;
+}
+
+std::uint64_t EventStore::head_position() const { return impl_->head.load(); }
+
+bool EventStore::wait_for_position(std::uint64_t position,
+                                   std::chrono::milliseconds timeout) const {
+  const Impl& im = *impl_;
+  std::unique_lock lk(im.head_mu);
+  auto reached = [&] { return im.head.load() >= position || im.stopped; };
+  // wait_for with an enormous timeout would overflow the clock; a year is "forever".
+  if (timeout >= std::chrono::hours(24 * 365)) {
+    im.head_cv.wait(lk, reached);
+  } else {
+    im.head_cv.wait_for(lk, timeout, reached);
+  }
+  return im.head.load() >= position;
+}
+
+std::optional<IdempotencyRecord> EventStore::find_idempotency(const std::string& key) const {
+  std::string raw;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_idempotency, key, &raw);
+  if (!s.ok()) {
+    return std::nullopt;
+  }
+  auto j = nlohmann::json::parse(raw, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("request_hash") ||
+      !j["request_hash"].is_string() || !j.contains("result")) {
+    return std::nullopt;
+  }
+  return IdempotencyRecord{key, j["request_hash"].get<std::string>(), j["result"]};
+}
+
+std::optional<std::string> EventStore::read_secret(const std::string& key) const {
+  std::string value;
+  auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_secrets, key, &value);
+  if (!s.ok()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+Status EventStore::catch_up() {
+  Impl& im = *impl_;
+  if (!im.options.read_only) {
+    return ok_status();
+  }
+  auto s = im.db->TryCatchUpWithPrimary();
+  if (!s.ok()) {
+    return storage_error("cannot catch up with the primary", s);
+  }
+  auto h = im.read_log_head(nullptr);
+  if (!h.ok()) {
+    return h.error();
+  }
+  im.publish_head(*h);
+  return ok_status();
+}
+
+void EventStore::stop() { impl_->stop(); }
+
+}  // namespace touchline::store

@@ -1,0 +1,156 @@
+// Internal to touchline_store: the state behind EventStore, shared with state_store.cc and
+// hash_chain.cc. Key encodings here are the ones docs/LOG_FORMAT.md describes.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include "touchline/events/envelope.h"
+#include "touchline/events/result.h"
+#include "touchline/store/event_store.h"
+
+namespace touchline::store {
+
+// The on-disk format this build reads and writes (meta key "format_version" in `default`).
+inline constexpr int kStoreFormat = 1;
+// The envelope JSON is part of the store's format: a new envelope format needs a new store
+// format (and docs/LOG_FORMAT.md), after which this check is updated.
+static_assert(events::kEnvelopeFormat == 1, "envelope format changed: bump kStoreFormat");
+
+inline constexpr const char* kCfLog = "log";
+inline constexpr const char* kCfStreams = "streams";
+inline constexpr const char* kCfIdempotency = "idempotency";
+inline constexpr const char* kCfSecrets = "secrets";
+inline constexpr const char* kCfProjections = "projections";
+inline constexpr const char* kFormatVersionKey = "format_version";
+
+// 8-byte big-endian, so that RocksDB's bytewise order is numeric order.
+inline std::string encode_be64(std::uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xffU);
+    v >>= 8;
+  }
+  return out;
+}
+
+// Requires s.size() >= 8; decodes the first 8 bytes.
+inline std::uint64_t decode_be64(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(s[i]);
+  }
+  return v;
+}
+
+// streams CF: stream name, 0x00, 8-byte BE stream version. Stream names never contain 0x00,
+// so "<name>\0" is a prefix that no other stream's keys share.
+inline std::string stream_prefix(std::string_view stream) {
+  std::string k(stream);
+  k.push_back('\0');
+  return k;
+}
+
+inline std::string stream_key(std::string_view stream, std::uint64_t version) {
+  return stream_prefix(stream) + encode_be64(version);
+}
+
+inline std::string_view to_sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
+
+class EventStore::Impl {
+ public:
+  struct Pending {
+    AppendRequest request;
+    std::function<void(Result<AppendResult>)> done;
+  };
+
+  Impl() = default;
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // Opens the database and loads the head; does not start the writer.
+  Status open(StoreOptions opts);
+  void start_writer();
+  void stop();
+
+  void enqueue(AppendRequest request, std::function<void(Result<AppendResult>)> done);
+
+  // The last version of `stream` as committed in the streams CF (0 when absent).
+  Result<std::uint64_t> read_stream_head(const std::string& stream) const;
+  // Re-reads the head position from the log CF (used at open and by catch_up).
+  Result<std::uint64_t> read_log_head(std::string* last_value) const;
+  void publish_head(std::uint64_t head);
+
+  rocksdb::WriteOptions write_options() const {
+    rocksdb::WriteOptions wo;
+    wo.sync = options.sync;
+    return wo;
+  }
+
+  // --- immutable after open() ---
+  StoreOptions options;
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // every CF opened, for cleanup
+  rocksdb::ColumnFamilyHandle* cf_default = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_log = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_streams = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_idempotency = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_secrets = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_projections = nullptr;
+  std::string owned_secondary_dir;  // removed on close when we created it
+
+  // --- the published head, readable from any thread ---
+  std::atomic<std::uint64_t> head{0};
+  mutable std::mutex head_mu;
+  mutable std::condition_variable head_cv;
+  bool stopped = false;  // guarded by head_mu; wakes waiters for good
+
+ private:
+  struct GroupState;
+  struct IdemEntry {
+    std::string request_hash;
+    nlohmann::json result;
+  };
+
+  void writer_loop();
+  void process_group(std::vector<Pending>& group);
+  Result<AppendResult> process_one(const AppendRequest& req, rocksdb::WriteBatch& batch,
+                                   GroupState& st,
+                                   std::unordered_map<std::string, IdemEntry>& group_idem);
+  Result<std::uint64_t> cached_stream_head(const std::string& stream);
+  void close_db();
+
+  // --- queue, guarded by queue_mu ---
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<Pending> queue;
+  bool stopping = false;
+  std::thread writer;
+  std::mutex stop_mu;  // serialises stop() callers around the join
+
+  // --- writer-thread state ---
+  std::uint64_t next_position_ = 1;
+  std::string last_hash_;
+  std::unordered_map<std::string, std::uint64_t> head_cache_;
+  // Set when appends must be refused for good (failed write, undecodable last event). Written
+  // by open() before the writer starts, then only by the writer; read by the writer.
+  std::optional<std::string> failure_;
+};
+
+}  // namespace touchline::store

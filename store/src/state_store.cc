@@ -1,0 +1,173 @@
+#include "touchline/store/state_store.h"
+
+#include <memory>
+#include <stdexcept>
+
+#include <rocksdb/iterator.h>
+#include <rocksdb/write_batch.h>
+
+#include "event_store_impl.h"
+
+namespace touchline::store {
+namespace {
+
+// State keys are "<name>/<key>"; user keys never start with 0x00, which leaves
+// "<name>/\0checkpoint" to the checkpoint, sorted before every user key but "".
+constexpr std::string_view kCheckpointKey{"\0checkpoint", 11};
+
+bool reserved(std::string_view user_key) { return !user_key.empty() && user_key[0] == '\0'; }
+
+// The smallest string greater than every string that starts with s; s must not be all 0xff.
+std::string prefix_successor(std::string s) {
+  while (!s.empty() && static_cast<unsigned char>(s.back()) == 0xff) {
+    s.pop_back();
+  }
+  if (!s.empty()) {
+    s.back() = static_cast<char>(static_cast<unsigned char>(s.back()) + 1);
+  }
+  return s;
+}
+
+Status write_batch(EventStore::Impl& im, rocksdb::WriteBatch& batch, const char* what) {
+  if (im.options.read_only) {
+    return Error::make(ErrorCode::unavailable, "the store is open read-only");
+  }
+  auto s = im.db->Write(im.write_options(), &batch);
+  if (!s.ok()) {
+    return Error::make(ErrorCode::internal, std::string(what) + ": " + s.ToString());
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+StateStore::StateStore(EventStore& store, std::string projection_name)
+    : store_(store), name_(std::move(projection_name)) {
+  // A '/' in a name would let one projection's key range contain another's.
+  if (name_.empty() || name_.find('/') != std::string::npos) {
+    throw std::invalid_argument("a projection name must be non-empty and contain no '/'");
+  }
+}
+
+std::optional<std::string> StateStore::get(std::string_view key) const {
+  if (reserved(key)) {
+    return std::nullopt;
+  }
+  const auto& im = store_.impl();
+  std::string full = name_ + '/';
+  full.append(key);
+  std::string value;
+  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, full, &value);
+  if (!s.ok()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+void StateStore::scan(
+    std::string_view prefix,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  const auto& im = store_.impl();
+  const std::size_t strip = name_.size() + 1;
+  std::string lower = name_ + '/';
+  lower.append(prefix);
+  const std::string upper = prefix_successor(lower);
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_projections));
+  for (it->Seek(lower_slice); it->Valid(); it->Next()) {
+    const auto key = to_sv(it->key()).substr(strip);
+    if (reserved(key)) {
+      continue;
+    }
+    if (!fn(key, to_sv(it->value()))) {
+      break;
+    }
+  }
+}
+
+void StateStore::scan_reverse(
+    std::string_view prefix, std::string_view before,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  const auto& im = store_.impl();
+  const std::size_t strip = name_.size() + 1;
+  std::string lower = name_ + '/';
+  lower.append(prefix);
+  std::string upper = prefix_successor(lower);
+  if (!before.empty()) {
+    std::string b = name_ + '/';
+    b.append(before);
+    if (b < upper) {
+      upper = std::move(b);
+    }
+  }
+  if (upper <= lower) {
+    return;
+  }
+  rocksdb::Slice lower_slice(lower);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;  // SeekToLast lands on the last key below it
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_projections));
+  for (it->SeekToLast(); it->Valid(); it->Prev()) {
+    const auto key = to_sv(it->key()).substr(strip);
+    if (reserved(key)) {
+      continue;
+    }
+    if (!fn(key, to_sv(it->value()))) {
+      break;
+    }
+  }
+}
+
+Status StateStore::commit(const StateBatch& batch, std::uint64_t checkpoint) {
+  auto& im = store_.impl();
+  const std::string prefix = name_ + '/';
+  rocksdb::WriteBatch wb;
+  for (const auto& key : batch.deletes) {
+    if (reserved(key)) {
+      return Error::make(ErrorCode::invalid_argument, "state keys may not start with a NUL byte",
+                         "key");
+    }
+    wb.Delete(im.cf_projections, prefix + key).PermitUncheckedError();
+  }
+  for (const auto& [key, value] : batch.puts) {
+    if (reserved(key)) {
+      return Error::make(ErrorCode::invalid_argument, "state keys may not start with a NUL byte",
+                         "key");
+    }
+    wb.Put(im.cf_projections, prefix + key, value).PermitUncheckedError();
+  }
+  std::string cp_key = prefix;
+  cp_key.append(kCheckpointKey);
+  wb.Put(im.cf_projections, cp_key, encode_be64(checkpoint)).PermitUncheckedError();
+  return write_batch(im, wb, "cannot commit projection state");
+}
+
+std::uint64_t StateStore::checkpoint() const {
+  const auto& im = store_.impl();
+  std::string key = name_ + '/';
+  key.append(kCheckpointKey);
+  std::string value;
+  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, key, &value);
+  if (!s.ok() || value.size() != 8) {
+    return 0;
+  }
+  return decode_be64(value);
+}
+
+Status StateStore::clear() {
+  auto& im = store_.impl();
+  // Every key of this projection lies in ["<name>/", "<name>0"): '0' is the byte after '/'.
+  const std::string begin = name_ + '/';
+  const std::string end = name_ + '0';
+  rocksdb::WriteBatch wb;
+  wb.DeleteRange(im.cf_projections, begin, end).PermitUncheckedError();
+  return write_batch(im, wb, "cannot clear projection state");
+}
+
+}  // namespace touchline::store

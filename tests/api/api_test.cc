@@ -1,0 +1,298 @@
+// The HTTP API over real loopback sockets against an in-process server.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/test_server.h"
+
+namespace touchline::testing {
+namespace {
+
+using nlohmann::json;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  TestServer server;
+};
+
+TEST_F(ApiTest, WalkThroughFromSignUpToAudit) {
+  auto coach = server.account("coach@example.com", "coach", "Harbour Runners");
+  auto athlete = server.account("runner@example.com");
+  const std::string org = coach["organization_id"];
+  ASSERT_FALSE(org.empty());
+
+  auto add = server.command("AddMember", {{"organization_id", org}, {"account_id", athlete["account_id"]},
+                                          {"role", "athlete"}}, coach["token"]);
+  ASSERT_EQ(add.status, 201) << add.body;
+  auto assign = server.command("AssignAthlete", {{"organization_id", org}, {"athlete_id", athlete["account_id"]},
+                                                 {"coach_id", coach["account_id"]}}, coach["token"]);
+  ASSERT_EQ(assign.status, 201) << assign.body;
+  const auto position = assign.json()["position"].get<std::uint64_t>();
+
+  auto allowed = server.check(coach["token"], {{"organization_id", org}, {"subject", coach["account_id"]},
+                                               {"permission", "athletes.view_activities"},
+                                               {"target", athlete["account_id"]},
+                                               {"min_position", position}});
+  ASSERT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_TRUE(allowed.json()["allowed"].get<bool>());
+  EXPECT_GE(allowed.json()["position"].get<std::uint64_t>(), position);
+
+  auto denied = server.check(athlete["token"], {{"organization_id", org}, {"subject", athlete["account_id"]},
+                                                {"permission", "members.manage"}});
+  ASSERT_EQ(denied.status, 200);
+  EXPECT_FALSE(denied.json()["allowed"].get<bool>());
+  EXPECT_EQ(denied.json()["reason"], "Only the head coach can add or remove members.");
+
+  auto perms = server.http().get("/v1/organizations/" + org + "/members/" + athlete["account_id"].get<std::string>() +
+                                     "/permissions?min_position=" + std::to_string(position),
+                                 {{"Authorization", "Bearer " + coach["token"].get<std::string>()}});
+  ASSERT_EQ(perms.status, 200) << perms.body;
+  EXPECT_EQ(perms.json()["role"], "athlete");
+
+  auto audit = server.http().get("/v1/organizations/" + org + "/audit?min_position=" + std::to_string(position),
+                                 {{"Authorization", "Bearer " + coach["token"].get<std::string>()}});
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  auto entries = audit.json()["entries"];
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[0]["action"], "athlete.assigned");
+  EXPECT_EQ(entries[0]["actor"], coach["account_id"]);
+  EXPECT_EQ(entries[1]["action"], "member.added");
+  EXPECT_EQ(entries[2]["action"], "organization.created");
+
+  auto log = server.http().get("/v1/events?after=0&limit=100",
+                               {{"Authorization", std::string("Bearer ") + kOperatorToken}});
+  ASSERT_EQ(log.status, 200);
+  auto evs = log.json()["events"];
+  ASSERT_FALSE(evs.empty());
+  for (const auto& e : evs) {
+    EXPECT_EQ(e["hash"].get<std::string>().size(), 64u);
+    EXPECT_EQ(log.body.find("a long password"), std::string::npos);
+    EXPECT_EQ(log.body.find("argon2"), std::string::npos);
+  }
+}
+
+TEST_F(ApiTest, NoTokenIs401AndAppendsNothing) {
+  auto coach = server.account("coach@example.com", "coach", "Club");
+  const auto before = server.head();
+  auto r = server.command("CreateOrganization", {{"name", "Another"}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(r.json()["code"], "unauthenticated");
+  auto forged = server.command("CreateOrganization", {{"name", "Another"}}, "tl1.x.99999999999999.00");
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(server.head(), before);
+}
+
+TEST_F(ApiTest, AnotherOrganizationIs403AndAppendsNothing) {
+  auto coach = server.account("coach@example.com", "coach", "Club A");
+  auto other = server.account("other@example.com", "coach", "Club B");
+  auto athlete = server.account("runner@example.com");
+  const auto before = server.head();
+  auto r = server.command("AddMember", {{"organization_id", coach["organization_id"]},
+                                        {"account_id", athlete["account_id"]}, {"role", "athlete"}},
+                          other["token"]);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.json()["code"], "permission_denied");
+  auto check = server.check(other["token"], {{"organization_id", coach["organization_id"]},
+                                             {"subject", coach["account_id"]}, {"permission", "members.manage"}});
+  EXPECT_EQ(check.status, 403) << check.body;
+  auto audit = server.http().get("/v1/organizations/" + coach["organization_id"].get<std::string>() + "/audit",
+                                 {{"Authorization", "Bearer " + other["token"].get<std::string>()}});
+  EXPECT_EQ(audit.status, 403);
+  EXPECT_EQ(server.head(), before);
+}
+
+TEST_F(ApiTest, BadInputIs4xxNamingTheProblemAndAppendsNothing) {
+  auto coach = server.account("coach@example.com", "coach", "Club");
+  const std::string token = coach["token"];
+  const auto before = server.head();
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + token}};
+
+  auto bad_json = server.http().post("/v1/commands/CreateOrganization", "{\"name\": ", auth);
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_NE(bad_json.json()["detail"].get<std::string>().find("not valid JSON"), std::string::npos);
+
+  auto unknown = server.command("MakeMeHeadCoach", json::object(), token);
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.json()["detail"].get<std::string>().find("MakeMeHeadCoach"), std::string::npos);
+
+  auto missing = server.command("CreateOrganization", json::object(), token);
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.json()["field"], "name");
+
+  auto mistyped = server.command("CreateOrganization", {{"name", 42}}, token);
+  EXPECT_EQ(mistyped.status, 400);
+  EXPECT_EQ(mistyped.json()["field"], "name");
+
+  auto extra = server.command("CreateOrganization", {{"name", "X"}, {"nmae", "typo"}}, token);
+  EXPECT_EQ(extra.status, 400);
+  EXPECT_EQ(extra.json()["field"], "nmae");
+
+  auto not_object = server.http().post("/v1/commands/CreateOrganization", "[1,2]", auth);
+  EXPECT_EQ(not_object.status, 400);
+
+  auto huge = server.http().post("/v1/commands/CreateOrganization",
+                                 json{{"name", std::string(100 * 1024, 'x')}}.dump(), auth);
+  EXPECT_EQ(huge.status, 413);
+
+  auto unknown_org = server.command("AssignAthlete", {{"organization_id", "nope"}, {"athlete_id", "a"},
+                                                      {"coach_id", "b"}}, token);
+  EXPECT_EQ(unknown_org.status, 404);
+  EXPECT_EQ(unknown_org.json()["code"], "not_found");
+
+  auto bad_id = server.command("AssignAthlete", {{"organization_id", "no/slashes"}, {"athlete_id", "a"},
+                                                 {"coach_id", "b"}}, token);
+  EXPECT_EQ(bad_id.status, 400);
+  EXPECT_EQ(bad_id.json()["field"], "organization_id");
+
+  auto sub_role = server.command("SignUp", {{"email", "x@example.com"}, {"password", "long enough pw"},
+                                            {"display_name", "X"}, {"membership_role", "head_coach"}});
+  EXPECT_EQ(sub_role.status, 400);
+  EXPECT_EQ(sub_role.json()["field"], "membership_role");
+
+  auto short_pw = server.command("SignUp", {{"email", "x@example.com"}, {"password", "short"}, {"display_name", "X"}});
+  EXPECT_EQ(short_pw.status, 400);
+  EXPECT_EQ(short_pw.json()["field"], "password");
+
+  auto wrong_method = server.http().get("/v1/commands/SignUp");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.headers["allow"], "POST");
+
+  auto unknown_permission = server.check(token, {{"organization_id", coach["organization_id"]},
+                                                 {"subject", coach["account_id"]}, {"permission", "fly"}});
+  EXPECT_EQ(unknown_permission.status, 400);
+  EXPECT_EQ(unknown_permission.json()["field"], "permission");
+
+  EXPECT_EQ(server.head(), before);
+  EXPECT_EQ(server.http().get("/healthz").status, 200);  // still serving
+}
+
+TEST_F(ApiTest, EmailsAreUniqueCaseInsensitively) {
+  server.account("Ana@Example.com");
+  auto again = server.command("SignUp", {{"email", "ana@example.COM"}, {"password", "a long password"},
+                                         {"display_name", "Ana"}});
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.json()["code"], "already_exists");
+}
+
+TEST_F(ApiTest, WrongPasswordIs401) {
+  server.account("ana@example.com");
+  auto r = server.http().post("/v1/sessions", json{{"email", "ana@example.com"}, {"password", "wrong password"}}.dump());
+  EXPECT_EQ(r.status, 401);
+  auto unknown = server.http().post("/v1/sessions", json{{"email", "who@example.com"}, {"password", "whatever pw"}}.dump());
+  EXPECT_EQ(unknown.status, 401);
+  EXPECT_EQ(r.json()["detail"], unknown.json()["detail"]);  // no hint which one was wrong
+}
+
+TEST_F(ApiTest, IdempotencyKeyReplaysAndRejectsADifferentBody) {
+  auto coach = server.account("coach@example.com", "coach");
+  const std::string token = coach["token"];
+  auto first = server.command("CreateOrganization", {{"name", "Club"}}, token, {{"Idempotency-Key", "k-1"}});
+  ASSERT_EQ(first.status, 201);
+  const auto head = server.head();
+  auto retry = server.command("CreateOrganization", {{"name", "Club"}}, token, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(retry.status, 200);
+  EXPECT_EQ(retry.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(retry.json(), first.json());
+  EXPECT_EQ(server.head(), head);
+  auto different = server.command("CreateOrganization", {{"name", "Other"}}, token, {{"Idempotency-Key", "k-1"}});
+  EXPECT_EQ(different.status, 422);
+  EXPECT_EQ(server.head(), head);
+}
+
+TEST_F(ApiTest, ConcurrentRetriesWithOneKeyAppendOnce) {
+  auto coach = server.account("coach@example.com", "coach");
+  const std::string token = coach["token"];
+  const auto head = server.head();
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0}, replayed{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      HttpClient client(server.http());
+      auto r = client.post("/v1/commands/CreateOrganization", json{{"name", "Club"}}.dump(),
+                           {{"Authorization", "Bearer " + token}, {"Idempotency-Key", "same"}});
+      if (r.status == 201) ++created;
+      if (r.status == 200) ++replayed;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(replayed.load(), 7);
+  EXPECT_EQ(server.head(), head + 1);
+}
+
+TEST_F(ApiTest, UpgradeToCoachIsIdempotentAndUnlocksOrganizations) {
+  auto athlete = server.account("ana@example.com");
+  const std::string token = athlete["token"];
+  EXPECT_EQ(server.command("CreateOrganization", {{"name", "Club"}}, token).status, 403);
+  EXPECT_EQ(server.command("UpgradeToCoach", json::object(), token).status, 201);
+  const auto head = server.head();
+  auto again = server.command("UpgradeToCoach", json::object(), token);
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(server.head(), head);
+  EXPECT_EQ(server.command("CreateOrganization", {{"name", "Club"}}, token).status, 201);
+}
+
+TEST_F(ApiTest, BillingDelegationOverHttp) {
+  auto head = server.account("head@example.com", "coach", "Club");
+  auto asst = server.account("asst@example.com", "coach");
+  auto ath = server.account("ath@example.com");
+  const std::string org = head["organization_id"];
+  const std::string token = head["token"];
+  ASSERT_EQ(server.command("AddMember", {{"organization_id", org}, {"account_id", asst["account_id"]},
+                                         {"role", "assistant_coach"}}, token).status, 201);
+  ASSERT_EQ(server.command("AddMember", {{"organization_id", org}, {"account_id", ath["account_id"]},
+                                         {"role", "athlete"}}, token).status, 201);
+  ASSERT_EQ(server.command("AssignAthlete", {{"organization_id", org}, {"athlete_id", ath["account_id"]},
+                                             {"coach_id", asst["account_id"]}}, token).status, 201);
+  json check{{"organization_id", org}, {"subject", asst["account_id"]},
+             {"permission", "billing.end_org_coverage"}, {"target", ath["account_id"]}};
+  check["min_position"] = server.head();
+  EXPECT_FALSE(server.check(asst["token"], check).json()["allowed"].get<bool>());
+
+  auto by_assistant = server.command("GrantBillingDelegation", {{"organization_id", org},
+                                                                {"account_id", asst["account_id"]}}, asst["token"]);
+  EXPECT_EQ(by_assistant.status, 403);
+  auto grant = server.command("GrantBillingDelegation", {{"organization_id", org}, {"account_id", asst["account_id"]}}, token);
+  ASSERT_EQ(grant.status, 201);
+  check["min_position"] = grant.json()["position"];
+  EXPECT_TRUE(server.check(asst["token"], check).json()["allowed"].get<bool>());
+
+  auto revoke = server.command("RevokeBillingDelegation", {{"organization_id", org}, {"account_id", asst["account_id"]}}, token);
+  ASSERT_EQ(revoke.status, 201);
+  check["min_position"] = revoke.json()["position"];
+  EXPECT_FALSE(server.check(asst["token"], check).json()["allowed"].get<bool>());
+}
+
+TEST_F(ApiTest, EventsNeedTheOperatorToken) {
+  auto athlete = server.account("ana@example.com");
+  EXPECT_EQ(server.http().get("/v1/events").status, 401);
+  EXPECT_EQ(server.http().get("/v1/events", {{"Authorization", "Bearer " + athlete["token"].get<std::string>()}}).status, 403);
+}
+
+TEST_F(ApiTest, ProjectionsSurviveARestart) {
+  auto coach = server.account("coach@example.com", "coach", "Club");
+  server.restart();
+  auto s = server.http().post("/v1/sessions", json{{"email", "coach@example.com"}, {"password", "a long password"}}.dump());
+  ASSERT_EQ(s.status, 201);
+  auto r = server.check(s.json()["token"], {{"organization_id", coach["organization_id"]},
+                                            {"subject", coach["account_id"]}, {"permission", "members.manage"},
+                                            {"min_position", server.head()}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json()["allowed"].get<bool>());
+}
+
+TEST(ApiWaits, MinPositionBeyondTheLogIs503AfterTheBound) {
+  TestServer server(std::chrono::milliseconds(300));
+  auto coach = server.account("coach@example.com", "coach", "Club");
+  auto r = server.check(coach["token"], {{"organization_id", coach["organization_id"]},
+                                         {"subject", coach["account_id"]}, {"permission", "members.manage"},
+                                         {"min_position", 1000000}});
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.json()["code"], "unavailable");
+  EXPECT_NE(r.json()["detail"].get<std::string>().find("min_position 1000000"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace touchline::testing

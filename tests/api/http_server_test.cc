@@ -1,0 +1,402 @@
+// HttpServer over real loopback TCP: routing to the handler, asynchronous answers, keep-alive,
+// the server's own 400/413 answers, concurrency, timeouts and stopping.
+#include "touchline/api/http_server.h"
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/http_client.h"
+
+namespace touchline::api {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::HttpClient;
+using testing::HttpConnection;
+
+// Echoes the request as JSON, with an extra header.
+void echo(HttpRequest req, Responder respond) {
+  HttpResponse res;
+  res.body = json{{"method", req.method},
+                  {"target", req.target},
+                  {"body", req.body},
+                  {"x_test", req.header("x-test")},
+                  {"remote", req.remote_address}}
+                 .dump();
+  res.headers.emplace_back("X-Echo", "yes");
+  respond(std::move(res));
+}
+
+HttpResponse error_response(int status, std::string detail) {
+  HttpResponse res;
+  res.status = status;
+  res.content_type = "application/problem+json";
+  res.body = json{{"status", status}, {"detail", detail}}.dump();
+  return res;
+}
+
+HttpServerOptions test_options() {
+  HttpServerOptions o;
+  o.port = 0;
+  o.threads = 4;
+  return o;
+}
+
+// A started server on a free port; fails the test when it cannot start.
+std::unique_ptr<HttpServer> start_server(HttpServerOptions options, Handler handler) {
+  auto server = std::make_unique<HttpServer>(std::move(options), std::move(handler), error_response);
+  auto st = server->start();
+  EXPECT_TRUE(st.ok()) << (st.ok() ? "" : st.error().message);
+  EXPECT_NE(server->port(), 0);
+  return server;
+}
+
+TEST(HttpServer, PassesTheRequestToTheHandlerAndWritesItsAnswer) {
+  auto server = start_server(test_options(), echo);
+  HttpClient client(server->port());
+
+  auto r = client.post("/things?x=1", R"({"a":1})", {{"X-Test", "hello"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_EQ(r.headers["server"], "touchline");
+  EXPECT_EQ(r.headers["x-echo"], "yes");
+  EXPECT_EQ(r.headers["content-length"], std::to_string(r.body.size()));
+  auto body = r.json();
+  EXPECT_EQ(body["method"], "POST");
+  EXPECT_EQ(body["target"], "/things?x=1");
+  EXPECT_EQ(body["body"], R"({"a":1})");
+  EXPECT_EQ(body["x_test"], "hello");
+  EXPECT_EQ(body["remote"], "127.0.0.1");
+
+  auto g = client.get("/other");
+  EXPECT_EQ(g.status, 200);
+  EXPECT_EQ(g.json()["method"], "GET");
+  EXPECT_EQ(g.json()["body"], "");
+}
+
+TEST(HttpServer, WritesTheStatusContentTypeAndHeadersTheHandlerChose) {
+  auto server = start_server(test_options(), [](HttpRequest, Responder respond) {
+    HttpResponse res;
+    res.status = 201;
+    res.content_type = "text/plain";
+    res.body = "created";
+    res.headers = {{"Location", "/things/1"}, {"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}};
+    respond(std::move(res));
+  });
+  auto r = HttpClient(server->port()).post("/things", "x");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.headers["content-type"], "text/plain");
+  EXPECT_EQ(r.headers["location"], "/things/1");
+  EXPECT_EQ(r.headers["set-cookie"], "a=1, b=2");
+  EXPECT_EQ(r.body, "created");
+}
+
+TEST(HttpServer, AnswersHeadWithTheLengthButNoBodyAnd204WithNeither) {
+  auto server = start_server(test_options(), [](HttpRequest req, Responder respond) {
+    HttpResponse res;
+    if (req.target == "/empty") {
+      res.status = 204;
+      res.body = "ignored";
+    } else {
+      res.body = "twelve bytes";
+    }
+    respond(std::move(res));
+  });
+  HttpConnection conn(server->port());
+  auto head = conn.request("HEAD", "/thing");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], "12");
+  EXPECT_EQ(head.body, "");
+  auto empty = conn.request("DELETE", "/empty");
+  EXPECT_EQ(empty.status, 204);
+  EXPECT_EQ(empty.headers.count("content-length"), 0u);
+  EXPECT_EQ(empty.body, "");
+  auto get = conn.request("GET", "/thing");  // the connection is still in step
+  EXPECT_EQ(get.body, "twelve bytes");
+}
+
+TEST(HttpServer, ClosesAnHttp10ConnectionAfterTheAnswer) {
+  auto server = start_server(test_options(), echo);
+  HttpConnection conn(server->port());
+  conn.send_raw("GET /old HTTP/1.0\r\n\r\n");
+  auto r = conn.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.json()["target"], "/old");
+  EXPECT_TRUE(conn.wait_closed(10s));
+}
+
+TEST(HttpServer, AnswersLaterFromAnotherThread) {
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  auto server = start_server(test_options(), [&](HttpRequest req, Responder respond) {
+    std::lock_guard lock(mu);
+    workers.emplace_back([req = std::move(req), respond = std::move(respond)] {
+      std::this_thread::sleep_for(50ms);
+      HttpResponse res;
+      res.body = json{{"late", req.target}}.dump();
+      respond(std::move(res));
+    });
+  });
+  HttpClient client(server->port());
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.get("/late/" + std::to_string(i));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.json()["late"], "/late/" + std::to_string(i));
+  }
+  std::lock_guard lock(mu);
+  for (auto& t : workers) t.join();
+}
+
+TEST(HttpServer, KeepsTheConnectionAliveBetweenRequests) {
+  auto server = start_server(test_options(), echo);
+  HttpConnection conn(server->port());
+  auto first = conn.request("GET", "/one");
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.json()["target"], "/one");
+  EXPECT_NE(first.headers["connection"], "close");
+  auto second = conn.request("POST", "/two", "2");
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(second.json()["target"], "/two");
+
+  // Two pipelined requests in one write are answered in order, on the same connection.
+  conn.send_raw("GET /three HTTP/1.1\r\nHost: x\r\n\r\nGET /four HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(conn.read_response().json()["target"], "/three");
+  EXPECT_EQ(conn.read_response().json()["target"], "/four");
+  EXPECT_EQ(conn.request("GET", "/five").json()["target"], "/five");
+}
+
+TEST(HttpServer, ClosesTheConnectionWhenTheClientAsks) {
+  auto server = start_server(test_options(), echo);
+  HttpConnection conn(server->port());
+  auto r = conn.request("GET", "/bye", "", {{"Connection", "close"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(conn.wait_closed(10s));
+}
+
+TEST(HttpServer, AnswersAnOversizedBody413WithoutCallingTheHandler) {
+  auto options = test_options();
+  options.body_limit = 1024;
+  std::atomic<int> calls{0};
+  auto server = start_server(options, [&](HttpRequest req, Responder respond) {
+    ++calls;
+    echo(std::move(req), std::move(respond));
+  });
+  HttpClient client(server->port());
+
+  auto small = client.post("/small", std::string(1024, 'a'));
+  EXPECT_EQ(small.status, 200);
+  EXPECT_EQ(calls.load(), 1);
+
+  auto r = client.post("/big", std::string(4096, 'a'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(r.json()["status"], 413);
+  EXPECT_EQ(calls.load(), 1);
+
+  // Also when the body comes in chunks, without a Content-Length up front.
+  HttpConnection conn(server->port());
+  conn.send_raw("POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+                std::string(0x800, 'b') + "\r\n0\r\n\r\n");
+  auto chunked = conn.read_response();
+  EXPECT_EQ(chunked.status, 413);
+  EXPECT_EQ(chunked.json()["status"], 413);
+  EXPECT_TRUE(conn.wait_closed(10s));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(HttpServer, AnswersAMuchLargerBody413Too) {
+  std::atomic<int> calls{0};
+  auto server = start_server(test_options(), [&](HttpRequest req, Responder respond) {
+    ++calls;
+    echo(std::move(req), std::move(respond));
+  });
+  // 4 MiB against the default 64 KiB limit: the client is still writing when the answer comes.
+  auto r = HttpClient(server->port()).post("/huge", std::string(4 * 1024 * 1024, 'h'));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(calls.load(), 0);
+}
+
+TEST(HttpServer, AnswersMalformedHttp400WithoutCallingTheHandler) {
+  std::atomic<int> calls{0};
+  auto server = start_server(test_options(), [&](HttpRequest req, Responder respond) {
+    ++calls;
+    echo(std::move(req), std::move(respond));
+  });
+  HttpClient client(server->port());
+  auto r = client.raw("THIS IS NOT HTTP\r\n\r\n");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.headers["content-type"], "application/problem+json");
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_EQ(r.json()["status"], 400);
+
+  auto bad_header = client.raw("GET / HTTP/1.1\r\nHost x\r\n\r\n");
+  EXPECT_EQ(bad_header.status, 400);
+  EXPECT_EQ(calls.load(), 0);
+
+  // The server still serves well-formed requests.
+  EXPECT_EQ(client.get("/fine").status, 200);
+}
+
+TEST(HttpServer, ServesManyConcurrentClients) {
+  auto server = start_server(test_options(), echo);
+  constexpr int kClients = 32;
+  constexpr int kRequests = 20;
+  std::atomic<int> good{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient client(server->port());
+      for (int i = 0; i < kRequests; ++i) {
+        const std::string body = "client " + std::to_string(c) + " request " + std::to_string(i);
+        try {
+          auto r = client.post("/c/" + std::to_string(c), body, {{"X-Test", std::to_string(i)}});
+          auto j = r.json();
+          if (r.status == 200 && j["body"] == body && j["x_test"] == std::to_string(i) &&
+              j["target"] == "/c/" + std::to_string(c)) {
+            ++good;
+          }
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "client " << c << " request " << i << ": " << e.what();
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(good.load(), kClients * kRequests);
+}
+
+TEST(HttpServer, DisconnectsAClientThatSendsNothing) {
+  auto options = test_options();
+  options.read_timeout = 1s;
+  auto server = start_server(options, echo);
+  HttpConnection idle(server->port());
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(idle.wait_closed(10s));
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 500ms);  // by the timeout, not at once
+
+  // A half-sent request is cut off the same way.
+  HttpConnection slow(server->port());
+  slow.send_raw("GET /slow HTTP/1.1\r\nHost: x\r\n");
+  EXPECT_TRUE(slow.wait_closed(10s));
+}
+
+TEST(HttpServer, StopClosesOpenConnectionsAndJoins) {
+  auto server = start_server(test_options(), echo);
+  HttpConnection idle(server->port());
+  HttpConnection used(server->port());
+  EXPECT_EQ(used.request("GET", "/x").status, 200);
+
+  const auto started = std::chrono::steady_clock::now();
+  server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_TRUE(idle.wait_closed(5s));
+  EXPECT_TRUE(used.wait_closed(5s));
+  server->stop();  // idempotent
+  EXPECT_THROW(HttpClient(server->port()).get("/after"), std::runtime_error);
+}
+
+TEST(HttpServer, AResponderCalledAfterStopIsHarmless) {
+  std::promise<Responder> held;
+  auto held_future = held.get_future();
+  auto server = start_server(test_options(), [&](HttpRequest, Responder respond) { held.set_value(respond); });
+  std::thread client([port = server->port()] {
+    EXPECT_THROW(HttpClient(port).get("/never-answered"), std::runtime_error);
+  });
+  Responder respond = held_future.get();
+  server->stop();
+  client.join();
+  respond(HttpResponse{});  // after stop
+  server.reset();
+  respond(HttpResponse{});  // after the server is gone; also a second call
+  respond = nullptr;        // the last reference to the connection goes here
+}
+
+TEST(HttpServer, AnswersCallingTheResponderTwiceOnce) {
+  auto server = start_server(test_options(), [](HttpRequest, Responder respond) {
+    HttpResponse first;
+    first.body = R"({"n":1})";
+    respond(first);
+    HttpResponse second;
+    second.body = R"({"n":2})";
+    respond(second);
+  });
+  HttpConnection conn(server->port());
+  EXPECT_EQ(conn.request("GET", "/a").json()["n"], 1);
+  EXPECT_EQ(conn.request("GET", "/b").json()["n"], 1);
+}
+
+TEST(HttpServer, AnswersAThrowingHandler500) {
+  auto server = start_server(test_options(), [](HttpRequest, Responder) -> void {
+    throw std::runtime_error("boom");
+  });
+  auto r = HttpClient(server->port()).get("/boom");
+  EXPECT_EQ(r.status, 500);
+  EXPECT_EQ(r.json()["status"], 500);
+}
+
+TEST(HttpServer, StartFailsWhenThePortIsTaken) {
+  auto first = start_server(test_options(), echo);
+  auto options = test_options();
+  options.port = first->port();
+  HttpServer second(options, echo, error_response);
+  auto st = second.start();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::internal);
+  EXPECT_FALSE(st.error().message.empty());
+  second.stop();
+  // The first server is unaffected.
+  EXPECT_EQ(HttpClient(first->port()).get("/still").status, 200);
+}
+
+TEST(HttpServer, PostAndPostAfterRunOnThePool) {
+  auto server = start_server(test_options(), echo);
+  std::promise<std::thread::id> posted;
+  server->post([&] { posted.set_value(std::this_thread::get_id()); });
+  auto posted_future = posted.get_future();
+  ASSERT_EQ(posted_future.wait_for(10s), std::future_status::ready);
+  EXPECT_NE(posted_future.get(), std::this_thread::get_id());
+
+  std::promise<void> later;
+  const auto started = std::chrono::steady_clock::now();
+  server->post_after(100ms, [&] { later.set_value(); });
+  auto later_future = later.get_future();
+  ASSERT_EQ(later_future.wait_for(10s), std::future_status::ready);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 90ms);
+}
+
+TEST(HttpServer, StopCancelsPendingPostAfter) {
+  auto server = start_server(test_options(), echo);
+  std::atomic<bool> ran{false};
+  server->post_after(1h, [&] { ran = true; });
+  const auto started = std::chrono::steady_clock::now();
+  server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_FALSE(ran.load());
+  server->post([&] { ran = true; });  // after stop: dropped
+  server->post_after(1ms, [&] { ran = true; });
+  std::this_thread::sleep_for(20ms);
+  EXPECT_FALSE(ran.load());
+
+  // Work given to a server that never starts is dropped with it (and leaks nothing).
+  HttpServer never_started(test_options(), echo, error_response);
+  never_started.post([&] { ran = true; });
+  never_started.post_after(1ms, [&] { ran = true; });
+  never_started.stop();
+  EXPECT_FALSE(ran.load());
+}
+
+}  // namespace
+}  // namespace touchline::api

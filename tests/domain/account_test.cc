@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include "given.h"
+#include "touchline/domain/account.h"
+
+namespace touchline::domain {
+namespace {
+
+using testing::given;
+
+SignUp valid_sign_up() {
+  SignUp s;
+  s.email = "Ana@Example.com";
+  s.password = "correct horse";
+  s.display_name = "Ana";
+  s.new_account_id = "acc-1";
+  s.new_organization_id = "org-1";
+  return s;
+}
+
+TEST(SignUp, DefaultsToAthleteAndClaimsTheLowerCasedEmail) {
+  auto result = decide(EmailClaimState{}, valid_sign_up());
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->size(), 2u);
+  EXPECT_EQ(std::get<events::AccountRegistered>((*result)[0]),
+            (events::AccountRegistered{"acc-1", "Ana@Example.com", "Ana", "athlete"}));
+  EXPECT_EQ(std::get<events::EmailClaimed>((*result)[1]),
+            (events::EmailClaimed{"ana@example.com", "acc-1"}));
+}
+
+TEST(SignUp, CoachWithOrganizationNameFoundsItAsHeadCoach) {
+  auto cmd = valid_sign_up();
+  cmd.membership_role = "coach";
+  cmd.organization_name = "Harbour Runners";
+  auto result = decide(EmailClaimState{}, cmd);
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->size(), 3u);
+  EXPECT_EQ(std::get<events::OrganizationCreated>((*result)[2]),
+            (events::OrganizationCreated{"org-1", "Harbour Runners", "athlete-coach", "acc-1",
+                                         "head_coach"}));
+}
+
+TEST(SignUp, SubRolesAreRejectedWithTheValidValues) {
+  for (const char* role : {"head_coach", "assistant_coach"}) {
+    auto cmd = valid_sign_up();
+    cmd.membership_role = role;
+    auto result = decide(EmailClaimState{}, cmd);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.error().code, ErrorCode::invalid_argument);
+    EXPECT_EQ(result.error().field, "membership_role");
+    EXPECT_NE(result.error().message.find("assigned by the platform after sign-up"), std::string::npos);
+    EXPECT_NE(result.error().message.find("athlete and coach"), std::string::npos);
+  }
+}
+
+TEST(SignUp, UnknownRoleIsRejected) {
+  auto cmd = valid_sign_up();
+  cmd.membership_role = "owner";
+  auto result = decide(EmailClaimState{}, cmd);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().field, "membership_role");
+}
+
+TEST(SignUp, FieldRulesNameTheField) {
+  struct Case {
+    void (*mutate)(SignUp&);
+    const char* field;
+  };
+  const Case cases[] = {
+      {[](SignUp& s) { s.email = "not-an-email"; }, "email"},
+      {[](SignUp& s) { s.email = "a@b"; }, "email"},
+      {[](SignUp& s) { s.email = "two@@example.com"; }, "email"},
+      {[](SignUp& s) { s.password = "123456789"; }, "password"},
+      {[](SignUp& s) { s.display_name = ""; }, "display_name"},
+      {[](SignUp& s) { s.organization_name = "Club"; }, "organization_name"},  // athlete
+      {[](SignUp& s) { s.role_model = "no-such-model"; }, "role_model"},
+  };
+  for (const auto& c : cases) {
+    auto cmd = valid_sign_up();
+    c.mutate(cmd);
+    auto result = decide(EmailClaimState{}, cmd);
+    ASSERT_FALSE(result.ok()) << c.field;
+    EXPECT_EQ(result.error().code, ErrorCode::invalid_argument) << c.field;
+    EXPECT_EQ(result.error().field, c.field);
+  }
+}
+
+TEST(SignUp, PasswordLengthCountsCharactersNotBytes) {
+  auto cmd = valid_sign_up();
+  cmd.password = "ééééééééé";  // 9 characters, 18 bytes
+  EXPECT_FALSE(decide(EmailClaimState{}, cmd).ok());
+  cmd.password = "éééééééééé";  // 10 characters
+  EXPECT_TRUE(decide(EmailClaimState{}, cmd).ok());
+}
+
+TEST(SignUp, TakenEmailIsAlreadyExists) {
+  auto claim = given<EmailClaimState>({events::EmailClaimed{"ana@example.com", "acc-0"}});
+  auto result = decide(claim, valid_sign_up());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::already_exists);
+}
+
+TEST(NormalizeEmail, LowerCasesAsciiOnly) {
+  EXPECT_EQ(normalize_email("Ana.B@EXAMPLE.Com"), "ana.b@example.com");
+}
+
+TEST(UpgradeToCoach, AthleteBecomesCoach) {
+  auto account = given<AccountState>({events::AccountRegistered{"acc-1", "a@x.io", "A", "athlete"}});
+  auto result = decide(account, UpgradeToCoach{});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->size(), 1u);
+  EXPECT_EQ(std::get<events::AccountUpgradedToCoach>((*result)[0]).account_id, "acc-1");
+  EXPECT_EQ(evolve(account, (*result)[0]).membership_role, "coach");
+}
+
+TEST(UpgradeToCoach, AlreadyCoachSucceedsWithNoEvents) {
+  auto account = given<AccountState>({events::AccountRegistered{"acc-1", "a@x.io", "A", "athlete"},
+                                      events::AccountUpgradedToCoach{"acc-1"}});
+  auto result = decide(account, UpgradeToCoach{});
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->empty());
+}
+
+TEST(UpgradeToCoach, UnknownAccountIsNotFound) {
+  auto result = decide(AccountState{}, UpgradeToCoach{});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::not_found);
+}
+
+}  // namespace
+}  // namespace touchline::domain

@@ -1,0 +1,170 @@
+#include <gtest/gtest.h>
+
+#include "fixtures.h"
+
+namespace touchline::domain {
+namespace {
+
+using namespace testing;
+
+TEST(CreateOrganization, CoachFoundsItAsHeadCoach) {
+  auto result = decide(coach_account("c1"), CreateOrganization{"Track Club", "", "org-9"});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->size(), 1u);
+  auto org = given<OrganizationState>(*result);
+  EXPECT_EQ(org.members.at("c1"), "head_coach");
+  EXPECT_EQ(org.role_model, "athlete-coach");
+}
+
+TEST(CreateOrganization, AthleteIsDenied) {
+  auto result = decide(athlete_account("a1"), CreateOrganization{"Track Club", "", "org-9"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::permission_denied);
+}
+
+TEST(CreateOrganization, NameAndModelAreValidated) {
+  EXPECT_EQ(decide(coach_account("c1"), CreateOrganization{"", "", "o"}).error().field, "name");
+  EXPECT_EQ(decide(coach_account("c1"), CreateOrganization{"X", "nope", "o"}).error().field,
+            "role_model");
+}
+
+TEST(AddMember, HeadCoachAddsAnAthleteWhoJoinsOnTheirAccountToo) {
+  auto result = decide(club(), athlete_account("ath3"), "head", AddMember{"org", "ath3", "athlete"});
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->size(), 2u);
+  EXPECT_EQ(std::get<events::MemberAdded>((*result)[0]), (events::MemberAdded{"org", "ath3", "athlete"}));
+  EXPECT_EQ(std::get<events::AthleteJoinedOrganization>((*result)[1]),
+            (events::AthleteJoinedOrganization{"ath3", "org"}));
+}
+
+TEST(AddMember, HeadCoachAddsACoach) {
+  auto result =
+      decide(club(), coach_account("c2"), "head", AddMember{"org", "c2", "assistant_coach"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->size(), 1u);
+}
+
+TEST(AddMember, AssistantsCannotAddAnyone) {
+  for (const char* actor : {"asst", "gen", "ath1"}) {
+    auto r1 = decide(club(), athlete_account("ath3"), actor, AddMember{"org", "ath3", "athlete"});
+    ASSERT_FALSE(r1.ok());
+    EXPECT_EQ(r1.error().code, ErrorCode::permission_denied);
+    auto r2 = decide(club(), coach_account("c2"), actor, AddMember{"org", "c2", "coach"});
+    ASSERT_FALSE(r2.ok());
+    EXPECT_EQ(r2.error().code, ErrorCode::permission_denied);
+    EXPECT_EQ(r2.error().message, "Only the head coach can add or remove coaches.");
+  }
+}
+
+TEST(AddMember, NonMemberIsDenied) {
+  auto result = decide(club(), athlete_account("ath3"), "stranger", AddMember{"org", "ath3", "athlete"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::permission_denied);
+}
+
+TEST(AddMember, HeadCoachRoleCannotBeAdded) {
+  auto result = decide(club(), coach_account("c2"), "head", AddMember{"org", "c2", "head_coach"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::invalid_argument);
+  EXPECT_NE(result.error().message.find("athlete, assistant_coach, coach"), std::string::npos);
+}
+
+TEST(AddMember, CoachRoleNeedsACoachAccount) {
+  auto result = decide(club(), athlete_account("ath3"), "head", AddMember{"org", "ath3", "coach"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::failed_precondition);
+}
+
+TEST(AddMember, AthleteBelongsToOneOrganizationAtATime) {
+  auto result =
+      decide(club(), athlete_account("ath3", "other-org"), "head", AddMember{"org", "ath3", "athlete"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::failed_precondition);
+  EXPECT_NE(result.error().message.find("other-org"), std::string::npos);
+}
+
+TEST(AddMember, ExistingMemberAndUnknownThingsAreRejected) {
+  EXPECT_EQ(decide(club(), athlete_account("ath1", "org"), "head", AddMember{"org", "ath1", "athlete"})
+                .error().code,
+            ErrorCode::already_exists);
+  EXPECT_EQ(decide(club(), AccountState{}, "head", AddMember{"org", "ghost", "athlete"}).error().code,
+            ErrorCode::not_found);
+  EXPECT_EQ(decide(OrganizationState{}, athlete_account("a"), "head", AddMember{"nope", "a", "athlete"})
+                .error().code,
+            ErrorCode::not_found);
+}
+
+TEST(AssignAthlete, HeadCoachAssignsAndReassignmentMoves) {
+  auto result = decide(club(), "head", AssignAthlete{"org", "ath1", "gen"});
+  ASSERT_TRUE(result.ok());
+  ASSERT_EQ(result->size(), 1u);
+  EXPECT_EQ(std::get<events::AthleteAssigned>((*result)[0]),
+            (events::AthleteAssigned{"org", "ath1", "gen", "asst"}));
+  auto after = evolve(club(), (*result)[0]);
+  EXPECT_EQ(after.assignments.at("ath1"), "gen");
+}
+
+TEST(AssignAthlete, SameCoachAgainRecordsNothing) {
+  auto result = decide(club(), "head", AssignAthlete{"org", "ath1", "asst"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_TRUE(result->empty());
+}
+
+TEST(AssignAthlete, HeadCoachCanCoachAthletesToo) {
+  EXPECT_TRUE(decide(club(), "head", AssignAthlete{"org", "ath2", "head"}).ok());
+}
+
+TEST(AssignAthlete, OnlyTheHeadCoach) {
+  auto result = decide(club(), "asst", AssignAthlete{"org", "ath2", "asst"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::permission_denied);
+}
+
+TEST(AssignAthlete, AthleteMustBeAnAthleteMemberAndCoachACoachMember) {
+  auto r1 = decide(club(), "head", AssignAthlete{"org", "asst", "gen"});
+  EXPECT_EQ(r1.error().field, "athlete_id");
+  auto r2 = decide(club(), "head", AssignAthlete{"org", "ath2", "ath1"});
+  EXPECT_EQ(r2.error().field, "coach_id");
+  auto r3 = decide(club(), "head", AssignAthlete{"org", "ath2", "stranger"});
+  EXPECT_EQ(r3.error().code, ErrorCode::failed_precondition);
+}
+
+TEST(BillingDelegation, HeadCoachGrantsAndRevokesForAssistants) {
+  auto grant = decide(club(), "head", GrantBillingDelegation{"org", "asst"});
+  ASSERT_TRUE(grant.ok());
+  ASSERT_EQ(grant->size(), 1u);
+  auto granted = evolve(club(), (*grant)[0]);
+  EXPECT_TRUE(granted.billing_delegates.contains("asst"));
+
+  auto again = decide(granted, "head", GrantBillingDelegation{"org", "asst"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+
+  auto revoke = decide(granted, "head", RevokeBillingDelegation{"org", "asst"});
+  ASSERT_TRUE(revoke.ok());
+  ASSERT_EQ(revoke->size(), 1u);
+  EXPECT_FALSE(evolve(granted, (*revoke)[0]).billing_delegates.contains("asst"));
+}
+
+TEST(BillingDelegation, GeneralCoachIsAnAssistantToo) {
+  EXPECT_EQ(decide(club(), "head", GrantBillingDelegation{"org", "gen"})->size(), 1u);
+}
+
+TEST(BillingDelegation, TargetMustBeAnAssistant) {
+  for (const char* target : {"ath1", "head", "stranger"}) {
+    auto result = decide(club(), "head", GrantBillingDelegation{"org", target});
+    ASSERT_FALSE(result.ok()) << target;
+    EXPECT_EQ(result.error().code, ErrorCode::failed_precondition) << target;
+  }
+}
+
+TEST(BillingDelegation, OnlyTheHeadCoach) {
+  auto result = decide(club(), "asst", GrantBillingDelegation{"org", "gen"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::permission_denied);
+  auto revoke = decide(club(), "gen", RevokeBillingDelegation{"org", "asst"});
+  EXPECT_EQ(revoke.error().code, ErrorCode::permission_denied);
+}
+
+}  // namespace
+}  // namespace touchline::domain

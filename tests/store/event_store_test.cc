@@ -1,0 +1,662 @@
+#include "touchline/store/event_store.h"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rocksdb/iterator.h>
+
+#include "test_util.h"
+#include "touchline/store/hash_chain.h"
+
+namespace touchline::store {
+namespace {
+
+using testing::be64;
+using testing::ev;
+using testing::kFixedNow;
+using testing::one;
+using testing::open_store;
+using testing::options_for;
+using testing::RawDb;
+using testing::TempDir;
+
+using namespace std::chrono_literals;
+
+std::vector<events::Envelope> all_events(const EventStore& s) {
+  auto r = s.read_all(0, SIZE_MAX);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : std::vector<events::Envelope>{};
+}
+
+TEST(EventStore, AppendsToNewStreamThenAtExactVersion) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->head_position(), 0u);
+  EXPECT_EQ(store->stream_version("account-1"), 0u);
+
+  auto r1 = store->append(one("account-1", ExpectedVersion::no_stream(),
+                              {ev("AccountRegistered", {{"n", 1}})}));
+  ASSERT_TRUE(r1.ok()) << r1.error().message;
+  EXPECT_EQ(r1->first_position, 1u);
+  EXPECT_EQ(r1->last_position, 1u);
+  EXPECT_TRUE(r1->result.is_null());
+  EXPECT_FALSE(r1->replayed);
+
+  auto r2 = store->append(one("account-1", ExpectedVersion::exact(1),
+                              {ev("A", {{"n", 2}}), ev("B", {{"n", 3}})}));
+  ASSERT_TRUE(r2.ok()) << r2.error().message;
+  EXPECT_EQ(r2->first_position, 2u);
+  EXPECT_EQ(r2->last_position, 3u);
+  EXPECT_EQ(store->head_position(), 3u);
+  EXPECT_EQ(store->stream_version("account-1"), 3u);
+
+  auto events = store->read_stream("account-1");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 3u);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    const auto& e = (*events)[i];
+    EXPECT_EQ(e.stream_version, i + 1);
+    EXPECT_EQ(e.position, i + 1);
+    EXPECT_EQ(e.payload["n"], i + 1);
+    EXPECT_EQ(e.recorded_at_ms, kFixedNow);
+    EXPECT_EQ(e.actor, "tester");
+    EXPECT_EQ(e.command_id, "cmd");
+  }
+  EXPECT_EQ((*events)[0].type, "AccountRegistered");
+
+  auto any = store->append(one("account-1", ExpectedVersion::any(), {ev("C")}));
+  ASSERT_TRUE(any.ok());
+  EXPECT_EQ(any->first_position, 4u);
+}
+
+TEST(EventStore, EnvelopesCarryMetadataAndTheHashChain) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  auto req = one("s", ExpectedVersion::no_stream(), {ev("A", {{"x", "y"}}), ev("B")});
+  req.metadata = AppendMetadata{"acct-9", "cmd-1", "corr-1", "cause-1"};
+  req.streams[0].events[1].schema_version = 3;
+  ASSERT_TRUE(store->append(req).ok());
+
+  auto events = all_events(*store);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].actor, "acct-9");
+  EXPECT_EQ(events[0].command_id, "cmd-1");
+  EXPECT_EQ(events[0].correlation_id, "corr-1");
+  EXPECT_EQ(events[0].causation_id, "cause-1");
+  EXPECT_EQ(events[1].schema_version, 3u);
+  EXPECT_EQ(events[0].prev_hash, genesis_hash());
+  EXPECT_EQ(events[0].hash, chain_hash(genesis_hash(), events[0]));
+  EXPECT_EQ(events[1].prev_hash, events[0].hash);
+  EXPECT_EQ(events[1].hash, chain_hash(events[0].hash, events[1]));
+  EXPECT_EQ(events[1].payload, nlohmann::json::object());
+}
+
+TEST(EventStore, WrongExpectationConflictsAndWritesNothing) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A"), ev("B")})).ok());
+  const auto before = all_events(*store);
+
+  auto wrong_exact = store->append(one("s", ExpectedVersion::exact(1), {ev("X")}));
+  ASSERT_FALSE(wrong_exact.ok());
+  EXPECT_EQ(wrong_exact.error().code, ErrorCode::conflict);
+
+  auto exists = store->append(one("s", ExpectedVersion::no_stream(), {ev("X")}));
+  ASSERT_FALSE(exists.ok());
+  EXPECT_EQ(exists.error().code, ErrorCode::conflict);
+
+  auto missing = store->append(one("t", ExpectedVersion::exact(1), {ev("X")}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::conflict);
+
+  EXPECT_EQ(store->head_position(), 2u);
+  EXPECT_EQ(store->stream_version("s"), 2u);
+  EXPECT_EQ(store->stream_version("t"), 0u);
+  EXPECT_EQ(all_events(*store), before);
+
+  // The chain continues from the last accepted event, not from the rejected ones.
+  auto next = store->append(one("s", ExpectedVersion::exact(2), {ev("C")}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 3u);
+  EXPECT_TRUE(verify_log(*store).ok);
+}
+
+TEST(EventStore, MultiStreamAppendIsAllOrNothing) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("email-a@x", ExpectedVersion::no_stream(), {ev("EmailClaimed")})).ok());
+
+  AppendRequest req;
+  req.streams.push_back({"account-2", ExpectedVersion::no_stream(), {ev("AccountRegistered")}});
+  req.streams.push_back({"email-a@x", ExpectedVersion::no_stream(), {ev("EmailClaimed")}});
+  auto r = store->append(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  EXPECT_EQ(store->stream_version("account-2"), 0u);
+  EXPECT_EQ(store->stream_version("email-a@x"), 1u);
+  EXPECT_EQ(store->head_position(), 1u);
+  EXPECT_EQ(all_events(*store).size(), 1u);
+
+  req.streams[1].stream = "email-b@x";
+  auto ok = store->append(req);
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->first_position, 2u);
+  EXPECT_EQ(ok->last_position, 3u);
+  EXPECT_EQ(store->stream_version("account-2"), 1u);
+  EXPECT_EQ(store->stream_version("email-b@x"), 1u);
+}
+
+TEST(EventStore, SameStreamTwiceInOneRequestSeesItsOwnEvents) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  AppendRequest req;
+  req.streams.push_back({"s", ExpectedVersion::no_stream(), {ev("A")}});
+  req.streams.push_back({"s", ExpectedVersion::exact(1), {ev("B")}});
+  ASSERT_TRUE(store->append(req).ok());
+  EXPECT_EQ(store->stream_version("s"), 2u);
+}
+
+TEST(EventStore, PositionsAreGapFreeAcrossStreamsAndReadsPage) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path(), /*sync=*/false));
+  ASSERT_TRUE(store);
+  // Interleave three streams; "a" and "ab" also check that one name prefixing another is safe.
+  const std::vector<std::string> streams{"a", "ab", "b"};
+  std::map<std::string, std::uint64_t> versions;
+  for (int i = 0; i < 30; ++i) {
+    const auto& s = streams[static_cast<std::size_t>(i) % streams.size()];
+    auto exp = versions[s] == 0 ? ExpectedVersion::no_stream() : ExpectedVersion::exact(versions[s]);
+    auto r = store->append(one(s, exp, {ev("E", {{"i", i}})}));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->first_position, static_cast<std::uint64_t>(i + 1));
+    ++versions[s];
+  }
+  EXPECT_EQ(store->head_position(), 30u);
+
+  auto a = store->read_stream("a");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 10u);
+  for (std::size_t k = 0; k < a->size(); ++k) {
+    EXPECT_EQ((*a)[k].stream, "a");
+    EXPECT_EQ((*a)[k].stream_version, k + 1);
+    EXPECT_EQ((*a)[k].position, 3 * k + 1);
+  }
+  auto from = store->read_stream("ab", 4, 3);
+  ASSERT_TRUE(from.ok());
+  ASSERT_EQ(from->size(), 3u);
+  EXPECT_EQ((*from)[0].stream_version, 4u);
+  EXPECT_EQ((*from)[2].stream_version, 6u);
+  auto past_end = store->read_stream("b", 11);
+  ASSERT_TRUE(past_end.ok());
+  EXPECT_TRUE(past_end->empty());
+  auto unknown = store->read_stream("nope");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->empty());
+
+  std::vector<events::Envelope> paged;
+  std::uint64_t after = 0;
+  for (;;) {
+    auto page = store->read_all(after, 7);
+    ASSERT_TRUE(page.ok());
+    if (page->empty()) break;
+    EXPECT_LE(page->size(), 7u);
+    after = page->back().position;
+    paged.insert(paged.end(), page->begin(), page->end());
+  }
+  ASSERT_EQ(paged.size(), 30u);
+  for (std::size_t k = 0; k < paged.size(); ++k) {
+    EXPECT_EQ(paged[k].position, k + 1);
+  }
+  EXPECT_TRUE(store->read_all(30, 10)->empty());
+  EXPECT_TRUE(store->read_all(0, 0)->empty());
+}
+
+TEST(EventStore, RejectsMalformedRequestsWithoutSideEffects) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+
+  auto empty_name = store->append(one("", ExpectedVersion::any(), {ev("A")}));
+  EXPECT_EQ(empty_name.error().code, ErrorCode::invalid_argument);
+  auto nul_name = store->append(one(std::string("a\0b", 3), ExpectedVersion::any(), {ev("A")}));
+  EXPECT_EQ(nul_name.error().code, ErrorCode::invalid_argument);
+  auto exact_zero = store->append(one("s", ExpectedVersion::exact(0), {ev("A")}));
+  EXPECT_EQ(exact_zero.error().code, ErrorCode::invalid_argument);
+  auto array_payload = store->append(one("s", ExpectedVersion::any(), {ev("A", {1, 2})}));
+  EXPECT_EQ(array_payload.error().code, ErrorCode::invalid_argument);
+  auto bad_utf8 = store->append(
+      one("s", ExpectedVersion::exact(1), {ev("A", {{"k", "ok"}}), ev("B", {{"k", "\xff\xfe"}})}));
+  EXPECT_EQ(bad_utf8.error().code, ErrorCode::invalid_argument);
+
+  EXPECT_EQ(store->head_position(), 1u);
+  EXPECT_EQ(store->stream_version("s"), 1u);
+  auto next = store->append(one("s", ExpectedVersion::exact(1), {ev("C")}));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->first_position, 2u);
+  EXPECT_TRUE(verify_log(*store).ok);
+}
+
+TEST(EventStore, RejectedRequestsInAGroupDoNotDisturbTheOthers) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+
+  // Queued back to back, so the writer usually takes several in one group.
+  std::mutex mu;
+  std::vector<Result<AppendResult>> results;
+  std::atomic<int> answered{0};
+  constexpr int kRequests = 40;
+  for (int i = 0; i < kRequests; ++i) {
+    // Even requests extend "s" at the right version only if all earlier ones succeeded; odd
+    // ones always conflict.
+    auto exp = (i % 2 == 0) ? ExpectedVersion::exact(static_cast<std::uint64_t>(i / 2 + 1))
+                            : ExpectedVersion::exact(999);
+    store->append_async(one("s", exp, {ev("E", {{"i", i}})}), [&](Result<AppendResult> r) {
+      std::lock_guard lk(mu);
+      results.push_back(std::move(r));
+      ++answered;
+    });
+  }
+  ASSERT_TRUE(store->wait_for_position(1 + kRequests / 2, 30s));
+  while (answered.load() < kRequests) std::this_thread::sleep_for(1ms);
+  int ok = 0;
+  int conflicts = 0;
+  for (const auto& r : results) {
+    if (r.ok()) {
+      ++ok;
+    } else {
+      EXPECT_EQ(r.error().code, ErrorCode::conflict);
+      ++conflicts;
+    }
+  }
+  EXPECT_EQ(ok, kRequests / 2);
+  EXPECT_EQ(conflicts, kRequests / 2);
+  EXPECT_EQ(store->head_position(), 1u + kRequests / 2);
+  EXPECT_EQ(store->stream_version("s"), 1u + kRequests / 2);
+  auto report = verify_log(*store);
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+AppendRequest idempotent(const std::string& stream, const std::string& key,
+                         const std::string& request_hash) {
+  auto r = one(stream, ExpectedVersion::no_stream(), {ev("A")});
+  r.idempotency = IdempotencyRecord{key, request_hash, {{"account_id", stream}}};
+  return r;
+}
+
+TEST(EventStore, IdempotentRetryReplaysTheStoredResult) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("other", ExpectedVersion::no_stream(), {ev("A")})).ok());
+
+  auto first = store->append(idempotent("s", "actor-1/key-1", "h1"));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_FALSE(first->replayed);
+  EXPECT_EQ(first->first_position, 2u);
+  EXPECT_EQ(first->result["account_id"], "s");
+  EXPECT_EQ(first->result["position"], 2u);
+
+  ASSERT_TRUE(store->append(one("other", ExpectedVersion::exact(1), {ev("B")})).ok());
+
+  auto again = store->append(idempotent("s", "actor-1/key-1", "h1"));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->result, first->result);
+  EXPECT_EQ(again->last_position, 2u);
+  EXPECT_EQ(again->first_position, 0u);
+  EXPECT_EQ(store->head_position(), 3u);
+  EXPECT_EQ(store->stream_version("s"), 1u);
+
+  auto rec = store->find_idempotency("actor-1/key-1");
+  ASSERT_TRUE(rec.has_value());
+  EXPECT_EQ(rec->request_hash, "h1");
+  EXPECT_EQ(rec->result, first->result);
+  EXPECT_FALSE(store->find_idempotency("actor-1/key-2").has_value());
+}
+
+TEST(EventStore, IdempotencyKeyWithAnotherRequestIsAMismatch) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(idempotent("s", "k", "h1")).ok());
+  auto other = store->append(idempotent("t", "k", "h2"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::idempotency_mismatch);
+  EXPECT_EQ(store->head_position(), 1u);
+  EXPECT_EQ(store->stream_version("t"), 0u);
+}
+
+TEST(EventStore, IdempotencyRecordWithoutEvents) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+  AppendRequest req;
+  req.idempotency = IdempotencyRecord{"k", "h", nullptr};
+  auto r = store->append(req);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_position, 0u);
+  EXPECT_EQ(r->last_position, 1u);
+  EXPECT_EQ(r->result, (nlohmann::json{{"position", 1}}));
+  EXPECT_EQ(store->head_position(), 1u);
+  auto again = store->append(req);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+}
+
+TEST(EventStore, ConcurrentAppendsWithOneKeyAppendOnce) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 16;
+  std::vector<std::thread> threads;
+  std::vector<Result<AppendResult>> results(kThreads, Error::make(ErrorCode::internal, "unset"));
+  std::atomic<bool> go{false};
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      while (!go.load()) std::this_thread::yield();
+      // Different streams, so only the key decides; every retry must replay the winner.
+      auto req = one("s-" + std::to_string(i), ExpectedVersion::no_stream(), {ev("A")});
+      req.idempotency = IdempotencyRecord{"shared", "same-hash", {{"from", i}}};
+      results[static_cast<std::size_t>(i)] = store->append(req);
+    });
+  }
+  go = true;
+  for (auto& t : threads) t.join();
+  int fresh = 0;
+  nlohmann::json winner;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    if (!r->replayed) {
+      ++fresh;
+      winner = r->result;
+    }
+  }
+  EXPECT_EQ(fresh, 1);
+  for (const auto& r : results) EXPECT_EQ(r->result, winner);
+  EXPECT_EQ(store->head_position(), 1u);
+}
+
+TEST(EventStore, GroupCommitManyThreadsDistinctStreams) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 64;
+  constexpr int kPerThread = 10;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string stream = "thread-" + std::to_string(t);
+      for (int i = 0; i < kPerThread; ++i) {
+        auto exp = i == 0 ? ExpectedVersion::no_stream()
+                          : ExpectedVersion::exact(static_cast<std::uint64_t>(i));
+        auto r = store->append(one(stream, exp, {ev("E", {{"t", t}, {"i", i}})}));
+        if (!r.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  const std::uint64_t n = kThreads * kPerThread;
+  EXPECT_EQ(store->head_position(), n);
+  auto events = all_events(*store);
+  ASSERT_EQ(events.size(), n);
+  std::map<std::string, std::uint64_t> last_version;
+  for (std::uint64_t k = 0; k < n; ++k) {
+    EXPECT_EQ(events[k].position, k + 1);
+    auto& v = last_version[events[k].stream];
+    EXPECT_EQ(events[k].stream_version, v + 1);
+    EXPECT_EQ(events[k].payload["i"], v);
+    v = events[k].stream_version;
+  }
+  EXPECT_EQ(last_version.size(), static_cast<std::size_t>(kThreads));
+  auto report = verify_log(*store);
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST(EventStore, ManyThreadsRacingOnOneStreamGetOneWinnerPerVersion) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  constexpr int kThreads = 64;
+  constexpr std::uint64_t kVersions = 20;
+  std::mutex mu;
+  std::map<std::uint64_t, int> winners;  // version -> winning thread
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::uint64_t v = 1; v <= kVersions; ++v) {
+        auto exp = v == 1 ? ExpectedVersion::no_stream() : ExpectedVersion::exact(v - 1);
+        auto r = store->append(one("contended", exp, {ev("E", {{"t", t}, {"v", v}})}));
+        if (r.ok()) {
+          std::lock_guard lk(mu);
+          if (!winners.emplace(v, t).second) ++unexpected;
+        } else if (r.error().code != ErrorCode::conflict) {
+          ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  // Every version is taken by somebody: a thread that is behind still tries each version, and
+  // the first attempt at a version whose predecessor exists succeeds.
+  EXPECT_EQ(store->stream_version("contended"), kVersions);
+  EXPECT_EQ(store->head_position(), kVersions);
+  auto events = store->read_stream("contended");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), kVersions);
+  for (std::uint64_t k = 0; k < kVersions; ++k) {
+    const auto& e = (*events)[k];
+    EXPECT_EQ(e.stream_version, k + 1);
+    EXPECT_EQ(e.position, k + 1);
+    ASSERT_TRUE(winners.count(k + 1));
+    EXPECT_EQ(e.payload["t"], winners[k + 1]);
+  }
+}
+
+TEST(EventStore, RestartKeepsEventsHeadAndChain) {
+  TempDir dir;
+  std::vector<events::Envelope> before;
+  {
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->append(one("a", ExpectedVersion::no_stream(), {ev("A"), ev("B")})).ok());
+    ASSERT_TRUE(store->append(one("b", ExpectedVersion::no_stream(), {ev("C")})).ok());
+    before = all_events(*store);
+  }
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->head_position(), 3u);
+  EXPECT_EQ(all_events(*store), before);
+  EXPECT_EQ(store->stream_version("a"), 2u);
+  auto r = store->append(one("a", ExpectedVersion::exact(2), {ev("D")}));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->first_position, 4u);
+  auto after = all_events(*store);
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[3].prev_hash, before.back().hash);
+  auto report = verify_log(*store);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events_checked, 4u);
+}
+
+TEST(EventStore, NewerFormatIsRefused) {
+  TempDir dir;
+  { ASSERT_TRUE(open_store(options_for(dir.path()))); }
+  {
+    RawDb raw(dir.path());
+    EXPECT_EQ(raw.get("default", "format_version"), "1");
+    raw.put("default", "format_version", "2");
+  }
+  auto r = EventStore::open(options_for(dir.path()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::failed_precondition);
+}
+
+TEST(EventStore, SecondPrimaryOnTheSameDirectoryFails) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  auto second = EventStore::open(options_for(dir.path()));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::internal);
+}
+
+TEST(EventStore, SecretsNeverReachTheLog) {
+  TempDir dir;
+  const std::string secret = "argon2id$v=19$m=65536$c2VjcmV0LXNhbHQ$SECRETHASHBYTES";
+  {
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    auto req = one("account-1", ExpectedVersion::no_stream(), {ev("AccountRegistered")});
+    req.secrets.push_back({"password/account-1", secret});
+    ASSERT_TRUE(store->append(req).ok());
+    EXPECT_EQ(store->read_secret("password/account-1"), secret);
+    EXPECT_FALSE(store->read_secret("password/account-2").has_value());
+
+    // A rejected request's secret is not written either.
+    auto rejected = one("account-1", ExpectedVersion::no_stream(), {ev("AccountRegistered")});
+    rejected.secrets.push_back({"password/rejected", "x"});
+    EXPECT_FALSE(store->append(rejected).ok());
+    EXPECT_FALSE(store->read_secret("password/rejected").has_value());
+  }
+  RawDb raw(dir.path());
+  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf("log")));
+  int n = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++n) {
+    EXPECT_EQ(it->value().ToString().find(secret), std::string::npos);
+    EXPECT_EQ(it->value().ToString().find("SECRETHASHBYTES"), std::string::npos);
+  }
+  EXPECT_TRUE(it->status().ok());
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(raw.get("secrets", "password/account-1"), secret);
+}
+
+TEST(EventStore, ReadOnlySecondaryBesideARunningPrimary) {
+  TempDir dir;
+  auto primary = open_store(options_for(dir.path()));
+  ASSERT_TRUE(primary);
+  ASSERT_TRUE(primary->append(one("s", ExpectedVersion::no_stream(), {ev("A"), ev("B")})).ok());
+
+  auto ro_options = options_for(dir.path());
+  ro_options.read_only = true;
+  ro_options.secondary_path = dir.sub("secondary");
+  auto secondary = open_store(ro_options);
+  ASSERT_TRUE(secondary);
+  EXPECT_EQ(secondary->head_position(), 2u);
+
+  ASSERT_TRUE(primary->append(one("s", ExpectedVersion::exact(2), {ev("C")})).ok());
+  ASSERT_TRUE(primary->append(one("t", ExpectedVersion::no_stream(), {ev("D")})).ok());
+  auto caught = secondary->catch_up();
+  ASSERT_TRUE(caught.ok()) << caught.error().message;
+  EXPECT_EQ(secondary->head_position(), 4u);
+  EXPECT_EQ(all_events(*secondary), all_events(*primary));
+  EXPECT_EQ(secondary->stream_version("s"), 3u);
+  EXPECT_TRUE(verify_log(*secondary).ok);
+
+  auto append = secondary->append(one("u", ExpectedVersion::any(), {ev("E")}));
+  ASSERT_FALSE(append.ok());
+  EXPECT_EQ(append.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(primary->head_position(), 4u);
+
+  // The default secondary path is a temporary directory of the store's own.
+  auto ro_default = options_for(dir.path());
+  ro_default.read_only = true;
+  auto other = open_store(ro_default);
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->head_position(), 4u);
+}
+
+TEST(EventStore, ReadOnlyOpenOfAMissingLogFails) {
+  TempDir dir;
+  auto o = options_for(dir.sub("missing"));
+  o.read_only = true;
+  auto r = EventStore::open(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::internal);
+}
+
+TEST(EventStore, WaitForPositionWakesOnAppend) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  std::atomic<bool> reached{false};
+  std::thread waiter([&] { reached = store->wait_for_position(2, 60s); });
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A"), ev("B")})).ok());
+  waiter.join();
+  EXPECT_TRUE(reached.load());
+  EXPECT_TRUE(store->wait_for_position(1, 0ms));
+}
+
+TEST(EventStore, WaitForPositionTimesOut) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  EXPECT_FALSE(store->wait_for_position(1, 50ms));
+  EXPECT_TRUE(store->wait_for_position(0, 0ms));
+}
+
+TEST(EventStore, StopWakesWaiters) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  std::atomic<bool> returned{false};
+  std::atomic<bool> reached{true};
+  std::thread waiter([&] {
+    reached = store->wait_for_position(100, std::chrono::milliseconds::max());
+    returned = true;
+  });
+  std::this_thread::sleep_for(20ms);
+  store->stop();
+  waiter.join();
+  EXPECT_TRUE(returned.load());
+  EXPECT_FALSE(reached.load());
+}
+
+TEST(EventStore, StopAnswersQueuedAppendsAndRefusesLaterOnes) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  constexpr int kQueued = 200;
+  std::atomic<int> ok{0};
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kQueued; ++i) {
+    store->append_async(one("s-" + std::to_string(i), ExpectedVersion::no_stream(), {ev("A")}),
+                        [&](Result<AppendResult> r) {
+                          if (r.ok()) ++ok;
+                          ++answered;
+                        });
+  }
+  store->stop();
+  EXPECT_EQ(answered.load(), kQueued);
+  EXPECT_EQ(ok.load(), kQueued);
+  EXPECT_EQ(store->head_position(), static_cast<std::uint64_t>(kQueued));
+
+  auto late = store->append(one("late", ExpectedVersion::any(), {ev("A")}));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::unavailable);
+  store->stop();  // idempotent
+  EXPECT_EQ(store->head_position(), static_cast<std::uint64_t>(kQueued));
+  EXPECT_EQ(store->read_stream("s-0")->size(), 1u);  // reads still work after stop
+}
+
+}  // namespace
+}  // namespace touchline::store

@@ -1,0 +1,202 @@
+#include "touchline/store/state_store.h"
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace touchline::store {
+namespace {
+
+using testing::open_store;
+using testing::options_for;
+using testing::RawDb;
+using testing::TempDir;
+
+using KV = std::vector<std::pair<std::string, std::string>>;
+
+KV scan_all(const StateStore& s, std::string_view prefix) {
+  KV out;
+  s.scan(prefix, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(k, v);
+    return true;
+  });
+  return out;
+}
+
+KV scan_back(const StateStore& s, std::string_view prefix, std::string_view before) {
+  KV out;
+  s.scan_reverse(prefix, before, [&](std::string_view k, std::string_view v) {
+    out.emplace_back(k, v);
+    return true;
+  });
+  return out;
+}
+
+TEST(StateStore, CommitWritesStateAndCheckpointTogether) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  StateStore state(*store, "members");
+  EXPECT_EQ(state.checkpoint(), 0u);
+  EXPECT_FALSE(state.get("a").has_value());
+
+  ASSERT_TRUE(state.commit({{{"a", "1"}, {"b", "2"}}, {}}, 5).ok());
+  EXPECT_EQ(state.get("a"), "1");
+  EXPECT_EQ(state.get("b"), "2");
+  EXPECT_EQ(state.checkpoint(), 5u);
+
+  ASSERT_TRUE(state.commit({{{"c", "3"}, {"a", "1b"}}, {"b"}}, 9).ok());
+  EXPECT_EQ(state.get("a"), "1b");
+  EXPECT_FALSE(state.get("b").has_value());
+  EXPECT_EQ(state.checkpoint(), 9u);
+
+  // A batch that cannot be applied changes nothing, checkpoint included.
+  auto bad = state.commit({{{"d", "4"}, {std::string("\0x", 2), "no"}}, {}}, 12);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
+  EXPECT_FALSE(state.get("d").has_value());
+  EXPECT_EQ(state.checkpoint(), 9u);
+
+  // Both the state and the checkpoint sit in the projections column family under the prefix.
+  store.reset();
+  RawDb raw(dir.path());
+  EXPECT_EQ(raw.get("projections", "members/a"), "1b");
+  EXPECT_EQ(raw.get("projections", std::string("members/\0checkpoint", 19)), testing::be64(9));
+}
+
+TEST(StateStore, SurvivesRestart) {
+  TempDir dir;
+  {
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    StateStore state(*store, "p");
+    ASSERT_TRUE(state.commit({{{"k", "v"}}, {}}, 42).ok());
+  }
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  StateStore state(*store, "p");
+  EXPECT_EQ(state.get("k"), "v");
+  EXPECT_EQ(state.checkpoint(), 42u);
+}
+
+TEST(StateStore, ClearRemovesOnlyThisProjection) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  StateStore roles(*store, "roles");
+  StateStore roles2(*store, "roles2");
+  StateStore role(*store, "role");
+  ASSERT_TRUE(roles.commit({{{"x", "1"}, {"y", "2"}, {"", "empty-key"}}, {}}, 3).ok());
+  ASSERT_TRUE(roles2.commit({{{"x", "a"}}, {}}, 7).ok());
+  ASSERT_TRUE(role.commit({{{"x", "b"}}, {}}, 8).ok());
+
+  ASSERT_TRUE(roles.clear().ok());
+  EXPECT_EQ(roles.checkpoint(), 0u);
+  EXPECT_FALSE(roles.get("x").has_value());
+  EXPECT_FALSE(roles.get("").has_value());
+  EXPECT_TRUE(scan_all(roles, "").empty());
+  EXPECT_EQ(roles2.get("x"), "a");
+  EXPECT_EQ(roles2.checkpoint(), 7u);
+  EXPECT_EQ(role.get("x"), "b");
+  EXPECT_EQ(role.checkpoint(), 8u);
+
+  ASSERT_TRUE(roles.commit({{{"z", "3"}}, {}}, 1).ok());
+  EXPECT_EQ(scan_all(roles, ""), (KV{{"z", "3"}}));
+  EXPECT_EQ(roles.checkpoint(), 1u);
+}
+
+TEST(StateStore, ScanByPrefixInKeyOrder) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  StateStore s(*store, "p");
+  StateStore other(*store, "p2");
+  ASSERT_TRUE(s.commit({{{"org/1/b", "B"}, {"org/1/a", "A"}, {"org/2/a", "C"}, {"acct/1", "D"},
+                         {std::string("org/1/\xff", 7), "E"}},
+                        {}},
+                       1)
+                  .ok());
+  ASSERT_TRUE(other.commit({{{"org/1/c", "X"}}, {}}, 1).ok());
+
+  EXPECT_EQ(scan_all(s, "org/1/"),
+            (KV{{"org/1/a", "A"}, {"org/1/b", "B"}, {std::string("org/1/\xff", 7), "E"}}));
+  // The checkpoint is not state and never shows up.
+  EXPECT_EQ(scan_all(s, "").size(), 5u);
+  EXPECT_EQ(scan_all(s, "nothing"), KV{});
+
+  KV first_two;
+  s.scan("org/", [&](std::string_view k, std::string_view v) {
+    first_two.emplace_back(k, v);
+    return first_two.size() < 2;
+  });
+  EXPECT_EQ(first_two, (KV{{"org/1/a", "A"}, {"org/1/b", "B"}}));
+}
+
+TEST(StateStore, ScanReverseWithPrefixAndBefore) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  StateStore s(*store, "feed");
+  StateStore next(*store, "feee");  // its keys sort right after all of "feed"'s
+  ASSERT_TRUE(s.commit({{{"a/01", "1"}, {"a/02", "2"}, {"a/03", "3"}, {"a/04", "4"}, {"b/01", "x"},
+                         {"", "root"}},
+                        {}},
+                       1)
+                  .ok());
+  ASSERT_TRUE(next.commit({{{"a/99", "other"}}, {}}, 1).ok());
+
+  EXPECT_EQ(scan_back(s, "a/", ""),
+            (KV{{"a/04", "4"}, {"a/03", "3"}, {"a/02", "2"}, {"a/01", "1"}}));
+  EXPECT_EQ(scan_back(s, "a/", "a/03"), (KV{{"a/02", "2"}, {"a/01", "1"}}));
+  EXPECT_EQ(scan_back(s, "a/", "a/025"), (KV{{"a/02", "2"}, {"a/01", "1"}}));
+  EXPECT_EQ(scan_back(s, "a/", "z"),
+            (KV{{"a/04", "4"}, {"a/03", "3"}, {"a/02", "2"}, {"a/01", "1"}}));
+  EXPECT_EQ(scan_back(s, "a/", "a/01"), KV{});
+  EXPECT_EQ(scan_back(s, "a/", "a"), KV{});
+  EXPECT_EQ(scan_back(s, "", ""),
+            (KV{{"b/01", "x"}, {"a/04", "4"}, {"a/03", "3"}, {"a/02", "2"}, {"a/01", "1"},
+                {"", "root"}}));
+
+  KV one;
+  s.scan_reverse("a/", "", [&](std::string_view k, std::string_view v) {
+    one.emplace_back(k, v);
+    return false;
+  });
+  EXPECT_EQ(one, (KV{{"a/04", "4"}}));
+}
+
+TEST(StateStore, ReadOnlyStoreRefusesCommits) {
+  TempDir dir;
+  auto primary = open_store(options_for(dir.path()));
+  ASSERT_TRUE(primary);
+  StateStore p(*primary, "p");
+  ASSERT_TRUE(p.commit({{{"k", "v"}}, {}}, 3).ok());
+
+  auto o = options_for(dir.path());
+  o.read_only = true;
+  auto secondary = open_store(o);
+  ASSERT_TRUE(secondary);
+  StateStore s(*secondary, "p");
+  EXPECT_EQ(s.get("k"), "v");
+  EXPECT_EQ(s.checkpoint(), 3u);
+  auto r = s.commit({{{"k", "w"}}, {}}, 4);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(s.clear().error().code, ErrorCode::unavailable);
+}
+
+TEST(StateStore, RejectsNamesThatCouldOverlap) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  EXPECT_THROW(StateStore(*store, "a/b"), std::invalid_argument);
+  EXPECT_THROW(StateStore(*store, ""), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace touchline::store
