@@ -39,6 +39,7 @@ std::unique_ptr<store::EventStore> open_store(const std::string& dir, bool read_
   auto s = store::EventStore::open(o);
   if (!s.ok()) {
     std::cerr << "touchline: cannot open " << dir << ": " << s.error().message << "\n";
+    if (!read_only) std::cerr << "touchline: rebuild writes; stop the server using " << dir << " first\n";
     std::exit(1);
   }
   return std::move(*s);
