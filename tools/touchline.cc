@@ -36,6 +36,7 @@ std::unique_ptr<store::EventStore> open_store(const std::string& dir, bool read_
   store::StoreOptions o;
   o.path = dir;
   o.read_only = read_only;
+  o.create_if_missing = false;  // a mistyped path is an error, not a new empty log
   auto s = store::EventStore::open(o);
   if (!s.ok()) {
     std::cerr << "touchline: cannot open " << dir << ": " << s.error().message << "\n";
@@ -116,7 +117,15 @@ int main(int argc, char** argv) {
   }
   if ((argc - 2) % 2 != 0 || !opts.count("data")) return usage();
   auto number = [&](const char* key, std::uint64_t fallback) -> std::uint64_t {
-    return opts.count(key) ? std::strtoull(opts[key].c_str(), nullptr, 10) : fallback;
+    if (!opts.count(key)) return fallback;
+    const std::string& v = opts[key];
+    char* end = nullptr;
+    const auto n = std::strtoull(v.c_str(), &end, 10);
+    if (v.empty() || v[0] == '-' || *end != '\0') {
+      std::cerr << "touchline: --" << key << " must be a non-negative integer, not '" << v << "'\n";
+      std::exit(2);
+    }
+    return n;
   };
 
   if (command == "dump") {

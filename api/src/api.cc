@@ -4,6 +4,7 @@
 #include <charconv>
 #include <memory>
 
+#include "ids.h"
 #include "touchline/api/router.h"
 #include "touchline/domain/account.h"
 #include "touchline/domain/role_model.h"
@@ -18,7 +19,7 @@ using nlohmann::json;
 HttpResponse json_response(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
 
@@ -58,24 +59,27 @@ Api::Api(ApiDeps deps) : deps_(std::move(deps)) {}
 void Api::handle(HttpRequest req, Responder respond) {
   RouteMatch m = route(req.method, req.target);
   if (m.outcome == RouteMatch::Outcome::not_found) {
-    return respond(problem_response(
+    return respond(fail(
         Error::make(ErrorCode::not_found, "no endpoint at " + req.method + " " + req.target)));
   }
   if (m.outcome == RouteMatch::Outcome::method_not_allowed) {
-    HttpResponse r = problem_response(
-        invalid(req.method + " is not allowed here; allowed: " + m.allow));
-    r.status = 405;
-    r.headers.emplace_back("Allow", m.allow);
-    return respond(std::move(r));
+    return respond(http_problem(405, req.method + " is not allowed here; allowed: " + m.allow,
+                                {{"Allow", m.allow}}));
+  }
+  for (const auto& [name, value] : m.params) {
+    if (name != "name" && !is_valid_id(value)) {
+      return respond(fail(invalid(name + " in the path must be an id of 1 to 64 letters, digits, - or _", name)));
+    }
   }
   switch (m.endpoint) {
     case Endpoint::health: return health(std::move(respond));
+    case Endpoint::permissions: return permission_catalogue(std::move(respond));
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
     case Endpoint::command: return command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
     case Endpoint::member_permissions: {
       auto min = parse_count(m.query, "min_position", 0);
-      if (!min.ok()) return respond(problem_response(min.error()));
+      if (!min.ok()) return respond(fail(min.error()));
       return member_permissions(m.params["organization_id"], m.params["account_id"], req, *min,
                                 std::move(respond));
     }
@@ -102,26 +106,49 @@ void Api::after_position(projections::ProjectionRunner& runner, const std::strin
                          std::uint64_t min_position, Responder respond,
                          std::function<void(Responder)> then) {
   if (min_position == 0 || runner.position() >= min_position) return then(std::move(respond));
+  if (const auto head = deps_.log.head_position(); min_position > head) {
+    return respond(fail(invalid("min_position " + std::to_string(min_position) +
+                                    " is beyond the end of the log (position " + std::to_string(head) +
+                                    "); use a position a command answered",
+                                "min_position")));
+  }
   struct Pending {
     std::atomic<bool> answered{false};
+    std::atomic<std::uint64_t> ticket{0};
     Responder respond;
     std::function<void(Responder)> then;
   };
   auto pending = std::make_shared<Pending>();
   pending->respond = std::move(respond);
   pending->then = std::move(then);
-  runner.when_reached(min_position, [this, pending] {
+  pending->ticket = runner.when_reached(min_position, [this, pending] {
     if (pending->answered.exchange(true)) return;
     deps_.post([pending] { pending->then(std::move(pending->respond)); });
   });
   deps_.post_after(deps_.max_position_wait, [this, pending, &runner, name, min_position] {
     if (pending->answered.exchange(true)) return;
-    pending->respond(problem_response(Error::make(
+    runner.cancel(pending->ticket);  // so that a projection that never gets there holds nothing
+    pending->respond(fail(Error::make(
         ErrorCode::unavailable,
         "the " + name + " projection is at position " + std::to_string(runner.position()) +
             " and has not reached min_position " + std::to_string(min_position) + " within " +
             std::to_string(deps_.max_position_wait.count()) + " ms; retry shortly")));
   });
+}
+
+HttpResponse Api::fail(const Error& error) const {
+  if (error.code != ErrorCode::internal) return problem_response(error);
+  if (deps_.log_line) deps_.log_line("internal error: " + error.message);
+  return problem_response(Error::make(ErrorCode::internal,
+                                      "an internal error occurred; the server log has the details"));
+}
+
+void Api::permission_catalogue(Responder respond) {
+  json list = json::array();
+  for (const auto& [name, info] : domain::permission_catalogue()) {
+    list.push_back({{"permission", name}, {"description", info.description}, {"denial", info.denial}});
+  }
+  respond(json_response(200, {{"permissions", list}}));
 }
 
 void Api::health(Responder respond) {
@@ -141,19 +168,26 @@ void Api::health(Responder respond) {
 
 void Api::sign_in(const HttpRequest& req, Responder respond) {
   auto body = parse_json_object(req.body);
-  if (!body.ok()) return respond(problem_response(body.error()));
+  if (!body.ok()) return respond(fail(body.error()));
   const std::string email = string_field(*body, "email");
   const std::string password = string_field(*body, "password");
-  if (email.empty()) return respond(problem_response(invalid("email is required", "email")));
-  if (password.empty()) return respond(problem_response(invalid("password is required", "password")));
+  if (email.empty()) return respond(fail(invalid("email is required", "email")));
+  if (password.empty()) return respond(fail(invalid("password is required", "password")));
 
   const Error wrong = Error::make(ErrorCode::unauthenticated, "the email or password is incorrect");
   auto claim = deps_.log.read_stream(events::email_stream(domain::normalize_email(email)));
-  if (!claim.ok()) return respond(problem_response(claim.error()));
+  if (!claim.ok()) return respond(fail(claim.error()));
   std::string account_id;
   for (const auto& e : *claim) account_id = string_field(e.payload, "account_id");
   auto hash = account_id.empty() ? std::nullopt : deps_.log.read_secret("password/" + account_id);
-  if (!hash || !verify_password(*hash, password)) return respond(problem_response(wrong));
+  if (!hash) {
+    // Spend the same Argon2 time as a real check, so that timing does not tell which emails
+    // have accounts.
+    static const std::string dummy = hash_password("no account has this password");
+    verify_password(dummy, password);
+    return respond(fail(wrong));
+  }
+  if (!verify_password(*hash, password)) return respond(fail(wrong));
 
   IssuedToken t = deps_.tokens.issue(account_id, deps_.now_ms());
   respond(json_response(201, {{"token", t.token},
@@ -166,19 +200,22 @@ void Api::command(const std::string& name, const HttpRequest& req, Responder res
   cmd.name = name;
   if (!CommandService::is_anonymous(name)) {
     auto actor = authenticate(req);
-    if (!actor.ok()) return respond(problem_response(actor.error()));
+    if (!actor.ok()) return respond(fail(actor.error()));
     cmd.actor = *actor;
   }
   auto body = parse_json_object(req.body.empty() ? std::string("{}") : req.body);
-  if (!body.ok()) return respond(problem_response(body.error()));
+  if (!body.ok()) return respond(fail(body.error()));
   cmd.body = std::move(*body);
   cmd.correlation_id = req.header("x-correlation-id");
   cmd.idempotency_key = req.header("idempotency-key");
-  if (cmd.idempotency_key.size() > 200) {
-    return respond(problem_response(invalid("Idempotency-Key is at most 200 characters")));
+  for (auto [value, name] : {std::pair{&cmd.correlation_id, "X-Correlation-Id"},
+                             std::pair{&cmd.idempotency_key, "Idempotency-Key"}}) {
+    if (!value->empty() && !is_valid_client_token(*value)) {
+      return respond(fail(invalid(std::string(name) + " must be 1 to 200 printable ASCII characters", name)));
+    }
   }
-  deps_.commands.execute(std::move(cmd), [respond = std::move(respond)](Result<CommandResponse> r) {
-    if (!r.ok()) return respond(problem_response(r.error()));
+  deps_.commands.execute(std::move(cmd), [this, respond = std::move(respond)](Result<CommandResponse> r) {
+    if (!r.ok()) return respond(fail(r.error()));
     HttpResponse out = json_response(r->replayed ? 200 : 201, r->body);
     if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");
     respond(std::move(out));
@@ -187,26 +224,32 @@ void Api::command(const std::string& name, const HttpRequest& req, Responder res
 
 void Api::check(const HttpRequest& req, Responder respond) {
   auto caller = authenticate(req);
-  if (!caller.ok()) return respond(problem_response(caller.error()));
+  if (!caller.ok()) return respond(fail(caller.error()));
   auto body = parse_json_object(req.body);
-  if (!body.ok()) return respond(problem_response(body.error()));
+  if (!body.ok()) return respond(fail(body.error()));
   struct CheckRequest {
     std::string organization, subject, permission, target;
   } c{string_field(*body, "organization_id"), string_field(*body, "subject"),
       string_field(*body, "permission"), string_field(*body, "target")};
   for (auto [value, field] : {std::pair{&c.organization, "organization_id"},
                               std::pair{&c.subject, "subject"}, std::pair{&c.permission, "permission"}}) {
-    if (value->empty()) return respond(problem_response(invalid(std::string(field) + " is required", field)));
+    if (value->empty()) return respond(fail(invalid(std::string(field) + " is required", field)));
+  }
+  for (auto [value, field] : {std::pair{&c.organization, "organization_id"}, std::pair{&c.subject, "subject"},
+                              std::pair{&c.target, "target"}}) {
+    if (!value->empty() && !is_valid_id(*value)) {
+      return respond(fail(invalid(std::string(field) + " must be an id of 1 to 64 letters, digits, - or _", field)));
+    }
   }
   if (!domain::find_permission(c.permission)) {
-    return respond(problem_response(
+    return respond(fail(
         invalid("'" + c.permission + "' is not a known permission; GET /v1/permissions lists them",
                 "permission")));
   }
   std::uint64_t min_position = 0;
   if (auto it = body->find("min_position"); it != body->end()) {
     if (!it->is_number_unsigned()) {
-      return respond(problem_response(invalid("min_position must be a non-negative integer", "min_position")));
+      return respond(fail(invalid("min_position must be a non-negative integer", "min_position")));
     }
     min_position = it->get<std::uint64_t>();
   }
@@ -216,14 +259,14 @@ void Api::check(const HttpRequest& req, Responder respond) {
     if (caller != c.subject) {
       auto may_view = deps_.permissions.check(c.organization, caller, "members.view", "");
       if (may_view && !may_view->allowed) {
-        return respond(problem_response(Error::make(
+        return respond(fail(Error::make(
             ErrorCode::permission_denied,
             "you may check only your own permissions in an organisation whose members you cannot view")));
       }
     }
     auto decision = deps_.permissions.check(c.organization, c.subject, c.permission, c.target);
     if (!decision) {
-      return respond(problem_response(Error::make(
+      return respond(fail(Error::make(
           ErrorCode::not_found, "organisation " + c.organization + " not found", "organization_id")));
     }
     respond(json_response(200, {{"allowed", decision->allowed},
@@ -235,23 +278,23 @@ void Api::check(const HttpRequest& req, Responder respond) {
 void Api::member_permissions(const std::string& org_id, const std::string& account,
                              const HttpRequest& req, std::uint64_t min_position, Responder respond) {
   auto caller = authenticate(req);
-  if (!caller.ok()) return respond(problem_response(caller.error()));
+  if (!caller.ok()) return respond(fail(caller.error()));
   after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
                  [this, org_id, account, caller = *caller](Responder respond) {
     const std::uint64_t position = deps_.permissions_runner.position();
     auto org = deps_.permissions.organization(org_id);
     if (!org) {
-      return respond(problem_response(Error::make(ErrorCode::not_found,
+      return respond(fail(Error::make(ErrorCode::not_found,
                                                   "organisation " + org_id + " not found")));
     }
     if (caller != account && !domain::check(*org, caller, "members.view").allowed) {
-      return respond(problem_response(Error::make(
+      return respond(fail(Error::make(
           ErrorCode::permission_denied,
           "you may read only your own permissions in an organisation whose members you cannot view")));
     }
     const domain::Role* role = org->role_of(account);
     if (!role) {
-      return respond(problem_response(Error::make(
+      return respond(fail(Error::make(
           ErrorCode::not_found, "account " + account + " is not a member of organisation " + org_id)));
     }
     json permissions = json::array();
@@ -271,30 +314,32 @@ void Api::member_permissions(const std::string& org_id, const std::string& accou
 void Api::audit(const std::string& org_id, const std::map<std::string, std::string>& query,
                 const HttpRequest& req, Responder respond) {
   auto caller = authenticate(req);
-  if (!caller.ok()) return respond(problem_response(caller.error()));
+  if (!caller.ok()) return respond(fail(caller.error()));
   auto before = parse_count(query, "before", 0);
   auto limit = parse_count(query, "limit", 50);
   auto min_position = parse_count(query, "min_position", 0);
   for (const auto* r : {&before, &limit, &min_position}) {
-    if (!r->ok()) return respond(problem_response(r->error()));
+    if (!r->ok()) return respond(fail(r->error()));
   }
   if (*limit == 0 || *limit > 500) {
-    return respond(problem_response(invalid("limit must be between 1 and 500", "limit")));
+    return respond(fail(invalid("limit must be between 1 and 500", "limit")));
   }
-  auto may = deps_.permissions.check(org_id, *caller, "audit_log.view", "");
-  if (!may) {
-    return respond(problem_response(Error::make(ErrorCode::not_found,
-                                                "organisation " + org_id + " not found")));
-  }
-  if (!may->allowed) {
-    return respond(problem_response(Error::make(ErrorCode::permission_denied, may->reason)));
-  }
-  after_position(deps_.audit_runner, "audit", *min_position, std::move(respond),
-                 [this, org_id, before = *before, limit = *limit](Responder respond) {
+  // Who may read is decided by the permission projection, what they read by the audit one:
+  // both must have reached min_position.
+  auto read_page = [this, org_id, caller = *caller, before = *before, limit = *limit](Responder respond) {
+    auto may = deps_.permissions.check(org_id, caller, "audit_log.view", "");
+    if (!may) {
+      return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
+    }
+    if (!may->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
     auto page = deps_.audit.page(org_id, before, limit);
     respond(json_response(200, {{"entries", page.entries},
                                 {"next", page.next_before == 0 ? json(nullptr) : json(page.next_before)},
                                 {"position", deps_.audit_runner.position()}}));
+  };
+  after_position(deps_.permissions_runner, "permissions", *min_position, std::move(respond),
+                 [this, min = *min_position, read_page](Responder respond) {
+    after_position(deps_.audit_runner, "audit", min, std::move(respond), read_page);
   });
 }
 
@@ -303,19 +348,19 @@ void Api::events(const std::map<std::string, std::string>& query, const HttpRequ
   const std::string header = req.header("authorization");
   const std::string expected = "Bearer " + deps_.operator_token;
   if (deps_.operator_token.empty() || !constant_time_equals(header, expected)) {
-    return respond(problem_response(Error::make(
+    return respond(fail(Error::make(
         header.empty() ? ErrorCode::unauthenticated : ErrorCode::permission_denied,
         "the event log is for operators: send Authorization: Bearer <operator token>")));
   }
   auto after = parse_count(query, "after", 0);
   auto limit = parse_count(query, "limit", 100);
-  if (!after.ok()) return respond(problem_response(after.error()));
-  if (!limit.ok()) return respond(problem_response(limit.error()));
+  if (!after.ok()) return respond(fail(after.error()));
+  if (!limit.ok()) return respond(fail(limit.error()));
   if (*limit == 0 || *limit > 1000) {
-    return respond(problem_response(invalid("limit must be between 1 and 1000", "limit")));
+    return respond(fail(invalid("limit must be between 1 and 1000", "limit")));
   }
   auto page = deps_.log.read_all(*after, *limit);
-  if (!page.ok()) return respond(problem_response(page.error()));
+  if (!page.ok()) return respond(fail(page.error()));
   json list = json::array();
   for (const auto& e : *page) list.push_back(events::to_json(e));
   const bool full = page->size() == *limit;

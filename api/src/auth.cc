@@ -65,6 +65,15 @@ std::string sha256_hex(std::string_view data) {
   return to_hex(digest, sizeof digest);
 }
 
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+  ensure_sodium();
+  if (key.size() != crypto_auth_hmacsha256_KEYBYTES) throw std::invalid_argument("HMAC key must be 32 bytes");
+  unsigned char out[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256(out, reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                         reinterpret_cast<const unsigned char*>(key.data()));
+  return to_hex(out, sizeof out);
+}
+
 TokenSigner::TokenSigner(std::string key, std::chrono::seconds ttl) : key_(std::move(key)), ttl_(ttl) {
   ensure_sodium();
   if (key_.size() != crypto_auth_hmacsha256_KEYBYTES) {
@@ -72,12 +81,7 @@ TokenSigner::TokenSigner(std::string key, std::chrono::seconds ttl) : key_(std::
   }
 }
 
-std::string TokenSigner::mac(std::string_view message) const {
-  unsigned char out[crypto_auth_hmacsha256_BYTES];
-  crypto_auth_hmacsha256(out, reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-                         reinterpret_cast<const unsigned char*>(key_.data()));
-  return to_hex(out, sizeof out);
-}
+std::string TokenSigner::mac(std::string_view message) const { return hmac_sha256_hex(key_, message); }
 
 IssuedToken TokenSigner::issue(const std::string& account_id, std::int64_t now_ms) const {
   const std::int64_t expires = now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(ttl_).count();

@@ -4,6 +4,7 @@
 #include <memory>
 #include <set>
 
+#include "ids.h"
 #include "touchline/api/auth.h"
 #include "touchline/domain/account.h"
 #include "touchline/domain/organization.h"
@@ -28,7 +29,7 @@ class Fields {
   // An id that will be part of a stream name: 1..64 of [A-Za-z0-9_-].
   std::string required_id(const char* name) {
     std::string v = read(name, true);
-    if (!error_ && !valid_id(v)) {
+    if (!error_ && !is_valid_id(v)) {
       error_ = Error::make(ErrorCode::invalid_argument,
                            std::string(name) + " must be an id of 1 to 64 letters, digits, - or _",
                            name);
@@ -48,14 +49,6 @@ class Fields {
   }
 
  private:
-  static bool valid_id(const std::string& v) {
-    if (v.empty() || v.size() > 64) return false;
-    for (char c : v) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-    }
-    return true;
-  }
-
   std::string read(const char* name, bool required) {
     seen_.insert(name);
     if (error_) return {};
@@ -238,6 +231,20 @@ Planner find_planner(const std::string& name) {
   return nullptr;
 }
 
+// The aggregate a command mostly works on: its lane (see commands.h).
+std::string lane_of(const CommandRequest& r) {
+  if (auto it = r.body.find("organization_id"); it != r.body.end() && it->is_string()) {
+    return events::organization_stream(it->get<std::string>());
+  }
+  if (r.actor.empty()) {
+    auto it = r.body.find("email");
+    return events::email_stream(it != r.body.end() && it->is_string()
+                                    ? domain::normalize_email(it->get<std::string>())
+                                    : std::string{});
+  }
+  return events::account_stream(r.actor);
+}
+
 std::string scoped_idempotency_key(const CommandRequest& r) {
   return (r.actor.empty() ? std::string("anonymous") : r.actor) + "/" + r.idempotency_key;
 }
@@ -248,6 +255,7 @@ struct CommandService::Attempt {
   CommandRequest request;
   std::function<void(Result<CommandResponse>)> done;
   Planner planner = nullptr;
+  std::string lane;
   std::string command_id;
   std::string request_hash;
   int attempts = 0;
@@ -285,7 +293,7 @@ void CommandService::execute(CommandRequest request,
   a->planner = planner;
   a->command_id = deps_.new_id();
   if (!request.idempotency_key.empty()) {
-    a->request_hash = sha256_hex(request.name + "\n" + request.body.dump());
+    a->request_hash = deps_.fingerprint(request.name + "\n" + request.body.dump());
     if (auto rec = deps_.log.find_idempotency(scoped_idempotency_key(request))) {
       if (rec->request_hash != a->request_hash) {
         return done(Error::make(ErrorCode::idempotency_mismatch,
@@ -294,9 +302,38 @@ void CommandService::execute(CommandRequest request,
       return done(CommandResponse{rec->result, true});
     }
   }
+  a->lane = lane_of(request);
   a->request = std::move(request);
-  a->done = std::move(done);
+  a->done = [this, lane = a->lane, done = std::move(done)](Result<CommandResponse> r) {
+    done(std::move(r));
+    leave_lane(lane);
+  };
+  enter_lane(std::move(a));
+}
+
+void CommandService::enter_lane(std::shared_ptr<Attempt> a) {
+  {
+    std::lock_guard lock(lanes_mu_);
+    auto& queue = lanes_[a->lane];
+    queue.push_back(a);
+    if (queue.size() > 1) return;  // runs when the one ahead of it is answered
+  }
   attempt(std::move(a));
+}
+
+void CommandService::leave_lane(const std::string& lane) {
+  std::shared_ptr<Attempt> next;
+  {
+    std::lock_guard lock(lanes_mu_);
+    auto it = lanes_.find(lane);
+    it->second.pop_front();
+    if (it->second.empty()) {
+      lanes_.erase(it);
+      return;
+    }
+    next = it->second.front();
+  }
+  deps_.post([this, next] { attempt(next); });
 }
 
 void CommandService::attempt(std::shared_ptr<Attempt> a) {

@@ -38,21 +38,42 @@ std::string_view title(ErrorCode code) {
   }
   return "Internal error";
 }
-}  // namespace
 
-HttpResponse problem_response(const Error& error) {
-  const int status = http_status(error.code);
-  nlohmann::json body{{"type", "urn:touchline:problem:" + std::string(error_code_name(error.code))},
-                      {"title", title(error.code)},
+HttpResponse make_problem(int status, std::string_view code, std::string_view title,
+                          const std::string& detail, const std::string& field) {
+  nlohmann::json body{{"type", "urn:touchline:problem:" + std::string(code)},
+                      {"title", title},
                       {"status", status},
-                      {"detail", error.message},
-                      {"code", error_code_name(error.code)}};
-  if (!error.field.empty()) body["field"] = error.field;
+                      {"detail", detail},
+                      {"code", code}};
+  if (!field.empty()) body["field"] = field;
   HttpResponse r;
   r.status = status;
   r.content_type = "application/problem+json";
-  r.body = body.dump();
+  // Details may quote client input; never let bad UTF-8 in it turn an answer into a failure.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+}  // namespace
+
+HttpResponse problem_response(const Error& error) {
+  HttpResponse r = make_problem(http_status(error.code), error_code_name(error.code), title(error.code),
+                                error.message, error.field);
   if (error.code == ErrorCode::unauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+HttpResponse http_problem(int status, std::string detail,
+                          std::vector<std::pair<std::string, std::string>> headers) {
+  HttpResponse r;
+  switch (status) {
+    case 405: r = make_problem(405, "method_not_allowed", "Method not allowed", detail, ""); break;
+    case 413: r = problem_response(Error::make(ErrorCode::payload_too_large, detail)); break;
+    case 400: r = problem_response(Error::make(ErrorCode::invalid_argument, detail)); break;
+    default: r = make_problem(status, "internal", "Internal error", detail, ""); break;
+  }
+  for (auto& h : headers) r.headers.push_back(std::move(h));
   return r;
 }
 

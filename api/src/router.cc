@@ -21,6 +21,7 @@ constexpr Pattern kRoutes[] = {
      Endpoint::member_permissions},
     {"GET", "/v1/organizations/{organization_id}/audit", Endpoint::audit},
     {"GET", "/v1/events", Endpoint::events},
+    {"GET", "/v1/permissions", Endpoint::permissions},
 };
 
 std::vector<std::string_view> split_path(std::string_view path) {

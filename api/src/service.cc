@@ -22,18 +22,16 @@ std::int64_t system_now_ms() {
       .count();
 }
 
-constexpr const char* kTokenKeySecret = "token_signing_key";
-
-// The token signing key lives in the store's secrets; the first start makes one.
-Result<std::string> token_key(store::EventStore& log) {
-  if (auto key = log.read_secret(kTokenKeySecret)) return *key;
+// The server's keys live in the store's secrets, never in the log; the first start makes them.
+Result<std::string> server_key(store::EventStore& log, const std::string& name) {
+  if (auto key = log.read_secret(name)) return *key;
   store::AppendRequest r;
-  r.secrets.push_back({kTokenKeySecret, random_key()});
+  r.secrets.push_back({name, random_key()});
   r.metadata.actor = "touchlined";
   auto written = log.append(std::move(r));
   if (!written.ok()) return written.error();
-  auto key = log.read_secret(kTokenKeySecret);
-  if (!key) return Error::make(ErrorCode::internal, "the token signing key was not stored");
+  auto key = log.read_secret(name);
+  if (!key) return Error::make(ErrorCode::internal, "the server key " + name + " was not stored");
   return *key;
 }
 
@@ -67,9 +65,11 @@ Status Service::start(const ServiceConfig& config) {
   if (!log.ok()) return log.error();
   p->log = std::move(*log);
 
-  auto key = token_key(*p->log);
-  if (!key.ok()) return key.error();
-  p->tokens = std::make_unique<TokenSigner>(*key, config.token_ttl);
+  auto token_key = server_key(*p->log, "token_signing_key");
+  if (!token_key.ok()) return token_key.error();
+  p->tokens = std::make_unique<TokenSigner>(*token_key, config.token_ttl);
+  auto fingerprint_key = server_key(*p->log, "request_fingerprint_key");
+  if (!fingerprint_key.ok()) return fingerprint_key.error();
 
   p->permissions = std::make_unique<projections::PermissionProjection>();
   p->audit_state = std::make_unique<store::StateStore>(*p->log, projections::AuditProjection::kName);
@@ -93,23 +93,18 @@ Status Service::start(const ServiceConfig& config) {
       [parts = p.get()](HttpRequest req, Responder respond) {
         parts->api->handle(std::move(req), std::move(respond));
       },
-      [](int status, std::string detail) {
-        HttpResponse r = problem_response(Error::make(
-            status == 413 ? ErrorCode::payload_too_large : ErrorCode::invalid_argument, detail));
-        r.status = status;
-        return r;
-      });
+      [](int status, std::string detail) { return http_problem(status, std::move(detail)); });
 
   HttpServer* http = p->http.get();
   p->commands = std::make_unique<CommandService>(CommandServiceDeps{
       *p->log, system_now_ms, random_id, [http](std::function<void()> fn) { http->post(std::move(fn)); },
-      5});
+      [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); }, 5});
   p->api = std::make_unique<Api>(ApiDeps{
       *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,
       *p->tokens, config.operator_token, system_now_ms,
       [http](std::function<void()> fn) { http->post(std::move(fn)); },
       [http](std::chrono::milliseconds d, std::function<void()> fn) { http->post_after(d, std::move(fn)); },
-      config.max_position_wait});
+      config.max_position_wait, log_line});
 
   if (auto st = p->http->start(); !st.ok()) return st;
   log_line("touchlined listening on http://" + config.address + ":" + std::to_string(p->http->port()) +

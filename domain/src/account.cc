@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "text.h"
 #include "touchline/domain/role_model.h"
 
 namespace touchline::domain {
@@ -42,14 +43,7 @@ std::string normalize_email(std::string_view email) {
 namespace {
 
 constexpr std::size_t kMinPasswordChars = 10;
-constexpr std::size_t kMaxNameChars = 100;
 constexpr std::size_t kMaxEmailBytes = 254;
-
-// Counts code points, not bytes: "10 characters" means what a person typing it sees.
-std::size_t utf8_length(std::string_view s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-}
 
 bool is_plausible_email(std::string_view email) {
   if (email.empty() || email.size() > kMaxEmailBytes) return false;

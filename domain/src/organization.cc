@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "text.h"
 #include "touchline/domain/authorizer.h"
 
 namespace touchline::domain {
@@ -67,7 +68,7 @@ Result<Events> decide(const AccountState& actor, const CreateOrganization& cmd) 
     return Error::make(ErrorCode::permission_denied,
                        "only coach accounts can create an organisation; upgrade with UpgradeToCoach");
   }
-  if (cmd.name.empty() || cmd.name.size() > 100) {
+  if (cmd.name.empty() || utf8_length(cmd.name) > kMaxNameChars) {
     return Error::make(ErrorCode::invalid_argument, "name is required and at most 100 characters",
                        "name");
   }

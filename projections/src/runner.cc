@@ -46,15 +46,34 @@ bool ProjectionRunner::wait_for(std::uint64_t target, std::chrono::milliseconds 
          position_ >= target;
 }
 
-void ProjectionRunner::when_reached(std::uint64_t target, std::function<void()> fn) {
+std::uint64_t ProjectionRunner::when_reached(std::uint64_t target, std::function<void()> fn) {
   {
     std::lock_guard lock(mu_);
     if (position_ < target) {
-      if (!stopping_) waiters_.emplace(target, std::move(fn));
-      return;
+      if (stopping_) return 0;
+      const std::uint64_t ticket = next_ticket_++;
+      waiters_.emplace(target, Waiter{ticket, std::move(fn)});
+      return ticket;
     }
   }
   fn();
+  return 0;
+}
+
+bool ProjectionRunner::cancel(std::uint64_t ticket) {
+  std::lock_guard lock(mu_);
+  for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+    if (it->second.ticket == ticket) {
+      waiters_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t ProjectionRunner::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
 }
 
 void ProjectionRunner::advance_to(std::uint64_t position) {
@@ -63,7 +82,7 @@ void ProjectionRunner::advance_to(std::uint64_t position) {
     std::lock_guard lock(mu_);
     position_ = position;
     auto end = waiters_.upper_bound(position);
-    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second));
+    for (auto it = waiters_.begin(); it != end; ++it) ready.push_back(std::move(it->second.fn));
     waiters_.erase(waiters_.begin(), end);
   }
   advanced_.notify_all();

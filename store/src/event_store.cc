@@ -66,6 +66,38 @@ Result<events::Envelope> decode_log_value(std::uint64_t position, std::string_vi
   return e;
 }
 
+Error no_log_error(const std::string& path) {
+  return Error::make(ErrorCode::not_found,
+                     "there is no Touchline event log at " + path +
+                         " (and the store was opened with create_if_missing off)",
+                     "path");
+}
+
+// The hash of the log's last event, stored under `position`, if the chain may continue from
+// it: the event must decode, say its own position and carry the hash recomputed from its
+// prev_hash and canonical bytes. Otherwise an internal error saying what is wrong.
+Result<std::string> checked_last_hash(std::uint64_t position, std::string_view value) {
+  auto bad = [](std::string why) { return Error::make(ErrorCode::internal, std::move(why)); };
+  auto e = decode_log_value(position, value);
+  if (!e.ok()) {
+    return e.error();
+  }
+  if (e->position != position) {
+    return bad("it says position " + std::to_string(e->position));
+  }
+  std::string want;
+  try {
+    want = chain_hash(e->prev_hash, *e);  // throws on a prev_hash that is not 64 lowercase hex
+  } catch (const std::exception& ex) {
+    return bad(std::string("its hash cannot be recomputed (") + ex.what() + ")");
+  }
+  if (e->hash != want) {
+    return bad(e->hash.size() == want.size() ? "its hash does not match its contents"
+                                             : "its hash is not 64 hex digits");
+  }
+  return want;
+}
+
 struct Op {
   rocksdb::ColumnFamilyHandle* cf;
   std::string key;
@@ -80,6 +112,11 @@ struct Op {
 struct EventStore::Impl::GroupState {
   std::uint64_t next_position;
   std::string last_hash;
+  // True while process_one adds a request to the batch and to the state above (and to the head
+  // cache and the group's idempotency records). An exception thrown then may leave any of them
+  // half-changed, so the group's batch must be discarded; one thrown at any other point in
+  // process_one leaves them untouched.
+  bool adding = false;
 };
 
 EventStore::Impl::~Impl() {
@@ -116,8 +153,9 @@ Status EventStore::Impl::open(StoreOptions opts) {
     return Error::make(ErrorCode::internal, "libsodium failed to initialise");
   }
 
+  const bool may_create = options.create_if_missing && !options.read_only;
   rocksdb::DBOptions dbo;
-  dbo.create_if_missing = !options.read_only;
+  dbo.create_if_missing = may_create;
   // Missing column families are created only after the format check, so that a newer
   // database is never modified by an older binary.
   dbo.create_missing_column_families = false;
@@ -127,6 +165,15 @@ Status EventStore::Impl::open(StoreOptions opts) {
   auto ls = rocksdb::DB::ListColumnFamilies(dbo, options.path, &existing);
   if (!ls.ok()) {
     if (options.read_only) {
+      return storage_error("cannot open the event log at " + options.path, ls);
+    }
+    if (!may_create) {
+      // No RocksDB database at all (no CURRENT file) is "no log here"; anything else (e.g. a
+      // permission problem) is RocksDB's to explain.
+      std::error_code ec;
+      if (!std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ec) && !ec) {
+        return no_log_error(options.path);
+      }
       return storage_error("cannot open the event log at " + options.path, ls);
     }
     existing = {rocksdb::kDefaultColumnFamilyName};  // a new database
@@ -170,6 +217,10 @@ Status EventStore::Impl::open(StoreOptions opts) {
   bool new_database = false;
   if (s.IsNotFound()) {
     new_database = true;
+    if (!options.read_only && !options.create_if_missing) {
+      // A RocksDB database, but not (yet) a Touchline log: initialising it is creating one.
+      return no_log_error(options.path);
+    }
   } else if (!s.ok()) {
     return storage_error("cannot read the log's format version", s);
   } else {
@@ -230,17 +281,17 @@ Status EventStore::Impl::open(StoreOptions opts) {
   next_position_ = *h + 1;
   last_hash_ = genesis_hash();
   if (*h > 0 && !options.read_only) {
-    // The chain continues from the stored last hash. If the last event is unreadable the store
-    // still opens, so that readers and verify_log can run, but it refuses to extend the chain.
-    auto e = decode_log_value(*h, last_value);
-    if (!e.ok()) {
-      failure_ = e.error().message + "; appends are refused (run verify)";
-    } else if (e->position != *h) {
-      failure_ = "the last event is stored at position " + std::to_string(*h) +
-                 " but says position " + std::to_string(e->position) +
-                 "; appends are refused (run verify)";
+    // The chain continues from the stored last hash, so that hash must be one the store would
+    // have written: recompute it. If the last event is unreadable or its hash is wrong, the
+    // store still opens, so that readers and verify_log can run, but it refuses to extend the
+    // chain (a malformed hash would also make every later chain_hash call throw).
+    auto last = checked_last_hash(*h, last_value);
+    if (!last.ok()) {
+      failure_ = "the log's last event (position " + std::to_string(*h) +
+                 ") fails its hash check: " + last.error().message +
+                 "; run `touchline verify` on the data directory";
     } else {
-      last_hash_ = e->hash;
+      last_hash_ = std::move(last).value();
     }
   }
   return ok_status();
@@ -274,11 +325,13 @@ Result<std::uint64_t> EventStore::Impl::read_stream_head(const std::string& stre
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf_streams));
   it->SeekForPrev(last);
   if (it->Valid()) {
+    // Every key in [prefix, last] starts with the prefix. One of the wrong length is damage, and
+    // must not read as "no such stream" (that would let no_stream() appends through).
     auto key = to_sv(it->key());
-    if (key.size() == prefix.size() + 8 && key.substr(0, prefix.size()) == prefix) {
-      return decode_be64(key.substr(prefix.size()));
+    if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) {
+      return Error::make(ErrorCode::internal, "a key of stream '" + stream + "' is malformed");
     }
-    return std::uint64_t{0};
+    return decode_be64(key.substr(prefix.size()));
   }
   if (!it->status().ok()) {
     return storage_error("cannot read the head of stream '" + stream + "'", it->status());
@@ -356,8 +409,38 @@ void EventStore::Impl::writer_loop() {
                    std::make_move_iterator(queue.begin() + static_cast<std::ptrdiff_t>(n)));
       queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
     }
-    process_group(group);
+    // process_group handles exceptions from each request itself; one that still escapes came
+    // from around the write or the bookkeeping after it, where the in-memory chain head may no
+    // longer match the disk.
+    try {
+      process_group(group);
+    } catch (const std::exception& ex) {
+      abandon_group(group, ex.what());
+    } catch (...) {
+      abandon_group(group, "an unknown exception");
+    }
     group.clear();
+  }
+}
+
+void EventStore::Impl::answer(Pending& p, Result<AppendResult> r) noexcept {
+  auto done = std::move(p.done);
+  p.done = nullptr;
+  try {
+    done(std::move(r));
+  } catch (...) {
+    // `done` must not throw; if it does, there is nobody left to tell.
+  }
+}
+
+void EventStore::Impl::abandon_group(std::vector<Pending>& group, const std::string& why) {
+  failure_ = "the writer failed unexpectedly (" + why +
+             "), so its view of the log's head may be wrong; restart the server";
+  head_cache_.clear();
+  for (auto& p : group) {
+    if (p.done) {
+      answer(p, Error::make(ErrorCode::internal, "the store refuses appends: " + *failure_));
+    }
   }
 }
 
@@ -385,10 +468,35 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
     rocksdb::WriteBatch batch;
     GroupState st{next_position_, last_hash_};
     std::unordered_map<std::string, IdemEntry> group_idem;
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      answers[i] = process_one(group[i].request, batch, st, group_idem);
+    std::optional<std::string> discarded;  // why the group's batch was thrown away
+    for (std::size_t i = 0; i < group.size() && !discarded; ++i) {
+      std::string thrown;
+      try {
+        answers[i] = process_one(group[i].request, batch, st, group_idem);
+        continue;
+      } catch (const std::exception& ex) {
+        thrown = ex.what();
+      } catch (...) {
+        thrown = "an unknown exception";
+      }
+      if (st.adding) {
+        discarded = std::move(thrown);
+      } else {
+        // Nothing of the request was applied: fail it alone.
+        answers[i] = Error::make(ErrorCode::internal,
+                                 "the append failed unexpectedly: " + thrown);
+      }
     }
-    if (batch.Count() > 0) {
+    if (discarded) {
+      // The batch and the group's state may hold half a request, and the head cache may hold
+      // versions that will now never be written. Nothing reached the disk and next_position_
+      // and last_hash_ are untouched, so dropping all of it is enough to carry on safely.
+      head_cache_.clear();
+      for (auto& a : answers) {
+        a = Error::make(ErrorCode::internal,
+                        "the append was abandoned with its group: " + *discarded);
+      }
+    } else if (batch.Count() > 0) {
       auto s = db->Write(write_options(), &batch);
       if (!s.ok()) {
         // Whether any of the batch reached the disk is unknown, so neither the cached heads
@@ -406,7 +514,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
     }
   }
   for (std::size_t i = 0; i < group.size(); ++i) {
-    group[i].done(std::move(*answers[i]));
+    answer(group[i], std::move(*answers[i]));
   }
 }
 
@@ -550,11 +658,15 @@ Result<AppendResult> EventStore::Impl::process_one(
     ops.push_back(Op{cf_secrets, sw.key, sw.value});
   }
 
+  // From here until `adding` is cleared, an exception would leave the batch or the group's
+  // state half-changed (see GroupState::adding).
+  st.adding = true;
   batch.SetSavePoint();
   for (const auto& op : ops) {
     auto s = batch.Put(op.cf, op.key, op.value);
     if (!s.ok()) {
       batch.RollbackToSavePoint().PermitUncheckedError();
+      st.adding = false;
       return storage_error("cannot add the append to the write batch", s);
     }
   }
@@ -565,13 +677,15 @@ Result<AppendResult> EventStore::Impl::process_one(
   for (auto& [stream, version] : local) {
     head_cache_[stream] = version;
   }
+  if (idem != nullptr) {
+    group_idem[idem->key] = IdemEntry{idem->request_hash, stored_result};
+  }
+  st.adding = false;
+
   AppendResult r;
   r.first_position = first;
   r.last_position = pos - 1;
-  if (idem != nullptr) {
-    group_idem[idem->key] = IdemEntry{idem->request_hash, stored_result};
-    r.result = std::move(stored_result);
-  }
+  r.result = std::move(stored_result);  // null when the request carried no idempotency record
   return r;
 }
 

@@ -130,6 +130,11 @@ class EventStore::Impl {
 
   void writer_loop();
   void process_group(std::vector<Pending>& group);
+  // Calls p.done with r (once: p.done is cleared first) and swallows whatever it throws.
+  static void answer(Pending& p, Result<AppendResult> r) noexcept;
+  // For an exception that escaped process_group: enters the refusing state and answers every
+  // request of the group not answered yet with internal.
+  void abandon_group(std::vector<Pending>& group, const std::string& why);
   Result<AppendResult> process_one(const AppendRequest& req, rocksdb::WriteBatch& batch,
                                    GroupState& st,
                                    std::unordered_map<std::string, IdemEntry>& group_idem);
@@ -148,8 +153,9 @@ class EventStore::Impl {
   std::uint64_t next_position_ = 1;
   std::string last_hash_;
   std::unordered_map<std::string, std::uint64_t> head_cache_;
-  // Set when appends must be refused for good (failed write, undecodable last event). Written
-  // by open() before the writer starts, then only by the writer; read by the writer.
+  // Set when appends must be refused for good: a failed write, an exception escaping
+  // process_group, or (at open) a last event that fails its hash check. Written by open()
+  // before the writer starts, then only by the writer; read by the writer.
   std::optional<std::string> failure_;
 };
 

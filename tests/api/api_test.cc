@@ -5,6 +5,8 @@
 #include <thread>
 
 #include "support/test_server.h"
+#include "touchline/api/auth.h"
+#include "touchline/store/event_store.h"
 
 namespace touchline::testing {
 namespace {
@@ -283,15 +285,140 @@ TEST_F(ApiTest, ProjectionsSurviveARestart) {
   EXPECT_TRUE(r.json()["allowed"].get<bool>());
 }
 
-TEST(ApiWaits, MinPositionBeyondTheLogIs503AfterTheBound) {
-  TestServer server(std::chrono::milliseconds(300));
+TEST_F(ApiTest, MinPositionBeyondTheLogIs400) {
   auto coach = server.account("coach@example.com", "coach", "Club");
   auto r = server.check(coach["token"], {{"organization_id", coach["organization_id"]},
                                          {"subject", coach["account_id"]}, {"permission", "members.manage"},
                                          {"min_position", 1000000}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["field"], "min_position");
+}
+
+TEST_F(ApiTest, AuditReadsYourWritesRightAfterSignUp) {
+  for (int i = 0; i < 5; ++i) {
+    auto coach = server.account("coach" + std::to_string(i) + "@example.com", "coach", "Club");
+    auto s = server.http().post("/v1/commands/CreateOrganization", json{{"name", "Second"}}.dump(),
+                                {{"Authorization", "Bearer " + coach["token"].get<std::string>()}});
+    ASSERT_EQ(s.status, 201);
+    const std::string org = s.json()["organization_id"];
+    auto audit = server.http().get("/v1/organizations/" + org + "/audit?min_position=" +
+                                       std::to_string(s.json()["position"].get<std::uint64_t>()),
+                                   {{"Authorization", "Bearer " + coach["token"].get<std::string>()}});
+    ASSERT_EQ(audit.status, 200) << audit.body;
+    EXPECT_EQ(audit.json()["entries"].size(), 1u);
+  }
+}
+
+TEST_F(ApiTest, PathIdsAreValidatedAndBadUtf8IsAnsweredCleanly) {
+  auto coach = server.account("coach@example.com", "coach", "Club");
+  const std::map<std::string, std::string> auth{{"Authorization", "Bearer " + coach["token"].get<std::string>()}};
+  auto r = server.http().get("/v1/organizations/%FF%FE/audit", auth);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["field"], "organization_id");  // the body is valid JSON
+  auto missing = server.http().get("/v1/nothing/%FF");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_NO_THROW(missing.json());
+  auto wrong_method = server.http().request("DELETE", "/v1/check");
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_EQ(wrong_method.json()["code"], "method_not_allowed");
+  EXPECT_EQ(wrong_method.json()["status"], 405);
+}
+
+TEST_F(ApiTest, PermissionCatalogueIsListed) {
+  auto r = server.http().get("/v1/permissions");
+  ASSERT_EQ(r.status, 200);
+  bool found = false;
+  const json body = r.json();
+  for (const auto& p : body["permissions"]) found = found || p["permission"] == "athletes.assign";
+  EXPECT_TRUE(found);
+}
+
+TEST_F(ApiTest, ClientTokensAreValidated) {
+  auto coach = server.account("coach@example.com", "coach");
+  auto r = server.command("CreateOrganization", {{"name", "Club"}}, coach["token"],
+                          {{"X-Correlation-Id", std::string(300, 'x')}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["field"], "X-Correlation-Id");
+}
+
+TEST_F(ApiTest, CorrelationIdReachesTheEnvelopes) {
+  auto coach = server.account("coach@example.com", "coach");
+  auto r = server.command("CreateOrganization", {{"name", "Club"}}, coach["token"], {{"X-Correlation-Id", "trace-42"}});
+  ASSERT_EQ(r.status, 201);
+  auto log = server.http().get("/v1/events?after=" + std::to_string(r.json()["position"].get<std::uint64_t>() - 1),
+                               {{"Authorization", std::string("Bearer ") + kOperatorToken}});
+  const json body = log.json();
+  ASSERT_EQ(body["events"].size(), 1u);
+  EXPECT_EQ(body["events"][0]["correlation_id"], "trace-42");
+  EXPECT_EQ(body["events"][0]["actor"], coach["account_id"]);
+}
+
+TEST_F(ApiTest, ConcurrentCommandsOnOneOrganizationAllLand) {
+  auto head = server.account("head@example.com", "coach", "Club");
+  const std::string org = head["organization_id"];
+  const std::string token = head["token"];
+  // Sixteen athletes, added to the same organisation at the same time: every command contends
+  // for the organisation's stream.
+  std::vector<std::string> athletes;
+  for (int i = 0; i < 16; ++i) athletes.push_back(server.account("a" + std::to_string(i) + "@example.com")["account_id"]);
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  for (const auto& id : athletes) {
+    threads.emplace_back([&, id] {
+      HttpClient client(server.http());
+      auto r = client.post("/v1/commands/AddMember",
+                           json{{"organization_id", org}, {"account_id", id}, {"role", "athlete"}}.dump(),
+                           {{"Authorization", "Bearer " + token}});
+      if (r.status == 201) {
+        ++created;
+      } else {
+        std::lock_guard lock(mu);
+        failures.push_back(r.body);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 16) << (failures.empty() ? "" : failures.front());
+}
+
+TEST_F(ApiTest, IdempotentSignUpStoresNoUnkeyedHashOfThePassword) {
+  const json body{{"email", "ana@example.com"}, {"password", "a long password"}, {"display_name", "Ana"}};
+  ASSERT_EQ(server.command("SignUp", body, "", {{"Idempotency-Key", "signup-1"}}).status, 201);
+  server.stop();
+  store::StoreOptions o;
+  o.path = server.data_dir();
+  auto log = store::EventStore::open(o);
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  auto record = (*log)->find_idempotency("anonymous/signup-1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_NE(record->request_hash, api::sha256_hex("SignUp\n" + body.dump()));
+  EXPECT_EQ(record->request_hash.size(), 64u);
+}
+
+TEST(ApiWaits, AProjectionThatCannotReachMinPositionIs503AndHealthSaysWhy) {
+  // A log whose first event this version cannot decode: the permission projection stops there.
+  TestServer server(std::chrono::milliseconds(300), [](const std::string& dir) {
+    store::StoreOptions o;
+    o.path = dir;
+    auto log = store::EventStore::open(o);
+    ASSERT_TRUE(log.ok());
+    store::AppendRequest r;
+    r.streams.push_back({"organization-x", store::ExpectedVersion::any(), {{"FromTheFuture", 1, {{"a", 1}}}}});
+    r.metadata = {"someone", "c", "c", "c"};
+    ASSERT_TRUE((*log)->append(std::move(r)).ok());
+  });
+  auto coach = server.account("coach@example.com", "coach", "Club");
+  auto r = server.check(coach["token"], {{"organization_id", coach["organization_id"]},
+                                         {"subject", coach["account_id"]}, {"permission", "members.manage"},
+                                         {"min_position", server.head()}});
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.json()["code"], "unavailable");
-  EXPECT_NE(r.json()["detail"].get<std::string>().find("min_position 1000000"), std::string::npos);
+  auto health = server.http().get("/healthz");
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.json()["projections"]["permissions"]["failure"].get<std::string>().find("FromTheFuture"),
+            std::string::npos);
 }
 
 }  // namespace

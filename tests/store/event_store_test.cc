@@ -2,9 +2,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -657,6 +661,232 @@ TEST(EventStore, StopAnswersQueuedAppendsAndRefusesLaterOnes) {
   EXPECT_EQ(store->head_position(), static_cast<std::uint64_t>(kQueued));
   EXPECT_EQ(store->read_stream("s-0")->size(), 1u);  // reads still work after stop
 }
+
+
+// Writes three events to a fresh log at `path`, then rewrites the last envelope with `tamper`.
+void three_events_then_tamper_last(const std::string& path,
+                                   const std::function<void(nlohmann::json&)>& tamper) {
+  {
+    auto store = open_store(options_for(path));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A"), ev("B")})).ok());
+    ASSERT_TRUE(store->append(one("t", ExpectedVersion::no_stream(), {ev("C")})).ok());
+  }
+  RawDb raw(path);
+  auto j = nlohmann::json::parse(raw.get("log", be64(3)));
+  tamper(j);
+  raw.put("log", be64(3), j.dump());
+}
+
+// The store opens a log whose last event fails its hash check, serves reads and verify_log, and
+// refuses every kind of append with internal without taking the process down.
+// (When the last event does not even decode, reads that reach it fail; the others work.)
+void expect_opens_but_refuses_appends(const std::string& path, bool last_decodes = true) {
+  auto store = open_store(options_for(path));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->head_position(), 3u);
+  auto events = store->read_all(0, SIZE_MAX);
+  if (last_decodes) {
+    ASSERT_TRUE(events.ok()) << events.error().message;
+    EXPECT_EQ(events->size(), 3u);
+  } else {
+    ASSERT_FALSE(events.ok());
+    EXPECT_EQ(events.error().code, ErrorCode::internal);
+    auto first_two = store->read_all(0, 2);
+    ASSERT_TRUE(first_two.ok()) << first_two.error().message;
+    EXPECT_EQ(first_two->size(), 2u);
+  }
+  EXPECT_EQ(store->read_stream("s")->size(), 2u);
+  EXPECT_EQ(store->stream_version("t"), 1u);
+
+  auto report = verify_log(*store);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_position, 3u);
+  EXPECT_EQ(report.events_checked, 2u);
+
+  auto r = store->append(one("u", ExpectedVersion::no_stream(), {ev("D")}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::internal);
+  EXPECT_NE(r.error().message.find("last event"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("fails its hash check"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("touchline verify"), std::string::npos) << r.error().message;
+
+  AppendRequest idem_only;  // no events: would not even touch the chain, but is refused too
+  idem_only.idempotency = IdempotencyRecord{"k", "h", nullptr};
+  idem_only.secrets.push_back({"some-secret", "x"});
+  auto r2 = store->append(idem_only);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code, ErrorCode::internal);
+  EXPECT_FALSE(store->read_secret("some-secret").has_value());
+  EXPECT_EQ(store->head_position(), 3u);
+  EXPECT_EQ(store->stream_version("u"), 0u);
+
+  // The read-only instance the operator tools use opens it as well.
+  auto ro = options_for(path);
+  ro.read_only = true;
+  auto secondary = open_store(ro);
+  ASSERT_TRUE(secondary);
+  EXPECT_EQ(verify_log(*secondary).first_bad_position, 3u);
+}
+
+TEST(EventStore, LastEventWithAnEmptyHashOpensButRefusesAppends) {
+  TempDir dir;
+  three_events_then_tamper_last(dir.path(), [](nlohmann::json& j) { j["hash"] = ""; });
+  expect_opens_but_refuses_appends(dir.path());
+}
+
+TEST(EventStore, LastEventWithAWrongWellFormedHashOpensButRefusesAppends) {
+  TempDir dir;
+  three_events_then_tamper_last(dir.path(), [](nlohmann::json& j) {
+    std::string h = j["hash"];
+    h[10] = h[10] == '0' ? '1' : '0';  // still 64 lowercase hex digits
+    j["hash"] = h;
+  });
+  expect_opens_but_refuses_appends(dir.path());
+}
+
+TEST(EventStore, LastEventWithAMalformedPrevHashOpensButRefusesAppends) {
+  // chain_hash throws on such a prev_hash; open must not let that escape.
+  TempDir dir;
+  three_events_then_tamper_last(dir.path(), [](nlohmann::json& j) { j["prev_hash"] = "not hex"; });
+  expect_opens_but_refuses_appends(dir.path());
+}
+
+TEST(EventStore, LastEventThatDoesNotDecodeOpensButRefusesAppends) {
+  TempDir dir;
+  three_events_then_tamper_last(dir.path(), [](nlohmann::json& j) { j.erase("stream"); });
+  expect_opens_but_refuses_appends(dir.path(), /*last_decodes=*/false);
+}
+
+TEST(EventStore, ARequestThatThrowsFailsAloneAndTheWriterCarriesOn) {
+  TempDir dir;
+  auto o = options_for(dir.path());
+  auto throw_next = std::make_shared<std::atomic<bool>>(false);
+  o.now_ms = [throw_next] {
+    if (throw_next->exchange(false)) throw std::runtime_error("clock exploded");
+    return kFixedNow;
+  };
+  auto store = open_store(o);
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+
+  *throw_next = true;
+  auto r = store->append(one("s", ExpectedVersion::exact(1), {ev("B")}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::internal);
+  EXPECT_NE(r.error().message.find("clock exploded"), std::string::npos) << r.error().message;
+  EXPECT_EQ(store->head_position(), 1u);
+  EXPECT_EQ(store->stream_version("s"), 1u);
+
+  // Nothing of the failed request was applied, not even to the cached stream head.
+  auto next = store->append(one("s", ExpectedVersion::exact(1), {ev("C")}));
+  ASSERT_TRUE(next.ok()) << next.error().message;
+  EXPECT_EQ(next->first_position, 2u);
+  auto report = verify_log(*store);
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.events_checked, 2u);
+}
+
+TEST(EventStore, ADoneCallbackThatThrowsDoesNotStopTheWriter) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  std::atomic<bool> called{false};
+  store->append_async(one("s", ExpectedVersion::no_stream(), {ev("A")}),
+                      [&](Result<AppendResult>) {
+                        called = true;
+                        throw std::runtime_error("careless callback");
+                      });
+  ASSERT_TRUE(store->wait_for_position(1, 30s));
+  auto r = store->append(one("s", ExpectedVersion::exact(1), {ev("B")}));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(called.load());
+  EXPECT_EQ(store->head_position(), 2u);
+}
+
+TEST(EventStore, AMalformedStreamKeyFailsTheAppendInsteadOfReadingAsANewStream) {
+  TempDir dir;
+  {
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+  }
+  {
+    // Sorts after the stream's real key and before "s\0" FF*8, where the head lookup lands.
+    RawDb raw(dir.path());
+    raw.put("streams", std::string("s\0", 2) + be64(1) + "x", be64(1));
+  }
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  auto r = store->append(one("s", ExpectedVersion::no_stream(), {ev("B")}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::internal);
+  EXPECT_NE(r.error().message.find("malformed"), std::string::npos) << r.error().message;
+  EXPECT_EQ(store->head_position(), 1u);
+  // Other streams are unaffected.
+  EXPECT_TRUE(store->append(one("t", ExpectedVersion::no_stream(), {ev("C")})).ok());
+}
+
+StoreOptions no_create(const std::string& path) {
+  auto o = options_for(path);
+  o.create_if_missing = false;
+  return o;
+}
+
+TEST(EventStore, CreateIfMissingFalseRefusesAMissingDirectory) {
+  TempDir dir;
+  const std::string path = dir.sub("typo");
+  auto r = EventStore::open(no_create(path));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_NE(r.error().message.find(path), std::string::npos) << r.error().message;
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(EventStore, CreateIfMissingFalseRefusesAnEmptyDirectory) {
+  TempDir dir;
+  auto r = EventStore::open(no_create(dir.path()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(EventStore, CreateIfMissingFalseRefusesARocksDbThatIsNotATouchlineLog) {
+  TempDir dir;
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir.path(), &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), "unrelated", "data").ok());
+    ASSERT_TRUE(db->Close().ok());
+    delete db;
+  }
+  auto r = EventStore::open(no_create(dir.path()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::not_found);
+  // Nothing was initialised: no format version, no column families of ours.
+  std::vector<std::string> cfs;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir.path(), &cfs).ok());
+  EXPECT_EQ(cfs, std::vector<std::string>{rocksdb::kDefaultColumnFamilyName});
+}
+
+TEST(EventStore, CreateIfMissingFalseOpensAnExistingLog) {
+  TempDir dir;
+  {
+    auto created = open_store(options_for(dir.path()));  // the default creates
+    ASSERT_TRUE(created);
+    ASSERT_TRUE(created->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+  }
+  auto store = open_store(no_create(dir.path()));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->head_position(), 1u);
+  auto r = store->append(one("s", ExpectedVersion::exact(1), {ev("B")}));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->first_position, 2u);
+}
+
+TEST(EventStore, CreateIfMissingDefaultsToTrue) { EXPECT_TRUE(StoreOptions{}.create_if_missing); }
 
 }  // namespace
 }  // namespace touchline::store

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -49,6 +51,37 @@ TEST(HashChain, HashCoversRawPrevBytesAndCanonicalBytes) {
   copy.actor = "someone";
   EXPECT_NE(chain_hash(genesis_hash(), copy), expected);
   EXPECT_NE(chain_hash(std::string(63, '0') + "1", e), expected);
+}
+
+// The worked example of docs/LOG_FORMAT.md, byte for byte: a sign-up, whose actor is the new
+// account's id.
+TEST(HashChain, LogFormatWorkedExampleHolds) {
+  const std::string line =
+      R"({"actor":"3f2a","causation_id":"","command_id":"cmd-1","correlation_id":"corr-1",)"
+      R"("hash":"66ebbcaa5ab0d290a95bf119491a2c8a998eea0210a1f24094bc00ffe71ea5e3",)"
+      R"("payload":{"account_id":"3f2a","display_name":"Ann","email":"Ann@example.com",)"
+      R"("membership_role":"athlete"},"position":1,)"
+      R"("prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",)"
+      R"("recorded_at_ms":1700000000000,"schema_version":1,"stream":"account-3f2a",)"
+      R"("stream_version":1,"type":"AccountRegistered"})";
+  auto e = events::envelope_from_json(nlohmann::json::parse(line));
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(events::to_json(*e).dump(), line);
+  EXPECT_EQ(e->prev_hash, genesis_hash());
+  EXPECT_EQ(chain_hash(genesis_hash(), *e), e->hash);
+  EXPECT_EQ(events::canonical_bytes(*e),
+            R"({"actor":"3f2a","causation_id":"","command_id":"cmd-1","correlation_id":"corr-1",)"
+            R"("payload":{"account_id":"3f2a","display_name":"Ann","email":"Ann@example.com",)"
+            R"("membership_role":"athlete"},"position":1,"recorded_at_ms":1700000000000,)"
+            R"("schema_version":1,"stream":"account-3f2a","stream_version":1,)"
+            R"("type":"AccountRegistered"})");
+
+  // And the document shows this hash (it wraps the line, but not inside the hash).
+  std::ifstream doc(std::string(TOUCHLINE_SOURCE_DIR) + "/docs/LOG_FORMAT.md");
+  ASSERT_TRUE(doc) << "docs/LOG_FORMAT.md not found under " << TOUCHLINE_SOURCE_DIR;
+  const std::string text((std::istreambuf_iterator<char>(doc)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(R"("hash":")" + e->hash + R"(")"), std::string::npos);
+  EXPECT_NE(text.find(R"({"actor":"3f2a",)"), std::string::npos);
 }
 
 // Fills a fresh log with `n` events across a few streams and closes it.

@@ -26,8 +26,11 @@ inline constexpr const char* kOperatorToken = "operator-secret-for-tests";
 
 class TestServer {
  public:
-  explicit TestServer(std::chrono::milliseconds max_position_wait = std::chrono::milliseconds(2000))
+  // `before_start` may write into the data directory before the server opens it.
+  explicit TestServer(std::chrono::milliseconds max_position_wait = std::chrono::milliseconds(2000),
+                      const std::function<void(const std::string&)>& before_start = {})
       : dir_(make_temp_dir("touchline-api")) {
+    if (before_start) before_start(dir_);
     config_.data_dir = dir_;
     config_.port = 0;
     config_.threads = 4;
@@ -49,6 +52,7 @@ class TestServer {
     service_.stop();
     start();
   }
+  void stop() { service_.stop(); }
 
   HttpClient& http() { return *client_; }
 

@@ -32,6 +32,7 @@ struct ApiDeps {
   std::function<void(std::function<void()>)> post;
   std::function<void(std::chrono::milliseconds, std::function<void()>)> post_after;
   std::chrono::milliseconds max_position_wait{2000};  // bound on min_position waits
+  std::function<void(const std::string&)> log_line;    // server-side detail of internal errors
 };
 
 class Api {
@@ -53,10 +54,16 @@ class Api {
   void events(const std::map<std::string, std::string>& query, const HttpRequest& req,
               Responder respond);
   void health(Responder respond);
+  void permission_catalogue(Responder respond);
+
+  // The problem answer for an error; internal errors are logged here and answered without
+  // their detail, which may name files or storage state.
+  HttpResponse fail(const Error& error) const;
 
   // The account id behind the request's bearer token.
   Result<std::string> authenticate(const HttpRequest& req) const;
-  // Runs `then` once the runner has reached min_position, or answers 503 after the bound.
+  // Runs `then` once the runner has reached min_position, or answers 503 after the bound. A
+  // min_position beyond the log's head is a 400: no acknowledged command has it.
   void after_position(projections::ProjectionRunner& runner, const std::string& name,
                       std::uint64_t min_position, Responder respond,
                       std::function<void(Responder)> then);
@@ -64,9 +71,12 @@ class Api {
   ApiDeps deps_;
 };
 
-// The one place an Error becomes an HTTP answer: application/problem+json with type, title,
+// The one place an error becomes an HTTP answer: application/problem+json with type, title,
 // status, detail, code (and field when there is one).
 HttpResponse problem_response(const Error& error);
 int http_status(ErrorCode code);
+// For answers that are not an ErrorCode's: 405 (method_not_allowed) and the HTTP server's own
+// rejections (400 malformed HTTP, 413 body too large, 500 handler failure).
+HttpResponse http_problem(int status, std::string detail, std::vector<std::pair<std::string, std::string>> headers = {});
 
 }  // namespace touchline::api

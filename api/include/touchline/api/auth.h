@@ -30,6 +30,9 @@ std::string random_key();
 // Lowercase hex SHA-256.
 std::string sha256_hex(std::string_view data);
 
+// Lowercase hex HMAC-SHA-256 of data under a 32-byte key.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 struct IssuedToken {
   std::string token;
   std::int64_t expires_at_ms = 0;

@@ -2,11 +2,20 @@
 // aggregates and an atomic, durable append. Load -> decide -> append, retried a bounded number
 // of times when another writer moved a stream first. No HTTP here: the HTTP layer hands it
 // a CommandRequest and maps its result.
+//
+// Commands on the same aggregate (the organisation named in the body, else the actor's account,
+// else for SignUp the email) run one after another in a lane, so that a burst of commands on one
+// organisation does not turn into a storm of optimistic-concurrency conflicts; commands on
+// different aggregates still run concurrently and share group commits.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +44,10 @@ struct CommandServiceDeps {
   std::function<std::string()> new_id;
   // Runs a continuation off the store's writer thread (the server's thread pool).
   std::function<void(std::function<void()>)> post;
+  // A keyed fingerprint of a request (HMAC with a server secret), stored with its Idempotency-Key.
+  // Keyed because a request body may hold a password: an unkeyed hash of it would be a fast
+  // offline guessing target in the data directory.
+  std::function<std::string(std::string_view)> fingerprint;
   int max_attempts = 5;  // load-decide-append attempts before answering conflict
 };
 
@@ -58,8 +71,12 @@ class CommandService {
  private:
   struct Attempt;
   void attempt(std::shared_ptr<Attempt> a);
+  void enter_lane(std::shared_ptr<Attempt> a);
+  void leave_lane(const std::string& lane);
 
   CommandServiceDeps deps_;
+  std::mutex lanes_mu_;
+  std::unordered_map<std::string, std::deque<std::shared_ptr<Attempt>>> lanes_;  // front: running
 };
 
 }  // namespace touchline::api

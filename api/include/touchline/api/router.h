@@ -16,6 +16,7 @@ enum class Endpoint {
   member_permissions,  // GET  /v1/organizations/{organization_id}/members/{account_id}/permissions
   audit,               // GET  /v1/organizations/{organization_id}/audit
   events,              // GET  /v1/events
+  permissions,         // GET  /v1/permissions
 };
 
 struct RouteMatch {

@@ -73,13 +73,14 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const AccountState& target,
                                                 const std::string& actor, const AddMember& cmd);
 
+// Assigning an athlete to the coach they already have succeeds with no events.
 // Errors: not_found, permission_denied, failed_precondition (athlete not an athlete member, coach
-// not a member whose role coaches athletes, already assigned to that coach).
+// not a member whose role coaches athletes).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const AssignAthlete& cmd);
 
-// Errors: not_found, permission_denied, failed_precondition (target is not an assistant; already
-// granted / not granted).
+// Granting a delegation that holds, or revoking one that does not, succeeds with no events.
+// Errors: not_found, permission_denied, failed_precondition (target is not an assistant).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
                                                 const GrantBillingDelegation& cmd);

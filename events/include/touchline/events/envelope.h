@@ -20,7 +20,7 @@ struct Envelope {
   std::string type;                  // e.g. "AccountRegistered"
   std::uint32_t schema_version = 1;  // of the payload for this type
   std::int64_t recorded_at_ms = 0;   // Unix time in milliseconds, set by the store's clock
-  std::string actor;                 // account id, "operator", or "anonymous" (sign-up)
+  std::string actor;                 // account id (sign-up: the new account's), or "operator"
   std::string command_id;
   std::string correlation_id;
   std::string causation_id;

@@ -48,9 +48,17 @@ class ProjectionRunner {
   // Blocks until position() >= target or the timeout passes; returns whether it was reached.
   bool wait_for(std::uint64_t target, std::chrono::milliseconds timeout) const;
 
-  // Calls fn once position() >= target: at once on the calling thread if already there, else
-  // later on the worker thread (fn must not block).
-  void when_reached(std::uint64_t target, std::function<void()> fn);
+  // Calls fn once position() >= target: at once on the calling thread if already there (and
+  // returns 0), else later on the worker thread (fn must not block) unless cancelled first.
+  // Returns a ticket for cancel().
+  std::uint64_t when_reached(std::uint64_t target, std::function<void()> fn);
+
+  // Forgets a pending when_reached callback (a caller that gave up waiting). Returns whether it
+  // was still pending; false if it already ran or the ticket is unknown.
+  bool cancel(std::uint64_t ticket);
+
+  // Pending when_reached callbacks (for tests and health reporting).
+  std::size_t waiting() const;
 
   // Clears the projection's state and replays the whole log into it, synchronously, on the
   // calling thread. Only while the runner is not started (an operator rebuild on a stopped
@@ -73,7 +81,12 @@ class ProjectionRunner {
   mutable std::condition_variable advanced_;
   std::uint64_t position_ = 0;
   std::optional<std::string> failure_;
-  std::multimap<std::uint64_t, std::function<void()>> waiters_;
+  struct Waiter {
+    std::uint64_t ticket;
+    std::function<void()> fn;
+  };
+  std::multimap<std::uint64_t, Waiter> waiters_;  // by target position
+  std::uint64_t next_ticket_ = 1;
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -4,6 +4,13 @@
 // otherwise. Expected failures come back as Result errors with a stable ErrorCode; a storage
 // failure the store cannot recover from (corruption, a failed sync) is also an error
 // (ErrorCode::internal) and leaves the store refusing further appends.
+//
+// Reads come in two kinds. Those returning Result (read_stream, read_all) report a storage
+// error as internal. The others (stream_version, find_idempotency, read_secret, and
+// StateStore's get, scan, scan_reverse and checkpoint) follow the LevelDB-style contract: a
+// storage error reads as "absent" (0, nullopt, or the end of a scan), so a caller must not
+// treat their "absent" as proof. Appends never depend on them: the writer re-reads stream heads
+// and idempotency records itself and fails the request with internal on a storage error.
 #pragma once
 
 #include <chrono>
@@ -90,15 +97,27 @@ struct StoreOptions {
   bool read_only = false;
   // Where secondary instances keep their own metadata; defaults to a temp directory.
   std::string secondary_path;
+  // true: a primary open() of a directory holding no Touchline log creates a new, empty one.
+  // false: such an open() fails with not_found (and creates nothing), so that an operator's typo
+  // in a path is an error rather than a new empty database. Ignored when read_only (a read-only
+  // open never creates anything).
+  bool create_if_missing = true;
   // The clock recorded in each envelope (Unix ms). Injected so tests and golden files are exact.
   std::function<std::int64_t()> now_ms;
 };
 
 class EventStore {
  public:
-  // Opens (creating if missing, unless read_only) the log at options.path and starts the single
-  // writer thread. Returns internal with RocksDB's message when the directory cannot be opened
-  // (e.g. another process holds it), and failed_precondition when it holds a newer format.
+  // Opens the log at options.path (creating it when missing, if options.create_if_missing and
+  // not read_only) and starts the single writer thread. Returns internal with RocksDB's message
+  // when the directory cannot be opened (e.g. another process holds it), not_found when
+  // create_if_missing is false and there is no Touchline log there, and failed_precondition
+  // when it holds a newer format.
+  //
+  // A primary open recomputes the hash of the log's last event from its prev_hash and content.
+  // If that event does not decode or its hash is malformed or wrong, the store still opens
+  // (reads and verify_log work) but refuses every append with internal, saying that the log's
+  // last event fails its hash check and to run `touchline verify`.
   static Result<std::unique_ptr<EventStore>> open(StoreOptions options);
 
   ~EventStore();  // calls stop()
@@ -112,7 +131,17 @@ class EventStore {
   // the request was written), idempotency_mismatch (the key was used with another request_hash),
   // invalid_argument (an empty stream name or one containing a NUL byte, exact(0), a payload or
   // idempotent result that is not a JSON object, a string that is not UTF-8),
-  // internal (storage failure), unavailable (the store is stopped or read-only).
+  // internal (storage failure, a store refusing appends, or an exception thrown while processing
+  // the request), unavailable (the store is stopped or read-only).
+  //
+  // No exception escapes the writer thread. One thrown while checking or encoding a request
+  // fails that request with internal, and the writer carries on (nothing of it was applied).
+  // One thrown while a request is being added to the group's batch fails the whole group with
+  // internal: the batch is discarded unwritten, cached stream heads are dropped, and the writer
+  // carries on. One thrown anywhere else (around the write itself, or while recording its
+  // outcome) leaves the in-memory chain head uncertain, so the store fails the group's
+  // unanswered requests with internal and refuses appends from then on. An exception thrown by
+  // `done` is caught and ignored.
   void append_async(AppendRequest request, std::function<void(Result<AppendResult>)> done);
 
   // append_async, waiting for the answer.
@@ -124,7 +153,9 @@ class EventStore {
                                                     std::uint64_t from_version = 1,
                                                     std::size_t max_count = SIZE_MAX) const;
 
-  // The stream's last version; 0 when the stream does not exist.
+  // The stream's last version; 0 when the stream does not exist. A storage error reads as 0
+  // (absent), so use it for display and planning only; expected versions are checked by the
+  // writer against its own reads.
   std::uint64_t stream_version(const std::string& stream) const;
 
   // Up to `limit` events of the global log with position > after, in position order.
@@ -137,10 +168,13 @@ class EventStore {
   // whether the position was reached. The live tail: the writer wakes every waiter on commit.
   bool wait_for_position(std::uint64_t position, std::chrono::milliseconds timeout) const;
 
-  // The stored record for an idempotency key, if the key was used.
+  // The stored record for an idempotency key, if the key was used. A storage error or an
+  // unreadable record reads as nullopt (absent); the writer checks the key again, with errors
+  // reported, before it appends.
   std::optional<IdempotencyRecord> find_idempotency(const std::string& key) const;
 
-  // A value written with SecretWrite, if present.
+  // A value written with SecretWrite, if present. A storage error reads as nullopt (absent),
+  // so nullopt is not proof that the secret was never written.
   std::optional<std::string> read_secret(const std::string& key) const;
 
   // For read_only stores: pulls in what the primary has written since. No-op otherwise.

@@ -30,10 +30,11 @@ class StateStore {
   // such a name's key range could overlap another projection's).
   StateStore(EventStore& store, std::string projection_name);
 
-  // The value under key, or nullopt when absent.
+  // The value under key, or nullopt when absent. A storage error also reads as nullopt.
   std::optional<std::string> get(std::string_view key) const;
 
-  // Calls fn for each key starting with prefix, in key order, until fn returns false.
+  // Calls fn for each key starting with prefix, in key order, until fn returns false. A storage
+  // error ends the scan early, as if there were no more keys.
   void scan(std::string_view prefix,
             const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
 
@@ -46,7 +47,8 @@ class StateStore {
   // is. Returns internal on a storage failure, unavailable on a read-only store.
   Status commit(const StateBatch& batch, std::uint64_t checkpoint);
 
-  // The position of the last event whose effects are in the state; 0 for a new projection.
+  // The position of the last event whose effects are in the state; 0 for a new projection. A
+  // storage error (or a malformed stored checkpoint) also reads as 0.
   std::uint64_t checkpoint() const;
 
   // Removes all state and the checkpoint of this projection (for a rebuild from position 0).

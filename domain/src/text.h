@@ -1,0 +1,19 @@
+// Text rules shared by the aggregates.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+namespace touchline::domain {
+
+// Names (display names, organisation names) are limited in characters, not bytes.
+inline constexpr std::size_t kMaxNameChars = 100;
+
+// Counts code points, not bytes: "10 characters" means what a person typing it sees.
+inline std::size_t utf8_length(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+}  // namespace touchline::domain

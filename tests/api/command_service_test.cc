@@ -1,0 +1,96 @@
+// The command service's optimistic-concurrency loop against a real store: a decision whose
+// stream moved on is reloaded and retried, a bounded number of times.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "support/test_server.h"
+#include "touchline/api/commands.h"
+#include "touchline/events/domain_events.h"
+#include "touchline/store/event_store.h"
+
+namespace touchline::api {
+namespace {
+
+using nlohmann::json;
+
+class CommandServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store::StoreOptions o;
+    o.path = dir;
+    auto s = store::EventStore::open(o);
+    ASSERT_TRUE(s.ok());
+    log = std::move(*s);
+    // A coach, and an organisation stream that already exists under the id "taken".
+    append(events::AccountRegistered{"coach", "c@x.io", "Coach", "coach"});
+    append(events::OrganizationCreated{"taken", "Existing", "athlete-coach", "someone", "head_coach"});
+  }
+  void TearDown() override {
+    log->stop();
+    for (auto& t : workers) t.join();
+    log.reset();
+    std::filesystem::remove_all(dir);
+  }
+
+  void append(const events::DomainEvent& e) {
+    store::AppendRequest r;
+    r.streams.push_back({events::stream_of(e), store::ExpectedVersion::any(),
+                         {{std::string(events::event_type(e)), events::event_schema(e), events::event_payload(e)}}});
+    r.metadata = {"test", "c", "c", "c"};
+    ASSERT_TRUE(log->append(std::move(r)).ok());
+  }
+
+  // Runs CreateOrganization with ids drawn from `ids` (the first is the command id).
+  Result<CommandResponse> create_organization(std::vector<std::string> ids) {
+    auto next = std::make_shared<std::size_t>(0);
+    auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
+    CommandService service(CommandServiceDeps{
+        *log, [] { return std::int64_t{0}; },
+        [this, next, list] {
+          ++ids_used;
+          std::string id = (*list)[std::min(*next, list->size() - 1)];
+          ++*next;
+          return id;
+        },
+        [this](std::function<void()> fn) {
+          std::lock_guard lock(mu);
+          workers.emplace_back(std::move(fn));
+        },
+        [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5});
+    std::promise<Result<CommandResponse>> answer;
+    service.execute(CommandRequest{"CreateOrganization", json{{"name", "Club"}}, "coach", "", ""},
+                    [&](Result<CommandResponse> r) { answer.set_value(std::move(r)); });
+    return answer.get_future().get();
+  }
+
+  std::string dir = testing::make_temp_dir("touchline-commands");
+  std::unique_ptr<store::EventStore> log;
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  std::atomic<int> ids_used{0};
+};
+
+TEST_F(CommandServiceTest, AConflictEveryTimeIsAnsweredConflictAfterFiveAttempts) {
+  const auto head = log->head_position();
+  auto r = create_organization({"command-1", "taken"});  // every attempt picks the taken id
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::conflict);
+  EXPECT_NE(r.error().message.find("5 times"), std::string::npos);
+  EXPECT_EQ(ids_used.load(), 1 + 5);  // the command id, then one organisation id per attempt
+  EXPECT_EQ(log->head_position(), head);
+}
+
+TEST_F(CommandServiceTest, AConflictOnceIsRetriedAndSucceeds) {
+  auto r = create_organization({"command-1", "taken", "fresh"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->body["organization_id"], "fresh");
+  EXPECT_EQ(ids_used.load(), 1 + 2);
+  EXPECT_EQ(log->stream_version("organization-fresh"), 1u);
+}
+
+}  // namespace
+}  // namespace touchline::api
