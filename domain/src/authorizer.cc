@@ -25,6 +25,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   if (!org.exists) return {false, "the organisation does not exist"};
   const PermissionInfo* info = find_permission(permission);
   if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
+  if (!info->grantable) return {false, info->denial};
   const Role* role = org.role_of(std::string(subject));
   if (!role) return {false, "the subject is not a member of this organisation"};
 

@@ -47,7 +47,7 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
   std::map<std::string, PermissionInfo> out;
   for (const auto& [name, entry] : j.at("permissions").items()) {
     out[name] = PermissionInfo{name, entry.at("description").get<std::string>(),
-                               entry.at("denial").get<std::string>()};
+                               entry.at("denial").get<std::string>(), entry.value("grantable", true)};
   }
   return out;
 }
@@ -79,6 +79,7 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
     }
     for (const auto& [perm, scope] : rj.at("permissions").items()) {
       if (!catalogue.contains(perm)) bad_data(m.id + ": unknown permission " + perm);
+      if (!catalogue.at(perm).grantable) bad_data(m.id + ": role " + r.name + " names " + perm + ", which no role can hold");
       auto s = parse_scope(scope.get<std::string>());
       if (!s) bad_data(m.id + ": bad scope for " + perm);
       r.permissions[perm] = *s;

@@ -106,3 +106,19 @@ TEST(Check, ReassignmentMovesTheScope) {
 
 }  // namespace
 }  // namespace touchline::domain
+
+namespace touchline::domain {
+namespace {
+
+TEST(Check, NoRoleCanHoldANeverGrantablePermission) {
+  auto org = testing::club();
+  for (const char* who : {"head", "asst", "ath1"}) {
+    auto d = check(org, who, "ai_conversations.view_raw", "ath1");
+    EXPECT_FALSE(d.allowed);
+    EXPECT_NE(d.reason.find("cannot be granted"), std::string::npos);
+  }
+  EXPECT_FALSE(find_permission("ai_conversations.view_raw")->grantable);
+}
+
+}  // namespace
+}  // namespace touchline::domain

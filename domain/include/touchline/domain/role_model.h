@@ -26,6 +26,7 @@ struct PermissionInfo {
   std::string name;  // "area.action"
   std::string description;
   std::string denial;  // shown when a check for it is denied for want of a role holding it
+  bool grantable = true;  // false: no role may hold it, and every check for it is denied
 };
 
 struct Role {
