@@ -10,16 +10,25 @@
 // a live session whose socket belongs to a live io_context: calling it then does nothing, and
 // dropping it frees the session (and, when it is the last reference, the io_context).
 //
-// Stopping. stop() marks the server stopped, posts the acceptor's and every open session's close
-// onto their strands, cancels the pending timers and releases the work guard, so the pool runs
-// out of work and its threads return from run(); then it joins them. Nothing is started on the
-// pool once the stopped flag is set.
+// Stopping happens in two steps. stop() first marks the server `stopping` and drains: the
+// acceptor closes, every session without a request in flight closes at once, and the sessions
+// with one (the handler was called: its answer is awaited or being written) finish it with
+// `Connection: close`. Each session counts its request in `Shared::in_flight` from the moment the
+// handler is given it (or a 400/413 answer is started) until the write completes or the
+// connection closes; post() and post_after() keep working meanwhile. When the count reaches zero
+// or options.drain_timeout passes, finish_stop() marks the server `stopped`, closes every session
+// left and cancels the pending timers; then the work guard is released, so the pool runs out of
+// work and its threads return from run(), and stop() joins them. Nothing is started on the pool
+// once the stopped flag is set. A stop() called on a pool thread cannot wait for the drain (it
+// would wait for the pool, or for its own request): it leaves finish_stop() to the last request's
+// completion or to a drain timer, and lets the threads finish on their own.
 #include "touchline/api/http_server.h"
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <condition_variable>
 #include <cstdint>
 #include <exception>
 #include <iostream>
@@ -71,7 +80,13 @@ struct Shared {
   const ErrorResponder error_responder;
 
   std::mutex mu;
-  std::atomic<bool> stopped{false};  // written under mu; read anywhere
+  // Both written under mu, read anywhere. stopping: stop() began; no new connection or request is
+  // taken, requests in flight finish. stopped: the drain is over; nothing more runs or is written.
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
+  std::size_t in_flight = 0;  // requests handed to the handler and not yet answered (see Session)
+  bool finish_when_drained = false;  // a stop() on a pool thread left finish_stop() to the drain
+  std::condition_variable drained;   // notified (under no lock) when in_flight drops to zero
   std::uint64_t next_id = 0;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;                   // open connections
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers;  // pending post_after
@@ -112,8 +127,11 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   ~Session() {
-    std::lock_guard lock(shared_->mu);
-    shared_->sessions.erase(id_);
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->sessions.erase(id_);
+    }
+    end_response();  // a Responder dropped without answering
   }
 
   Session(const Session&) = delete;
@@ -124,18 +142,26 @@ class Session : public std::enable_shared_from_this<Session> {
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
-  // Closes the connection at once (server stop). Posted onto the strand by HttpServer::stop().
+  // Closes the connection at once, giving up any answer still owed. Posted onto the strand by
+  // finish_stop().
   void close_now() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
+    end_response();
+  }
+
+  // The start of the drain (posted onto the strand by HttpServer::stop()): a connection without a
+  // request in flight closes now; one with a request finishes it (see do_write and on_write).
+  void begin_drain() {
+    if (!in_flight_) close_now();
   }
 
   const beast::tcp_stream::executor_type& executor() { return executor_; }
 
  private:
   void do_read() {
-    if (shared_->stopped) return close_now();
+    if (shared_->stopping) return close_now();
     // A fresh parser for every request: the body limit applies per request.
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
@@ -156,7 +182,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return send_error(400, "The request is not valid HTTP/1.1 (" + ec.message() + ").");
     }
     if (ec) return;  // a socket error (reset, ...): drop the connection
-    if (shared_->stopped) return close_now();
+    if (!begin_response()) return close_now();  // the server is stopping: the handler never sees it
 
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
@@ -193,6 +219,19 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // A request is in flight from here until its answer is written or the connection closes; once
+  // the server is stopping none starts (false). On the strand.
+  bool begin_response() {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->stopping) return false;
+    in_flight_ = true;
+    ++shared_->in_flight;
+    return true;
+  }
+
+  // Ends the request in flight, if any: on the strand, or from the destructor.
+  void end_response();
+
   // Called by the Responder on any thread.
   void deliver(HttpResponse res) {
     std::lock_guard lock(shared_->mu);
@@ -213,6 +252,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Answers a request rejected before the handler saw it, then closes the connection.
   void send_error(int status, const std::string& detail) {
+    if (!begin_response()) return close_now();
     close_after_ = true;
     head_ = false;
     if (version_ == 0) version_ = 11;
@@ -241,7 +281,8 @@ class Session : public std::enable_shared_from_this<Session> {
         res->insert(strip_crlf(name), strip_crlf(value));
       }
     }
-    res->keep_alive(keep_alive_ && !close_after_);
+    // Once the server is stopping, this is the connection's last answer.
+    res->keep_alive(keep_alive_ && !close_after_ && !shared_->stopping);
     const bool bodiless = status == 204 || status == 304;
     if (bodiless) {
       // These responses never have a body (RFC 9110); Beast refuses one.
@@ -258,8 +299,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
     res_.reset();
+    end_response();
     if (ec) return;  // the connection is gone
-    if (close) return do_close();
+    // Also when the server began stopping during a keep-alive write: no further request is read.
+    if (close || shared_->stopping) return do_close();
     do_read();
   }
 
@@ -294,9 +337,48 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = false;
   bool head_ = false;
   bool close_after_ = false;
+  bool in_flight_ = false;  // counted in shared_->in_flight; written under shared_->mu
   std::array<char, 4096> drain_{};
   std::size_t drained_ = 0;
 };
+
+// The end of the drain (see the file comment): marks the server stopped, closes every session on
+// its strand and cancels the pending timers. Runs once; later calls do nothing. Called without
+// shared.mu held, while the pool still runs.
+void finish_stop(Shared& shared) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<asio::steady_timer>> timers;
+  {
+    std::lock_guard lock(shared.mu);
+    if (shared.stopped) return;
+    shared.stopped = true;
+    for (auto& [id, weak] : shared.sessions) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+    for (auto& [id, t] : shared.timers) timers.push_back(t);
+  }
+  for (auto& s : sessions) {
+    asio::post(s->executor(), [s] { s->close_now(); });
+  }
+  for (auto& t : timers) {
+    asio::post(t->get_executor(), [t] { t->cancel(); });
+  }
+}
+
+void Session::end_response() {
+  bool last = false;
+  bool finish = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (!in_flight_) return;
+    in_flight_ = false;
+    last = --shared_->in_flight == 0;
+    finish = last && shared_->finish_when_drained;
+  }
+  if (!last) return;
+  shared_->drained.notify_all();
+  if (finish) finish_stop(*shared_);
+}
 
 //------------------------------------------------------------------------------------------------
 
@@ -347,13 +429,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void do_accept() {
-    if (shared_->stopped || !acceptor_.is_open()) return;
+    if (shared_->stopping || !acceptor_.is_open()) return;
     acceptor_.async_accept(asio::make_strand(shared_->ioc),
                            beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
   }
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || shared_->stopped || !acceptor_.is_open()) return;
+    if (ec == asio::error::operation_aborted || shared_->stopping || !acceptor_.is_open()) return;
     if (ec) {
       // E.g. out of file descriptors: try again shortly rather than spin or stop accepting.
       std::cerr << "touchline http: accept failed: " << ec.message() << "\n";
@@ -366,7 +448,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
     std::shared_ptr<Session> session;
     {
       std::lock_guard lock(shared_->mu);
-      if (shared_->stopped) return;  // the socket closes as it goes out of scope
+      if (shared_->stopping) return;  // the socket closes as it goes out of scope
       const auto id = shared_->next_id++;
       session = std::make_shared<Session>(std::move(socket), shared_, id);
       shared_->sessions.emplace(id, session);
@@ -382,6 +464,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   std::uint16_t port_ = 0;
 };
 
+// The server whose pool runs on this thread, if any: stop() must not wait for the pool from it.
+thread_local const Shared* pool_of_this_thread = nullptr;
+
 }  // namespace
 
 //------------------------------------------------------------------------------------------------
@@ -394,7 +479,15 @@ struct HttpServer::Impl {
   std::uint16_t port = 0;
   bool started = false;
   std::mutex stop_mu;  // serialises stop() calls
-  bool stopped = false;
+  std::atomic<bool> stopped{false};  // written under stop_mu
+
+  // Under stop_mu, off the pool.
+  void join_threads() {
+    for (auto& t : threads) {
+      if (t.joinable()) t.join();
+    }
+    threads.clear();
+  }
 };
 
 HttpServer::HttpServer(HttpServerOptions options, Handler handler, ErrorResponder error_responder)
@@ -402,7 +495,14 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler, ErrorResponde
   impl_->shared = std::make_shared<Shared>(std::move(options), std::move(handler), std::move(error_responder));
 }
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  stop();
+  // Destroyed on a pool thread (a handler ending the server): the pool cannot be joined from
+  // here; its threads finish on their own, holding the shared state.
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.detach();
+  }
+}
 
 Status HttpServer::start() {
   std::lock_guard stop_lock(impl_->stop_mu);
@@ -420,6 +520,7 @@ Status HttpServer::start() {
   impl_->threads.reserve(static_cast<std::size_t>(n));
   for (int i = 0; i < n; ++i) {
     impl_->threads.emplace_back([shared] {
+      pool_of_this_thread = shared.get();
       // A handler or posted function that throws must not take the pool down with it.
       for (;;) {
         try {
@@ -466,52 +567,93 @@ void HttpServer::post_after(std::chrono::milliseconds delay, std::function<void(
 }
 
 void HttpServer::stop() {
-  std::lock_guard stop_lock(impl_->stop_mu);
-  if (impl_->stopped) return;
-  impl_->stopped = true;
   auto& shared = *impl_->shared;
+  const bool on_pool = pool_of_this_thread == &shared;
+  std::unique_lock stop_lock(impl_->stop_mu, std::defer_lock);
+  if (on_pool) {
+    // A pool thread must not block behind another stop(), which may be joining it: once a stop
+    // has begun, this one has nothing to add.
+    while (!stop_lock.try_lock()) {
+      if (impl_->stopped) return;
+      std::this_thread::yield();
+    }
+  } else {
+    stop_lock.lock();
+  }
+  if (impl_->stopped) {
+    // A stop() from a pool thread may have left the drain and the threads running: wait for them.
+    if (!on_pool) impl_->join_threads();
+    return;
+  }
+  impl_->stopped = true;
 
+  if (!impl_->started) {
+    std::lock_guard lock(shared.mu);
+    shared.stopping = true;
+    shared.stopped = true;
+    return;
+  }
+
+  // The drain: no new connections or requests; connections without a request in flight close.
   std::vector<std::shared_ptr<Session>> sessions;
-  std::vector<std::shared_ptr<asio::steady_timer>> timers;
   {
     std::lock_guard lock(shared.mu);
-    shared.stopped = true;
+    shared.stopping = true;
     for (auto& [id, weak] : shared.sessions) {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
-    for (auto& [id, t] : shared.timers) timers.push_back(t);
   }
+  // Every close runs on the strand of the object it closes.
+  if (auto listener = impl_->listener) {
+    asio::post(listener->executor(), [listener] { listener->close(); });
+  }
+  for (auto& s : sessions) {
+    asio::post(s->executor(), [s] { s->begin_drain(); });
+  }
+  sessions.clear();
 
-  if (impl_->started) {
-    // Every close runs on the strand of the object it closes.
-    if (auto listener = impl_->listener) {
-      asio::post(listener->executor(), [listener] { listener->close(); });
-    }
-    for (auto& s : sessions) {
-      asio::post(s->executor(), [s] { s->close_now(); });
-    }
-    for (auto& t : timers) {
-      asio::post(t->get_executor(), [t] { t->cancel(); });
-    }
-    sessions.clear();
-    timers.clear();
-    impl_->work.reset();  // run() returns once the closes above have drained the pool
-
-    // Called from a pool thread (a handler stopping the server), joining would wait for this very
-    // handler: let the threads finish on their own instead. They hold the shared state.
-    const auto self = std::this_thread::get_id();
-    const bool on_pool = std::any_of(impl_->threads.begin(), impl_->threads.end(),
-                                     [self](const std::thread& t) { return t.get_id() == self; });
-    for (auto& t : impl_->threads) {
-      if (on_pool) {
-        t.detach();
-      } else if (t.joinable()) {
-        t.join();
+  const auto timeout = std::max(std::chrono::milliseconds::zero(), shared.options.drain_timeout);
+  if (on_pool) {
+    // Waiting here would hold a pool thread the drain may need (or wait for this very request):
+    // the last request's completion, or a timer, ends the drain instead.
+    bool finish_now = false;
+    {
+      std::lock_guard lock(shared.mu);
+      if (shared.in_flight == 0) {
+        finish_now = true;
+      } else {
+        shared.finish_when_drained = true;
+        // Kept with the post_after timers, so that finish_stop() cancels it like them.
+        const auto id = shared.next_id++;
+        auto timer = std::make_shared<asio::steady_timer>(asio::make_strand(shared.ioc), timeout);
+        shared.timers.emplace(id, timer);
+        timer->async_wait([weak = std::weak_ptr<Shared>(impl_->shared), id](beast::error_code ec) {
+          auto state = weak.lock();
+          if (!state) return;
+          {
+            std::lock_guard timers_lock(state->mu);
+            state->timers.erase(id);
+          }
+          if (!ec) finish_stop(*state);
+        });
       }
     }
-    impl_->threads.clear();
+    if (finish_now) finish_stop(shared);
+  } else {
+    {
+      std::unique_lock lock(shared.mu);
+      shared.drained.wait_for(lock, timeout, [&shared] { return shared.in_flight == 0; });
+    }
+    finish_stop(shared);
   }
+
+  impl_->work.reset();  // run() returns once the closes above have drained the pool
   impl_->listener.reset();
+
+  // Called from a pool thread (a handler stopping the server), joining would wait for this very
+  // handler: the threads finish on their own once the drain is over, and a later stop() or the
+  // destructor joins them (or, on a pool thread, detaches them).
+  if (!on_pool) impl_->join_threads();
 }
 
 }  // namespace touchline::api

@@ -1,5 +1,5 @@
 // HttpServer over real loopback TCP: routing to the handler, asynchronous answers, keep-alive,
-// the server's own 400/413 answers, concurrency, timeouts and stopping.
+// the server's own 400/413 answers, concurrency, timeouts, and stopping with its drain.
 #include "touchline/api/http_server.h"
 
 #include <atomic>
@@ -311,7 +311,9 @@ TEST(HttpServer, StopClosesOpenConnectionsAndJoins) {
 TEST(HttpServer, AResponderCalledAfterStopIsHarmless) {
   std::promise<Responder> held;
   auto held_future = held.get_future();
-  auto server = start_server(test_options(), [&](HttpRequest, Responder respond) { held.set_value(respond); });
+  auto options = test_options();
+  options.drain_timeout = 100ms;  // the request is never answered: stop() gives up on it
+  auto server = start_server(options, [&](HttpRequest, Responder respond) { held.set_value(respond); });
   std::thread client([port = server->port()] {
     EXPECT_THROW(HttpClient(port).get("/never-answered"), std::runtime_error);
   });
@@ -322,6 +324,158 @@ TEST(HttpServer, AResponderCalledAfterStopIsHarmless) {
   server.reset();
   respond(HttpResponse{});  // after the server is gone; also a second call
   respond = nullptr;        // the last reference to the connection goes here
+}
+
+TEST(HttpServer, StopLetsARequestInFlightFinishThenCloses) {
+  std::promise<void> received;
+  std::atomic<bool> answered{false};
+  std::jthread worker;  // joined however the test ends
+  auto server = start_server(test_options(), [&](HttpRequest req, Responder respond) {
+    worker = std::jthread([&answered, req = std::move(req), respond = std::move(respond)] {
+      std::this_thread::sleep_for(300ms);  // e.g. waiting for a group-committed fsync
+      HttpResponse res;
+      res.status = 201;
+      res.body = json{{"done", req.target}}.dump();
+      answered = true;
+      respond(std::move(res));
+    });
+    received.set_value();
+  });
+  // Keep-alive by default: the drain is what turns this connection's last answer into a close.
+  HttpConnection conn(server->port());
+  auto answer = std::async(std::launch::async, [&conn] { return conn.request("POST", "/slow", "{}"); });
+  ASSERT_EQ(received.get_future().wait_for(10s), std::future_status::ready);
+  std::this_thread::sleep_for(50ms);
+
+  const auto started = std::chrono::steady_clock::now();
+  server->stop();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_TRUE(answered.load());  // stop() waited for the answer
+  EXPECT_GE(took, 150ms);
+  EXPECT_LT(took, 10s);
+
+  ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
+  auto r = answer.get();
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.json()["done"], "/slow");
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(conn.wait_closed(5s));
+  EXPECT_THROW(HttpClient(server->port()).get("/after"), std::runtime_error);
+}
+
+TEST(HttpServer, StopClosesARequestNeverAnsweredAfterTheDrainTimeout) {
+  auto options = test_options();
+  options.drain_timeout = 500ms;
+  std::promise<Responder> held;
+  auto held_future = held.get_future();
+  auto server = start_server(options, [&](HttpRequest, Responder respond) { held.set_value(respond); });
+  HttpConnection conn(server->port());
+  conn.send_raw("GET /never HTTP/1.1\r\nHost: x\r\n\r\n");
+  ASSERT_EQ(held_future.wait_for(10s), std::future_status::ready);
+  Responder respond = held_future.get();
+
+  const auto started = std::chrono::steady_clock::now();
+  server->stop();
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, 400ms);  // it did wait for the answer
+  EXPECT_LT(took, 10s);
+  EXPECT_THROW(conn.read_response(), std::runtime_error);  // closed without an answer
+  respond(HttpResponse{});  // too late: harmless
+}
+
+TEST(HttpServer, StopDoesNotWaitForIdleOrHalfReadConnections) {
+  auto options = test_options();
+  options.drain_timeout = 5s;
+  std::atomic<int> calls{0};
+  auto server = start_server(options, [&](HttpRequest req, Responder respond) {
+    ++calls;
+    echo(std::move(req), std::move(respond));
+  });
+  HttpConnection idle(server->port());  // answered once, now waiting for its next request
+  EXPECT_EQ(idle.request("GET", "/x").status, 200);
+  HttpConnection half(server->port());  // a request the handler never sees
+  half.send_raw("POST /half HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  HttpConnection fresh(server->port());  // connected, nothing sent
+
+  const auto started = std::chrono::steady_clock::now();
+  server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, options.drain_timeout);
+  EXPECT_TRUE(idle.wait_closed(5s));
+  EXPECT_TRUE(half.wait_closed(5s));
+  EXPECT_TRUE(fresh.wait_closed(5s));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(HttpServer, PostAndPostAfterStillRunDuringTheDrain) {
+  HttpServer* server_ptr = nullptr;
+  std::promise<void> received;
+  auto server = start_server(test_options(), [&](HttpRequest req, Responder respond) {
+    // Answer through post_after, then post, as the API does while it waits for a position.
+    server_ptr->post_after(200ms, [server_ptr, req = std::move(req), respond = std::move(respond)]() mutable {
+      server_ptr->post([req = std::move(req), respond = std::move(respond)] {
+        HttpResponse res;
+        res.body = json{{"posted", req.target}}.dump();
+        respond(std::move(res));
+      });
+    });
+    received.set_value();
+  });
+  server_ptr = server.get();
+  auto answer = std::async(std::launch::async, [port = server->port()] { return HttpClient(port).get("/p"); });
+  ASSERT_EQ(received.get_future().wait_for(10s), std::future_status::ready);
+  server->stop();
+  ASSERT_EQ(answer.wait_for(10s), std::future_status::ready);
+  auto r = answer.get();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.json()["posted"], "/p");
+  EXPECT_EQ(r.headers["connection"], "close");
+}
+
+TEST(HttpServer, AHandlerCanStopTheServerAndStillAnswer) {
+  auto options = test_options();
+  options.threads = 1;  // stop() on the only pool thread must not wait for the pool
+  HttpServer* server_ptr = nullptr;
+  std::promise<void> slow_received;
+  std::atomic<bool> slow_answered{false};
+  std::jthread worker;  // joined however the test ends
+  auto server = start_server(options, [&](HttpRequest req, Responder respond) {
+    if (req.target == "/slow") {
+      worker = std::jthread([&slow_answered, respond = std::move(respond)] {
+        std::this_thread::sleep_for(300ms);
+        slow_answered = true;
+        HttpResponse res;
+        res.body = R"({"slow":true})";
+        respond(std::move(res));
+      });
+      slow_received.set_value();
+      return;
+    }
+    server_ptr->stop();
+    server_ptr->stop();  // idempotent here too
+    HttpResponse res;
+    res.body = R"({"stopping":true})";
+    respond(std::move(res));
+  });
+  server_ptr = server.get();
+  HttpConnection idle(server->port());
+  auto slow = std::async(std::launch::async, [port = server->port()] { return HttpClient(port).get("/slow"); });
+  ASSERT_EQ(slow_received.get_future().wait_for(10s), std::future_status::ready);
+
+  auto r = HttpClient(server->port()).post("/shutdown", "{}");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.json()["stopping"], true);
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(idle.wait_closed(10s));
+
+  // From outside the pool, stop() waits for the drain the handler began, then joins the pool.
+  server->stop();
+  EXPECT_TRUE(slow_answered.load());
+  ASSERT_EQ(slow.wait_for(10s), std::future_status::ready);
+  auto s = slow.get();
+  EXPECT_EQ(s.status, 200);
+  EXPECT_EQ(s.json()["slow"], true);
+  EXPECT_EQ(s.headers["connection"], "close");
+  server.reset();
 }
 
 TEST(HttpServer, AnswersCallingTheResponderTwiceOnce) {

@@ -53,6 +53,9 @@ struct HttpServerOptions {
   int threads = 4;
   std::size_t body_limit = 64 * 1024;
   std::chrono::seconds read_timeout{30};  // per request, headers and body
+  // How long stop() waits for requests already handed to the handler to be answered before it
+  // closes their connections anyway (see HttpServer::stop). Zero: no wait.
+  std::chrono::milliseconds drain_timeout{5000};
 };
 
 class HttpServer {
@@ -75,7 +78,27 @@ class HttpServer {
   // Runs fn on the pool after `delay`, unless the server stops first.
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn);
 
-  // Stops accepting, closes open connections, waits for the pool threads. Idempotent.
+  // Stops the server, draining the requests in flight:
+  //  1. The listening socket closes: no new connections.
+  //  2. Every connection without a request in flight closes at once: one idle between keep-alive
+  //     requests, or one still reading a request the handler has not been given (that request is
+  //     never handed to the handler; no further request is read on any connection).
+  //  3. A request is in flight once the handler has been called with it (or the server began
+  //     writing its own 400/413 answer to it), until its response has been written. Each such
+  //     request is allowed to finish: its response, whenever the responder brings it, is written
+  //     with `Connection: close` and the connection is then closed. post() and post_after() keep
+  //     running work meanwhile, so responders completed through them still answer.
+  //  4. Once no request is in flight, or options.drain_timeout after stop() began, every
+  //     connection still open is closed (an unanswered request then gets no answer; its responder
+  //     may still be called, harmlessly), pending post_after() work is cancelled and later post(),
+  //     post_after() and responder calls do nothing; then stop() waits for the pool threads.
+  // So stop() returns once every request in flight has been answered or drain_timeout passed,
+  // plus the time for work already running on the pool to return.
+  // Called from a pool thread (e.g. by a handler), stop() cannot wait: it does steps 1-3 and
+  // returns; step 4 happens on the pool when the drain ends, and the threads then finish on their
+  // own. Idempotent: a later or concurrent call from outside the pool (the destructor's too)
+  // returns once the drain is over and the pool threads are joined, whoever began the stop; one
+  // from a pool thread returns at once.
   void stop();
 
  private:
