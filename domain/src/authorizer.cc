@@ -11,9 +11,10 @@ std::optional<Scope> held_scope(const OrganizationState& org, const Role& role,
   if (auto it = role.permissions.find(std::string(permission)); it != role.permissions.end()) {
     scope = it->second;
   }
-  const BillingDelegation& delegation = org.model().billing_delegation;
-  if (permission == delegation.permission && org.billing_delegates.contains(std::string(subject))) {
-    if (!scope || *scope < delegation.scope) scope = delegation.scope;
+  const auto& delegation = org.model().billing_delegation;
+  if (delegation && permission == delegation->permission &&
+      org.billing_delegates.contains(std::string(subject))) {
+    if (!scope || *scope < delegation->scope) scope = delegation->scope;
   }
   return scope;
 }
@@ -30,7 +31,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   if (!role) return {false, "the subject is not a member of this organisation"};
 
   auto scope = held_scope(org, *role, subject, permission);
-  if (!scope) return {false, info->denial};
+  if (!scope) return {false, org.model().denial(*info)};
 
   const std::string holder = "role " + role->name + " holds " + std::string(permission);
   if (target.empty() || target == subject) {
@@ -52,7 +53,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
     case Scope::all:
       return {true, holder + " for every member of the organisation"};
   }
-  return {false, info->denial};
+  return {false, org.model().denial(*info)};
 }
 
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
@@ -62,10 +63,10 @@ std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
   const Role* role = org.role_of(std::string(subject));
   if (!role) return out;
   out = role->permissions;
-  const BillingDelegation& delegation = org.model().billing_delegation;
-  if (org.billing_delegates.contains(std::string(subject))) {
-    auto [it, inserted] = out.emplace(delegation.permission, delegation.scope);
-    if (!inserted && it->second < delegation.scope) it->second = delegation.scope;
+  const auto& delegation = org.model().billing_delegation;
+  if (delegation && org.billing_delegates.contains(std::string(subject))) {
+    auto [it, inserted] = out.emplace(delegation->permission, delegation->scope);
+    if (!inserted && it->second < delegation->scope) it->second = delegation->scope;
   }
   return out;
 }

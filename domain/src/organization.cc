@@ -164,6 +164,10 @@ namespace {
 // Shared checks of the delegation toggle; returns the error, if any.
 std::optional<Error> check_delegation_target(const OrganizationState& org, const std::string& actor,
                                              const std::string& account_id) {
+  if (!org.model().billing_delegation) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + org.role_model + " role model has no billing delegation");
+  }
   if (auto denied = require(org, actor, "billing.manage")) return denied;
   const Role* role = org.role_of(account_id);
   if (!role) {

@@ -24,6 +24,11 @@ std::optional<Scope> parse_scope(std::string_view s) {
   return std::nullopt;
 }
 
+std::string RoleModel::denial(const PermissionInfo& permission) const {
+  auto it = denials.find(permission.name);
+  return it == denials.end() ? permission.denial : it->second;
+}
+
 const Role* RoleModel::find_role(std::string_view name) const {
   for (const auto& r : roles) {
     if (r.name == name) return &r;
@@ -58,9 +63,18 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
   m.label = j.at("label").get<std::string>();
   m.founder_role = j.at("founder_role").get<std::string>();
   m.athlete_role = j.at("athlete_role").get<std::string>();
-  const auto& bd = j.at("billing_delegation");
-  m.billing_delegation.permission = bd.at("permission").get<std::string>();
-  m.billing_delegation.scope = parse_scope(bd.at("scope").get<std::string>()).value();
+  if (auto bd = j.find("billing_delegation"); bd != j.end()) {
+    m.billing_delegation = BillingDelegation{bd->at("permission").get<std::string>(),
+                                             parse_scope(bd->at("scope").get<std::string>()).value()};
+    if (!catalogue.contains(m.billing_delegation->permission)) {
+      bad_data(m.id + ": billing delegation names an unknown permission");
+    }
+  }
+  const nlohmann::json denials = j.value("denials", nlohmann::json::object());
+  for (const auto& [perm, message] : denials.items()) {
+    if (!catalogue.contains(perm)) bad_data(m.id + ": denial for unknown permission " + perm);
+    m.denials[perm] = message.get<std::string>();
+  }
 
   for (const auto& rj : j.at("roles")) {
     Role r;
@@ -88,9 +102,6 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
   }
   if (!m.find_role(m.founder_role) || !m.find_role(m.athlete_role)) {
     bad_data(m.id + ": founder_role or athlete_role names no role");
-  }
-  if (!catalogue.contains(m.billing_delegation.permission)) {
-    bad_data(m.id + ": billing delegation names an unknown permission");
   }
   return m;
 }

@@ -122,3 +122,20 @@ TEST(Check, NoRoleCanHoldANeverGrantablePermission) {
 
 }  // namespace
 }  // namespace touchline::domain
+
+namespace touchline::domain {
+namespace {
+
+TEST(Check, HeadCoachOnlyFeaturesAreDeniedWithTheModelsMessage) {
+  auto org = testing::given<OrganizationState>({
+      events::OrganizationCreated{"co", "Peak Co", "head-assistant", "head", "head_coach"},
+      events::MemberAdded{"co", "asst", "assistant_coach"},
+  });
+  auto d = check(org, "asst", "compliance_alerts.manage");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, "Only head coaches can manage compliance alert rules.");
+  EXPECT_TRUE(check(org, "head", "compliance_alerts.manage").allowed);
+}
+
+}  // namespace
+}  // namespace touchline::domain

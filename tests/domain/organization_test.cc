@@ -168,3 +168,41 @@ TEST(BillingDelegation, OnlyTheHeadCoach) {
 
 }  // namespace
 }  // namespace touchline::domain
+
+namespace touchline::domain {
+namespace {
+
+using namespace testing;
+
+OrganizationState company() {
+  return given<OrganizationState>({
+      events::OrganizationCreated{"co", "Peak Co", "head-assistant", "head", "head_coach"},
+      events::MemberAdded{"co", "asst", "assistant_coach"},
+  });
+}
+
+TEST(HeadAssistantModel, AHeadCoachMakesAnotherHeadCoach) {
+  auto result = decide(company(), coach_account("c2"), "head", AddMember{"co", "c2", "head_coach"});
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  auto org = evolve(company(), (*result)[0]);
+  EXPECT_EQ(org.members.at("c2"), "head_coach");
+  EXPECT_EQ(org.members.at("head"), "head_coach");  // several are allowed
+}
+
+TEST(HeadAssistantModel, AssistantsCannotAddCoachesAndHearWhy) {
+  auto result = decide(company(), coach_account("c2"), "asst", AddMember{"co", "c2", "assistant_coach"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::permission_denied);
+  EXPECT_EQ(result.error().message, "Only head coaches can invite or remove coaches.");
+  auto promote = decide(company(), coach_account("c2"), "asst", AddMember{"co", "c2", "head_coach"});
+  EXPECT_EQ(promote.error().code, ErrorCode::permission_denied);
+}
+
+TEST(HeadAssistantModel, HasNoBillingDelegation) {
+  auto result = decide(company(), "head", GrantBillingDelegation{"co", "asst"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, ErrorCode::failed_precondition);
+}
+
+}  // namespace
+}  // namespace touchline::domain

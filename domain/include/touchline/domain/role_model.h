@@ -52,9 +52,12 @@ struct RoleModel {
   std::string founder_role;  // the role the organisation's creator gets
   std::string athlete_role;  // the role of athlete members
   std::vector<Role> roles;   // in the order the model lists them
-  BillingDelegation billing_delegation;
+  std::optional<BillingDelegation> billing_delegation;  // absent: the model has no such toggle
+  std::map<std::string, std::string> denials;  // this model's wording of a permission's denial
 
   const Role* find_role(std::string_view name) const;
+  // The denial message for a permission: the model's own wording, else the catalogue's.
+  std::string denial(const PermissionInfo& permission) const;
 };
 
 // The built-in role models' ids, e.g. {"athlete-coach"}.
