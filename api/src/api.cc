@@ -74,6 +74,8 @@ void Api::handle(HttpRequest req, Responder respond) {
   switch (m.endpoint) {
     case Endpoint::health: return health(std::move(respond));
     case Endpoint::permissions: return permission_catalogue(std::move(respond));
+    case Endpoint::role_models: return role_models(std::move(respond));
+    case Endpoint::role_model: return role_model(m.params["id"], std::move(respond));
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
     case Endpoint::command: return command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
@@ -149,6 +151,23 @@ void Api::permission_catalogue(Responder respond) {
     list.push_back({{"permission", name}, {"description", info.description}, {"denial", info.denial}});
   }
   respond(json_response(200, {{"permissions", list}}));
+}
+
+void Api::role_models(Responder respond) {
+  json list = json::array();
+  for (const auto& id : domain::role_model_ids()) {
+    const auto* m = domain::find_role_model(id);
+    json roles = json::array();
+    for (const auto& r : m->roles) roles.push_back(r.name);
+    list.push_back({{"id", id}, {"label", m->label}, {"roles", roles}, {"default", id == domain::kDefaultRoleModel}});
+  }
+  respond(json_response(200, {{"role_models", list}}));
+}
+
+void Api::role_model(const std::string& id, Responder respond) {
+  const auto* m = domain::find_role_model(id);
+  if (!m) return respond(fail(Error::make(ErrorCode::not_found, "no role model '" + id + "'; GET /v1/role-models lists them")));
+  respond(json_response(200, domain::describe_role_model(*m)));
 }
 
 void Api::health(Responder respond) {

@@ -22,6 +22,8 @@ constexpr Pattern kRoutes[] = {
     {"GET", "/v1/organizations/{organization_id}/audit", Endpoint::audit},
     {"GET", "/v1/events", Endpoint::events},
     {"GET", "/v1/permissions", Endpoint::permissions},
+    {"GET", "/v1/role-models", Endpoint::role_models},
+    {"GET", "/v1/role-models/{id}", Endpoint::role_model},
 };
 
 std::vector<std::string_view> split_path(std::string_view path) {

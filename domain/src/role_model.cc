@@ -129,6 +129,45 @@ const Registry& registry() {
 
 }  // namespace
 
+nlohmann::json describe_role_model(const RoleModel& model) {
+  nlohmann::json roles = nlohmann::json::array();
+  for (const auto& r : model.roles) {
+    roles.push_back({{"name", r.name},
+                     {"label", r.label},
+                     {"kind", r.athlete ? "athlete" : "staff"},
+                     {"unique", r.unique},
+                     {"founder", r.name == model.founder_role},
+                     {"given_by_add_member", r.addable},
+                     {"coaches_athletes", r.coaches_athletes},
+                     {"billing_delegable", r.billing_delegable}});
+  }
+  nlohmann::json matrix = nlohmann::json::array();
+  for (const auto& [name, info] : permission_catalogue()) {
+    nlohmann::json scopes = nlohmann::json::object();
+    bool held = false;
+    for (const auto& r : model.roles) {
+      auto it = r.permissions.find(name);
+      scopes[r.name] = it == r.permissions.end() ? nlohmann::json(nullptr)
+                                                 : nlohmann::json(scope_name(it->second));
+      held = held || it != r.permissions.end();
+    }
+    const bool delegated = model.billing_delegation && model.billing_delegation->permission == name;
+    if (!held && !delegated) continue;
+    nlohmann::json row{{"permission", name},
+                       {"description", info.description},
+                       {"scopes", scopes},
+                       {"denial", model.denial(info)}};
+    if (delegated) row["delegable_scope"] = scope_name(model.billing_delegation->scope);
+    matrix.push_back(std::move(row));
+  }
+  return nlohmann::json{{"id", model.id},
+                        {"label", model.label},
+                        {"founder_role", model.founder_role},
+                        {"athlete_role", model.athlete_role},
+                        {"roles", roles},
+                        {"permissions", matrix}};
+}
+
 std::vector<std::string> role_model_ids() {
   std::vector<std::string> ids;
   for (const auto& [id, m] : registry().models) ids.push_back(id);

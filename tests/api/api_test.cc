@@ -333,6 +333,28 @@ TEST_F(ApiTest, PermissionCatalogueIsListed) {
   EXPECT_TRUE(found);
 }
 
+TEST_F(ApiTest, RoleModelsAreDiscoverable) {
+  auto list = server.http().get("/v1/role-models");
+  ASSERT_EQ(list.status, 200);
+  const json models = list.json()["role_models"];
+  ASSERT_GE(models.size(), 2u);
+  auto one = server.http().get("/v1/role-models/head-assistant");
+  ASSERT_EQ(one.status, 200);
+  const json m = one.json();
+  EXPECT_EQ(m["founder_role"], "head_coach");
+  bool found = false;
+  for (const auto& p : m["permissions"]) {
+    if (p["permission"] == "compliance_alerts.manage") {
+      found = true;
+      EXPECT_EQ(p["scopes"]["head_coach"], "all");
+      EXPECT_TRUE(p["scopes"]["assistant_coach"].is_null());
+      EXPECT_EQ(p["denial"], "Only head coaches can manage compliance alert rules.");
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(server.http().get("/v1/role-models/nope").status, 404);
+}
+
 TEST_F(ApiTest, ClientTokensAreValidated) {
   auto coach = server.account("coach@example.com", "coach");
   auto r = server.command("CreateOrganization", {{"name", "Club"}}, coach["token"],

@@ -48,7 +48,8 @@ class CommandServiceTest : public ::testing::Test {
   Result<CommandResponse> create_organization(std::vector<std::string> ids) {
     auto next = std::make_shared<std::size_t>(0);
     auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
-    CommandService service(CommandServiceDeps{
+    // The service outlives the answer: its lane bookkeeping runs after `done`, on the writer.
+    service = std::make_unique<CommandService>(CommandServiceDeps{
         *log, [] { return std::int64_t{0}; },
         [this, next, list] {
           ++ids_used;
@@ -62,13 +63,14 @@ class CommandServiceTest : public ::testing::Test {
         },
         [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5});
     std::promise<Result<CommandResponse>> answer;
-    service.execute(CommandRequest{"CreateOrganization", json{{"name", "Club"}}, "coach", "", ""},
+    service->execute(CommandRequest{"CreateOrganization", json{{"name", "Club"}}, "coach", "", ""},
                     [&](Result<CommandResponse> r) { answer.set_value(std::move(r)); });
     return answer.get_future().get();
   }
 
   std::string dir = testing::make_temp_dir("touchline-commands");
   std::unique_ptr<store::EventStore> log;
+  std::unique_ptr<CommandService> service;  // destroyed after the store's writer and the workers stop
   std::mutex mu;
   std::vector<std::thread> workers;
   std::atomic<int> ids_used{0};

@@ -55,6 +55,8 @@ class Api {
               Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
+  void role_models(Responder respond);
+  void role_model(const std::string& id, Responder respond);
 
   // The problem answer for an error; internal errors are logged here and answered without
   // their detail, which may name files or storage state.

@@ -17,6 +17,8 @@ enum class Endpoint {
   audit,               // GET  /v1/organizations/{organization_id}/audit
   events,              // GET  /v1/events
   permissions,         // GET  /v1/permissions
+  role_models,         // GET  /v1/role-models
+  role_model,          // GET  /v1/role-models/{id}
 };
 
 struct RouteMatch {

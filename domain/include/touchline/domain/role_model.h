@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "touchline/events/result.h"
 
 namespace touchline::domain {
@@ -72,5 +74,10 @@ inline constexpr std::string_view kDefaultRoleModel = "athlete-coach";
 // The permission catalogue: every permission any model may name.
 const std::map<std::string, PermissionInfo>& permission_catalogue();
 const PermissionInfo* find_permission(std::string_view name);
+
+// A model as a client renders it (GET /v1/role-models/{id}, docs/roles.md): its roles, and a
+// matrix of every permission any of its roles holds, in catalogue order, with each role's scope
+// (or null where the role lacks it) and the permission's denial in this model.
+nlohmann::json describe_role_model(const RoleModel& model);
 
 }  // namespace touchline::domain
