@@ -198,7 +198,12 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   if (!claim.ok()) return respond(fail(claim.error()));
   std::string account_id;
   for (const auto& e : *claim) account_id = string_field(e.payload, "account_id");
-  auto hash = account_id.empty() ? std::nullopt : deps_.log.read_secret("password/" + account_id);
+  std::optional<std::string> hash;
+  if (!account_id.empty()) {
+    auto stored = deps_.log.read_secret("password/" + account_id);
+    if (!stored.ok()) return respond(fail(stored.error()));
+    hash = std::move(*stored);
+  }
   if (!hash) {
     // Spend the same Argon2 time as a real check, so that timing does not tell which emails
     // have accounts.

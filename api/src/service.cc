@@ -24,15 +24,18 @@ std::int64_t system_now_ms() {
 
 // The server's keys live in the store's secrets, never in the log; the first start makes them.
 Result<std::string> server_key(store::EventStore& log, const std::string& name) {
-  if (auto key = log.read_secret(name)) return *key;
+  auto existing = log.read_secret(name);
+  if (!existing.ok()) return existing.error();  // never replace a key we merely failed to read
+  if (*existing) return **existing;
   store::AppendRequest r;
   r.secrets.push_back({name, random_key()});
   r.metadata.actor = "touchlined";
   auto written = log.append(std::move(r));
   if (!written.ok()) return written.error();
   auto key = log.read_secret(name);
-  if (!key) return Error::make(ErrorCode::internal, "the server key " + name + " was not stored");
-  return *key;
+  if (!key.ok()) return key.error();
+  if (!*key) return Error::make(ErrorCode::internal, "the server key " + name + " was not stored");
+  return **key;
 }
 
 }  // namespace

@@ -850,13 +850,12 @@ std::optional<IdempotencyRecord> EventStore::find_idempotency(const std::string&
   return IdempotencyRecord{key, j["request_hash"].get<std::string>(), j["result"]};
 }
 
-std::optional<std::string> EventStore::read_secret(const std::string& key) const {
+Result<std::optional<std::string>> EventStore::read_secret(const std::string& key) const {
   std::string value;
   auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_secrets, key, &value);
-  if (!s.ok()) {
-    return std::nullopt;
-  }
-  return value;
+  if (s.IsNotFound()) return std::optional<std::string>{};
+  if (!s.ok()) return storage_error("cannot read a secret", s);
+  return std::optional<std::string>{std::move(value)};
 }
 
 Status EventStore::catch_up() {

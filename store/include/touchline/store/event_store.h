@@ -6,7 +6,7 @@
 // (ErrorCode::internal) and leaves the store refusing further appends.
 //
 // Reads come in two kinds. Those returning Result (read_stream, read_all) report a storage
-// error as internal. The others (stream_version, find_idempotency, read_secret, and
+// error as internal. The others (stream_version, find_idempotency, and
 // StateStore's get, scan, scan_reverse and checkpoint) follow the LevelDB-style contract: a
 // storage error reads as "absent" (0, nullopt, or the end of a scan), so a caller must not
 // treat their "absent" as proof. Appends never depend on them: the writer re-reads stream heads
@@ -173,9 +173,10 @@ class EventStore {
   // reported, before it appends.
   std::optional<IdempotencyRecord> find_idempotency(const std::string& key) const;
 
-  // A value written with SecretWrite, if present. A storage error reads as nullopt (absent),
-  // so nullopt is not proof that the secret was never written.
-  std::optional<std::string> read_secret(const std::string& key) const;
+  // A value written with SecretWrite: the value, nullopt when it was never written, or internal
+  // on a storage error (so that a caller never takes a failed read for a missing key and, say,
+  // mints a new signing key over the old one).
+  Result<std::optional<std::string>> read_secret(const std::string& key) const;
 
   // For read_only stores: pulls in what the primary has written since. No-op otherwise.
   Status catch_up();
