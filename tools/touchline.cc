@@ -127,18 +127,31 @@ int roles_doc() {
       if (r["unique"].get<bool>()) std::cout << "; one per organisation";
       std::cout << ")";
     }
-    std::cout << ".\n\n| permission |";
+    std::cout << ".\n";
+    if (m["min_tier"] != "free") {
+      std::cout << "\nNeeds the `" << m["min_tier"].get<std::string>()
+                << "` tier or above: below it, no role holds anything.\n";
+    }
+    for (const auto& [name, s] : m["settings"].items()) {
+      std::cout << "\nSetting `" << name << "` (default " << (s["default"].get<bool>() ? "on" : "off")
+                << "): " << s["description"].get<std::string>() << ".\n";
+    }
+    std::cout << "\n| permission |";
     for (const auto& r : m["roles"]) std::cout << " " << r["name"].get<std::string>() << " |";
     std::cout << "\n|---|";
     for (std::size_t i = 0; i < m["roles"].size(); ++i) std::cout << "---|";
     std::cout << "\n";
     for (const auto& p : m["permissions"]) {
-      std::cout << "| `" << p["permission"].get<std::string>() << "` " << p["description"].get<std::string>() << " |";
+      std::cout << "| `" << p["permission"].get<std::string>() << "` " << p["description"].get<std::string>()
+                << (p.contains("not_on_self") ? " (never on oneself)" : "") << " |";
       for (const auto& r : m["roles"]) {
         const auto& cell = p["scopes"][r["name"].get<std::string>()];
         std::string text = cell.is_null() ? "-" : cell.get<std::string>();
         if (cell.is_null() && p.contains("delegable_scope") && r["billing_delegable"].get<bool>()) {
           text = "- (" + p["delegable_scope"].get<std::string>() + " if delegated)";
+        }
+        if (p.contains("only_when_setting") && p["only_when_setting"].contains(r["name"].get<std::string>())) {
+          text += " if `" + p["only_when_setting"][r["name"].get<std::string>()].get<std::string>() + "`";
         }
         std::cout << " " << text << " |";
       }

@@ -1,5 +1,6 @@
 #include "touchline/api/commands.h"
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
@@ -35,6 +36,17 @@ class Fields {
                            name);
     }
     return v;
+  }
+
+  bool required_bool(const char* name) {
+    seen_.insert(name);
+    if (error_) return false;
+    auto it = body_.find(name);
+    if (it == body_.end() || !it->is_boolean()) {
+      error_ = Error::make(ErrorCode::invalid_argument, std::string(name) + " is required: true or false", name);
+      return false;
+    }
+    return it->get<bool>();
   }
 
   // The first problem, including fields the command does not know.
@@ -209,6 +221,25 @@ Result<Plan> plan_billing_delegation(const PlanContext& ctx, const json& body) {
   return plan_on_organization(ctx, cmd.organization_id, cmd);
 }
 
+Result<Plan> plan_change_tier(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::ChangeTier cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.tier = f.required("tier");
+  if (auto err = f.finish()) return *err;
+  return plan_on_organization(ctx, cmd.organization_id, cmd);
+}
+
+Result<Plan> plan_change_setting(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::ChangeOrganizationSetting cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.setting = f.required("setting");
+  cmd.enabled = f.required_bool("enabled");
+  if (auto err = f.finish()) return *err;
+  return plan_on_organization(ctx, cmd.organization_id, cmd);
+}
+
 using Planner = Result<Plan> (*)(const PlanContext&, const json&);
 
 const std::vector<std::pair<std::string, Planner>>& planners() {
@@ -220,6 +251,8 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"AssignAthlete", plan_assign_athlete},
       {"GrantBillingDelegation", plan_billing_delegation<domain::GrantBillingDelegation>},
       {"RevokeBillingDelegation", plan_billing_delegation<domain::RevokeBillingDelegation>},
+      {"ChangeTier", plan_change_tier},
+      {"ChangeOrganizationSetting", plan_change_setting},
   };
   return all;
 }
@@ -304,9 +337,17 @@ void CommandService::execute(CommandRequest request,
   }
   a->lane = lane_of(request);
   a->request = std::move(request);
-  a->done = [this, lane = a->lane, done = std::move(done)](Result<CommandResponse> r) {
+  a->done = [this, lane = a->lane, done = std::move(done),
+             answered = std::make_shared<std::atomic<bool>>(false)](Result<CommandResponse> r) {
+    if (answered->exchange(true)) return;  // exactly once, even if answering threw
+    // The lane moves on even if answering throws: a stuck lane would silence every later
+    // command on its aggregate.
+    struct LeaveLane {
+      CommandService* service;
+      const std::string& lane;
+      ~LeaveLane() { service->leave_lane(lane); }
+    } leave{this, lane};
     done(std::move(r));
-    leave_lane(lane);
   };
   enter_lane(std::move(a));
 }
@@ -337,8 +378,29 @@ void CommandService::leave_lane(const std::string& lane) {
 }
 
 void CommandService::attempt(std::shared_ptr<Attempt> a) {
+  // Planning may throw on what should not happen (out of memory while hashing, a stored event
+  // this build cannot read): answer internal rather than leave the request, and its lane, hanging.
+  try {
+    attempt_once(a);
+  } catch (const std::exception& ex) {
+    a->done(Error::make(ErrorCode::internal, std::string("command failed: ") + ex.what()));
+  }
+}
+
+void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
   ++a->attempts;
   const CommandRequest& req = a->request;
+  if (!req.idempotency_key.empty()) {
+    // Again, now that the command holds its lane: a retry queued behind the original must
+    // answer the original's result, not decide afresh against the state it created.
+    if (auto rec = deps_.log.find_idempotency(scoped_idempotency_key(req))) {
+      if (rec->request_hash != a->request_hash) {
+        return a->done(Error::make(ErrorCode::idempotency_mismatch,
+                                   "this Idempotency-Key was already used with a different request"));
+      }
+      return a->done(CommandResponse{rec->result, true});
+    }
+  }
   PlanContext ctx{deps_.log, req.actor, deps_.new_id};
   auto plan = a->planner(ctx, req.body);
   if (!plan.ok()) return a->done(plan.error());

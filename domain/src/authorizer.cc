@@ -9,7 +9,8 @@ std::optional<Scope> held_scope(const OrganizationState& org, const Role& role,
                                 std::string_view subject, std::string_view permission) {
   std::optional<Scope> scope;
   if (auto it = role.permissions.find(std::string(permission)); it != role.permissions.end()) {
-    scope = it->second;
+    auto condition = role.conditions.find(it->first);
+    if (condition == role.conditions.end() || org.setting(condition->second)) scope = it->second;
   }
   const auto& delegation = org.model().billing_delegation;
   if (delegation && permission == delegation->permission &&
@@ -29,11 +30,19 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   if (!info->grantable) return {false, info->denial};
   const Role* role = org.role_of(std::string(subject));
   if (!role) return {false, "the subject is not a member of this organisation"};
+  const RoleModel& model = org.model();
+  if (tier_rank(org.tier) < tier_rank(model.min_tier)) {
+    return {false, "the " + model.id + " role model needs the " + model.min_tier +
+                       " tier or above; this organisation is on " + org.tier};
+  }
 
   auto scope = held_scope(org, *role, subject, permission);
   if (!scope) return {false, org.model().denial(*info)};
 
   const std::string holder = "role " + role->name + " holds " + std::string(permission);
+  if (target == subject && info->not_on_self) {
+    return {false, "nobody may use " + std::string(permission) + " on themself"};
+  }
   if (target.empty() || target == subject) {
     return {true, holder + " (scope " + std::string(scope_name(*scope)) + ")"};
   }
@@ -62,7 +71,10 @@ std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
   if (!org.exists) return out;
   const Role* role = org.role_of(std::string(subject));
   if (!role) return out;
-  out = role->permissions;
+  if (tier_rank(org.tier) < tier_rank(org.model().min_tier)) return out;
+  for (const auto& [permission, scope] : role->permissions) {
+    if (held_scope(org, *role, subject, permission)) out.emplace(permission, scope);
+  }
   const auto& delegation = org.model().billing_delegation;
   if (delegation && org.billing_delegates.contains(std::string(subject))) {
     auto [it, inserted] = out.emplace(delegation->permission, delegation->scope);

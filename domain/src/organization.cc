@@ -17,6 +17,13 @@ const RoleModel& OrganizationState::model() const {
   return *m;
 }
 
+bool OrganizationState::setting(const std::string& name) const {
+  if (auto it = settings.find(name); it != settings.end()) return it->second;
+  const auto& declared = model().settings;
+  auto it = declared.find(name);
+  return it != declared.end() && it->second.default_value;
+}
+
 const Role* OrganizationState::role_of(const std::string& account_id) const {
   auto it = members.find(account_id);
   return it == members.end() ? nullptr : model().find_role(it->second);
@@ -40,6 +47,10 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.billing_delegates.insert(e.account_id);
         } else if constexpr (std::is_same_v<E, events::BillingDelegationRevoked>) {
           state.billing_delegates.erase(e.account_id);
+        } else if constexpr (std::is_same_v<E, events::OrganizationTierChanged>) {
+          state.tier = e.tier;
+        } else if constexpr (std::is_same_v<E, events::OrganizationSettingChanged>) {
+          state.settings[e.setting] = e.enabled;
         }
       },
       event);
@@ -200,6 +211,37 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   if (auto err = check_delegation_target(org, actor, cmd.account_id)) return *err;
   if (!org.billing_delegates.contains(cmd.account_id)) return Events{};
   return Events{events::BillingDelegationRevoked{org.id, cmd.account_id}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const ChangeTier& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (tier_rank(cmd.tier) < 0) {
+    std::string valid;
+    for (const auto& t : tier_names()) valid += (valid.empty() ? "" : ", ") + t;
+    return Error::make(ErrorCode::invalid_argument, "tier must be one of " + valid, "tier");
+  }
+  // Paying is what the billing permission is about, so it is checked regardless of the tier the
+  // organisation is on now: a club below its model's tier must still be able to upgrade.
+  const Role* role = org.role_of(actor);
+  if (!role || !role->permissions.contains("billing.manage")) {
+    const PermissionInfo* info = find_permission("billing.manage");
+    return Error::make(ErrorCode::permission_denied, org.model().denial(*info));
+  }
+  if (org.tier == cmd.tier) return Events{};
+  return Events{events::OrganizationTierChanged{org.id, cmd.tier, org.tier}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor,
+                      const ChangeOrganizationSetting& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (!org.model().settings.contains(cmd.setting)) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "the " + org.role_model + " role model has no setting '" + cmd.setting + "'",
+                       "setting");
+  }
+  if (auto denied = require(org, actor, "org.settings.edit")) return *denied;
+  if (org.setting(cmd.setting) == cmd.enabled) return Events{};
+  return Events{events::OrganizationSettingChanged{org.id, cmd.setting, cmd.enabled}};
 }
 
 }  // namespace touchline::domain

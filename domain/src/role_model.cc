@@ -24,6 +24,19 @@ std::optional<Scope> parse_scope(std::string_view s) {
   return std::nullopt;
 }
 
+const std::vector<std::string>& tier_names() {
+  static const std::vector<std::string> names = {"free", "pro", "club", "business", "enterprise"};
+  return names;
+}
+
+int tier_rank(std::string_view tier) {
+  const auto& names = tier_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == tier) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 std::string RoleModel::denial(const PermissionInfo& permission) const {
   auto it = denials.find(permission.name);
   return it == denials.end() ? permission.denial : it->second;
@@ -52,7 +65,8 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
   std::map<std::string, PermissionInfo> out;
   for (const auto& [name, entry] : j.at("permissions").items()) {
     out[name] = PermissionInfo{name, entry.at("description").get<std::string>(),
-                               entry.at("denial").get<std::string>(), entry.value("grantable", true)};
+                               entry.at("denial").get<std::string>(), entry.value("grantable", true),
+                               entry.value("not_on_self", false)};
   }
   return out;
 }
@@ -69,6 +83,12 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
     if (!catalogue.contains(m.billing_delegation->permission)) {
       bad_data(m.id + ": billing delegation names an unknown permission");
     }
+  }
+  m.min_tier = j.value("min_tier", std::string("free"));
+  if (tier_rank(m.min_tier) < 0) bad_data(m.id + ": unknown min_tier " + m.min_tier);
+  const nlohmann::json settings = j.value("settings", nlohmann::json::object());
+  for (const auto& [name, s] : settings.items()) {
+    m.settings[name] = ModelSetting{s.at("default").get<bool>(), s.at("description").get<std::string>()};
   }
   const nlohmann::json denials = j.value("denials", nlohmann::json::object());
   for (const auto& [perm, message] : denials.items()) {
@@ -90,13 +110,23 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
       const Role* base = m.find_role(parent);
       if (!base) bad_data(m.id + ": role " + r.name + " inherits unknown or later role " + parent);
       r.permissions = base->permissions;
+      r.conditions = base->conditions;
     }
-    for (const auto& [perm, scope] : rj.at("permissions").items()) {
+    // A permission is "scope", or {"scope": ..., "when": "<setting>"} when an organisation
+    // setting must be on for the role to hold it.
+    for (const auto& [perm, value] : rj.at("permissions").items()) {
       if (!catalogue.contains(perm)) bad_data(m.id + ": unknown permission " + perm);
       if (!catalogue.at(perm).grantable) bad_data(m.id + ": role " + r.name + " names " + perm + ", which no role can hold");
-      auto s = parse_scope(scope.get<std::string>());
+      const bool conditional = value.is_object();
+      auto s = parse_scope(conditional ? value.at("scope").get<std::string>() : value.get<std::string>());
       if (!s) bad_data(m.id + ": bad scope for " + perm);
       r.permissions[perm] = *s;
+      r.conditions.erase(perm);
+      if (conditional) {
+        const std::string setting = value.at("when").get<std::string>();
+        if (!m.settings.contains(setting)) bad_data(m.id + ": " + perm + " depends on undeclared setting " + setting);
+        r.conditions[perm] = setting;
+      }
     }
     m.roles.push_back(std::move(r));
   }
@@ -144,12 +174,14 @@ nlohmann::json describe_role_model(const RoleModel& model) {
   nlohmann::json matrix = nlohmann::json::array();
   for (const auto& [name, info] : permission_catalogue()) {
     nlohmann::json scopes = nlohmann::json::object();
+    nlohmann::json conditions = nlohmann::json::object();
     bool held = false;
     for (const auto& r : model.roles) {
       auto it = r.permissions.find(name);
       scopes[r.name] = it == r.permissions.end() ? nlohmann::json(nullptr)
                                                  : nlohmann::json(scope_name(it->second));
       held = held || it != r.permissions.end();
+      if (auto c = r.conditions.find(name); c != r.conditions.end()) conditions[r.name] = c->second;
     }
     const bool delegated = model.billing_delegation && model.billing_delegation->permission == name;
     if (!held && !delegated) continue;
@@ -158,10 +190,18 @@ nlohmann::json describe_role_model(const RoleModel& model) {
                        {"scopes", scopes},
                        {"denial", model.denial(info)}};
     if (delegated) row["delegable_scope"] = scope_name(model.billing_delegation->scope);
+    if (!conditions.empty()) row["only_when_setting"] = conditions;
+    if (info.not_on_self) row["not_on_self"] = true;
     matrix.push_back(std::move(row));
+  }
+  nlohmann::json settings = nlohmann::json::object();
+  for (const auto& [name, s] : model.settings) {
+    settings[name] = {{"default", s.default_value}, {"description", s.description}};
   }
   return nlohmann::json{{"id", model.id},
                         {"label", model.label},
+                        {"min_tier", model.min_tier},
+                        {"settings", settings},
                         {"founder_role", model.founder_role},
                         {"athlete_role", model.athlete_role},
                         {"roles", roles},

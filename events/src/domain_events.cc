@@ -14,6 +14,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteAssigned, organization_id, athlete_id,
                                    previous_coach_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationGranted, organization_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationRevoked, organization_id, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationTierChanged, organization_id, tier, previous_tier)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationSettingChanged, organization_id, setting, enabled)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);

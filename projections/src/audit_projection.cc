@@ -54,6 +54,12 @@ std::optional<Described> describe(const events::DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, BillingDelegationRevoked>) {
           return Described{"billing_delegation.revoked", e.account_id, e.organization_id,
                            {{"permission", "billing.end_org_coverage"}}};
+        } else if constexpr (std::is_same_v<E, OrganizationTierChanged>) {
+          return Described{"organization.tier_changed", e.organization_id, e.organization_id,
+                           {{"tier", e.tier}, {"previous_tier", e.previous_tier}}};
+        } else if constexpr (std::is_same_v<E, OrganizationSettingChanged>) {
+          return Described{"organization.setting_changed", e.organization_id, e.organization_id,
+                           {{"setting", e.setting}, {"enabled", e.enabled}}};
         } else {
           // EmailClaimed and AthleteJoinedOrganization restate facts audited above.
           return std::nullopt;

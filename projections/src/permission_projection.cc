@@ -33,7 +33,9 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"role_model", org.role_model},
                         {"members", org.members},
                         {"assignments", org.assignments},
-                        {"billing_delegates", org.billing_delegates}};
+                        {"billing_delegates", org.billing_delegates},
+                        {"tier", org.tier},
+                        {"settings", org.settings}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -45,6 +47,8 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.members = j.at("members").get<std::map<std::string, std::string>>();
   org.assignments = j.at("assignments").get<std::map<std::string, std::string>>();
   org.billing_delegates = j.at("billing_delegates").get<std::set<std::string>>();
+  org.tier = j.value("tier", std::string("free"));
+  org.settings = j.value("settings", std::map<std::string, bool>{});
   return org;
 }
 

@@ -355,6 +355,39 @@ TEST_F(ApiTest, RoleModelsAreDiscoverable) {
   EXPECT_EQ(server.http().get("/v1/role-models/nope").status, 404);
 }
 
+TEST_F(ApiTest, AClubTeamNeedsTheClubTierAndItsOwnerSetsIt) {
+  auto owner = server.command("SignUp", {{"email", "owner@fc.test"}, {"password", "a long password"},
+                                         {"display_name", "Owner"}, {"membership_role", "coach"},
+                                         {"organization_name", "Harbour FC"}, {"role_model", "club"}});
+  ASSERT_EQ(owner.status, 201) << owner.body;
+  const std::string org = owner.json()["organization_id"];
+  auto session = server.http().post("/v1/sessions", json{{"email", "owner@fc.test"}, {"password", "a long password"}}.dump());
+  const std::string token = session.json()["token"];
+  auto coach = server.account("coach@fc.test", "coach");
+  const json add{{"organization_id", org}, {"account_id", coach["account_id"]}, {"role", "coach"}};
+
+  auto too_low = server.command("AddMember", add, token);
+  EXPECT_EQ(too_low.status, 403);
+  EXPECT_NE(too_low.json()["detail"].get<std::string>().find("needs the club tier"), std::string::npos);
+  EXPECT_EQ(server.command("ChangeTier", {{"organization_id", org}, {"tier", "club"}}, coach["token"]).status, 403);
+  ASSERT_EQ(server.command("ChangeTier", {{"organization_id", org}, {"tier", "club"}}, token).status, 201);
+  EXPECT_EQ(server.command("AddMember", add, token).status, 201);
+
+  auto not_bool = server.command("ChangeOrganizationSetting",
+                                 {{"organization_id", org}, {"setting", "admin_document_visibility"}, {"enabled", "yes"}}, token);
+  EXPECT_EQ(not_bool.status, 400);
+  EXPECT_EQ(not_bool.json()["field"], "enabled");
+  auto on = server.command("ChangeOrganizationSetting",
+                           {{"organization_id", org}, {"setting", "admin_document_visibility"}, {"enabled", true}}, token);
+  ASSERT_EQ(on.status, 201) << on.body;
+  auto audit = server.http().get("/v1/organizations/" + org + "/audit?min_position=" +
+                                     std::to_string(on.json()["position"].get<std::uint64_t>()),
+                                 {{"Authorization", "Bearer " + token}});
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_EQ(audit.json()["entries"][0]["action"], "organization.setting_changed");
+  EXPECT_EQ(audit.json()["entries"][2]["action"], "organization.tier_changed");
+}
+
 TEST_F(ApiTest, ClientTokensAreValidated) {
   auto coach = server.account("coach@example.com", "coach");
   auto r = server.command("CreateOrganization", {{"name", "Club"}}, coach["token"],

@@ -44,8 +44,9 @@ class CommandServiceTest : public ::testing::Test {
     ASSERT_TRUE(log->append(std::move(r)).ok());
   }
 
-  // Runs CreateOrganization with ids drawn from `ids` (the first is the command id).
-  Result<CommandResponse> create_organization(std::vector<std::string> ids) {
+  // Runs one command as `actor` with ids drawn from `ids` (the first is the command id).
+  Result<CommandResponse> run(const std::string& name, const json& body, std::vector<std::string> ids,
+                              const std::string& actor = "coach") {
     auto next = std::make_shared<std::size_t>(0);
     auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
     // The service outlives the answer: its lane bookkeeping runs after `done`, on the writer.
@@ -63,7 +64,7 @@ class CommandServiceTest : public ::testing::Test {
         },
         [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5});
     std::promise<Result<CommandResponse>> answer;
-    service->execute(CommandRequest{"CreateOrganization", json{{"name", "Club"}}, "coach", "", ""},
+    service->execute(CommandRequest{name, body, actor, "", ""},
                     [&](Result<CommandResponse> r) { answer.set_value(std::move(r)); });
     return answer.get_future().get();
   }
@@ -78,7 +79,7 @@ class CommandServiceTest : public ::testing::Test {
 
 TEST_F(CommandServiceTest, AConflictEveryTimeIsAnsweredConflictAfterFiveAttempts) {
   const auto head = log->head_position();
-  auto r = create_organization({"command-1", "taken"});  // every attempt picks the taken id
+  auto r = run("CreateOrganization", {{"name", "Club"}}, {"command-1", "taken"});  // always the taken id
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::conflict);
   EXPECT_NE(r.error().message.find("5 times"), std::string::npos);
@@ -87,11 +88,23 @@ TEST_F(CommandServiceTest, AConflictEveryTimeIsAnsweredConflictAfterFiveAttempts
 }
 
 TEST_F(CommandServiceTest, AConflictOnceIsRetriedAndSucceeds) {
-  auto r = create_organization({"command-1", "taken", "fresh"});
+  auto r = run("CreateOrganization", {{"name", "Club"}}, {"command-1", "taken", "fresh"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->body["organization_id"], "fresh");
   EXPECT_EQ(ids_used.load(), 1 + 2);
   EXPECT_EQ(log->stream_version("organization-fresh"), 1u);
+}
+
+TEST_F(CommandServiceTest, ACommandThatThrowsIsAnsweredAndItsLaneMovesOn) {
+  // An organisation whose role model this build does not have: deciding on it throws.
+  append(events::OrganizationCreated{"retired", "Old Club", "retired-model", "coach", "head_coach"});
+  const json body{{"organization_id", "retired"}, {"athlete_id", "a"}, {"coach_id", "b"}};
+  auto first = run("AssignAthlete", body, {"command-1"});
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, ErrorCode::internal);
+  auto second = run("AssignAthlete", body, {"command-2"});  // same lane: must not hang
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, ErrorCode::internal);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "fixtures.h"
+#include "touchline/domain/authorizer.h"
 
 namespace touchline::domain {
 namespace {
@@ -202,6 +203,85 @@ TEST(HeadAssistantModel, HasNoBillingDelegation) {
   auto result = decide(company(), "head", GrantBillingDelegation{"co", "asst"});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::failed_precondition);
+}
+
+}  // namespace
+}  // namespace touchline::domain
+
+namespace touchline::domain {
+namespace {
+
+using namespace testing;
+
+OrganizationState team(const std::string& tier = "club") {
+  std::vector<events::DomainEvent> h{
+      events::OrganizationCreated{"t", "Harbour FC", "club", "owner", "owner"},
+      events::MemberAdded{"t", "admin", "admin"},
+      events::MemberAdded{"t", "coach", "coach"},
+      events::MemberAdded{"t", "welfare", "safeguarding_officer"},
+  };
+  if (tier != "free") h.push_back(events::OrganizationTierChanged{"t", tier, "free"});
+  return given<OrganizationState>(h);
+}
+
+TEST(ClubModel, BelowTheClubTierNoRoleHoldsAnything) {
+  auto d = check(team("free"), "owner", "team_data.view");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("needs the club tier"), std::string::npos);
+  EXPECT_TRUE(check(team("club"), "owner", "team_data.view").allowed);
+  EXPECT_TRUE(check(team("enterprise"), "owner", "team_data.view").allowed);
+}
+
+TEST(ClubModel, TheOwnerUpgradesEvenBelowTheTierAndOnlyTheOwner) {
+  auto upgrade = decide(team("free"), "owner", ChangeTier{"t", "club"});
+  ASSERT_TRUE(upgrade.ok()) << upgrade.error().message;
+  EXPECT_EQ(std::get<events::OrganizationTierChanged>((*upgrade)[0]),
+            (events::OrganizationTierChanged{"t", "club", "free"}));
+  EXPECT_EQ(decide(team(), "admin", ChangeTier{"t", "business"}).error().code, ErrorCode::permission_denied);
+  EXPECT_EQ(decide(team(), "owner", ChangeTier{"t", "platinum"}).error().field, "tier");
+  EXPECT_TRUE(decide(team(), "owner", ChangeTier{"t", "club"})->empty());
+}
+
+TEST(ClubModel, AdminDocumentVisibilityIsTheOwnersSettingAndGatesAdminsOnly) {
+  auto org = team();
+  EXPECT_FALSE(check(org, "admin", "credentials.view_documents", "coach").allowed);
+  EXPECT_TRUE(check(org, "welfare", "credentials.view_documents", "coach").allowed);
+  EXPECT_EQ(decide(org, "admin", ChangeOrganizationSetting{"t", "admin_document_visibility", true}).error().code,
+            ErrorCode::permission_denied);
+  EXPECT_EQ(decide(org, "owner", ChangeOrganizationSetting{"t", "no_such_setting", true}).error().field, "setting");
+  auto on = decide(org, "owner", ChangeOrganizationSetting{"t", "admin_document_visibility", true});
+  ASSERT_TRUE(on.ok());
+  org = evolve(org, (*on)[0]);
+  EXPECT_TRUE(check(org, "admin", "credentials.view_documents", "coach").allowed);
+  EXPECT_TRUE(decide(org, "owner", ChangeOrganizationSetting{"t", "admin_document_visibility", true})->empty());
+}
+
+TEST(ClubModel, NobodyVerifiesTheirOwnCredentialOrChangesTheirOwnRole) {
+  auto org = team();
+  for (const char* who : {"owner", "admin", "welfare"}) {
+    EXPECT_TRUE(check(org, who, "credentials.verify", "coach").allowed) << who;
+    EXPECT_FALSE(check(org, who, "credentials.verify", who).allowed) << who;
+  }
+  EXPECT_FALSE(check(org, "admin", "roles.manage", "admin").allowed);
+  EXPECT_TRUE(check(org, "admin", "roles.manage", "coach").allowed);
+}
+
+TEST(ClubModel, OnlyTheOwnerMakesAdminsAndTheOwnerRoleIsNotGiven) {
+  auto org = team();
+  EXPECT_TRUE(decide(org, coach_account("c2"), "owner", AddMember{"t", "c2", "admin"}).ok());
+  EXPECT_EQ(decide(org, coach_account("c2"), "admin", AddMember{"t", "c2", "admin"}).error().message,
+            "Only the owner can promote someone to admin.");
+  EXPECT_TRUE(decide(org, coach_account("c2"), "admin", AddMember{"t", "c2", "coach"}).ok());
+  EXPECT_EQ(decide(org, coach_account("c2"), "owner", AddMember{"t", "c2", "owner"}).error().code,
+            ErrorCode::invalid_argument);
+  EXPECT_FALSE(check(org, "owner", "roles.transfer_owner", "admin").allowed);
+}
+
+TEST(ClubModel, TheComplianceDashboardIsNotForCoaches) {
+  auto org = team();
+  EXPECT_TRUE(check(org, "welfare", "safeguarding.view_dashboard").allowed);
+  EXPECT_FALSE(check(org, "coach", "safeguarding.view_dashboard").allowed);
+  EXPECT_TRUE(check(org, "admin", "safeguarding.view_dashboard").allowed);
 }
 
 }  // namespace

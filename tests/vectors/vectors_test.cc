@@ -17,7 +17,15 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// A `tier` or `setting` line: changes the organisation before the vectors after it.
+struct Directive {
+  std::string kind;  // "tier" or "setting"
+  std::string name;  // the tier, or the setting's name
+  bool enabled = false;
+};
+
 struct Vector {
+  std::vector<Directive> before;  // directives between the previous vector and this one
   int line = 0;
   std::string role, permission, target;
   bool allow = false;
@@ -27,13 +35,13 @@ struct Vector {
 struct VectorFile {
   std::string model;
   std::vector<Vector> vectors;
-  std::vector<std::string> unsupported;  // tier/setting lines: not yet modelled
 };
 
 VectorFile parse(const fs::path& path) {
   VectorFile f;
   std::ifstream in(path);
   std::string raw;
+  std::vector<Directive> pending;
   for (int n = 1; std::getline(in, raw); ++n) {
     std::string source;
     if (auto hash = raw.find('#'); hash != std::string::npos) {
@@ -46,10 +54,13 @@ VectorFile parse(const fs::path& path) {
     if (w.empty()) continue;
     if (w[0] == "model" && w.size() == 2) {
       f.model = w[1];
-    } else if ((w[0] == "tier" || w[0] == "setting") && w.size() >= 2) {
-      f.unsupported.push_back(path.filename().string() + ":" + std::to_string(n) + ": " + raw);
+    } else if (w[0] == "tier" && w.size() == 2) {
+      pending.push_back({"tier", w[1], false});
+    } else if (w[0] == "setting" && w.size() == 3 && (w[2] == "on" || w[2] == "off")) {
+      pending.push_back({"setting", w[1], w[2] == "on"});
     } else if (w.size() == 4 && (w[3] == "allow" || w[3] == "deny")) {
-      f.vectors.push_back({n, w[0], w[1], w[2], w[3] == "allow", source});
+      f.vectors.push_back({std::move(pending), n, w[0], w[1], w[2], w[3] == "allow", source});
+      pending.clear();
     } else {
       ADD_FAILURE() << path << ":" << n << ": cannot read '" << raw << "'";
     }
@@ -63,7 +74,10 @@ VectorFile parse(const fs::path& path) {
 // model's first staff role, for the `unassigned` and `member` targets.
 class VectorClub {
  public:
-  VectorClub(TestServer& server, const domain::RoleModel& model) : server_(server) {
+  // `directives`: applied once the organisation exists, before anyone joins (a model may need a
+  // tier before its roles hold anything, adding members included).
+  VectorClub(TestServer& server, const domain::RoleModel& model, const std::vector<Directive>& directives)
+      : server_(server) {
     auto founder = server.command("SignUp", {{"email", "founder@club.test"}, {"password", "a long password"},
                                              {"display_name", "Founder"}, {"membership_role", "coach"},
                                              {"organization_name", "Vector Club"}, {"role_model", model.id}});
@@ -71,6 +85,7 @@ class VectorClub {
     org_ = founder.json()["organization_id"];
     token_ = sign_in("founder@club.test");
     members_[model.founder_role] = founder.json()["account_id"];
+    for (const auto& d : directives) apply(d);
     std::string first_staff_role;
     for (const auto& role : model.roles) {
       if (role.name == model.founder_role) continue;
@@ -100,6 +115,15 @@ class VectorClub {
   }
 
   const std::string& token() const { return token_; }
+
+  // A tier or setting change, sent as the founder (who pays and owns the settings).
+  void apply(const Directive& d) {
+    auto r = d.kind == "tier"
+                 ? server_.command("ChangeTier", {{"organization_id", org_}, {"tier", d.name}}, token_)
+                 : server_.command("ChangeOrganizationSetting",
+                                   {{"organization_id", org_}, {"setting", d.name}, {"enabled", d.enabled}}, token_);
+    ASSERT_EQ(r.status, 201) << d.kind << " " << d.name << ": " << r.body;
+  }
 
  private:
   std::string join(const std::string& email, const std::string& account_role, const std::string& member_role) {
@@ -146,13 +170,15 @@ TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
     GTEST_SKIP() << "role model " << file.model << " is not built in yet (issue 3); "
                  << file.vectors.size() << " vectors wait for it";
   }
-  ASSERT_TRUE(file.unsupported.empty()) << "tiers and settings are not modelled yet: " << file.unsupported.front();
-
   TestServer server;
-  VectorClub club(server, *model);
-  const std::uint64_t head = server.head();
+  VectorClub club(server, *model, file.vectors.front().before);
+  std::uint64_t head = server.head();
   int checked = 0;
   for (const auto& v : file.vectors) {
+    if (&v != &file.vectors.front() && !v.before.empty()) {
+      for (const auto& d : v.before) club.apply(d);
+      head = server.head();
+    }
     const std::string subject = club.subject(v.role);
     json body{{"organization_id", club.organization()}, {"subject", subject},
               {"permission", v.permission}, {"min_position", head}};

@@ -62,7 +62,7 @@ class CommandService {
   static bool is_anonymous(const std::string& name);
 
   // Validates, decides and appends. `done` is called exactly once, on any thread, with the
-  // response or a typed error: invalid_argument (unknown command, bad or unknown field),
+  // response or a typed error: not_found (unknown command), invalid_argument (bad or unknown field),
   // unauthenticated, permission_denied, not_found, already_exists, failed_precondition,
   // idempotency_mismatch, conflict (still contended after max_attempts), internal. On any error
   // nothing was appended.
@@ -71,6 +71,7 @@ class CommandService {
  private:
   struct Attempt;
   void attempt(std::shared_ptr<Attempt> a);
+  void attempt_once(const std::shared_ptr<Attempt>& a);
   void enter_lane(std::shared_ptr<Attempt> a);
   void leave_lane(const std::string& lane);
 

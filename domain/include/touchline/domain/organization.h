@@ -23,8 +23,11 @@ struct OrganizationState {
   std::map<std::string, std::string> members;      // account id -> role name
   std::map<std::string, std::string> assignments;  // athlete id -> coach id
   std::set<std::string> billing_delegates;         // account ids
+  std::string tier = "free";
+  std::map<std::string, bool> settings;  // only those changed from the model's default
 
   const RoleModel& model() const;  // requires exists
+  bool setting(const std::string& name) const;  // its value, else the model's default
   const Role* role_of(const std::string& account_id) const;  // nullptr for non-members
   bool operator==(const OrganizationState&) const = default;
 };
@@ -60,6 +63,17 @@ struct RevokeBillingDelegation {
   std::string account_id;
 };
 
+struct ChangeTier {
+  std::string organization_id;
+  std::string tier;
+};
+
+struct ChangeOrganizationSetting {
+  std::string organization_id;
+  std::string setting;
+  bool enabled = false;
+};
+
 // `actor` is the signed-in account. Errors: permission_denied (not a coach account),
 // invalid_argument (empty or over-long name, unknown role model).
 Result<std::vector<events::DomainEvent>> decide(const AccountState& actor,
@@ -87,5 +101,16 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
                                                 const RevokeBillingDelegation& cmd);
+
+// Whoever holds billing.manage (the head coach or owner: the one who pays). The same tier again
+// succeeds with no events. Errors: not_found, permission_denied, invalid_argument (unknown tier).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const ChangeTier& cmd);
+
+// Whoever holds org.settings.edit; only settings the model declares. Setting a value it already
+// has succeeds with no events. Errors: not_found, permission_denied, invalid_argument.
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor,
+                                                const ChangeOrganizationSetting& cmd);
 
 }  // namespace touchline::domain

@@ -29,6 +29,17 @@ struct PermissionInfo {
   std::string description;
   std::string denial;  // shown when a check for it is denied for want of a role holding it
   bool grantable = true;  // false: no role may hold it, and every check for it is denied
+  bool not_on_self = false;  // never allowed with the subject as its own target
+};
+
+// Organisation tiers, lowest first: free, pro, club, business, enterprise.
+const std::vector<std::string>& tier_names();
+int tier_rank(std::string_view tier);  // -1 for an unknown tier
+
+// An organisation setting a model declares (e.g. club's admin_document_visibility).
+struct ModelSetting {
+  bool default_value = false;
+  std::string description;
 };
 
 struct Role {
@@ -41,6 +52,7 @@ struct Role {
   bool coaches_athletes = false;  // athletes may be assigned to members holding it
   bool billing_delegable = false; // may receive the billing delegation
   std::map<std::string, Scope> permissions;  // effective: inherited ones already merged in
+  std::map<std::string, std::string> conditions;  // permission -> setting that must be on
 };
 
 struct BillingDelegation {
@@ -56,6 +68,8 @@ struct RoleModel {
   std::vector<Role> roles;   // in the order the model lists them
   std::optional<BillingDelegation> billing_delegation;  // absent: the model has no such toggle
   std::map<std::string, std::string> denials;  // this model's wording of a permission's denial
+  std::string min_tier = "free";  // organisations below it hold no permission of this model
+  std::map<std::string, ModelSetting> settings;
 
   const Role* find_role(std::string_view name) const;
   // The denial message for a permission: the model's own wording, else the catalogue's.

@@ -101,10 +101,32 @@ struct BillingDelegationRevoked {
   bool operator==(const BillingDelegationRevoked&) const = default;
 };
 
+// An organisation moved to another tier (free, pro, club, business, enterprise). Organisations
+// start on free.
+struct OrganizationTierChanged {
+  static constexpr std::string_view kType = "OrganizationTierChanged";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string tier;
+  std::string previous_tier;
+  bool operator==(const OrganizationTierChanged&) const = default;
+};
+
+// An organisation setting its role model declares was switched on or off.
+struct OrganizationSettingChanged {
+  static constexpr std::string_view kType = "OrganizationSettingChanged";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string setting;
+  bool enabled = false;
+  bool operator==(const OrganizationSettingChanged&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
-                 BillingDelegationGranted, BillingDelegationRevoked>;
+                 BillingDelegationGranted, BillingDelegationRevoked, OrganizationTierChanged,
+                 OrganizationSettingChanged>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
