@@ -374,7 +374,9 @@ void CommandService::leave_lane(const std::string& lane) {
     }
     next = it->second.front();
   }
-  deps_.post([this, next] { attempt(next); });
+  if (!deps_.post([this, next] { attempt(next); })) {
+    next->done(Error::make(ErrorCode::unavailable, "the server is stopping; retry the command"));
+  }
 }
 
 void CommandService::attempt(std::shared_ptr<Attempt> a) {
@@ -440,7 +442,10 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
                                                 Result<store::AppendResult> r) mutable {
     if (!r.ok()) {
       if (r.error().code == ErrorCode::conflict) {
-        if (a->attempts < deps_.max_attempts) return deps_.post([this, a] { attempt(a); });
+        if (a->attempts < deps_.max_attempts) {
+          if (deps_.post([this, a] { attempt(a); })) return;
+          return a->done(Error::make(ErrorCode::unavailable, "the server is stopping; retry the command"));
+        }
         return a->done(Error::make(ErrorCode::conflict,
                                    "the organisation or account changed concurrently " +
                                        std::to_string(a->attempts) + " times; retry the command"));

@@ -539,11 +539,12 @@ Status HttpServer::start() {
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
 
-void HttpServer::post(std::function<void()> fn) {
+bool HttpServer::post(std::function<void()> fn) {
   auto& shared = *impl_->shared;
   std::lock_guard lock(shared.mu);
-  if (shared.stopped) return;
+  if (shared.stopped) return false;
   asio::post(shared.ioc, std::move(fn));
+  return true;
 }
 
 void HttpServer::post_after(std::chrono::milliseconds delay, std::function<void()> fn) {

@@ -100,7 +100,7 @@ Status Service::start(const ServiceConfig& config) {
 
   HttpServer* http = p->http.get();
   p->commands = std::make_unique<CommandService>(CommandServiceDeps{
-      *p->log, system_now_ms, random_id, [http](std::function<void()> fn) { http->post(std::move(fn)); },
+      *p->log, system_now_ms, random_id, [http](std::function<void()> fn) { return http->post(std::move(fn)); },
       [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); }, 5});
   p->api = std::make_unique<Api>(ApiDeps{
       *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,

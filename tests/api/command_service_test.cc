@@ -59,8 +59,10 @@ class CommandServiceTest : public ::testing::Test {
           return id;
         },
         [this](std::function<void()> fn) {
+          if (refuse_posts) return false;
           std::lock_guard lock(mu);
           workers.emplace_back(std::move(fn));
+          return true;
         },
         [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5});
     std::promise<Result<CommandResponse>> answer;
@@ -75,6 +77,7 @@ class CommandServiceTest : public ::testing::Test {
   std::mutex mu;
   std::vector<std::thread> workers;
   std::atomic<int> ids_used{0};
+  bool refuse_posts = false;  // as a stopped server's pool does
 };
 
 TEST_F(CommandServiceTest, AConflictEveryTimeIsAnsweredConflictAfterFiveAttempts) {
@@ -93,6 +96,14 @@ TEST_F(CommandServiceTest, AConflictOnceIsRetriedAndSucceeds) {
   EXPECT_EQ(r->body["organization_id"], "fresh");
   EXPECT_EQ(ids_used.load(), 1 + 2);
   EXPECT_EQ(log->stream_version("organization-fresh"), 1u);
+}
+
+TEST_F(CommandServiceTest, ARetryThePoolRefusesIsAnsweredUnavailable) {
+  refuse_posts = true;
+  auto r = run("CreateOrganization", {{"name", "Club"}}, {"command-1", "taken"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::unavailable);
+  EXPECT_EQ(ids_used.load(), 1 + 1);  // one attempt, no retry
 }
 
 TEST_F(CommandServiceTest, ACommandThatThrowsIsAnsweredAndItsLaneMovesOn) {

@@ -518,7 +518,7 @@ TEST(HttpServer, StartFailsWhenThePortIsTaken) {
 TEST(HttpServer, PostAndPostAfterRunOnThePool) {
   auto server = start_server(test_options(), echo);
   std::promise<std::thread::id> posted;
-  server->post([&] { posted.set_value(std::this_thread::get_id()); });
+  EXPECT_TRUE(server->post([&] { posted.set_value(std::this_thread::get_id()); }));
   auto posted_future = posted.get_future();
   ASSERT_EQ(posted_future.wait_for(10s), std::future_status::ready);
   EXPECT_NE(posted_future.get(), std::this_thread::get_id());
@@ -539,7 +539,7 @@ TEST(HttpServer, StopCancelsPendingPostAfter) {
   server->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
   EXPECT_FALSE(ran.load());
-  server->post([&] { ran = true; });  // after stop: dropped
+  EXPECT_FALSE(server->post([&] { ran = true; }));  // after stop: refused
   server->post_after(1ms, [&] { ran = true; });
   std::this_thread::sleep_for(20ms);
   EXPECT_FALSE(ran.load());

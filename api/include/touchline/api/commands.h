@@ -42,8 +42,9 @@ struct CommandServiceDeps {
   store::EventStore& log;
   std::function<std::int64_t()> now_ms;
   std::function<std::string()> new_id;
-  // Runs a continuation off the store's writer thread (the server's thread pool).
-  std::function<void(std::function<void()>)> post;
+  // Runs a continuation off the store's writer thread (the server's thread pool); returns false
+  // when it will not (the server has stopped), and the command service answers unavailable.
+  std::function<bool(std::function<void()>)> post;
   // A keyed fingerprint of a request (HMAC with a server secret), stored with its Idempotency-Key.
   // Keyed because a request body may hold a password: an unkeyed hash of it would be a fast
   // offline guessing target in the data directory.

@@ -73,7 +73,8 @@ class HttpServer {
   std::uint16_t port() const;
 
   // Runs fn on the server's thread pool: for handlers that continue work off a callback thread.
-  void post(std::function<void()> fn);
+  // Returns false, and runs nothing, once the server has stopped.
+  bool post(std::function<void()> fn);
 
   // Runs fn on the pool after `delay`, unless the server stops first.
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn);
