@@ -190,54 +190,38 @@ Result<Plan> plan_add_member(const PlanContext& ctx, const json& body) {
   return plan;
 }
 
-// The organisation-only commands share their shape: load the organisation, decide.
-template <typename Command>
-Result<Plan> plan_on_organization(const PlanContext& ctx, const std::string& org_id,
-                                  const Command& cmd) {
+// The commands that change only an organisation share their shape: read organization_id and
+// the command's own fields, load the organisation, decide.
+template <typename Command, void (*read_fields)(Fields&, Command&)>
+Result<Plan> plan_on_organization(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  Command cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  read_fields(f, cmd);
+  if (auto err = f.finish()) return *err;
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(org_id)));
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan,
+                                                     events::organization_stream(cmd.organization_id)));
   TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
   plan.events = std::move(decided);
   return plan;
 }
 
-Result<Plan> plan_assign_athlete(const PlanContext& ctx, const json& body) {
-  Fields f(body);
-  domain::AssignAthlete cmd;
-  cmd.organization_id = f.required_id("organization_id");
+void read_assign_athlete(Fields& f, domain::AssignAthlete& cmd) {
   cmd.athlete_id = f.required_id("athlete_id");
   cmd.coach_id = f.required_id("coach_id");
-  if (auto err = f.finish()) return *err;
-  return plan_on_organization(ctx, cmd.organization_id, cmd);
 }
 
 template <typename Command>
-Result<Plan> plan_billing_delegation(const PlanContext& ctx, const json& body) {
-  Fields f(body);
-  Command cmd;
-  cmd.organization_id = f.required_id("organization_id");
+void read_account_id(Fields& f, Command& cmd) {
   cmd.account_id = f.required_id("account_id");
-  if (auto err = f.finish()) return *err;
-  return plan_on_organization(ctx, cmd.organization_id, cmd);
 }
 
-Result<Plan> plan_change_tier(const PlanContext& ctx, const json& body) {
-  Fields f(body);
-  domain::ChangeTier cmd;
-  cmd.organization_id = f.required_id("organization_id");
-  cmd.tier = f.required("tier");
-  if (auto err = f.finish()) return *err;
-  return plan_on_organization(ctx, cmd.organization_id, cmd);
-}
+void read_change_tier(Fields& f, domain::ChangeTier& cmd) { cmd.tier = f.required("tier"); }
 
-Result<Plan> plan_change_setting(const PlanContext& ctx, const json& body) {
-  Fields f(body);
-  domain::ChangeOrganizationSetting cmd;
-  cmd.organization_id = f.required_id("organization_id");
+void read_change_setting(Fields& f, domain::ChangeOrganizationSetting& cmd) {
   cmd.setting = f.required("setting");
   cmd.enabled = f.required_bool("enabled");
-  if (auto err = f.finish()) return *err;
-  return plan_on_organization(ctx, cmd.organization_id, cmd);
 }
 
 using Planner = Result<Plan> (*)(const PlanContext&, const json&);
@@ -248,11 +232,14 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"UpgradeToCoach", plan_upgrade_to_coach},
       {"CreateOrganization", plan_create_organization},
       {"AddMember", plan_add_member},
-      {"AssignAthlete", plan_assign_athlete},
-      {"GrantBillingDelegation", plan_billing_delegation<domain::GrantBillingDelegation>},
-      {"RevokeBillingDelegation", plan_billing_delegation<domain::RevokeBillingDelegation>},
-      {"ChangeTier", plan_change_tier},
-      {"ChangeOrganizationSetting", plan_change_setting},
+      {"AssignAthlete", plan_on_organization<domain::AssignAthlete, read_assign_athlete>},
+      {"GrantBillingDelegation",
+       plan_on_organization<domain::GrantBillingDelegation, read_account_id<domain::GrantBillingDelegation>>},
+      {"RevokeBillingDelegation",
+       plan_on_organization<domain::RevokeBillingDelegation, read_account_id<domain::RevokeBillingDelegation>>},
+      {"ChangeTier", plan_on_organization<domain::ChangeTier, read_change_tier>},
+      {"ChangeOrganizationSetting",
+       plan_on_organization<domain::ChangeOrganizationSetting, read_change_setting>},
   };
   return all;
 }

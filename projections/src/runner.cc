@@ -71,10 +71,6 @@ bool ProjectionRunner::cancel(std::uint64_t ticket) {
   return false;
 }
 
-std::size_t ProjectionRunner::waiting() const {
-  std::lock_guard lock(mu_);
-  return waiters_.size();
-}
 
 void ProjectionRunner::advance_to(std::uint64_t position) {
   std::vector<std::function<void()>> ready;

@@ -57,9 +57,6 @@ class ProjectionRunner {
   // was still pending; false if it already ran or the ticket is unknown.
   bool cancel(std::uint64_t ticket);
 
-  // Pending when_reached callbacks (for tests and health reporting).
-  std::size_t waiting() const;
-
   // Clears the projection's state and replays the whole log into it, synchronously, on the
   // calling thread. Only while the runner is not started (an operator rebuild on a stopped
   // server). `progress(done, total)` is called after each batch. Returns the store's error, or
