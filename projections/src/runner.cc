@@ -1,6 +1,8 @@
 #include "touchline/projections/runner.h"
 
 #include <stdexcept>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace touchline::projections {
@@ -12,12 +14,54 @@ ProjectionRunner::ProjectionRunner(store::EventStore& log, Projection& projectio
 ProjectionRunner::~ProjectionRunner() { stop(); }
 
 void ProjectionRunner::start() {
+  // Decide on the stored state before load() sees any of it: state of another format is cleared
+  // unread, and the worker's catch-up below replays the log into it from position 0.
+  if (auto st = adopt_state_format(); !st.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      failure_ = st.error().message;
+    }
+    if (options_.log) options_.log("projection " + projection_.name() + " stopped: " + *failure());
+    return;
+  }
   projection_.load(state_);
   {
     std::lock_guard lock(mu_);
     position_ = state_.checkpoint();
   }
   worker_ = std::thread([this] { run(); });
+}
+
+Status ProjectionRunner::adopt_state_format() {
+  const std::uint32_t wanted = projection_.state_format();
+  const std::uint32_t stored = state_.format();
+  if (stored == wanted) return ok_status();
+  bool has_state = state_.checkpoint() > 0;
+  if (!has_state) {
+    state_.scan("", [&](std::string_view, std::string_view) {
+      has_state = true;
+      return false;
+    });
+  }
+  if (has_state) {
+    if (auto st = state_.clear(); !st.ok()) {
+      return Error::make(ErrorCode::internal,
+                         "clearing state of format " + std::to_string(stored) +
+                             " failed: " + st.error().message);
+    }
+    projection_.reset();
+    if (options_.log) {
+      options_.log("projection " + projection_.name() + ": stored state format " +
+                   std::to_string(stored) + ", this build uses " + std::to_string(wanted) +
+                   "; rebuilding from position 0");
+    }
+  }
+  if (auto st = state_.set_format(wanted); !st.ok()) {
+    return Error::make(ErrorCode::internal,
+                       "recording state format " + std::to_string(wanted) + " failed: " +
+                           st.error().message);
+  }
+  return ok_status();
 }
 
 void ProjectionRunner::stop() {
@@ -134,6 +178,7 @@ Status ProjectionRunner::rebuild(const std::function<void(std::uint64_t, std::ui
     return Error::make(ErrorCode::failed_precondition, "stop the runner before rebuilding");
   }
   if (auto st = state_.clear(); !st.ok()) return st;
+  if (auto st = state_.set_format(projection_.state_format()); !st.ok()) return st;
   projection_.reset();
   {
     std::lock_guard lock(mu_);

@@ -12,8 +12,10 @@ namespace touchline::store {
 namespace {
 
 // State keys are "<name>/<key>"; user keys never start with 0x00, which leaves
-// "<name>/\0checkpoint" to the checkpoint, sorted before every user key but "".
+// "<name>/\0checkpoint" to the checkpoint and "<name>/\0format" to the state's format (4 bytes,
+// big-endian), both sorted before every user key but "".
 constexpr std::string_view kCheckpointKey{"\0checkpoint", 11};
+constexpr std::string_view kFormatKey{"\0format", 7};
 
 bool reserved(std::string_view user_key) { return !user_key.empty() && user_key[0] == '\0'; }
 
@@ -160,9 +162,40 @@ std::uint64_t StateStore::checkpoint() const {
   return decode_be64(value);
 }
 
+std::uint32_t StateStore::format() const {
+  const auto& im = store_.impl();
+  std::string key = name_ + '/';
+  key.append(kFormatKey);
+  std::string value;
+  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, key, &value);
+  if (!s.ok() || value.size() != 4) {
+    return 0;
+  }
+  std::uint32_t v = 0;
+  for (const char c : value) {
+    v = (v << 8) | static_cast<unsigned char>(c);
+  }
+  return v;
+}
+
+Status StateStore::set_format(std::uint32_t format) {
+  auto& im = store_.impl();
+  std::string key = name_ + '/';
+  key.append(kFormatKey);
+  std::string value(4, '\0');
+  for (int i = 3; i >= 0; --i) {
+    value[static_cast<std::size_t>(i)] = static_cast<char>(format & 0xffU);
+    format >>= 8;
+  }
+  rocksdb::WriteBatch wb;
+  wb.Put(im.cf_projections, key, value).PermitUncheckedError();
+  return write_batch(im, wb, "cannot record the projection state format");
+}
+
 Status StateStore::clear() {
   auto& im = store_.impl();
-  // Every key of this projection lies in ["<name>/", "<name>0"): '0' is the byte after '/'.
+  // Every key of this projection, checkpoint and format included, lies in ["<name>/", "<name>0"):
+  // '0' is the byte after '/'.
   const std::string begin = name_ + '/';
   const std::string end = name_ + '0';
   rocksdb::WriteBatch wb;

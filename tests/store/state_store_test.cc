@@ -110,6 +110,55 @@ TEST(StateStore, ClearRemovesOnlyThisProjection) {
   EXPECT_EQ(roles.checkpoint(), 1u);
 }
 
+TEST(StateStore, FormatIsKeptBesideTheStateAndClearedWithIt) {
+  TempDir dir;
+  {
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    StateStore state(*store, "members");
+    StateStore other(*store, "members2");
+    EXPECT_EQ(state.format(), 0u);  // none stored
+    ASSERT_TRUE(state.commit({{{"a", "1"}}, {}}, 5).ok());
+    EXPECT_EQ(state.format(), 0u);  // commit does not record one
+
+    ASSERT_TRUE(state.set_format(3).ok());
+    ASSERT_TRUE(other.set_format(7).ok());
+    EXPECT_EQ(state.format(), 3u);
+    // The state and the checkpoint are left as they are; the format is not state.
+    EXPECT_EQ(state.checkpoint(), 5u);
+    EXPECT_EQ(scan_all(state, ""), (KV{{"a", "1"}}));
+    EXPECT_FALSE(state.get(std::string("\0format", 7)).has_value());
+    EXPECT_EQ(scan_back(state, "", ""), (KV{{"a", "1"}}));
+
+    ASSERT_TRUE(state.set_format(0xfffffffeu).ok());
+    EXPECT_EQ(state.format(), 0xfffffffeu);
+    ASSERT_TRUE(state.set_format(4).ok());
+  }
+  {
+    // It survives a restart, stored big-endian under the reserved key.
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    StateStore state(*store, "members");
+    EXPECT_EQ(state.format(), 4u);
+    EXPECT_EQ(StateStore(*store, "members2").format(), 7u);
+
+    ASSERT_TRUE(state.clear().ok());
+    EXPECT_EQ(state.format(), 0u);
+    EXPECT_EQ(state.checkpoint(), 0u);
+    EXPECT_EQ(StateStore(*store, "members2").format(), 7u);  // only this projection's
+    ASSERT_TRUE(state.set_format(4).ok());
+  }
+  {
+    RawDb raw(dir.path());
+    EXPECT_EQ(raw.get("projections", std::string("members/\0format", 15)),
+              std::string("\0\0\0\x04", 4));
+    raw.put("projections", std::string("members/\0format", 15), "4");  // malformed
+  }
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(StateStore(*store, "members").format(), 0u);
+}
+
 TEST(StateStore, ScanByPrefixInKeyOrder) {
   TempDir dir;
   auto store = open_store(options_for(dir.path()));
@@ -188,6 +237,9 @@ TEST(StateStore, ReadOnlyStoreRefusesCommits) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::unavailable);
   EXPECT_EQ(s.clear().error().code, ErrorCode::unavailable);
+  ASSERT_TRUE(p.set_format(2).ok());
+  EXPECT_EQ(s.set_format(5).error().code, ErrorCode::unavailable);
+  EXPECT_EQ(p.format(), 2u);
 }
 
 TEST(StateStore, RejectsNamesThatCouldOverlap) {

@@ -22,6 +22,8 @@ class PermissionProjection final : public Projection {
   static const std::string kName;  // "permissions"
 
   const std::string& name() const override { return kName; }
+  // The shape of organization_to_json's value: bump it with every change to that function.
+  std::uint32_t state_format() const override { return 2; }
   void load(const store::StateStore& state) override;
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;

@@ -3,6 +3,7 @@
 // one that followed the log live.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "touchline/events/envelope.h"
@@ -18,7 +19,14 @@ class Projection {
 
   virtual const std::string& name() const = 0;
 
-  // Loads the persisted state into memory, at start.
+  // The format of the state this projection persists: the shape of the values it writes and
+  // load() reads. Bump it whenever that shape changes (a field added, renamed or re-encoded, keys
+  // laid out differently): at start the runner rebuilds from position 0 a projection whose stored
+  // format differs, rather than have load() parse state it no longer understands. Start at 1
+  // (0 is "none recorded").
+  virtual std::uint32_t state_format() const = 0;
+
+  // Loads the persisted state into memory, at start. Only ever given state of state_format().
   virtual void load(const store::StateStore& state) = 0;
 
   // Folds one event into memory and remembers what changed. Events it does not care about are

@@ -33,6 +33,12 @@ class ProjectionRunner {
 
   // Loads the projection's state and starts the worker thread, which catches up and then
   // follows the log. Call once.
+  //
+  // State stored in another format than the projection's state_format() (an older or newer
+  // build wrote it, or it predates formats) is never loaded: start() clears it, reset()s the
+  // projection, logs one line and records the new format, and the worker then replays the log
+  // from position 0. A new projection (no state, no checkpoint) just has its format recorded.
+  // If the store refuses those writes, the worker is not started and failure() says why.
   void start();
 
   // Stops the worker thread and waits for it. Pending when_reached callbacks are dropped
@@ -57,14 +63,17 @@ class ProjectionRunner {
   // was still pending; false if it already ran or the ticket is unknown.
   bool cancel(std::uint64_t ticket);
 
-  // Clears the projection's state and replays the whole log into it, synchronously, on the
-  // calling thread. Only while the runner is not started (an operator rebuild on a stopped
-  // server). `progress(done, total)` is called after each batch. Returns the store's error, or
-  // the decode error at the first bad event.
+  // Clears the projection's state, records its state_format(), and replays the whole log into
+  // it, synchronously, on the calling thread. Only while the runner is not started (an operator
+  // rebuild on a stopped server). `progress(done, total)` is called after each batch. Returns the
+  // store's error, or the decode error at the first bad event.
   Status rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
  private:
   void run();
+  // At start: clears state stored in another format than the projection's and records its
+  // format. Returns the store's error.
+  Status adopt_state_format();
   // Applies events after position() until the log head; returns false on failure.
   bool catch_up_once(bool& applied_any);
   void advance_to(std::uint64_t position);

@@ -1,7 +1,8 @@
 // Durable state for one projection, kept beside the log in the same RocksDB database (column
 // family "projections", keys prefixed "<projection name>/"). State changes and the projection's
 // checkpoint are written in one batch, so after a crash the checkpoint is never ahead of the
-// state it describes.
+// state it describes. Beside them the store keeps the state's format (see format()), so that a
+// build that stores its state differently can tell old state from its own.
 #pragma once
 
 #include <cstdint>
@@ -51,7 +52,21 @@ class StateStore {
   // storage error (or a malformed stored checkpoint) also reads as 0.
   std::uint64_t checkpoint() const;
 
-  // Removes all state and the checkpoint of this projection (for a rebuild from position 0).
+  // The format of the stored state, as recorded by set_format(): the number the projection that
+  // wrote it gives for the shape of its values. 0 when none is stored (a new projection, a
+  // cleared one, or state written before formats were recorded). A storage error (or a malformed
+  // stored format) also reads as 0, which a runner takes for a stale format: the worst it causes
+  // is a rebuild, never stale state parsed as current. Thread-safe, like get().
+  std::uint32_t format() const;
+
+  // Records the format of the stored state, under a reserved key beside the checkpoint, and
+  // leaves the state and the checkpoint as they are. Synced like commit(). Returns ok on
+  // success, internal on a storage failure (the stored format is then unchanged), unavailable on
+  // a read-only store. The one writer only; not concurrently with commit() or clear().
+  Status set_format(std::uint32_t format);
+
+  // Removes all state, the checkpoint and the format of this projection (for a rebuild from
+  // position 0); afterwards checkpoint() and format() read 0.
   Status clear();
 
   const std::string& name() const { return name_; }
