@@ -7,6 +7,7 @@
 //
 // dump and verify open the directory read-only and work beside a running server. rebuild writes
 // projection state, so it needs the server stopped (RocksDB's lock says so if it is not).
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -117,7 +118,8 @@ int roles_doc() {
                "themself and the athletes assigned to them), `all` (on any member); `-` where the role lacks it.\n";
   for (const auto& id : domain::role_model_ids()) {
     const nlohmann::json m = domain::describe_role_model(*domain::find_role_model(id));
-    std::cout << "\n## `" << id << "`\n\n" << m["label"].get<std::string>() << "\n\n";
+    std::cout << "\n## `" << id << "` (version " << m["version"].get<int>() << ")\n\n"
+              << m["label"].get<std::string>() << "\n\n";
     std::cout << "Roles:";
     const char* separator = " ";
     for (const auto& r : m["roles"]) {
@@ -136,6 +138,22 @@ int roles_doc() {
       std::cout << "\nSetting `" << name << "` (default " << (s["default"].get<bool>() ? "on" : "off")
                 << "): " << s["description"].get<std::string>() << ".\n";
     }
+    for (const auto& [name, g] : m["member_grants"].items()) {
+      std::cout << "\nGrant `" << name << "`: " << g["description"].get<std::string>() << ". Gives `"
+                << g["permission"].get<std::string>() << "` (" << g["scope"].get<std::string>()
+                << ") to a member holding";
+      const char* separator = " ";
+      for (const auto& r : g["to_roles"]) {
+        std::cout << separator << "`" << r.get<std::string>() << "`";
+        separator = " or ";
+      }
+      std::cout << "; given by whoever holds `" << g["granted_with"].get<std::string>() << "`.\n";
+    }
+    if (!m["custom_roles"].is_null()) {
+      std::cout << "\nCustom roles: defined with `" << m["custom_roles"]["defined_with"].get<std::string>()
+                << "`, given to members with `" << m["custom_roles"]["given_with"].get<std::string>()
+                << "`; a custom role holds only what its author holds.\n";
+    }
     std::cout << "\n| permission |";
     for (const auto& r : m["roles"]) std::cout << " " << r["name"].get<std::string>() << " |";
     std::cout << "\n|---|";
@@ -143,12 +161,18 @@ int roles_doc() {
     std::cout << "\n";
     for (const auto& p : m["permissions"]) {
       std::cout << "| `" << p["permission"].get<std::string>() << "` " << p["description"].get<std::string>()
-                << (p.contains("not_on_self") ? " (never on oneself)" : "") << " |";
+                << (p.contains("not_on_self") ? " (never on oneself)" : "")
+                << (p.contains("min_tier") ? " (`" + p["min_tier"].get<std::string>() + "` tier and above)" : "")
+                << " |";
       for (const auto& r : m["roles"]) {
-        const auto& cell = p["scopes"][r["name"].get<std::string>()];
+        const std::string role = r["name"].get<std::string>();
+        const auto& cell = p["scopes"][role];
         std::string text = cell.is_null() ? "-" : cell.get<std::string>();
-        if (cell.is_null() && p.contains("delegable_scope") && r["billing_delegable"].get<bool>()) {
-          text = "- (" + p["delegable_scope"].get<std::string>() + " if delegated)";
+        for (const auto& grant_name : p.value("member_grants", nlohmann::json::array())) {
+          const auto& grant = m["member_grants"][grant_name.get<std::string>()];
+          const auto& to = grant["to_roles"];
+          if (std::find(to.begin(), to.end(), role) == to.end()) continue;
+          text += " (" + grant["scope"].get<std::string>() + " if granted `" + grant_name.get<std::string>() + "`)";
         }
         if (p.contains("only_when_setting") && p["only_when_setting"].contains(r["name"].get<std::string>())) {
           text += " if `" + p["only_when_setting"][r["name"].get<std::string>()].get<std::string>() + "`";

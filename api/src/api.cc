@@ -325,11 +325,17 @@ void Api::member_permissions(const std::string& org_id, const std::string& accou
     for (const auto& [name, scope] : domain::effective_permissions(*org, account)) {
       permissions.push_back({{"permission", name}, {"scope", domain::scope_name(scope)}});
     }
+    json grants = json::array();
+    for (const auto& [name, holders] : org->grants) {
+      if (holders.contains(account)) grants.push_back(name);
+    }
     respond(json_response(200, {{"organization_id", org_id},
                                 {"account_id", account},
                                 {"role", role->name},
+                                {"custom_role", role->custom},
                                 {"role_model", org->role_model},
-                                {"billing_delegate", org->billing_delegates.contains(account)},
+                                {"role_model_version", org->role_model_version},
+                                {"grants", grants},
                                 {"permissions", permissions},
                                 {"position", position}}));
   });

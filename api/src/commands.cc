@@ -49,6 +49,41 @@ class Fields {
     return it->get<bool>();
   }
 
+  // A non-negative integer, or `fallback` when absent.
+  int optional_count(const char* name, int fallback) {
+    seen_.insert(name);
+    if (error_) return fallback;
+    auto it = body_.find(name);
+    if (it == body_.end() || it->is_null()) return fallback;
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > 1'000'000) {
+      error_ = Error::make(ErrorCode::invalid_argument, std::string(name) + " must be a non-negative integer", name);
+      return fallback;
+    }
+    return it->get<int>();
+  }
+
+  // An object of string values, e.g. {"athletes.view": "assigned"}.
+  std::map<std::string, std::string> required_string_map(const char* name) {
+    seen_.insert(name);
+    std::map<std::string, std::string> out;
+    if (error_) return out;
+    auto it = body_.find(name);
+    if (it == body_.end() || !it->is_object()) {
+      error_ = Error::make(ErrorCode::invalid_argument,
+                           std::string(name) + " is required: an object of strings", name);
+      return out;
+    }
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_string()) {
+        error_ = Error::make(ErrorCode::invalid_argument,
+                             std::string(name) + "." + key + " must be a string", name);
+        return {};
+      }
+      out[key] = value.get<std::string>();
+    }
+    return out;
+  }
+
   // The first problem, including fields the command does not know.
   std::optional<Error> finish() {
     if (error_) return error_;
@@ -174,12 +209,15 @@ Result<Plan> plan_create_organization(const PlanContext& ctx, const json& body) 
   return plan;
 }
 
-Result<Plan> plan_add_member(const PlanContext& ctx, const json& body) {
+// AddMember and RemoveMember change the member's account too (an athlete's one organisation),
+// so they load it beside the organisation.
+template <typename Command, void (*read_fields)(Fields&, Command&)>
+Result<Plan> plan_on_membership(const PlanContext& ctx, const json& body) {
   Fields f(body);
-  domain::AddMember cmd;
+  Command cmd;
   cmd.organization_id = f.required_id("organization_id");
   cmd.account_id = f.required_id("account_id");
-  cmd.role = f.required("role");
+  read_fields(f, cmd);
   if (auto err = f.finish()) return *err;
   Plan plan;
   TL_TRY_ASSIGN(org, load<domain::OrganizationState>(
@@ -189,6 +227,9 @@ Result<Plan> plan_add_member(const PlanContext& ctx, const json& body) {
   plan.events = std::move(decided);
   return plan;
 }
+
+void read_role(Fields& f, domain::AddMember& cmd) { cmd.role = f.required("role"); }
+void read_nothing(Fields&, domain::RemoveMember&) {}
 
 // The commands that change only an organisation share their shape: read organization_id and
 // the command's own fields, load the organisation, decide.
@@ -217,6 +258,32 @@ void read_account_id(Fields& f, Command& cmd) {
   cmd.account_id = f.required_id("account_id");
 }
 
+template <typename Command>
+void read_account_and_grant(Fields& f, Command& cmd) {
+  cmd.account_id = f.required_id("account_id");
+  cmd.grant = f.required("grant");
+}
+
+void read_change_role(Fields& f, domain::ChangeMemberRole& cmd) {
+  cmd.account_id = f.required_id("account_id");
+  cmd.role = f.required("role");
+}
+
+void read_unassign(Fields& f, domain::UnassignAthlete& cmd) { cmd.athlete_id = f.required_id("athlete_id"); }
+
+template <typename Command>
+void read_role_definition(Fields& f, Command& cmd) {
+  cmd.role = f.required("role");
+  cmd.label = f.optional("label");
+  cmd.permissions = f.required_string_map("permissions");
+}
+
+void read_role_name(Fields& f, domain::DeleteRole& cmd) { cmd.role = f.required("role"); }
+
+void read_version(Fields& f, domain::AdoptRoleModelVersion& cmd) {
+  cmd.version = f.optional_count("version", 0);
+}
+
 void read_change_tier(Fields& f, domain::ChangeTier& cmd) { cmd.tier = f.required("tier"); }
 
 void read_change_setting(Fields& f, domain::ChangeOrganizationSetting& cmd) {
@@ -231,8 +298,15 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"SignUp", plan_sign_up},
       {"UpgradeToCoach", plan_upgrade_to_coach},
       {"CreateOrganization", plan_create_organization},
-      {"AddMember", plan_add_member},
+      {"AddMember", plan_on_membership<domain::AddMember, read_role>},
+      {"RemoveMember", plan_on_membership<domain::RemoveMember, read_nothing>},
+      {"ChangeMemberRole", plan_on_organization<domain::ChangeMemberRole, read_change_role>},
       {"AssignAthlete", plan_on_organization<domain::AssignAthlete, read_assign_athlete>},
+      {"UnassignAthlete", plan_on_organization<domain::UnassignAthlete, read_unassign>},
+      {"GrantToMember",
+       plan_on_organization<domain::GrantToMember, read_account_and_grant<domain::GrantToMember>>},
+      {"RevokeFromMember",
+       plan_on_organization<domain::RevokeFromMember, read_account_and_grant<domain::RevokeFromMember>>},
       {"GrantBillingDelegation",
        plan_on_organization<domain::GrantBillingDelegation, read_account_id<domain::GrantBillingDelegation>>},
       {"RevokeBillingDelegation",
@@ -240,6 +314,10 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"ChangeTier", plan_on_organization<domain::ChangeTier, read_change_tier>},
       {"ChangeOrganizationSetting",
        plan_on_organization<domain::ChangeOrganizationSetting, read_change_setting>},
+      {"DefineRole", plan_on_organization<domain::DefineRole, read_role_definition<domain::DefineRole>>},
+      {"UpdateRole", plan_on_organization<domain::UpdateRole, read_role_definition<domain::UpdateRole>>},
+      {"DeleteRole", plan_on_organization<domain::DeleteRole, read_role_name>},
+      {"AdoptRoleModelVersion", plan_on_organization<domain::AdoptRoleModelVersion, read_version>},
   };
   return all;
 }

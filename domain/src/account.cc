@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "text.h"
+#include "touchline/domain/organization.h"
 #include "touchline/domain/role_model.h"
 
 namespace touchline::domain {
@@ -20,6 +21,8 @@ AccountState evolve(AccountState state, const DomainEvent& event) {
     state.membership_role = "coach";
   } else if (const auto* e = std::get_if<events::AthleteJoinedOrganization>(&event)) {
     state.athlete_organization_id = e->organization_id;
+  } else if (std::holds_alternative<events::AthleteLeftOrganization>(event)) {
+    state.athlete_organization_id.clear();
   }
   return state;
 }
@@ -107,8 +110,8 @@ Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const Sign
   out.push_back(events::AccountRegistered{cmd.new_account_id, cmd.email, cmd.display_name, role});
   out.push_back(events::EmailClaimed{normalize_email(cmd.email), cmd.new_account_id});
   if (!cmd.organization_name.empty()) {
-    out.push_back(events::OrganizationCreated{cmd.new_organization_id, cmd.organization_name,
-                                              model->id, cmd.new_account_id, model->founder_role});
+    out.push_back(founding_event(*model, cmd.new_organization_id, cmd.organization_name,
+                                 cmd.new_account_id));
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "touchline/domain/authorizer.h"
 
+#include <set>
+
 namespace touchline::domain {
 
 namespace {
@@ -9,21 +11,35 @@ bool below_model_tier(const OrganizationState& org, const RoleModel& model) {
   return tier_rank(org.tier) < tier_rank(model.min_tier);
 }
 
+// The tier a held permission needs that the organisation is below of, or empty.
+std::string_view missing_tier(const OrganizationState& org, const RoleModel& model,
+                              std::string_view permission) {
+  std::string_view needed = model.min_tier_of(permission);
+  return tier_rank(org.tier) < tier_rank(needed) ? needed : std::string_view{};
+}
+
+struct Held {
+  Scope scope = Scope::own;
+  const MemberGrant* grant = nullptr;  // the grant the scope comes from, when wider than the role's
+};
+
 // The scope the subject holds the permission with, if any: the role's (while any setting it
-// depends on is on), widened by a delegation.
-std::optional<Scope> held_scope(const OrganizationState& org, const RoleModel& model, const Role& role,
-                                std::string_view subject, std::string_view permission) {
-  std::optional<Scope> scope;
-  if (auto it = role.permissions.find(std::string(permission)); it != role.permissions.end()) {
+// depends on is on), widened by a member grant the subject holds.
+std::optional<Held> held_scope(const OrganizationState& org, const RoleModel& model, const Role& role,
+                               const std::string& subject, const std::string& permission) {
+  std::optional<Held> held;
+  if (auto it = role.permissions.find(permission); it != role.permissions.end()) {
     auto condition = role.conditions.find(it->first);
-    if (condition == role.conditions.end() || org.setting(condition->second)) scope = it->second;
+    if (condition == role.conditions.end() || org.setting(condition->second)) held = Held{it->second};
   }
-  const auto& delegation = model.billing_delegation;
-  if (delegation && permission == delegation->permission &&
-      org.billing_delegates.contains(std::string(subject))) {
-    if (!scope || *scope < delegation->scope) scope = delegation->scope;
+  for (const auto& [name, grant] : model.grants) {
+    if (grant.permission != permission || !grant.may_receive(role.name) ||
+        !org.holds_grant(name, subject)) {
+      continue;
+    }
+    if (!held || held->scope < grant.scope) held = Held{grant.scope, &grant};
   }
-  return scope;
+  return held;
 }
 
 }  // namespace
@@ -35,21 +51,28 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
   if (!info->grantable) return {false, info->denial};
   const RoleModel& model = org.model();
-  auto member = org.members.find(std::string(subject));
-  const Role* role = member == org.members.end() ? nullptr : model.find_role(member->second);
+  const std::string subject_id(subject);
+  const Role* role = org.role_of(subject_id);
   if (!role) return {false, "the subject is not a member of this organisation"};
   if (below_model_tier(org, model)) {
     return {false, "the " + model.id + " role model needs the " + model.min_tier +
                        " tier or above; this organisation is on " + org.tier};
   }
 
-  auto scope = held_scope(org, model, *role, subject, permission);
-  if (!scope) return {false, model.denial(*info)};
+  auto held = held_scope(org, model, *role, subject_id, info->name);
+  if (!held) return {false, model.denial(*info)};
+  const Scope* scope = &held->scope;
+  if (auto tier = missing_tier(org, model, info->name); !tier.empty()) {
+    return {false, info->name + " needs the " + std::string(tier) +
+                       " tier or above; this organisation is on " + org.tier};
+  }
   if (target == subject && info->not_on_self) {
     return {false, "nobody may use " + std::string(permission) + " on themself"};
   }
 
-  const std::string holder = "role " + role->name + " holds " + std::string(permission);
+  const std::string holder = held->grant ? "role " + role->name + " holds " + info->name +
+                                               " through the " + held->grant->name + " grant"
+                                         : "role " + role->name + " holds " + info->name;
   if (target.empty() || target == subject) {
     return {true, holder + " (scope " + std::string(scope_name(*scope)) + ")"};
   }
@@ -76,17 +99,17 @@ std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
                                                    std::string_view subject) {
   std::map<std::string, Scope> out;
   if (!org.exists) return out;
-  const Role* role = org.role_of(std::string(subject));
+  const std::string subject_id(subject);
+  const Role* role = org.role_of(subject_id);
   if (!role) return out;
   const RoleModel& model = org.model();
   if (below_model_tier(org, model)) return out;
-  for (const auto& [permission, scope] : role->permissions) {
-    if (held_scope(org, model, *role, subject, permission)) out.emplace(permission, scope);
-  }
-  const auto& delegation = model.billing_delegation;
-  if (delegation && org.billing_delegates.contains(std::string(subject))) {
-    auto [it, inserted] = out.emplace(delegation->permission, delegation->scope);
-    if (!inserted && it->second < delegation->scope) it->second = delegation->scope;
+  std::set<std::string> candidates;
+  for (const auto& [permission, scope] : role->permissions) candidates.insert(permission);
+  for (const auto& [name, grant] : model.grants) candidates.insert(grant.permission);
+  for (const auto& permission : candidates) {
+    if (!missing_tier(org, model, permission).empty()) continue;
+    if (auto held = held_scope(org, model, *role, subject_id, permission)) out.emplace(permission, held->scope);
   }
   return out;
 }

@@ -4,6 +4,6 @@
 #include <vector>
 
 namespace touchline::domain::embedded {
-// (file name, contents) of every domain/models/*.json, compiled in.
+// (path under domain/models/, contents) of every model file and the catalogue, compiled in.
 const std::vector<std::pair<std::string_view, std::string_view>>& files();
 }  // namespace touchline::domain::embedded

@@ -11,9 +11,13 @@ using events::DomainEvent;
 using Events = std::vector<DomainEvent>;
 
 const RoleModel& OrganizationState::model() const {
-  const RoleModel* m = find_role_model(role_model);
-  // Every model id in the log was validated when the organisation was created.
-  if (!m) throw std::logic_error("organisation " + id + " names unknown role model " + role_model);
+  const RoleModel* m = find_role_model(role_model, role_model_version);
+  // Every model version in the log was validated when it was recorded, and released versions
+  // stay built in (domain/models/released/).
+  if (!m) {
+    throw std::logic_error("organisation " + id + " names unknown role model " + role_model + " v" +
+                           std::to_string(role_model_version));
+  }
   return *m;
 }
 
@@ -24,9 +28,49 @@ bool OrganizationState::setting(const std::string& name) const {
   return it != declared.end() && it->second.default_value;
 }
 
+const Role* OrganizationState::find_role(std::string_view name) const {
+  if (const Role* r = model().find_role(name)) return r;
+  auto it = custom_roles.find(std::string(name));
+  return it == custom_roles.end() ? nullptr : &it->second;
+}
+
 const Role* OrganizationState::role_of(const std::string& account_id) const {
   auto it = members.find(account_id);
-  return it == members.end() ? nullptr : model().find_role(it->second);
+  return it == members.end() ? nullptr : find_role(it->second);
+}
+
+bool OrganizationState::holds_grant(std::string_view grant, const std::string& account_id) const {
+  auto it = grants.find(std::string(grant));
+  return it != grants.end() && it->second.contains(account_id);
+}
+
+std::size_t OrganizationState::holders_of(const std::string& role) const {
+  std::size_t n = 0;
+  for (const auto& [member, held] : members) n += held == role ? 1 : 0;
+  return n;
+}
+
+events::OrganizationCreated founding_event(const RoleModel& model, const std::string& organization_id,
+                                           const std::string& name, const std::string& creator) {
+  return events::OrganizationCreated{organization_id, name, model.id, creator, model.founder_role,
+                                     model.version};
+}
+
+Role custom_role(const RoleModel& model, const std::string& name, const std::string& label,
+                 const std::map<std::string, std::string>& permissions) {
+  Role r;
+  r.name = name;
+  r.label = label;
+  r.addable = true;
+  r.add_requires = model.custom_roles ? model.custom_roles->given_with : "roles.manage";
+  r.coaches_athletes = true;
+  r.custom = true;
+  for (const auto& [permission, scope] : permissions) {
+    auto s = parse_scope(scope);
+    if (!s) throw std::logic_error("custom role " + name + ": bad scope " + scope);
+    r.permissions[permission] = *s;
+  }
+  return r;
 }
 
 OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
@@ -38,15 +82,33 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.id = e.organization_id;
           state.name = e.name;
           state.role_model = e.role_model;
+          state.role_model_version = e.role_model_version;
           state.members[e.created_by] = e.founder_role;
+        } else if constexpr (std::is_same_v<E, events::RoleModelVersionAdopted>) {
+          state.role_model_version = e.version;
         } else if constexpr (std::is_same_v<E, events::MemberAdded>) {
           state.members[e.account_id] = e.role;
+        } else if constexpr (std::is_same_v<E, events::MemberRoleChanged>) {
+          state.members[e.account_id] = e.role;
+        } else if constexpr (std::is_same_v<E, events::MemberRemoved>) {
+          state.members.erase(e.account_id);
         } else if constexpr (std::is_same_v<E, events::AthleteAssigned>) {
           state.assignments[e.athlete_id] = e.coach_id;
+        } else if constexpr (std::is_same_v<E, events::AthleteUnassigned>) {
+          state.assignments.erase(e.athlete_id);
         } else if constexpr (std::is_same_v<E, events::BillingDelegationGranted>) {
-          state.billing_delegates.insert(e.account_id);
+          state.grants[std::string(kBillingDelegationGrant)].insert(e.account_id);
         } else if constexpr (std::is_same_v<E, events::BillingDelegationRevoked>) {
-          state.billing_delegates.erase(e.account_id);
+          state.grants[std::string(kBillingDelegationGrant)].erase(e.account_id);
+        } else if constexpr (std::is_same_v<E, events::MemberGranted>) {
+          state.grants[e.grant].insert(e.account_id);
+        } else if constexpr (std::is_same_v<E, events::MemberGrantRevoked>) {
+          state.grants[e.grant].erase(e.account_id);
+        } else if constexpr (std::is_same_v<E, events::RoleDefined> ||
+                             std::is_same_v<E, events::RoleUpdated>) {
+          state.custom_roles[e.role] = custom_role(state.model(), e.role, e.label, e.permissions);
+        } else if constexpr (std::is_same_v<E, events::RoleDeleted>) {
+          state.custom_roles.erase(e.role);
         } else if constexpr (std::is_same_v<E, events::OrganizationTierChanged>) {
           state.tier = e.tier;
         } else if constexpr (std::is_same_v<E, events::OrganizationSettingChanged>) {
@@ -63,12 +125,71 @@ Error org_not_found(const std::string& id) {
   return Error::make(ErrorCode::not_found, "organisation " + id + " not found", "organization_id");
 }
 
-// The actor must hold `permission` in the organisation; the denial explains why not.
+Error not_a_member(const std::string& account_id, const char* field) {
+  return Error::make(ErrorCode::not_found,
+                     "account " + account_id + " is not a member of this organisation", field);
+}
+
+// The actor must hold `permission` in the organisation (on `target`, when given); the denial
+// explains why not.
 std::optional<Error> require(const OrganizationState& org, const std::string& actor,
-                             const std::string& permission) {
-  Decision d = check(org, actor, permission);
+                             const std::string& permission, std::string_view target = {}) {
+  Decision d = check(org, actor, permission, target);
   if (d.allowed) return std::nullopt;
   return Error::make(ErrorCode::permission_denied, d.reason);
+}
+
+// "a, b, c": the roles of the organisation for which `keep` holds, model roles first.
+template <typename Keep>
+std::string role_names(const OrganizationState& org, Keep keep) {
+  std::string out;
+  auto add = [&](const Role& r) {
+    if (keep(r)) out += (out.empty() ? "" : ", ") + r.name;
+  };
+  for (const auto& r : org.model().roles) add(r);
+  for (const auto& [name, r] : org.custom_roles) add(r);
+  return out;
+}
+
+Error role_not_givable(const OrganizationState& org, const std::string& role) {
+  return Error::make(ErrorCode::invalid_argument,
+                     "role '" + role + "' cannot be given in the " + org.role_model +
+                         " model; roles that can: " +
+                         role_names(org, [](const Role& r) { return r.addable; }),
+                     "role");
+}
+
+std::optional<Error> check_unique(const OrganizationState& org, const Role& role) {
+  if (role.unique && org.holders_of(role.name) > 0) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "this organisation already has a " + role.name + ", and there is only one",
+                       "role");
+  }
+  return std::nullopt;
+}
+
+// The consequences of a member holding `role` from now on (nullptr: leaving): athletes they may
+// no longer coach are unassigned, grants they may no longer hold are revoked.
+void release(const OrganizationState& org, const std::string& account_id, const Role* role,
+             Events& out) {
+  if (!role || !role->coaches_athletes) {
+    for (const auto& [athlete, coach] : org.assignments) {
+      if (coach == account_id) out.push_back(events::AthleteUnassigned{org.id, athlete, coach});
+    }
+  }
+  if (!role) {
+    if (auto it = org.assignments.find(account_id); it != org.assignments.end()) {
+      out.push_back(events::AthleteUnassigned{org.id, account_id, it->second});
+    }
+  }
+  for (const auto& [name, grant] : org.model().grants) {
+    if (!org.holds_grant(name, account_id) || (role && grant.may_receive(role->name))) continue;
+    if (name == kBillingDelegationGrant) {
+      out.push_back(events::BillingDelegationRevoked{org.id, account_id});
+    } else {
+      out.push_back(events::MemberGrantRevoked{org.id, account_id, name});
+    }
+  }
 }
 
 }  // namespace
@@ -90,25 +211,14 @@ Result<Events> decide(const AccountState& actor, const CreateOrganization& cmd) 
     return Error::make(ErrorCode::invalid_argument,
                        "role_model '" + model_id + "' is not a built-in role model", "role_model");
   }
-  return Events{events::OrganizationCreated{cmd.new_organization_id, cmd.name, model->id, actor.id,
-                                            model->founder_role}};
+  return Events{founding_event(*model, cmd.new_organization_id, cmd.name, actor.id)};
 }
 
 Result<Events> decide(const OrganizationState& org, const AccountState& target,
                       const std::string& actor, const AddMember& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  const RoleModel& model = org.model();
-  const Role* role = model.find_role(cmd.role);
-  if (!role || !role->addable) {
-    std::string valid;
-    for (const auto& r : model.roles) {
-      if (r.addable) valid += (valid.empty() ? "" : ", ") + r.name;
-    }
-    return Error::make(ErrorCode::invalid_argument,
-                       "role '" + cmd.role + "' cannot be given with AddMember in the " + model.id +
-                           " model; valid roles: " + valid,
-                       "role");
-  }
+  const Role* role = org.find_role(cmd.role);
+  if (!role || !role->addable) return role_not_givable(org, cmd.role);
   if (auto denied = require(org, actor, role->add_requires)) return *denied;
   if (!target.exists) {
     return Error::make(ErrorCode::not_found, "account " + cmd.account_id + " not found",
@@ -126,14 +236,7 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
                            "with UpgradeToCoach",
                        "role");
   }
-  if (role->unique) {
-    for (const auto& [member, held] : org.members) {
-      if (held == role->name) {
-        return Error::make(ErrorCode::failed_precondition,
-                           "this organisation already has a " + role->name, "role");
-      }
-    }
-  }
+  if (auto err = check_unique(org, *role)) return *err;
   if (role->athlete && !target.athlete_organization_id.empty()) {
     return Error::make(ErrorCode::failed_precondition,
                        "the athlete already belongs to organisation " +
@@ -143,6 +246,71 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
   }
   Events out{events::MemberAdded{org.id, cmd.account_id, role->name}};
   if (role->athlete) out.push_back(events::AthleteJoinedOrganization{cmd.account_id, org.id});
+  return out;
+}
+
+Result<Events> decide(const OrganizationState& org, const AccountState& target,
+                      const std::string& actor, const RemoveMember& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  const Role* role = org.role_of(cmd.account_id);
+  if (!role) return not_a_member(cmd.account_id, "account_id");
+  const RoleModel& model = org.model();
+  if (!role->addable) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + role->name + " cannot be removed from the organisation",
+                       "account_id");
+  }
+  if (role->name == model.founder_role && org.holders_of(role->name) == 1) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the last " + role->name + " cannot be removed; make another member " +
+                           role->name + " first",
+                       "account_id");
+  }
+  if (auto denied = require(org, actor, role->add_requires)) return *denied;
+  Events out;
+  release(org, cmd.account_id, nullptr, out);
+  out.push_back(events::MemberRemoved{org.id, cmd.account_id, role->name});
+  if (role->athlete && target.athlete_organization_id == org.id) {
+    out.push_back(events::AthleteLeftOrganization{cmd.account_id, org.id});
+  }
+  return out;
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor,
+                      const ChangeMemberRole& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  const Role* current = org.role_of(cmd.account_id);
+  if (!current) return not_a_member(cmd.account_id, "account_id");
+  if (cmd.account_id == actor) {
+    return Error::make(ErrorCode::permission_denied, "nobody can change their own role",
+                       "account_id");
+  }
+  if (auto denied = require(org, actor, "roles.manage", cmd.account_id)) return *denied;
+  const Role* next = org.find_role(cmd.role);
+  if (!next) return role_not_givable(org, cmd.role);
+  if (next->name == current->name) return Events{};
+  if (!current->addable) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + current->name + " role can't be transferred, reassigned or demoted",
+                       "account_id");
+  }
+  if (!next->addable) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + next->name + " role can't be given to another member", "role");
+  }
+  if (current->athlete != next->athlete) {
+    return Error::make(ErrorCode::failed_precondition,
+                       std::string(current->athlete ? "an athlete member" : "a staff member") +
+                           " keeps a role of the same kind; " + next->name + " is " +
+                           (next->athlete ? "an athlete role" : "a staff role"),
+                       "role");
+  }
+  if (auto denied = require(org, actor, current->add_requires)) return *denied;
+  if (auto denied = require(org, actor, next->add_requires)) return *denied;
+  if (auto err = check_unique(org, *next)) return *err;
+  Events out;
+  release(org, cmd.account_id, next, out);
+  out.push_back(events::MemberRoleChanged{org.id, cmd.account_id, next->name, current->name});
   return out;
 }
 
@@ -170,47 +338,269 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   return Events{events::AthleteAssigned{org.id, cmd.athlete_id, cmd.coach_id, previous}};
 }
 
+Result<Events> decide(const OrganizationState& org, const std::string& actor,
+                      const UnassignAthlete& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  const Role* role = org.role_of(cmd.athlete_id);
+  if (!role || !role->athlete) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "account " + cmd.athlete_id + " is not an athlete member of this organisation",
+                       "athlete_id");
+  }
+  if (auto denied = require(org, actor, "athletes.assign", cmd.athlete_id)) return *denied;
+  auto it = org.assignments.find(cmd.athlete_id);
+  if (it == org.assignments.end()) return Events{};
+  return Events{events::AthleteUnassigned{org.id, cmd.athlete_id, it->second}};
+}
+
 namespace {
 
-// Shared checks of the delegation toggle; returns the error, if any.
-std::optional<Error> check_delegation_target(const OrganizationState& org, const std::string& actor,
-                                             const std::string& account_id) {
-  if (!org.model().billing_delegation) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the " + org.role_model + " role model has no billing delegation");
+// The checks giving and revoking a grant share; returns the grant, or why not.
+Result<const MemberGrant*> check_grant(const OrganizationState& org, const std::string& actor,
+                                       const std::string& account_id, const std::string& name) {
+  const auto& grants = org.model().grants;
+  auto it = grants.find(name);
+  if (it == grants.end()) {
+    if (name == kBillingDelegationGrant) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "the " + org.role_model + " role model has no billing delegation");
+    }
+    std::string valid;
+    for (const auto& [n, g] : grants) valid += (valid.empty() ? "" : ", ") + n;
+    return Error::make(ErrorCode::invalid_argument,
+                       "the " + org.role_model + " role model has no grant '" + name +
+                           "'; its grants: " + (valid.empty() ? "none" : valid),
+                       "grant");
   }
-  if (auto denied = require(org, actor, "billing.manage")) return denied;
+  const MemberGrant& grant = it->second;
+  if (auto denied = require(org, actor, grant.granted_with)) return *denied;
   const Role* role = org.role_of(account_id);
   if (!role) {
     return Error::make(ErrorCode::failed_precondition,
                        "account " + account_id + " is not a member of this organisation",
                        "account_id");
   }
-  if (!role->billing_delegable) {
+  if (!grant.may_receive(role->name)) {
+    std::string roles;
+    for (const auto& r : grant.to_roles) roles += (roles.empty() ? "" : ", ") + r;
     return Error::make(ErrorCode::failed_precondition,
-                       "billing delegation is for assistants; account " + account_id + " is " +
-                           role->name,
+                       "the " + name + " grant is for " + roles + "; account " + account_id +
+                           " is " + role->name,
                        "account_id");
   }
-  return std::nullopt;
+  return &grant;
 }
 
 }  // namespace
 
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const GrantToMember& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  auto grant = check_grant(org, actor, cmd.account_id, cmd.grant);
+  if (!grant.ok()) return grant.error();
+  if (org.holds_grant(cmd.grant, cmd.account_id)) return Events{};
+  if (cmd.grant == kBillingDelegationGrant) {
+    return Events{events::BillingDelegationGranted{org.id, cmd.account_id}};
+  }
+  return Events{events::MemberGranted{org.id, cmd.account_id, cmd.grant}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor,
+                      const RevokeFromMember& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  auto grant = check_grant(org, actor, cmd.account_id, cmd.grant);
+  if (!grant.ok()) return grant.error();
+  if (!org.holds_grant(cmd.grant, cmd.account_id)) return Events{};
+  if (cmd.grant == kBillingDelegationGrant) {
+    return Events{events::BillingDelegationRevoked{org.id, cmd.account_id}};
+  }
+  return Events{events::MemberGrantRevoked{org.id, cmd.account_id, cmd.grant}};
+}
+
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
                       const GrantBillingDelegation& cmd) {
-  if (!org.exists) return org_not_found(cmd.organization_id);
-  if (auto err = check_delegation_target(org, actor, cmd.account_id)) return *err;
-  if (org.billing_delegates.contains(cmd.account_id)) return Events{};
-  return Events{events::BillingDelegationGranted{org.id, cmd.account_id}};
+  return decide(org, actor,
+                GrantToMember{cmd.organization_id, cmd.account_id, std::string(kBillingDelegationGrant)});
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
                       const RevokeBillingDelegation& cmd) {
+  return decide(org, actor,
+                RevokeFromMember{cmd.organization_id, cmd.account_id, std::string(kBillingDelegationGrant)});
+}
+
+namespace {
+
+constexpr std::size_t kMaxRoleNameChars = 40;
+
+bool valid_role_name(const std::string& name) {
+  if (name.empty() || name.size() > kMaxRoleNameChars || name[0] < 'a' || name[0] > 'z') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// What DefineRole and UpdateRole share: the model allows custom roles, the actor may build them,
+// and the definition is valid and no wider than what the actor holds.
+std::optional<Error> check_definition(const OrganizationState& org, const std::string& actor,
+                                      const std::string& label,
+                                      const std::map<std::string, std::string>& permissions) {
+  const RoleModel& model = org.model();
+  if (!model.custom_roles) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + org.role_model + " role model has no custom roles");
+  }
+  if (auto denied = require(org, actor, model.custom_roles->defined_with)) return denied;
+  if (utf8_length(label) > kMaxNameChars) {
+    return Error::make(ErrorCode::invalid_argument, "label is at most 100 characters", "label");
+  }
+  if (permissions.empty()) {
+    return Error::make(ErrorCode::invalid_argument, "a role needs at least one permission",
+                       "permissions");
+  }
+  const auto held = effective_permissions(org, actor);
+  for (const auto& [permission, scope_text] : permissions) {
+    const PermissionInfo* info = find_permission(permission);
+    if (!info) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "'" + permission + "' is not a known permission (GET /v1/permissions)",
+                         "permissions");
+    }
+    if (!info->grantable) {
+      return Error::make(ErrorCode::invalid_argument,
+                         permission + " can never be granted: " + info->denial, "permissions");
+    }
+    auto scope = parse_scope(scope_text);
+    if (!scope) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "the scope of " + permission + " must be own, assigned or all",
+                         "permissions");
+    }
+    auto mine = held.find(permission);
+    if (mine == held.end()) {
+      return Error::make(ErrorCode::permission_denied,
+                         "you do not hold " + permission +
+                             ", so a role you define cannot hold it either",
+                         "permissions");
+    }
+    if (mine->second < *scope) {
+      return Error::make(ErrorCode::permission_denied,
+                         "you hold " + permission + " with scope " +
+                             std::string(scope_name(mine->second)) +
+                             ", so a role you define cannot hold it with scope " + scope_text,
+                         "permissions");
+    }
+  }
+  return std::nullopt;
+}
+
+const Role* find_custom(const OrganizationState& org, const std::string& name) {
+  auto it = org.custom_roles.find(name);
+  return it == org.custom_roles.end() ? nullptr : &it->second;
+}
+
+Error custom_role_not_found(const std::string& name) {
+  return Error::make(ErrorCode::not_found, "there is no custom role '" + name + "'", "role");
+}
+
+}  // namespace
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const DefineRole& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  if (auto err = check_delegation_target(org, actor, cmd.account_id)) return *err;
-  if (!org.billing_delegates.contains(cmd.account_id)) return Events{};
-  return Events{events::BillingDelegationRevoked{org.id, cmd.account_id}};
+  if (auto err = check_definition(org, actor, cmd.label, cmd.permissions)) return *err;
+  if (!valid_role_name(cmd.role)) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "role must be 1 to 40 of a-z, 0-9 and _, starting with a letter", "role");
+  }
+  if (org.find_role(cmd.role)) {
+    return Error::make(ErrorCode::already_exists,
+                       "this organisation already has a role named " + cmd.role, "role");
+  }
+  return Events{events::RoleDefined{org.id, cmd.role, cmd.label.empty() ? cmd.role : cmd.label,
+                                    cmd.permissions}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const UpdateRole& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (auto err = check_definition(org, actor, cmd.label, cmd.permissions)) return *err;
+  const Role* existing = find_custom(org, cmd.role);
+  if (!existing) return custom_role_not_found(cmd.role);
+  const std::string label = cmd.label.empty() ? cmd.role : cmd.label;
+  if (*existing == custom_role(org.model(), cmd.role, label, cmd.permissions)) return Events{};
+  return Events{events::RoleUpdated{org.id, cmd.role, label, cmd.permissions}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const DeleteRole& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  const RoleModel& model = org.model();
+  if (!model.custom_roles) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + org.role_model + " role model has no custom roles");
+  }
+  if (auto denied = require(org, actor, model.custom_roles->defined_with)) return *denied;
+  if (!find_custom(org, cmd.role)) return custom_role_not_found(cmd.role);
+  if (const std::size_t holders = org.holders_of(cmd.role); holders > 0) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "role " + cmd.role + " is still held by " + std::to_string(holders) +
+                           (holders == 1 ? " member" : " members") +
+                           "; give them another role first",
+                       "role");
+  }
+  return Events{events::RoleDeleted{org.id, cmd.role}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor,
+                      const AdoptRoleModelVersion& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (auto denied = require(org, actor, "org.settings.edit")) return *denied;
+  const RoleModel* next = cmd.version == 0 ? find_role_model(org.role_model)
+                                           : find_role_model(org.role_model, cmd.version);
+  if (!next) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "the " + org.role_model + " role model has no version " +
+                           std::to_string(cmd.version),
+                       "version");
+  }
+  if (next->version == org.role_model_version) return Events{};
+  if (next->version < org.role_model_version) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "this organisation is on version " + std::to_string(org.role_model_version) +
+                           "; versions only move forward",
+                       "version");
+  }
+  for (const auto& [member, role] : org.members) {
+    if (!next->find_role(role) && !org.custom_roles.contains(role)) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "member " + member + " holds role " + role + ", which version " +
+                             std::to_string(next->version) + " does not have; change it first",
+                         "version");
+    }
+  }
+  for (const auto& [name, holders] : org.grants) {
+    auto grant = next->grants.find(name);
+    for (const auto& holder : holders) {
+      if (grant == next->grants.end() || !grant->second.may_receive(org.members.at(holder))) {
+        return Error::make(ErrorCode::failed_precondition,
+                           "member " + holder + " holds grant " + name + ", which version " +
+                               std::to_string(next->version) + " does not give them; revoke it first",
+                           "version");
+      }
+    }
+  }
+  for (const auto& [setting, value] : org.settings) {
+    if (!next->settings.contains(setting)) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "setting " + setting + " is not in version " + std::to_string(next->version),
+                         "version");
+    }
+  }
+  if (!org.custom_roles.empty() && !next->custom_roles) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "version " + std::to_string(next->version) + " has no custom roles; delete them first",
+                       "version");
+  }
+  return Events{events::RoleModelVersionAdopted{org.id, org.role_model, next->version,
+                                                org.role_model_version}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const ChangeTier& cmd) {

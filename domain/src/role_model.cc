@@ -42,6 +42,18 @@ std::string RoleModel::denial(const PermissionInfo& permission) const {
   return it == denials.end() ? permission.denial : it->second;
 }
 
+std::string_view RoleModel::min_tier_of(std::string_view permission) const {
+  auto it = tier_gates.find(permission);
+  return it == tier_gates.end() ? std::string_view("free") : std::string_view(it->second);
+}
+
+bool MemberGrant::may_receive(std::string_view role) const {
+  for (const auto& r : to_roles) {
+    if (r == role) return true;
+  }
+  return false;
+}
+
 const Role* RoleModel::find_role(std::string_view name) const {
   for (const auto& r : roles) {
     if (r.name == name) return &r;
@@ -58,15 +70,23 @@ namespace {
 
 struct Registry {
   std::map<std::string, PermissionInfo> catalogue;
-  std::map<std::string, RoleModel, std::less<>> models;
+  std::map<std::string, std::map<int, RoleModel>, std::less<>> models;  // id -> version -> model
 };
+
+std::string known_tier(const std::string& where, std::string tier) {
+  if (tier_rank(tier) < 0) bad_data(where + ": unknown tier " + tier);
+  return tier;
+}
 
 std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
   std::map<std::string, PermissionInfo> out;
   for (const auto& [name, entry] : j.at("permissions").items()) {
-    out[name] = PermissionInfo{name, entry.at("description").get<std::string>(),
-                               entry.at("denial").get<std::string>(), entry.value("grantable", true),
-                               entry.value("not_on_self", false)};
+    out[name] = PermissionInfo{name,
+                               entry.at("description").get<std::string>(),
+                               entry.at("denial").get<std::string>(),
+                               entry.value("grantable", true),
+                               entry.value("not_on_self", false),
+                               known_tier(name, entry.value("min_tier", std::string("free")))};
   }
   return out;
 }
@@ -74,26 +94,47 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
 RoleModel load_model(const nlohmann::json& j, const std::map<std::string, PermissionInfo>& catalogue) {
   RoleModel m;
   m.id = j.at("id").get<std::string>();
+  m.version = j.value("version", 1);
+  const std::string where = m.id + " v" + std::to_string(m.version);
+  auto known_permission = [&](const std::string& perm, const std::string& context) {
+    if (!catalogue.contains(perm)) bad_data(where + ": " + context + " names unknown permission " + perm);
+    return perm;
+  };
   m.label = j.at("label").get<std::string>();
   m.founder_role = j.at("founder_role").get<std::string>();
   m.athlete_role = j.at("athlete_role").get<std::string>();
-  if (auto bd = j.find("billing_delegation"); bd != j.end()) {
-    m.billing_delegation = BillingDelegation{bd->at("permission").get<std::string>(),
-                                             parse_scope(bd->at("scope").get<std::string>()).value()};
-    if (!catalogue.contains(m.billing_delegation->permission)) {
-      bad_data(m.id + ": billing delegation names an unknown permission");
-    }
+  m.min_tier = known_tier(where, j.value("min_tier", std::string("free")));
+  for (const auto& [perm, info] : catalogue) {
+    if (info.min_tier != "free") m.tier_gates[perm] = info.min_tier;
   }
-  m.min_tier = j.value("min_tier", std::string("free"));
-  if (tier_rank(m.min_tier) < 0) bad_data(m.id + ": unknown min_tier " + m.min_tier);
+  const nlohmann::json gates = j.value("tier_gates", nlohmann::json::object());
+  for (const auto& [perm, tier] : gates.items()) {
+    m.tier_gates[known_permission(perm, "tier_gates")] = known_tier(where, tier.get<std::string>());
+  }
   const nlohmann::json settings = j.value("settings", nlohmann::json::object());
   for (const auto& [name, s] : settings.items()) {
     m.settings[name] = ModelSetting{s.at("default").get<bool>(), s.at("description").get<std::string>()};
   }
   const nlohmann::json denials = j.value("denials", nlohmann::json::object());
   for (const auto& [perm, message] : denials.items()) {
-    if (!catalogue.contains(perm)) bad_data(m.id + ": denial for unknown permission " + perm);
-    m.denials[perm] = message.get<std::string>();
+    m.denials[known_permission(perm, "denials")] = message.get<std::string>();
+  }
+  const nlohmann::json grants = j.value("grants", nlohmann::json::object());
+  for (const auto& [name, g] : grants.items()) {
+    MemberGrant grant{name,
+                      g.at("description").get<std::string>(),
+                      known_permission(g.at("permission").get<std::string>(), "grant " + name),
+                      Scope::own,
+                      known_permission(g.at("granted_with").get<std::string>(), "grant " + name),
+                      g.at("to_roles").get<std::vector<std::string>>()};
+    auto scope = parse_scope(g.at("scope").get<std::string>());
+    if (!scope) bad_data(where + ": grant " + name + " has a bad scope");
+    grant.scope = *scope;
+    m.grants.emplace(name, std::move(grant));
+  }
+  if (auto c = j.find("custom_roles"); c != j.end()) {
+    m.custom_roles = CustomRoles{known_permission(c->at("defined_with").get<std::string>(), "custom_roles"),
+                                 known_permission(c->at("given_with").get<std::string>(), "custom_roles")};
   }
 
   for (const auto& rj : j.at("roles")) {
@@ -105,33 +146,37 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
     r.add_requires = rj.value("add_requires", std::string{});
     r.unique = rj.value("unique", false);
     r.coaches_athletes = rj.value("coaches_athletes", false);
-    r.billing_delegable = rj.value("billing_delegable", false);
     if (auto parent = rj.value("inherits", std::string{}); !parent.empty()) {
       const Role* base = m.find_role(parent);
-      if (!base) bad_data(m.id + ": role " + r.name + " inherits unknown or later role " + parent);
+      if (!base) bad_data(where + ": role " + r.name + " inherits unknown or later role " + parent);
       r.permissions = base->permissions;
       r.conditions = base->conditions;
     }
     // A permission is "scope", or {"scope": ..., "when": "<setting>"} when an organisation
     // setting must be on for the role to hold it.
     for (const auto& [perm, value] : rj.at("permissions").items()) {
-      if (!catalogue.contains(perm)) bad_data(m.id + ": unknown permission " + perm);
-      if (!catalogue.at(perm).grantable) bad_data(m.id + ": role " + r.name + " names " + perm + ", which no role can hold");
+      known_permission(perm, "role " + r.name);
+      if (!catalogue.at(perm).grantable) bad_data(where + ": role " + r.name + " names " + perm + ", which no role can hold");
       const bool conditional = value.is_object();
       auto s = parse_scope(conditional ? value.at("scope").get<std::string>() : value.get<std::string>());
-      if (!s) bad_data(m.id + ": bad scope for " + perm);
+      if (!s) bad_data(where + ": bad scope for " + perm);
       r.permissions[perm] = *s;
       r.conditions.erase(perm);
       if (conditional) {
         const std::string setting = value.at("when").get<std::string>();
-        if (!m.settings.contains(setting)) bad_data(m.id + ": " + perm + " depends on undeclared setting " + setting);
+        if (!m.settings.contains(setting)) bad_data(where + ": " + perm + " depends on undeclared setting " + setting);
         r.conditions[perm] = setting;
       }
     }
     m.roles.push_back(std::move(r));
   }
   if (!m.find_role(m.founder_role) || !m.find_role(m.athlete_role)) {
-    bad_data(m.id + ": founder_role or athlete_role names no role");
+    bad_data(where + ": founder_role or athlete_role names no role");
+  }
+  for (const auto& [name, grant] : m.grants) {
+    for (const auto& role : grant.to_roles) {
+      if (!m.find_role(role)) bad_data(where + ": grant " + name + " names unknown role " + role);
+    }
   }
   return m;
 }
@@ -150,7 +195,11 @@ const Registry& registry() {
     }
     for (const auto& doc : model_docs) {
       RoleModel m = load_model(doc, r.catalogue);
-      r.models.emplace(m.id, std::move(m));
+      auto& versions = r.models[m.id];
+      const int version = m.version;
+      if (!versions.emplace(version, std::move(m)).second) {
+        bad_data(doc.at("id").get<std::string>() + ": version " + std::to_string(version) + " is defined twice");
+      }
     }
     return r;
   }();
@@ -168,8 +217,7 @@ nlohmann::json describe_role_model(const RoleModel& model) {
                      {"unique", r.unique},
                      {"founder", r.name == model.founder_role},
                      {"given_by_add_member", r.addable},
-                     {"coaches_athletes", r.coaches_athletes},
-                     {"billing_delegable", r.billing_delegable}});
+                     {"coaches_athletes", r.coaches_athletes}});
   }
   nlohmann::json matrix = nlohmann::json::array();
   for (const auto& [name, info] : permission_catalogue()) {
@@ -183,13 +231,17 @@ nlohmann::json describe_role_model(const RoleModel& model) {
       held = held || it != r.permissions.end();
       if (auto c = r.conditions.find(name); c != r.conditions.end()) conditions[r.name] = c->second;
     }
-    const bool delegated = model.billing_delegation && model.billing_delegation->permission == name;
-    if (!held && !delegated) continue;
+    nlohmann::json granted_by = nlohmann::json::array();
+    for (const auto& [grant_name, grant] : model.grants) {
+      if (grant.permission == name) granted_by.push_back(grant_name);
+    }
+    if (!held && granted_by.empty()) continue;
     nlohmann::json row{{"permission", name},
                        {"description", info.description},
                        {"scopes", scopes},
                        {"denial", model.denial(info)}};
-    if (delegated) row["delegable_scope"] = scope_name(model.billing_delegation->scope);
+    if (!granted_by.empty()) row["member_grants"] = granted_by;
+    if (auto tier = model.min_tier_of(name); tier != "free") row["min_tier"] = tier;
     if (!conditions.empty()) row["only_when_setting"] = conditions;
     if (info.not_on_self) row["not_on_self"] = true;
     matrix.push_back(std::move(row));
@@ -198,13 +250,29 @@ nlohmann::json describe_role_model(const RoleModel& model) {
   for (const auto& [name, s] : model.settings) {
     settings[name] = {{"default", s.default_value}, {"description", s.description}};
   }
+  nlohmann::json grants = nlohmann::json::object();
+  for (const auto& [name, g] : model.grants) {
+    grants[name] = {{"description", g.description},
+                    {"permission", g.permission},
+                    {"scope", scope_name(g.scope)},
+                    {"granted_with", g.granted_with},
+                    {"to_roles", g.to_roles}};
+  }
+  nlohmann::json custom = nullptr;
+  if (model.custom_roles) {
+    custom = {{"defined_with", model.custom_roles->defined_with},
+              {"given_with", model.custom_roles->given_with}};
+  }
   return nlohmann::json{{"id", model.id},
+                        {"version", model.version},
                         {"label", model.label},
                         {"min_tier", model.min_tier},
                         {"settings", settings},
                         {"founder_role", model.founder_role},
                         {"athlete_role", model.athlete_role},
                         {"roles", roles},
+                        {"member_grants", grants},
+                        {"custom_roles", custom},
                         {"permissions", matrix}};
 }
 
@@ -217,7 +285,23 @@ std::vector<std::string> role_model_ids() {
 const RoleModel* find_role_model(std::string_view id) {
   const auto& models = registry().models;
   auto it = models.find(id);
-  return it == models.end() ? nullptr : &it->second;
+  return it == models.end() ? nullptr : &it->second.rbegin()->second;
+}
+
+const RoleModel* find_role_model(std::string_view id, int version) {
+  const auto& models = registry().models;
+  auto it = models.find(id);
+  if (it == models.end()) return nullptr;
+  auto v = it->second.find(version);
+  return v == it->second.end() ? nullptr : &v->second;
+}
+
+std::vector<const RoleModel*> all_role_model_versions() {
+  std::vector<const RoleModel*> out;
+  for (const auto& [id, versions] : registry().models) {
+    for (const auto& [version, model] : versions) out.push_back(&model);
+  }
+  return out;
 }
 
 const std::map<std::string, PermissionInfo>& permission_catalogue() { return registry().catalogue; }

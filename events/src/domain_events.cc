@@ -6,8 +6,19 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountRegistered, account_id, email, display
                                    membership_role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EmailClaimed, email, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountUpgradedToCoach, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationCreated, organization_id, name, role_model,
-                                   created_by, founder_role)
+void to_json(nlohmann::json& j, const OrganizationCreated& e) {
+  j = nlohmann::json{{"organization_id", e.organization_id}, {"name", e.name},
+                     {"role_model", e.role_model},           {"created_by", e.created_by},
+                     {"founder_role", e.founder_role},       {"role_model_version", e.role_model_version}};
+}
+void from_json(const nlohmann::json& j, OrganizationCreated& e) {
+  j.at("organization_id").get_to(e.organization_id);
+  j.at("name").get_to(e.name);
+  j.at("role_model").get_to(e.role_model);
+  j.at("created_by").get_to(e.created_by);
+  j.at("founder_role").get_to(e.founder_role);
+  e.role_model_version = j.value("role_model_version", 1);  // schema 1 had no versions
+}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberAdded, organization_id, account_id, role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteJoinedOrganization, account_id, organization_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteAssigned, organization_id, athlete_id, coach_id,
@@ -16,6 +27,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationGranted, organization_id, ac
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationRevoked, organization_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationTierChanged, organization_id, tier, previous_tier)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationSettingChanged, organization_id, setting, enabled)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleModelVersionAdopted, organization_id, role_model, version,
+                                   previous_version)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberRemoved, organization_id, account_id, role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberRoleChanged, organization_id, account_id, role, previous_role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteLeftOrganization, account_id, organization_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteUnassigned, organization_id, athlete_id, coach_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberGranted, organization_id, account_id, grant)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberGrantRevoked, organization_id, account_id, grant)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDefined, organization_id, role, label, permissions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleUpdated, organization_id, role, label, permissions)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDeleted, organization_id, role)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);
@@ -40,7 +62,14 @@ Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t sche
   } else {
     using Alt = std::variant_alternative_t<I, DomainEvent>;
     if (type != Alt::kType) return decode_alternative<I + 1>(type, schema, payload);
-    if (schema != Alt::kSchema) {
+    constexpr std::uint32_t oldest = [] {
+      if constexpr (requires { Alt::kOldestSchema; }) {
+        return Alt::kOldestSchema;
+      } else {
+        return Alt::kSchema;
+      }
+    }();
+    if (schema < oldest || schema > Alt::kSchema) {
       return Error::make(ErrorCode::invalid_argument,
                          "unsupported schema version " + std::to_string(schema) + " for " +
                              std::string(type));
@@ -77,8 +106,7 @@ std::string stream_of(const DomainEvent& e) {
         using E = std::decay_t<decltype(ev)>;
         if constexpr (std::is_same_v<E, EmailClaimed>) {
           return email_stream(ev.email);
-        } else if constexpr (requires { ev.organization_id; } &&
-                             !std::is_same_v<E, AthleteJoinedOrganization>) {
+        } else if constexpr (kOnOrganizationStream<E>) {
           return organization_stream(ev.organization_id);
         } else {
           return account_stream(ev.account_id);

@@ -42,9 +42,36 @@ std::optional<Described> describe(const events::DomainEvent& event) {
           return Described{"account.upgraded_to_coach", e.account_id, "", nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, OrganizationCreated>) {
           return Described{"organization.created", e.created_by, e.organization_id,
-                           {{"name", e.name}, {"role_model", e.role_model}, {"founder_role", e.founder_role}}};
+                           {{"name", e.name},
+                            {"role_model", e.role_model},
+                            {"role_model_version", e.role_model_version},
+                            {"founder_role", e.founder_role}}};
+        } else if constexpr (std::is_same_v<E, RoleModelVersionAdopted>) {
+          return Described{"organization.role_model_version_adopted", e.organization_id, e.organization_id,
+                           {{"role_model", e.role_model},
+                            {"version", e.version},
+                            {"previous_version", e.previous_version}}};
         } else if constexpr (std::is_same_v<E, MemberAdded>) {
           return Described{"member.added", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, MemberRemoved>) {
+          return Described{"member.removed", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, MemberRoleChanged>) {
+          return Described{"member.role_changed", e.account_id, e.organization_id,
+                           {{"role", e.role}, {"previous_role", e.previous_role}}};
+        } else if constexpr (std::is_same_v<E, AthleteUnassigned>) {
+          return Described{"athlete.unassigned", e.athlete_id, e.organization_id, {{"coach_id", e.coach_id}}};
+        } else if constexpr (std::is_same_v<E, MemberGranted>) {
+          return Described{"member.granted", e.account_id, e.organization_id, {{"grant", e.grant}}};
+        } else if constexpr (std::is_same_v<E, MemberGrantRevoked>) {
+          return Described{"member.grant_revoked", e.account_id, e.organization_id, {{"grant", e.grant}}};
+        } else if constexpr (std::is_same_v<E, RoleDefined>) {
+          return Described{"role.defined", e.role, e.organization_id,
+                           {{"label", e.label}, {"permissions", e.permissions}}};
+        } else if constexpr (std::is_same_v<E, RoleUpdated>) {
+          return Described{"role.updated", e.role, e.organization_id,
+                           {{"label", e.label}, {"permissions", e.permissions}}};
+        } else if constexpr (std::is_same_v<E, RoleDeleted>) {
+          return Described{"role.deleted", e.role, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, AthleteAssigned>) {
           return Described{"athlete.assigned", e.athlete_id, e.organization_id,
                            {{"coach_id", e.coach_id}, {"previous_coach_id", e.previous_coach_id}}};
@@ -61,7 +88,8 @@ std::optional<Described> describe(const events::DomainEvent& event) {
           return Described{"organization.setting_changed", e.organization_id, e.organization_id,
                            {{"setting", e.setting}, {"enabled", e.enabled}}};
         } else {
-          // EmailClaimed and AthleteJoinedOrganization restate facts audited above.
+          // EmailClaimed, AthleteJoinedOrganization and AthleteLeftOrganization restate facts
+          // audited above.
           return std::nullopt;
         }
       },

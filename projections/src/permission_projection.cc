@@ -16,8 +16,7 @@ const std::string* organization_of(const events::DomainEvent& e) {
   return std::visit(
       [](const auto& ev) -> const std::string* {
         using E = std::decay_t<decltype(ev)>;
-        if constexpr (requires { ev.organization_id; } &&
-                      !std::is_same_v<E, events::AthleteJoinedOrganization>) {
+        if constexpr (events::kOnOrganizationStream<E>) {
           return &ev.organization_id;
         } else {
           return nullptr;
@@ -28,14 +27,22 @@ const std::string* organization_of(const events::DomainEvent& e) {
 }  // namespace
 
 nlohmann::json organization_to_json(const domain::OrganizationState& org) {
+  nlohmann::json custom = nlohmann::json::object();
+  for (const auto& [name, role] : org.custom_roles) {
+    nlohmann::json permissions = nlohmann::json::object();
+    for (const auto& [permission, scope] : role.permissions) permissions[permission] = domain::scope_name(scope);
+    custom[name] = {{"label", role.label}, {"permissions", permissions}};
+  }
   return nlohmann::json{{"id", org.id},
                         {"name", org.name},
                         {"role_model", org.role_model},
+                        {"role_model_version", org.role_model_version},
                         {"members", org.members},
                         {"assignments", org.assignments},
-                        {"billing_delegates", org.billing_delegates},
+                        {"grants", org.grants},
                         {"tier", org.tier},
-                        {"settings", org.settings}};
+                        {"settings", org.settings},
+                        {"custom_roles", custom}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -44,11 +51,16 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.id = j.at("id").get<std::string>();
   org.name = j.at("name").get<std::string>();
   org.role_model = j.at("role_model").get<std::string>();
+  org.role_model_version = j.at("role_model_version").get<int>();
   org.members = j.at("members").get<std::map<std::string, std::string>>();
   org.assignments = j.at("assignments").get<std::map<std::string, std::string>>();
-  org.billing_delegates = j.at("billing_delegates").get<std::set<std::string>>();
-  org.tier = j.value("tier", std::string("free"));
-  org.settings = j.value("settings", std::map<std::string, bool>{});
+  org.grants = j.at("grants").get<std::map<std::string, std::set<std::string>>>();
+  org.tier = j.at("tier").get<std::string>();
+  org.settings = j.at("settings").get<std::map<std::string, bool>>();
+  for (const auto& [name, role] : j.at("custom_roles").items()) {
+    org.custom_roles[name] = domain::custom_role(org.model(), name, role.at("label").get<std::string>(),
+                                                 role.at("permissions").get<std::map<std::string, std::string>>());
+  }
   return org;
 }
 

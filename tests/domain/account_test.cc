@@ -2,6 +2,7 @@
 
 #include "given.h"
 #include "touchline/domain/account.h"
+#include "touchline/domain/role_model.h"
 
 namespace touchline::domain {
 namespace {
@@ -37,7 +38,7 @@ TEST(SignUp, CoachWithOrganizationNameFoundsItAsHeadCoach) {
   ASSERT_EQ(result->size(), 3u);
   EXPECT_EQ(std::get<events::OrganizationCreated>((*result)[2]),
             (events::OrganizationCreated{"org-1", "Harbour Runners", "athlete-coach", "acc-1",
-                                         "head_coach"}));
+                                         "head_coach", find_role_model("athlete-coach")->version}));
 }
 
 TEST(SignUp, SubRolesAreRejectedWithTheValidValues) {

@@ -1,4 +1,4 @@
-// A small organisation under the athlete-coach model, shared by the decider and check tests:
+// A small organisation under the athlete-coach model (version 2), shared by the decider and check tests:
 // head (head_coach), asst (assistant_coach), gen (coach), ath1 and ath2 (athletes); ath1 is
 // assigned to asst.
 #pragma once
@@ -13,7 +13,7 @@ namespace touchline::domain::testing {
 
 inline std::vector<events::DomainEvent> club_history() {
   return {
-      events::OrganizationCreated{"org", "Harbour Runners", "athlete-coach", "head", "head_coach"},
+      events::OrganizationCreated{"org", "Harbour Runners", "athlete-coach", "head", "head_coach", 2},
       events::MemberAdded{"org", "asst", "assistant_coach"},
       events::MemberAdded{"org", "gen", "coach"},
       events::MemberAdded{"org", "ath1", "athlete"},

@@ -22,4 +22,11 @@ State given(const std::vector<events::DomainEvent>& history) {
   return s;
 }
 
+// History followed by what a decision added to it.
+inline std::vector<events::DomainEvent> concat(std::vector<events::DomainEvent> history,
+                                               const std::vector<events::DomainEvent>& more) {
+  history.insert(history.end(), more.begin(), more.end());
+  return history;
+}
+
 }  // namespace touchline::domain::testing

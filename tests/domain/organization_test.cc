@@ -135,7 +135,7 @@ TEST(BillingDelegation, HeadCoachGrantsAndRevokesForAssistants) {
   ASSERT_TRUE(grant.ok());
   ASSERT_EQ(grant->size(), 1u);
   auto granted = evolve(club(), (*grant)[0]);
-  EXPECT_TRUE(granted.billing_delegates.contains("asst"));
+  EXPECT_TRUE(granted.holds_grant("billing_delegation", "asst"));
 
   auto again = decide(granted, "head", GrantBillingDelegation{"org", "asst"});
   ASSERT_TRUE(again.ok());
@@ -144,7 +144,7 @@ TEST(BillingDelegation, HeadCoachGrantsAndRevokesForAssistants) {
   auto revoke = decide(granted, "head", RevokeBillingDelegation{"org", "asst"});
   ASSERT_TRUE(revoke.ok());
   ASSERT_EQ(revoke->size(), 1u);
-  EXPECT_FALSE(evolve(granted, (*revoke)[0]).billing_delegates.contains("asst"));
+  EXPECT_FALSE(evolve(granted, (*revoke)[0]).holds_grant("billing_delegation", "asst"));
 }
 
 TEST(BillingDelegation, GeneralCoachIsAnAssistantToo) {

@@ -1,16 +1,22 @@
-// The log format stays readable. tests/golden/log_v1/ is a RocksDB directory written by format 1
-// and tests/golden/log_v1.ndjson is its dump. This version must (1) read that directory and dump
-// exactly those lines with an intact hash chain and decodable events, and (2) write exactly the
-// same bytes when it appends the same history with the same clock.
+// Logs stay readable. tests/golden/log_vN/ is a RocksDB directory written by an earlier build and
+// log_vN.ndjson its dump. Every build must read every such directory and dump exactly those lines,
+// with an intact hash chain and decodable events. The newest one holds one of every event type as
+// this build writes it, and this build must write exactly the same bytes for the same history.
 //
-// Regenerate (only when the format changes on purpose, with a format version bump):
+// log_v1: format 1, the first event set (written before role models had versions).
+// log_v2: format 1, with OrganizationCreated schema 2 and the membership and custom-role events.
+//
+// Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
+// an older build's log must stay covered):
 //   TOUCHLINE_UPDATE_GOLDEN=1 build/tests/golden/golden_log_test
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <utility>
 
 #include "touchline/events/domain_events.h"
 #include "touchline/store/event_store.h"
@@ -21,8 +27,14 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kGoldenDir = fs::path(TOUCHLINE_SOURCE_DIR) / "tests/golden/log_v1";
-const fs::path kGoldenDump = fs::path(TOUCHLINE_SOURCE_DIR) / "tests/golden/log_v1.ndjson";
+const fs::path kGolden = fs::path(TOUCHLINE_SOURCE_DIR) / "tests/golden";
+
+struct GoldenLog {
+  std::string name;  // directory under tests/golden; its dump is <name>.ndjson
+  std::uint64_t events;
+};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 31}};
+const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
   std::string tmpl = (fs::temp_directory_path() / "touchline-golden-XXXXXX").string();
@@ -45,9 +57,14 @@ void append(store::EventStore& log, const std::string& actor, const std::string&
   store::AppendRequest r;
   for (const auto& e : evs) {
     const std::string stream = events::stream_of(e);
+    store::NewEvent event{std::string(events::event_type(e)), events::event_schema(e), events::event_payload(e)};
+    if (!r.streams.empty() && r.streams.back().stream == stream) {
+      r.streams.back().events.push_back(std::move(event));
+      continue;
+    }
     const auto v = log.stream_version(stream);
     r.streams.push_back({stream, v == 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(v),
-                         {{std::string(events::event_type(e)), events::event_schema(e), events::event_payload(e)}}});
+                         {std::move(event)}});
   }
   r.metadata = {actor, command, "corr-" + command, command};
   auto res = log.append(std::move(r));
@@ -56,10 +73,11 @@ void append(store::EventStore& log, const std::string& actor, const std::string&
 
 // One of every event type, in the order a real club would produce them.
 void write_history(store::EventStore& log) {
+  using namespace events;
   append(log, "acc-head", "cmd-1",
          {events::AccountRegistered{"acc-head", "Head@Example.com", "Hana Head", "coach"},
           events::EmailClaimed{"head@example.com", "acc-head"},
-          events::OrganizationCreated{"org-1", "Harbour Runners", "athlete-coach", "acc-head", "head_coach"}});
+          events::OrganizationCreated{"org-1", "Harbour Runners", "athlete-coach", "acc-head", "head_coach", 1}});
   append(log, "acc-asst", "cmd-2",
          {events::AccountRegistered{"acc-asst", "asst@example.com", "Ari Assistant", "athlete"},
           events::EmailClaimed{"asst@example.com", "acc-asst"}});
@@ -73,6 +91,25 @@ void write_history(store::EventStore& log) {
   append(log, "acc-head", "cmd-7", {events::AthleteAssigned{"org-1", "acc-ath", "acc-asst", ""}});
   append(log, "acc-head", "cmd-8", {events::BillingDelegationGranted{"org-1", "acc-asst"}});
   append(log, "acc-head", "cmd-9", {events::BillingDelegationRevoked{"org-1", "acc-asst"}});
+  append(log, "acc-head", "cmd-10", {RoleModelVersionAdopted{"org-1", "athlete-coach", 2, 1}});
+  append(log, "acc-head", "cmd-11", {MemberRoleChanged{"org-1", "acc-asst", "coach", "assistant_coach"}});
+  append(log, "acc-head", "cmd-12", {OrganizationTierChanged{"org-1", "business", "free"}});
+  append(log, "acc-c2", "cmd-13",
+         {AccountRegistered{"acc-c2", "c2@example.com", "Cy Coach", "coach"}, EmailClaimed{"c2@example.com", "acc-c2"},
+          OrganizationCreated{"org-2", "Valley Tri", "custom-roles", "acc-c2", "owner", 1}});
+  append(log, "acc-c2", "cmd-14",
+         {OrganizationCreated{"org-3", "Harbour FC", "club", "acc-c2", "owner", 1},
+          OrganizationSettingChanged{"org-3", "admin_document_visibility", true}});
+  append(log, "acc-c2", "cmd-15", {MemberAdded{"org-2", "acc-asst", "assistant"}});
+  append(log, "acc-c2", "cmd-16", {MemberGranted{"org-2", "acc-asst", "adjust_setup"}});
+  append(log, "acc-c2", "cmd-17", {MemberGrantRevoked{"org-2", "acc-asst", "adjust_setup"}});
+  append(log, "acc-c2", "cmd-18",
+         {RoleDefined{"org-2", "analyst", "Analyst", {{"athletes.view", "all"}, {"reports.view", "all"}}}});
+  append(log, "acc-c2", "cmd-19", {RoleUpdated{"org-2", "analyst", "Analyst", {{"athletes.view", "assigned"}}}});
+  append(log, "acc-c2", "cmd-20", {RoleDeleted{"org-2", "analyst"}});
+  append(log, "acc-head", "cmd-21", {AthleteUnassigned{"org-1", "acc-ath", "acc-asst"}});
+  append(log, "acc-head", "cmd-22",
+         {MemberRemoved{"org-1", "acc-ath", "athlete"}, AthleteLeftOrganization{"acc-ath", "org-1"}});
 }
 
 std::string dump(const store::EventStore& log) {
@@ -90,50 +127,67 @@ std::string read_file(const fs::path& p) {
   return ss.str();
 }
 
-// Copies the committed directory, since opening a RocksDB directory writes to it.
-std::string copy_of_golden_dir() {
+// Copies a committed directory, since opening a RocksDB directory writes to it.
+std::string copy_of(const GoldenLog& golden) {
   const std::string dir = temp_dir();
-  fs::copy(kGoldenDir, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  fs::copy(kGolden / golden.name, dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
   return dir;
 }
 
 TEST(GoldenLog, Regenerate) {
   if (!std::getenv("TOUCHLINE_UPDATE_GOLDEN")) GTEST_SKIP() << "set TOUCHLINE_UPDATE_GOLDEN=1 to rewrite";
   const std::string dir = temp_dir();
+  const fs::path golden_dir = kGolden / kNewest.name;
   {
     auto log = open_store(dir);
     write_history(*log);
-    std::ofstream(kGoldenDump) << dump(*log);
+    std::ofstream(kGolden / (kNewest.name + ".ndjson")) << dump(*log);
   }
-  fs::remove_all(kGoldenDir);
-  fs::create_directories(kGoldenDir);
+  fs::remove_all(golden_dir);
+  fs::create_directories(golden_dir);
   for (const auto& f : fs::directory_iterator(dir)) {
     const std::string name = f.path().filename().string();
     if (name == "LOCK" || name.rfind("LOG", 0) == 0) continue;  // lock file and info logs
-    fs::copy(f.path(), kGoldenDir / name);
+    fs::copy(f.path(), golden_dir / name);
   }
   fs::remove_all(dir);
 }
 
-TEST(GoldenLog, ThisVersionReadsTheCommittedLog) {
-  ASSERT_TRUE(fs::exists(kGoldenDir)) << kGoldenDir;
-  const std::string dir = copy_of_golden_dir();
-  {
-    auto log = open_store(dir);
-    EXPECT_EQ(dump(*log), read_file(kGoldenDump));
-    auto report = store::verify_log(*log);
-    EXPECT_TRUE(report.ok) << report.problem << " at " << report.first_bad_position;
-    EXPECT_EQ(report.events_checked, 14u);
-    auto all = log->read_all(0, 1000);
-    ASSERT_TRUE(all.ok());
-    for (const auto& e : *all) {
-      EXPECT_TRUE(events::decode_event(e.type, e.schema_version, e.payload).ok()) << e.type;
+TEST(GoldenLog, ThisVersionReadsEveryCommittedLog) {
+  for (const auto& golden : kGoldenLogs) {
+    SCOPED_TRACE(golden.name);
+    ASSERT_TRUE(fs::exists(kGolden / golden.name));
+    const std::string dir = copy_of(golden);
+    {
+      auto log = open_store(dir);
+      EXPECT_EQ(dump(*log), read_file(kGolden / (golden.name + ".ndjson")));
+      auto report = store::verify_log(*log);
+      EXPECT_TRUE(report.ok) << report.problem << " at " << report.first_bad_position;
+      EXPECT_EQ(report.events_checked, golden.events);
+      auto all = log->read_all(0, 1000);
+      ASSERT_TRUE(all.ok());
+      for (const auto& e : *all) {
+        EXPECT_TRUE(events::decode_event(e.type, e.schema_version, e.payload).ok()) << e.type;
+      }
+      // And appends continue its chain.
+      append(*log, "acc-head", "cmd-next", {events::AthleteAssigned{"org-1", "acc-ath", "acc-head", "acc-asst"}});
+      EXPECT_TRUE(store::verify_log(*log).ok);
     }
-    // And appends continue its chain.
-    append(*log, "acc-head", "cmd-10", {events::AthleteAssigned{"org-1", "acc-ath", "acc-head", "acc-asst"}});
-    EXPECT_TRUE(store::verify_log(*log).ok);
+    fs::remove_all(dir);
   }
-  fs::remove_all(dir);
+}
+
+TEST(GoldenLog, NewestHoldsOneOfEveryEventType) {
+  std::set<std::string> seen;
+  std::istringstream lines(read_file(kGolden / (kNewest.name + ".ndjson")));
+  for (std::string line; std::getline(lines, line);) {
+    seen.insert(nlohmann::json::parse(line).at("type").get<std::string>());
+  }
+  std::set<std::string> all;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (all.insert(std::string(std::variant_alternative_t<I, events::DomainEvent>::kType)), ...);
+  }(std::make_index_sequence<std::variant_size_v<events::DomainEvent>>{});
+  EXPECT_EQ(seen, all) << "add the new event type to write_history and regenerate " << kNewest.name;
 }
 
 TEST(GoldenLog, ThisVersionWritesTheSameBytes) {
@@ -141,7 +195,7 @@ TEST(GoldenLog, ThisVersionWritesTheSameBytes) {
   {
     auto log = open_store(dir);
     write_history(*log);
-    EXPECT_EQ(dump(*log), read_file(kGoldenDump));
+    EXPECT_EQ(dump(*log), read_file(kGolden / (kNewest.name + ".ndjson")));
   }
   fs::remove_all(dir);
 }

@@ -17,10 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A `tier` or `setting` line: changes the organisation before the vectors after it.
+// A `tier`, `setting` or `grant` line: changes the organisation before the vectors after it.
 struct Directive {
-  std::string kind;  // "tier" or "setting"
-  std::string name;  // the tier, or the setting's name
+  std::string kind;  // "tier", "setting" or "grant"
+  std::string name;  // the tier, or the setting's or grant's name
   bool enabled = false;
 };
 
@@ -56,8 +56,8 @@ VectorFile parse(const fs::path& path) {
       f.model = w[1];
     } else if (w[0] == "tier" && w.size() == 2) {
       pending.push_back({"tier", w[1], false});
-    } else if (w[0] == "setting" && w.size() == 3 && (w[2] == "on" || w[2] == "off")) {
-      pending.push_back({"setting", w[1], w[2] == "on"});
+    } else if ((w[0] == "setting" || w[0] == "grant") && w.size() == 3 && (w[2] == "on" || w[2] == "off")) {
+      pending.push_back({w[0], w[1], w[2] == "on"});
     } else if (w.size() == 4 && (w[3] == "allow" || w[3] == "deny")) {
       f.vectors.push_back({std::move(pending), n, w[0], w[1], w[2], w[3] == "allow", source});
       pending.clear();
@@ -77,7 +77,7 @@ class VectorClub {
   // `directives`: applied once the organisation exists, before anyone joins (a model may need a
   // tier before its roles hold anything, adding members included).
   VectorClub(TestServer& server, const domain::RoleModel& model, const std::vector<Directive>& directives)
-      : server_(server) {
+      : server_(server), model_(model) {
     auto founder = server.command("SignUp", {{"email", "founder@club.test"}, {"password", "a long password"},
                                              {"display_name", "Founder"}, {"membership_role", "coach"},
                                              {"organization_name", "Vector Club"}, {"role_model", model.id}});
@@ -116,8 +116,10 @@ class VectorClub {
 
   const std::string& token() const { return token_; }
 
-  // A tier or setting change, sent as the founder (who pays and owns the settings).
+  // A tier, setting or grant change, sent as the founder (who pays, owns the settings and
+  // gives the grants).
   void apply(const Directive& d) {
+    if (d.kind == "grant") return apply_grant(d);
     auto r = d.kind == "tier"
                  ? server_.command("ChangeTier", {{"organization_id", org_}, {"tier", d.name}}, token_)
                  : server_.command("ChangeOrganizationSetting",
@@ -126,6 +128,17 @@ class VectorClub {
   }
 
  private:
+  void apply_grant(const Directive& d) {
+    auto grant = model_.grants.find(d.name);
+    ASSERT_NE(grant, model_.grants.end()) << "model " << model_.id << " has no grant " << d.name;
+    for (const auto& role : grant->second.to_roles) {
+      auto r = server_.command(d.enabled ? "GrantToMember" : "RevokeFromMember",
+                               {{"organization_id", org_}, {"account_id", members_.at(role)}, {"grant", d.name}},
+                               token_);
+      ASSERT_EQ(r.status, 201) << "grant " << d.name << " to " << role << ": " << r.body;
+    }
+  }
+
   std::string join(const std::string& email, const std::string& account_role, const std::string& member_role) {
     auto a = server_.account(email, account_role);
     auto r = server_.command("AddMember", {{"organization_id", org_}, {"account_id", a["account_id"]},
@@ -146,6 +159,7 @@ class VectorClub {
   }
 
   TestServer& server_;
+  const domain::RoleModel& model_;
   std::string org_, token_, unassigned_, other_staff_;
   std::map<std::string, std::string> members_, assigned_;
 };

@@ -20,17 +20,33 @@ struct OrganizationState {
   std::string id;
   std::string name;
   std::string role_model;
+  int role_model_version = 1;
   std::map<std::string, std::string> members;      // account id -> role name
   std::map<std::string, std::string> assignments;  // athlete id -> coach id
-  std::set<std::string> billing_delegates;         // account ids
+  std::map<std::string, std::set<std::string>> grants;  // member grant name -> holders
   std::string tier = "free";
   std::map<std::string, bool> settings;  // only those changed from the model's default
+  std::map<std::string, Role> custom_roles;  // name -> role defined with DefineRole
 
   const RoleModel& model() const;  // requires exists
   bool setting(const std::string& name) const;  // its value, else the model's default
+  const Role* find_role(std::string_view name) const;  // the model's or a custom role, or nullptr
   const Role* role_of(const std::string& account_id) const;  // nullptr for non-members
+  bool holds_grant(std::string_view grant, const std::string& account_id) const;
+  std::size_t holders_of(const std::string& role) const;
   bool operator==(const OrganizationState&) const = default;
 };
+
+// A custom role as DefineRole/UpdateRole record it: a staff role that coaches athletes and is
+// given with the model's custom_roles.given_with. Throws std::logic_error on a scope that is not
+// own/assigned/all (recorded definitions were validated when decided).
+Role custom_role(const RoleModel& model, const std::string& name, const std::string& label,
+                 const std::map<std::string, std::string>& permissions);
+
+// The event that founds an organisation on the newest version of `model`, with its creator in the
+// model's founding role (CreateOrganization, and SignUp with an organisation name).
+events::OrganizationCreated founding_event(const RoleModel& model, const std::string& organization_id,
+                                           const std::string& name, const std::string& creator);
 
 // Folds an event into the state. Events of other aggregates leave it unchanged.
 OrganizationState evolve(OrganizationState state, const events::DomainEvent& event);
@@ -45,6 +61,63 @@ struct AddMember {
   std::string organization_id;
   std::string account_id;
   std::string role;
+};
+
+// Takes a member out of the organisation; their athletes are unassigned and their grants revoked
+// in the same batch.
+struct RemoveMember {
+  std::string organization_id;
+  std::string account_id;
+};
+
+struct ChangeMemberRole {
+  std::string organization_id;
+  std::string account_id;
+  std::string role;
+};
+
+struct UnassignAthlete {
+  std::string organization_id;
+  std::string athlete_id;
+};
+
+// Gives or takes back one of the model's member grants (RoleModel::grants).
+struct GrantToMember {
+  std::string organization_id;
+  std::string account_id;
+  std::string grant;
+};
+
+struct RevokeFromMember {
+  std::string organization_id;
+  std::string account_id;
+  std::string grant;
+};
+
+// Custom roles (models with custom_roles). permissions: permission -> scope.
+struct DefineRole {
+  std::string organization_id;
+  std::string role;
+  std::string label;  // empty: the role's name
+  std::map<std::string, std::string> permissions;
+};
+
+struct UpdateRole {
+  std::string organization_id;
+  std::string role;
+  std::string label;
+  std::map<std::string, std::string> permissions;
+};
+
+struct DeleteRole {
+  std::string organization_id;
+  std::string role;
+};
+
+// Moves the organisation to a newer version of its role model; version 0 means the newest.
+struct AdoptRoleModelVersion {
+  std::string organization_id;
+  int version = 0;
 };
 
 struct AssignAthlete {
@@ -94,6 +167,8 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const AssignAthlete& cmd);
 
 // Granting a delegation that holds, or revoking one that does not, succeeds with no events.
+// GrantBillingDelegation and RevokeBillingDelegation are GrantToMember and RevokeFromMember of
+// the model's "billing_delegation" grant.
 // Errors: not_found, permission_denied, failed_precondition (target is not an assistant).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
@@ -101,6 +176,62 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
                                                 const RevokeBillingDelegation& cmd);
+
+// Whoever holds the grant's granted_with permission, to a member whose role may receive it.
+// Giving a grant held, or revoking one not held, succeeds with no events. Errors: not_found,
+// invalid_argument (the model has no such grant), permission_denied, failed_precondition (not a
+// member, or a role the grant is not for).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const GrantToMember& cmd);
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor,
+                                                const RevokeFromMember& cmd);
+
+// Taking a member's role away needs the permission that gives it (so only the club owner removes
+// an admin). The model's founding role, when it cannot be given, cannot be removed either; the
+// last holder of a founding role that can be given stays. `target` is the member's account.
+// Errors: not_found (organisation, or not a member), permission_denied, failed_precondition.
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const AccountState& target,
+                                                const std::string& actor, const RemoveMember& cmd);
+
+// The rules every seed states: nobody changes their own role; the actor needs roles.manage on the
+// member, plus the permission that gives the member's current role and the one that gives the new
+// role (only the club owner promotes to or demotes from admin); a role that cannot be given (the
+// club owner, athlete-coach's head coach) is neither given nor taken; unique roles stay unique;
+// athlete members keep athlete roles. Grants the new role may not receive are revoked, and a role
+// that coaches no athletes loses its athletes, in the same batch. The same role again succeeds
+// with no events. Errors: not_found, invalid_argument (unknown role), permission_denied,
+// failed_precondition.
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor,
+                                                const ChangeMemberRole& cmd);
+
+// Whoever holds athletes.assign on the athlete. An athlete assigned to nobody succeeds with no
+// events. Errors: not_found, permission_denied, failed_precondition (not an athlete member).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const UnassignAthlete& cmd);
+
+// Custom roles need the model's custom_roles.defined_with (with its tier gate). A role holds only
+// permissions its author holds, each with no wider scope (no escalation), and never a permission
+// no role can hold. Errors: not_found (organisation; for Update/Delete, the custom role),
+// failed_precondition (the model has no custom roles; Delete: still held, with the count),
+// permission_denied, invalid_argument (name, label, permission or scope), already_exists (a role of
+// that name). Updating to the same definition succeeds with no events.
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const DefineRole& cmd);
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const UpdateRole& cmd);
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const DeleteRole& cmd);
+
+// Whoever holds org.settings.edit. Versions only move forward, and only to a version in which
+// every member's role, every held grant and every changed setting still exist. The version the
+// organisation is on succeeds with no events. Errors: not_found, permission_denied,
+// invalid_argument (no such version), failed_precondition.
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor,
+                                                const AdoptRoleModelVersion& cmd);
 
 // Whoever holds billing.manage (the head coach or owner: the one who pays). The same tier again
 // succeeds with no events. Errors: not_found, permission_denied, invalid_argument (unknown tier).

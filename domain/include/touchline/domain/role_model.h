@@ -1,6 +1,12 @@
 // Role models as data. A role model is the set of roles one product's help page describes, with
 // each role's permissions and scopes; an organisation picks one when it is created. The models
 // and the permission catalogue live in domain/models/*.json and are compiled into the binary.
+//
+// Models are versioned with the log: an organisation records the model version it was created
+// on (OrganizationCreated) and keeps it until it adopts a newer one (RoleModelVersionAdopted), so
+// replaying old events gives the answers that held when they were written. A released version is
+// never edited: a change is a new version (domain/models/<id>.json), and the old one moves to
+// domain/models/released/<id>.v<N>.json. See docs/ROLE_MODELS.md.
 #pragma once
 
 #include <map>
@@ -30,6 +36,7 @@ struct PermissionInfo {
   std::string denial;  // shown when a check for it is denied for want of a role holding it
   bool grantable = true;  // false: no role may hold it, and every check for it is denied
   bool not_on_self = false;  // never allowed with the subject as its own target
+  std::string min_tier = "free";  // below it no role holds it (a model may raise it)
 };
 
 // Organisation tiers, lowest first: free, pro, club, business, enterprise.
@@ -46,41 +53,73 @@ struct Role {
   std::string name;
   std::string label;
   bool athlete = false;           // an athlete member (as opposed to staff)
-  bool addable = false;           // may be given with AddMember
-  std::string add_requires;       // the permission AddMember needs to give this role
+  bool addable = false;           // may be given with AddMember and ChangeMemberRole
+  std::string add_requires;       // the permission giving this role needs
   bool unique = false;            // at most one member holds it
   bool coaches_athletes = false;  // athletes may be assigned to members holding it
-  bool billing_delegable = false; // may receive the billing delegation
+  bool custom = false;            // defined by the organisation (DefineRole), not by the model
   std::map<std::string, Scope> permissions;  // effective: inherited ones already merged in
   std::map<std::string, std::string> conditions;  // permission -> setting that must be on
+  bool operator==(const Role&) const = default;
 };
 
-struct BillingDelegation {
-  std::string permission;
+// A permission the model lets one member be given on top of their role, e.g. the billing-
+// delegation toggle (seed 002: "lets you grant an assistant that ability").
+struct MemberGrant {
+  std::string name;  // e.g. "billing_delegation"
+  std::string description;
+  std::string permission;  // what it confers
   Scope scope = Scope::assigned;
+  std::string granted_with;  // the permission the granting member needs
+  std::vector<std::string> to_roles;  // the roles that may receive it
+  bool may_receive(std::string_view role) const;
+};
+
+// The grant GrantBillingDelegation and RevokeBillingDelegation act on.
+inline constexpr std::string_view kBillingDelegationGrant = "billing_delegation";
+
+// A model that lets organisations define their own roles says with which permissions (their
+// tier gates apply: seed 002's builder needs business).
+struct CustomRoles {
+  std::string defined_with;  // the permission DefineRole, UpdateRole and DeleteRole need
+  std::string given_with;    // the permission giving a member a custom role needs
 };
 
 struct RoleModel {
   std::string id;
+  int version = 1;
   std::string label;
   std::string founder_role;  // the role the organisation's creator gets
   std::string athlete_role;  // the role of athlete members
   std::vector<Role> roles;   // in the order the model lists them
-  std::optional<BillingDelegation> billing_delegation;  // absent: the model has no such toggle
+  std::map<std::string, MemberGrant, std::less<>> grants;
   std::map<std::string, std::string> denials;  // this model's wording of a permission's denial
   std::string min_tier = "free";  // organisations below it hold no permission of this model
+  // permission -> lowest tier at which it is held, where above free: the catalogue's min_tier
+  // merged with the model's own tier_gates.
+  std::map<std::string, std::string, std::less<>> tier_gates;
   std::map<std::string, ModelSetting> settings;
+  std::optional<CustomRoles> custom_roles;  // absent: the model has no custom roles
 
   const Role* find_role(std::string_view name) const;
   // The denial message for a permission: the model's own wording, else the catalogue's.
   std::string denial(const PermissionInfo& permission) const;
+  // The lowest tier at which any role holds the permission ("free" when ungated).
+  std::string_view min_tier_of(std::string_view permission) const;
 };
 
 // The built-in role models' ids, e.g. {"athlete-coach"}.
 std::vector<std::string> role_model_ids();
 
-// The model with this id, or nullptr. The returned model lives for the whole program.
+// The newest version of the model with this id, or nullptr. The returned model lives for the
+// whole program.
 const RoleModel* find_role_model(std::string_view id);
+
+// One version of a model, or nullptr when there is no such id or version.
+const RoleModel* find_role_model(std::string_view id, int version);
+
+// Every built-in version of every model, oldest version first within an id.
+std::vector<const RoleModel*> all_role_model_versions();
 
 // The default model for new organisations.
 inline constexpr std::string_view kDefaultRoleModel = "athlete-coach";

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -44,16 +46,31 @@ struct AccountUpgradedToCoach {
 };
 
 // Stream "organization-<organization_id>". The creator is its first member, with the role
-// model's founding role (head_coach in athlete-coach).
+// model's founding role (head_coach in athlete-coach). Schema 2 added role_model_version; a
+// schema 1 payload decodes with version 1, the only version there was.
 struct OrganizationCreated {
   static constexpr std::string_view kType = "OrganizationCreated";
-  static constexpr std::uint32_t kSchema = 1;
+  static constexpr std::uint32_t kSchema = 2;
+  static constexpr std::uint32_t kOldestSchema = 1;
   std::string organization_id;
   std::string name;
   std::string role_model;
   std::string created_by;
   std::string founder_role;
+  int role_model_version = 1;
   bool operator==(const OrganizationCreated&) const = default;
+};
+
+// The organisation moved to another version of its role model (its answers follow the new
+// version from this event on).
+struct RoleModelVersionAdopted {
+  static constexpr std::string_view kType = "RoleModelVersionAdopted";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string role_model;
+  int version = 1;
+  int previous_version = 1;
+  bool operator==(const RoleModelVersionAdopted&) const = default;
 };
 
 struct MemberAdded {
@@ -63,6 +80,38 @@ struct MemberAdded {
   std::string account_id;
   std::string role;
   bool operator==(const MemberAdded&) const = default;
+};
+
+// The member left the organisation (removed by someone allowed to). Whatever they held there
+// ended with it: the events before it in the same batch unassign their athletes and revoke their
+// grants, so the log states each consequence.
+struct MemberRemoved {
+  static constexpr std::string_view kType = "MemberRemoved";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string role;  // the role they held
+  bool operator==(const MemberRemoved&) const = default;
+};
+
+struct MemberRoleChanged {
+  static constexpr std::string_view kType = "MemberRoleChanged";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string role;
+  std::string previous_role;
+  bool operator==(const MemberRoleChanged&) const = default;
+};
+
+// On the athlete's account stream, beside MemberRemoved on the organisation's: the athlete is
+// free to join another organisation.
+struct AthleteLeftOrganization {
+  static constexpr std::string_view kType = "AthleteLeftOrganization";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string account_id;
+  std::string organization_id;
+  bool operator==(const AthleteLeftOrganization&) const = default;
 };
 
 // On the athlete's account stream, beside MemberAdded on the organisation's: an athlete belongs
@@ -85,6 +134,17 @@ struct AthleteAssigned {
   bool operator==(const AthleteAssigned&) const = default;
 };
 
+struct AthleteUnassigned {
+  static constexpr std::string_view kType = "AthleteUnassigned";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string athlete_id;
+  std::string coach_id;  // the coach they were assigned to
+  bool operator==(const AthleteUnassigned&) const = default;
+};
+
+// The role model's billing-delegation grant (see MemberGranted for the model's other grants;
+// this one keeps its own events, which predate them).
 struct BillingDelegationGranted {
   static constexpr std::string_view kType = "BillingDelegationGranted";
   static constexpr std::uint32_t kSchema = 1;
@@ -99,6 +159,56 @@ struct BillingDelegationRevoked {
   std::string organization_id;
   std::string account_id;
   bool operator==(const BillingDelegationRevoked&) const = default;
+};
+
+// A member was given one of the model's member grants on top of their role (e.g. seed 002's
+// "adjust Setup if granted").
+struct MemberGranted {
+  static constexpr std::string_view kType = "MemberGranted";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string grant;
+  bool operator==(const MemberGranted&) const = default;
+};
+
+struct MemberGrantRevoked {
+  static constexpr std::string_view kType = "MemberGrantRevoked";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string grant;
+  bool operator==(const MemberGrantRevoked&) const = default;
+};
+
+// A custom role, as defined or redefined (RoleUpdated carries the whole new definition).
+// permissions: permission -> scope ("own", "assigned", "all").
+struct RoleDefined {
+  static constexpr std::string_view kType = "RoleDefined";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string role;
+  std::string label;
+  std::map<std::string, std::string> permissions;
+  bool operator==(const RoleDefined&) const = default;
+};
+
+struct RoleUpdated {
+  static constexpr std::string_view kType = "RoleUpdated";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string role;
+  std::string label;
+  std::map<std::string, std::string> permissions;
+  bool operator==(const RoleUpdated&) const = default;
+};
+
+struct RoleDeleted {
+  static constexpr std::string_view kType = "RoleDeleted";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string role;
+  bool operator==(const RoleDeleted&) const = default;
 };
 
 // An organisation moved to another tier (free, pro, club, business, enterprise). Organisations
@@ -126,7 +236,9 @@ using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
                  BillingDelegationGranted, BillingDelegationRevoked, OrganizationTierChanged,
-                 OrganizationSettingChanged>;
+                 OrganizationSettingChanged, RoleModelVersionAdopted, MemberRemoved,
+                 MemberRoleChanged, AthleteLeftOrganization, AthleteUnassigned, MemberGranted,
+                 MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
@@ -141,6 +253,13 @@ Result<DomainEvent> decode_event(std::string_view type, std::uint32_t schema,
 std::string account_stream(std::string_view account_id);
 std::string email_stream(std::string_view lower_cased_email);
 std::string organization_stream(std::string_view organization_id);
+
+// Whether events of type E belong to an organisation's stream: those naming an organisation,
+// except the athlete's own record of joining and leaving one.
+template <typename E>
+inline constexpr bool kOnOrganizationStream =
+    requires(const E& e) { e.organization_id; } && !std::is_same_v<E, AthleteJoinedOrganization> &&
+    !std::is_same_v<E, AthleteLeftOrganization>;
 
 // The stream an event belongs to: the aggregate instance it changes.
 std::string stream_of(const DomainEvent& e);

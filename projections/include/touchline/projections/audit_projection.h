@@ -27,7 +27,8 @@ class AuditProjection final : public Projection {
   explicit AuditProjection(const store::StateStore& state) : state_(state) {}
 
   const std::string& name() const override { return kName; }
-  std::uint32_t state_format() const override { return 1; }
+  // 2: organization.created entries carry role_model_version; membership and role entries.
+  std::uint32_t state_format() const override { return 2; }
   void load(const store::StateStore&) override {}  // nothing in memory
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
