@@ -1,0 +1,260 @@
+// The membership rules over HTTP: each rule the deciders enforce, seen by a client. A refused
+// command answers its status with the rule in `detail` and appends nothing.
+#include <gtest/gtest.h>
+
+#include "support/test_server.h"
+
+namespace touchline::testing {
+namespace {
+
+using nlohmann::json;
+
+// An organisation of one model, built the way a client would: the founder signs up with it.
+class Org {
+ public:
+  Org(TestServer& server, const std::string& model, const std::string& tier = "")
+      : server_(server) {
+    auto founder = server.account("founder-" + model + "@org.test", "coach", "Org of " + model);
+    id = founder["organization_id"];
+    founder_id = founder["account_id"];
+    founder_token = founder["token"];
+    if (!tier.empty()) {
+      auto r = send("ChangeTier", {{"tier", tier}});
+      EXPECT_EQ(r.status, 201) << r.body;
+    }
+    // Sign-up made the organisation on the default model; this model's one is made here.
+    if (model != "athlete-coach") {
+      auto r = server.http().post("/v1/commands/CreateOrganization", json{{"name", "Org"}, {"role_model", model}}.dump(),
+                                  {{"Authorization", "Bearer " + founder_token}});
+      EXPECT_EQ(r.status, 201) << r.body;
+      id = r.json()["organization_id"];
+      if (!tier.empty()) {
+        auto t = send("ChangeTier", {{"tier", tier}});
+        EXPECT_EQ(t.status, 201) << t.body;
+      }
+    }
+  }
+
+  // A new account joining with `role`; returns {account_id, token}.
+  json join(const std::string& name, const std::string& role, bool athlete = false) {
+    auto a = server_.account(name + "@org.test", athlete ? "athlete" : "coach");
+    auto r = send("AddMember", {{"account_id", a["account_id"]}, {"role", role}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    return a;
+  }
+
+  // A command on this organisation, by the founder unless a token is given.
+  HttpResult send(const std::string& command, json body, const std::string& token = "") {
+    body["organization_id"] = id;
+    return server_.command(command, body, token.empty() ? founder_token : token);
+  }
+
+  // Whether `subject` may use `permission` (on `target`), once everything so far is projected.
+  bool allowed(const std::string& subject, const std::string& permission, const std::string& target = "") {
+    json body{{"organization_id", id}, {"subject", subject}, {"permission", permission},
+              {"min_position", server_.head()}};
+    if (!target.empty()) body["target"] = target;
+    auto r = server_.check(founder_token, body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json()["allowed"].get<bool>();
+  }
+
+  std::string reason(const std::string& subject, const std::string& permission) {
+    json body{{"organization_id", id}, {"subject", subject}, {"permission", permission},
+              {"min_position", server_.head()}};
+    return server_.check(founder_token, body).json()["reason"];
+  }
+
+  std::string id, founder_id, founder_token;
+
+ private:
+  TestServer& server_;
+};
+
+class MembershipApiTest : public ::testing::Test {
+ protected:
+  // Sends a command that must be refused with `status`, `detail` containing `says`, nothing appended.
+  void expect_refused(Org& org, const std::string& command, const json& body, int status, const std::string& says,
+                      const std::string& token = "") {
+    const auto before = server.head();
+    auto r = org.send(command, body, token);
+    EXPECT_EQ(r.status, status) << command << " " << body.dump() << ": " << r.body;
+    EXPECT_NE(r.json().value("detail", std::string()).find(says), std::string::npos)
+        << command << ": '" << says << "' not in " << r.body;
+    EXPECT_EQ(server.head(), before) << command << " appended after a refusal";
+  }
+
+  TestServer server;
+};
+
+TEST_F(MembershipApiTest, ClubRoleChangesFollowTheSeedsRules) {
+  Org team(server, "club", "club");
+  auto admin = team.join("admin", "admin");
+  auto coach = team.join("coach", "coach");
+  const std::string admin_token = admin["token"];
+
+  // "You can't change your own role."
+  expect_refused(team, "ChangeMemberRole", {{"account_id", admin["account_id"]}, {"role", "coach"}}, 403,
+                 "own role", admin_token);
+  // "Only the owner can promote someone to admin."
+  expect_refused(team, "ChangeMemberRole", {{"account_id", coach["account_id"]}, {"role", "admin"}}, 403,
+                 "Only the owner can promote someone to admin.", admin_token);
+  // "The owner role can't be reassigned."
+  expect_refused(team, "ChangeMemberRole", {{"account_id", team.founder_id}, {"role", "coach"}}, 409,
+                 "can't be transferred", admin_token);
+  expect_refused(team, "ChangeMemberRole", {{"account_id", admin["account_id"]}, {"role", "owner"}}, 409,
+                 "can't be given");
+  // Admins change the roles below admin.
+  auto to_viewer = team.send("ChangeMemberRole", {{"account_id", coach["account_id"]}, {"role", "viewer"}}, admin_token);
+  ASSERT_EQ(to_viewer.status, 201) << to_viewer.body;
+  EXPECT_FALSE(team.allowed(coach["account_id"], "items.create"));
+  // The owner promotes.
+  ASSERT_EQ(team.send("ChangeMemberRole", {{"account_id", coach["account_id"]}, {"role", "admin"}}).status, 201);
+  EXPECT_TRUE(team.allowed(coach["account_id"], "members.manage"));
+
+  auto perms = server.http().get("/v1/organizations/" + team.id + "/members/" + coach["account_id"].get<std::string>() +
+                                     "/permissions?min_position=" + std::to_string(server.head()),
+                                 {{"Authorization", "Bearer " + team.founder_token}});
+  ASSERT_EQ(perms.status, 200) << perms.body;
+  EXPECT_EQ(perms.json()["role"], "admin");
+}
+
+TEST_F(MembershipApiTest, UniqueRolesStayUniqueWhereTheModelSaysSo) {
+  Org runners(server, "athlete-coach");
+  auto asst = runners.join("asst", "assistant_coach");
+  expect_refused(runners, "ChangeMemberRole", {{"account_id", asst["account_id"]}, {"role", "head_coach"}}, 409,
+                 "head_coach");
+  expect_refused(runners, "AddMember", {{"account_id", server.account("c2@org.test", "coach")["account_id"]},
+                                        {"role", "head_coach"}},
+                 400, "cannot be given");
+  // In head-assistant a head coach makes another member head coach.
+  Org company(server, "head-assistant");
+  auto other = company.join("other", "assistant_coach");
+  ASSERT_EQ(company.send("ChangeMemberRole", {{"account_id", other["account_id"]}, {"role", "head_coach"}}).status, 201);
+  EXPECT_TRUE(company.allowed(other["account_id"], "compliance_alerts.manage"));
+}
+
+TEST_F(MembershipApiTest, RemovingACoachEndsTheirAccessAndUnassignsTheirAthletesVisibly) {
+  Org runners(server, "athlete-coach");
+  auto asst = runners.join("asst", "assistant_coach");
+  auto ath = runners.join("ath", "athlete", true);
+  ASSERT_EQ(runners.send("AssignAthlete", {{"athlete_id", ath["account_id"]}, {"coach_id", asst["account_id"]}}).status, 201);
+  EXPECT_TRUE(runners.allowed(asst["account_id"], "athletes.view_pace", ath["account_id"]));
+
+  expect_refused(runners, "RemoveMember", {{"account_id", runners.founder_id}}, 409, "cannot be removed");
+  expect_refused(runners, "RemoveMember", {{"account_id", ath["account_id"]}}, 403, "", asst["token"]);
+  auto removed = runners.send("RemoveMember", {{"account_id", asst["account_id"]}});
+  ASSERT_EQ(removed.status, 201) << removed.body;
+  EXPECT_FALSE(runners.allowed(asst["account_id"], "members.view"));
+
+  auto audit = server.http().get("/v1/organizations/" + runners.id + "/audit?min_position=" +
+                                     std::to_string(removed.json()["position"].get<std::uint64_t>()),
+                                 {{"Authorization", "Bearer " + runners.founder_token}});
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_EQ(audit.json()["entries"][0]["action"], "member.removed");
+  EXPECT_EQ(audit.json()["entries"][1]["action"], "athlete.unassigned");
+  EXPECT_EQ(audit.json()["entries"][1]["subject"], ath["account_id"]);
+
+  // A removed athlete is free to join another organisation.
+  ASSERT_EQ(runners.send("RemoveMember", {{"account_id", ath["account_id"]}}).status, 201);
+  Org other(server, "head-assistant");
+  EXPECT_EQ(other.send("AddMember", {{"account_id", ath["account_id"]}, {"role", "athlete"}}).status, 201);
+}
+
+TEST_F(MembershipApiTest, ScopeFollowsAssignment) {
+  Org runners(server, "athlete-coach");
+  auto asst = runners.join("asst", "assistant_coach");
+  auto ath = runners.join("ath", "athlete", true);
+  EXPECT_FALSE(runners.allowed(asst["account_id"], "athletes.view_pace", ath["account_id"]));
+  ASSERT_EQ(runners.send("AssignAthlete", {{"athlete_id", ath["account_id"]}, {"coach_id", asst["account_id"]}}).status, 201);
+  EXPECT_TRUE(runners.allowed(asst["account_id"], "athletes.view_pace", ath["account_id"]));
+  expect_refused(runners, "UnassignAthlete", {{"athlete_id", ath["account_id"]}}, 403, "", asst["token"]);
+  ASSERT_EQ(runners.send("UnassignAthlete", {{"athlete_id", ath["account_id"]}}).status, 201);
+  EXPECT_FALSE(runners.allowed(asst["account_id"], "athletes.view_pace", ath["account_id"]));
+}
+
+TEST_F(MembershipApiTest, GrantsGoOnlyFromTheirGranterToTheirRoles) {
+  Org platform(server, "custom-roles", "pro");
+  auto asst = platform.join("asst", "assistant");
+  auto ro = platform.join("ro", "read_only");
+  auto ath = platform.join("ath", "athlete", true);
+  auto other = platform.join("other", "athlete", true);
+  ASSERT_EQ(platform.send("AssignAthlete", {{"athlete_id", ath["account_id"]}, {"coach_id", asst["account_id"]}}).status, 201);
+
+  expect_refused(platform, "GrantToMember", {{"account_id", asst["account_id"]}, {"grant", "adjust_setup"}}, 403, "",
+                 asst["token"]);
+  expect_refused(platform, "GrantToMember", {{"account_id", ro["account_id"]}, {"grant", "adjust_setup"}}, 409,
+                 "read_only");
+  expect_refused(platform, "GrantToMember", {{"account_id", asst["account_id"]}, {"grant", "everything"}}, 400,
+                 "adjust_setup");
+  ASSERT_EQ(platform.send("GrantToMember", {{"account_id", asst["account_id"]}, {"grant", "adjust_setup"}}).status, 201);
+  EXPECT_TRUE(platform.allowed(asst["account_id"], "athletes.adjust_setup", ath["account_id"]));
+  EXPECT_FALSE(platform.allowed(asst["account_id"], "athletes.adjust_setup", other["account_id"]));
+  ASSERT_EQ(platform.send("RevokeFromMember", {{"account_id", asst["account_id"]}, {"grant", "adjust_setup"}}).status, 201);
+  EXPECT_FALSE(platform.allowed(asst["account_id"], "athletes.adjust_setup", ath["account_id"]));
+}
+
+TEST_F(MembershipApiTest, TierGatedPermissionsNameTheTier) {
+  Org platform(server, "custom-roles", "pro");
+  EXPECT_FALSE(platform.allowed(platform.founder_id, "audit_log.view"));
+  EXPECT_NE(platform.reason(platform.founder_id, "audit_log.view").find("needs the business tier"), std::string::npos);
+  expect_refused(platform, "DefineRole", {{"role", "analyst"}, {"permissions", {{"athletes.view", "all"}}}}, 403,
+                 "business");
+  auto audit = server.http().get("/v1/organizations/" + platform.id + "/audit?min_position=" + std::to_string(server.head()),
+                                 {{"Authorization", "Bearer " + platform.founder_token}});
+  EXPECT_EQ(audit.status, 403) << audit.body;
+
+  ASSERT_EQ(platform.send("ChangeTier", {{"tier", "business"}}).status, 201);
+  EXPECT_TRUE(platform.allowed(platform.founder_id, "audit_log.view"));
+  audit = server.http().get("/v1/organizations/" + platform.id + "/audit?min_position=" + std::to_string(server.head()),
+                            {{"Authorization", "Bearer " + platform.founder_token}});
+  EXPECT_EQ(audit.status, 200) << audit.body;
+}
+
+TEST_F(MembershipApiTest, CustomRolesNeverEscalateNorGrantTheUngrantable) {
+  Org platform(server, "custom-roles", "business");
+  expect_refused(platform, "DefineRole", {{"role", "snoop"}, {"permissions", {{"ai_conversations.view_raw", "all"}}}},
+                 400, "can never be granted");
+  expect_refused(platform, "DefineRole", {{"role", "snoop"}, {"permissions", {{"athletes.view", "everyone"}}}}, 400,
+                 "own, assigned or all");
+  expect_refused(platform, "DefineRole", {{"role", "snoop"}, {"permissions", "all of them"}}, 400, "permissions");
+
+  // A builder role that sees assigned athletes only cannot build a wider one.
+  ASSERT_EQ(platform.send("DefineRole", {{"role", "builder"}, {"label", "Role builder"},
+                                         {"permissions", {{"roles.define_custom", "all"}, {"athletes.view", "assigned"}}}})
+                .status,
+            201);
+  auto builder = platform.join("builder", "builder");
+  expect_refused(platform, "DefineRole", {{"role", "wide"}, {"permissions", {{"athletes.view", "all"}}}}, 403,
+                 "scope assigned", builder["token"]);
+  expect_refused(platform, "DefineRole", {{"role", "money"}, {"permissions", {{"billing.refund", "all"}}}}, 403,
+                 "you do not hold billing.refund", builder["token"]);
+  EXPECT_TRUE(platform.allowed(builder["account_id"], "roles.define_custom"));
+  EXPECT_FALSE(platform.allowed(builder["account_id"], "billing.refund"));
+
+  // Deleting a role still held says by how many; once nobody holds it, it goes.
+  expect_refused(platform, "DeleteRole", {{"role", "builder"}}, 409, "still held by 1 member");
+  ASSERT_EQ(platform.send("ChangeMemberRole", {{"account_id", builder["account_id"]}, {"role", "assistant"}}).status, 201);
+  EXPECT_FALSE(platform.allowed(builder["account_id"], "roles.define_custom"));
+  ASSERT_EQ(platform.send("DeleteRole", {{"role", "builder"}}).status, 201);
+  expect_refused(platform, "UpdateRole", {{"role", "builder"}, {"permissions", {{"athletes.view", "all"}}}}, 404,
+                 "no custom role");
+
+  auto model = server.http().get("/v1/role-models/custom-roles");
+  ASSERT_EQ(model.status, 200);
+  EXPECT_EQ(model.json()["custom_roles"]["defined_with"], "roles.define_custom");
+}
+
+TEST_F(MembershipApiTest, ModelsWithoutCustomRolesOrNewerVersionsSaySo) {
+  Org runners(server, "athlete-coach");
+  expect_refused(runners, "DefineRole", {{"role", "analyst"}, {"permissions", {{"athletes.view", "all"}}}}, 409,
+                 "no custom roles");
+  expect_refused(runners, "AdoptRoleModelVersion", {{"version", 99}}, 400, "no version 99");
+  const auto before = server.head();
+  auto newest = runners.send("AdoptRoleModelVersion", json::object());
+  EXPECT_EQ(newest.status, 201) << newest.body;  // already on the newest: nothing to record
+  EXPECT_EQ(server.head(), before);
+}
+
+}  // namespace
+}  // namespace touchline::testing
