@@ -17,6 +17,9 @@
 #include "touchline/domain/authorizer.h"
 #include "touchline/domain/organization.h"
 #include "touchline/domain/role_model.h"
+#include "touchline/projections/permission_projection.h"
+#include "touchline/projections/runner.h"
+#include "touchline/store/event_store.h"
 
 namespace touchline {
 namespace {
@@ -53,7 +56,47 @@ TEST(ModelVersions, ReplayingLogV1GivesTheAnswersOfTheBuildThatWroteIt) {
   EXPECT_EQ(allowed, 726);
 }
 
-// Without versions the test above could pass by accident; this shows the model did change.
+// The same, the way an operator meets it: `touchline rebuild` of the permission projection over the
+// committed RocksDB directory, then the projection answers as log_v1's build did at its end.
+TEST(ModelVersions, ARebuiltProjectionOfLogV1AnswersAsItsBuildDid) {
+  std::string dir = (fs::temp_directory_path() / "touchline-versions-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  fs::copy(kGolden / "log_v1", dir, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  {
+    store::StoreOptions options;
+    options.path = dir;
+    auto log = store::EventStore::open(options);
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    projections::PermissionProjection permissions;
+    projections::ProjectionRunner runner(**log, permissions);
+    ASSERT_TRUE(runner.rebuild().ok());
+    const auto org = permissions.organization("org-1");
+    ASSERT_TRUE(org.has_value());
+    EXPECT_EQ(org->role_model_version, 1);
+
+    std::ifstream answers(kGolden / "log_v1.answers");
+    std::vector<std::string> lines;
+    std::uint64_t last = 0;
+    for (std::string line; std::getline(answers, line);) {
+      lines.push_back(line);
+      last = std::max<std::uint64_t>(last, std::stoull(line));
+    }
+    int compared = 0;
+    for (const auto& line : lines) {
+      std::istringstream words(line);
+      std::uint64_t position = 0;
+      std::string id, subject, permission, target, answer;
+      words >> position >> id >> subject >> permission >> target >> answer;
+      if (position != last) continue;
+      EXPECT_EQ(check(*org, subject, permission, target == "-" ? "" : target).allowed, answer == "allow") << line;
+      ++compared;
+    }
+    EXPECT_GT(compared, 0);
+  }
+  fs::remove_all(dir);
+}
+
+// Without versions the tests above could pass by accident; this shows the model did change.
 TEST(ModelVersions, AthleteCoachVersion2GivesHeadCoachesRolesManage) {
   const auto* v1 = domain::find_role_model("athlete-coach", 1);
   const auto* v2 = domain::find_role_model("athlete-coach", 2);
