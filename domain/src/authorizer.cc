@@ -11,13 +11,6 @@ bool below_model_tier(const OrganizationState& org, const RoleModel& model) {
   return tier_rank(org.tier) < tier_rank(model.min_tier);
 }
 
-// The tier a held permission needs that the organisation is below of, or empty.
-std::string_view missing_tier(const OrganizationState& org, const RoleModel& model,
-                              std::string_view permission) {
-  std::string_view needed = model.min_tier_of(permission);
-  return tier_rank(org.tier) < tier_rank(needed) ? needed : std::string_view{};
-}
-
 struct Held {
   Scope scope = Scope::own;
   const MemberGrant* grant = nullptr;  // the grant the scope comes from, when wider than the role's
@@ -59,10 +52,17 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
                        " tier or above; this organisation is on " + org.tier};
   }
 
+  if (role->custom) {
+    if (auto tier = org.custom_roles_missing_tier(); !tier.empty()) {
+      return {false, "custom roles need the " + std::string(tier) +
+                         " tier or above; this organisation is on " + org.tier};
+    }
+  }
+
   auto held = held_scope(org, model, *role, subject_id, info->name);
   if (!held) return {false, model.denial(*info)};
-  const Scope* scope = &held->scope;
-  if (auto tier = missing_tier(org, model, info->name); !tier.empty()) {
+  const Scope scope = held->scope;
+  if (auto tier = org.missing_tier(info->name); !tier.empty()) {
     return {false, info->name + " needs the " + std::string(tier) +
                        " tier or above; this organisation is on " + org.tier};
   }
@@ -74,12 +74,12 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
                                                " through the " + held->grant->name + " grant"
                                          : "role " + role->name + " holds " + info->name;
   if (target.empty() || target == subject) {
-    return {true, holder + " (scope " + std::string(scope_name(*scope)) + ")"};
+    return {true, holder + " (scope " + std::string(scope_name(scope)) + ")"};
   }
   if (!org.members.contains(std::string(target))) {
     return {false, "the target is not a member of this organisation"};
   }
-  switch (*scope) {
+  switch (scope) {
     case Scope::own:
       return {false, holder + " only for themself"};
     case Scope::assigned: {
@@ -104,11 +104,12 @@ std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
   if (!role) return out;
   const RoleModel& model = org.model();
   if (below_model_tier(org, model)) return out;
+  if (role->custom && !org.custom_roles_missing_tier().empty()) return out;
   std::set<std::string> candidates;
   for (const auto& [permission, scope] : role->permissions) candidates.insert(permission);
   for (const auto& [name, grant] : model.grants) candidates.insert(grant.permission);
   for (const auto& permission : candidates) {
-    if (!missing_tier(org, model, permission).empty()) continue;
+    if (!org.missing_tier(permission).empty()) continue;
     if (auto held = held_scope(org, model, *role, subject_id, permission)) out.emplace(permission, held->scope);
   }
   return out;

@@ -44,6 +44,16 @@ bool OrganizationState::holds_grant(std::string_view grant, const std::string& a
   return it != grants.end() && it->second.contains(account_id);
 }
 
+std::string_view OrganizationState::missing_tier(std::string_view permission) const {
+  std::string_view needed = model().min_tier_of(permission);
+  return tier_rank(tier) < tier_rank(needed) ? needed : std::string_view{};
+}
+
+std::string_view OrganizationState::custom_roles_missing_tier() const {
+  const auto& custom = model().custom_roles;
+  return custom ? missing_tier(custom->defined_with) : std::string_view{};
+}
+
 std::size_t OrganizationState::holders_of(const std::string& role) const {
   std::size_t n = 0;
   for (const auto& [member, held] : members) n += held == role ? 1 : 0;
@@ -56,13 +66,20 @@ events::OrganizationCreated founding_event(const RoleModel& model, const std::st
                                      model.version};
 }
 
+Role custom_role(const RoleModel& model, const Role& defined) {
+  // Recorded custom roles were decided under a model that has them, and versions keep them.
+  if (!model.custom_roles) throw std::logic_error("model " + model.id + " has no custom roles");
+  Role r = defined;
+  r.add_requires = model.custom_roles->given_with;
+  return r;
+}
+
 Role custom_role(const RoleModel& model, const std::string& name, const std::string& label,
                  const std::map<std::string, std::string>& permissions) {
   Role r;
   r.name = name;
   r.label = label;
   r.addable = true;
-  r.add_requires = model.custom_roles ? model.custom_roles->given_with : "roles.manage";
   r.coaches_athletes = true;
   r.custom = true;
   for (const auto& [permission, scope] : permissions) {
@@ -70,7 +87,7 @@ Role custom_role(const RoleModel& model, const std::string& name, const std::str
     if (!s) throw std::logic_error("custom role " + name + ": bad scope " + scope);
     r.permissions[permission] = *s;
   }
-  return r;
+  return custom_role(model, r);
 }
 
 OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
@@ -86,9 +103,9 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.members[e.created_by] = e.founder_role;
         } else if constexpr (std::is_same_v<E, events::RoleModelVersionAdopted>) {
           state.role_model_version = e.version;
-        } else if constexpr (std::is_same_v<E, events::MemberAdded>) {
-          state.members[e.account_id] = e.role;
-        } else if constexpr (std::is_same_v<E, events::MemberRoleChanged>) {
+          for (auto& [name, role] : state.custom_roles) role = custom_role(state.model(), role);
+        } else if constexpr (std::is_same_v<E, events::MemberAdded> ||
+                             std::is_same_v<E, events::MemberRoleChanged>) {
           state.members[e.account_id] = e.role;
         } else if constexpr (std::is_same_v<E, events::MemberRemoved>) {
           state.members.erase(e.account_id);
@@ -139,6 +156,51 @@ std::optional<Error> require(const OrganizationState& org, const std::string& ac
   return Error::make(ErrorCode::permission_denied, d.reason);
 }
 
+// The scope `actor` holds `permission` with through their role alone: not through a grant, and not
+// while a setting that can be switched off is on.
+std::optional<Scope> own_scope(const OrganizationState& org, const std::string& actor,
+                               const std::string& permission) {
+  const Role* role = org.role_of(actor);
+  if (!role || role->conditions.contains(permission)) return std::nullopt;
+  auto it = role->permissions.find(permission);
+  if (it == role->permissions.end()) return std::nullopt;
+  return it->second;
+}
+
+// Nobody hands out more than they hold: every permission of `given` must be the actor's own, with
+// at least that scope. `what` names what is handed out, for the message.
+std::optional<Error> check_within(const OrganizationState& org, const std::string& actor,
+                                  const std::map<std::string, Scope>& given, const std::string& what) {
+  for (const auto& [permission, scope] : given) {
+    auto mine = own_scope(org, actor, permission);
+    if (!mine) {
+      return Error::make(ErrorCode::permission_denied,
+                         "you do not hold " + permission + ", so " + what + " cannot hold it either");
+    }
+    if (*mine < scope) {
+      return Error::make(ErrorCode::permission_denied,
+                         "you hold " + permission + " with scope " + std::string(scope_name(*mine)) +
+                             ", so " + what + " cannot hold it with scope " +
+                             std::string(scope_name(scope)));
+    }
+  }
+  return std::nullopt;
+}
+
+// Giving a role: the permission that gives it, and for a custom role, the tier custom roles need
+// and nothing beyond what the giver holds.
+std::optional<Error> check_may_give(const OrganizationState& org, const std::string& actor,
+                                    const Role& role) {
+  if (auto denied = require(org, actor, role.add_requires)) return denied;
+  if (!role.custom) return std::nullopt;
+  if (auto tier = org.custom_roles_missing_tier(); !tier.empty()) {
+    return Error::make(ErrorCode::permission_denied,
+                       "custom roles need the " + std::string(tier) +
+                           " tier or above; this organisation is on " + org.tier);
+  }
+  return check_within(org, actor, role.permissions, "the " + role.name + " role you give");
+}
+
 // "a, b, c": the roles of the organisation for which `keep` holds, model roles first.
 template <typename Keep>
 std::string role_names(const OrganizationState& org, Keep keep) {
@@ -168,6 +230,17 @@ std::optional<Error> check_unique(const OrganizationState& org, const Role& role
   return std::nullopt;
 }
 
+// The billing delegation keeps the events it had before grants were general.
+events::DomainEvent grant_event(const OrganizationState& org, const std::string& account_id,
+                                const std::string& grant, bool given) {
+  if (grant == kBillingDelegationGrant) {
+    if (given) return events::BillingDelegationGranted{org.id, account_id};
+    return events::BillingDelegationRevoked{org.id, account_id};
+  }
+  if (given) return events::MemberGranted{org.id, account_id, grant};
+  return events::MemberGrantRevoked{org.id, account_id, grant};
+}
+
 // The consequences of a member holding `role` from now on (nullptr: leaving): athletes they may
 // no longer coach are unassigned, grants they may no longer hold are revoked.
 void release(const OrganizationState& org, const std::string& account_id, const Role* role,
@@ -184,11 +257,7 @@ void release(const OrganizationState& org, const std::string& account_id, const 
   }
   for (const auto& [name, grant] : org.model().grants) {
     if (!org.holds_grant(name, account_id) || (role && grant.may_receive(role->name))) continue;
-    if (name == kBillingDelegationGrant) {
-      out.push_back(events::BillingDelegationRevoked{org.id, account_id});
-    } else {
-      out.push_back(events::MemberGrantRevoked{org.id, account_id, name});
-    }
+    out.push_back(grant_event(org, account_id, name, false));
   }
 }
 
@@ -219,7 +288,7 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
   if (!org.exists) return org_not_found(cmd.organization_id);
   const Role* role = org.find_role(cmd.role);
   if (!role || !role->addable) return role_not_givable(org, cmd.role);
-  if (auto denied = require(org, actor, role->add_requires)) return *denied;
+  if (auto denied = check_may_give(org, actor, *role)) return *denied;
   if (!target.exists) {
     return Error::make(ErrorCode::not_found, "account " + cmd.account_id + " not found",
                        "account_id");
@@ -266,7 +335,7 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
                            role->name + " first",
                        "account_id");
   }
-  if (auto denied = require(org, actor, role->add_requires)) return *denied;
+  if (auto denied = require(org, actor, role->add_requires, cmd.account_id)) return *denied;
   Events out;
   release(org, cmd.account_id, nullptr, out);
   out.push_back(events::MemberRemoved{org.id, cmd.account_id, role->name});
@@ -306,7 +375,7 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
                        "role");
   }
   if (auto denied = require(org, actor, current->add_requires)) return *denied;
-  if (auto denied = require(org, actor, next->add_requires)) return *denied;
+  if (auto denied = check_may_give(org, actor, *next)) return *denied;
   if (auto err = check_unique(org, *next)) return *err;
   Events out;
   release(org, cmd.account_id, next, out);
@@ -317,13 +386,14 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
                       const AssignAthlete& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  if (auto denied = require(org, actor, "athletes.assign")) return *denied;
   const Role* athlete_role = org.role_of(cmd.athlete_id);
   if (!athlete_role || !athlete_role->athlete) {
+    if (auto denied = require(org, actor, "athletes.assign")) return *denied;
     return Error::make(ErrorCode::failed_precondition,
                        "account " + cmd.athlete_id + " is not an athlete member of this organisation",
                        "athlete_id");
   }
+  if (auto denied = require(org, actor, "athletes.assign", cmd.athlete_id)) return *denied;
   const Role* coach_role = org.role_of(cmd.coach_id);
   if (!coach_role || !coach_role->coaches_athletes) {
     return Error::make(ErrorCode::failed_precondition,
@@ -343,6 +413,7 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   if (!org.exists) return org_not_found(cmd.organization_id);
   const Role* role = org.role_of(cmd.athlete_id);
   if (!role || !role->athlete) {
+    if (auto denied = require(org, actor, "athletes.assign")) return *denied;
     return Error::make(ErrorCode::failed_precondition,
                        "account " + cmd.athlete_id + " is not an athlete member of this organisation",
                        "athlete_id");
@@ -373,12 +444,15 @@ Result<const MemberGrant*> check_grant(const OrganizationState& org, const std::
                        "grant");
   }
   const MemberGrant& grant = it->second;
-  if (auto denied = require(org, actor, grant.granted_with)) return *denied;
-  const Role* role = org.role_of(account_id);
-  if (!role) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "account " + account_id + " is not a member of this organisation",
+  if (actor == account_id) {
+    return Error::make(ErrorCode::permission_denied, "nobody gives or revokes their own grants",
                        "account_id");
+  }
+  const Role* role = org.role_of(account_id);
+  if (!role) return not_a_member(account_id, "account_id");
+  if (auto denied = require(org, actor, grant.granted_with, account_id)) return *denied;
+  if (auto denied = check_within(org, actor, {{grant.permission, grant.scope}}, "the " + name + " grant")) {
+    return *denied;
   }
   if (!grant.may_receive(role->name)) {
     std::string roles;
@@ -398,10 +472,7 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   auto grant = check_grant(org, actor, cmd.account_id, cmd.grant);
   if (!grant.ok()) return grant.error();
   if (org.holds_grant(cmd.grant, cmd.account_id)) return Events{};
-  if (cmd.grant == kBillingDelegationGrant) {
-    return Events{events::BillingDelegationGranted{org.id, cmd.account_id}};
-  }
-  return Events{events::MemberGranted{org.id, cmd.account_id, cmd.grant}};
+  return Events{grant_event(org, cmd.account_id, cmd.grant, true)};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
@@ -410,10 +481,7 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   auto grant = check_grant(org, actor, cmd.account_id, cmd.grant);
   if (!grant.ok()) return grant.error();
   if (!org.holds_grant(cmd.grant, cmd.account_id)) return Events{};
-  if (cmd.grant == kBillingDelegationGrant) {
-    return Events{events::BillingDelegationRevoked{org.id, cmd.account_id}};
-  }
-  return Events{events::MemberGrantRevoked{org.id, cmd.account_id, cmd.grant}};
+  return Events{grant_event(org, cmd.account_id, cmd.grant, false)};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
@@ -440,17 +508,20 @@ bool valid_role_name(const std::string& name) {
   return true;
 }
 
-// What DefineRole and UpdateRole share: the model allows custom roles, the actor may build them,
-// and the definition is valid and no wider than what the actor holds.
-std::optional<Error> check_definition(const OrganizationState& org, const std::string& actor,
-                                      const std::string& label,
-                                      const std::map<std::string, std::string>& permissions) {
+// DefineRole, UpdateRole and DeleteRole: the model has custom roles and the actor may build them.
+std::optional<Error> check_builder(const OrganizationState& org, const std::string& actor) {
   const RoleModel& model = org.model();
   if (!model.custom_roles) {
     return Error::make(ErrorCode::failed_precondition,
                        "the " + org.role_model + " role model has no custom roles");
   }
-  if (auto denied = require(org, actor, model.custom_roles->defined_with)) return denied;
+  return require(org, actor, model.custom_roles->defined_with);
+}
+
+// A definition's label and permissions are valid and no wider than what the actor holds.
+std::optional<Error> check_definition(const OrganizationState& org, const std::string& actor,
+                                      const std::string& label,
+                                      const std::map<std::string, std::string>& permissions) {
   if (utf8_length(label) > kMaxNameChars) {
     return Error::make(ErrorCode::invalid_argument, "label is at most 100 characters", "label");
   }
@@ -458,7 +529,7 @@ std::optional<Error> check_definition(const OrganizationState& org, const std::s
     return Error::make(ErrorCode::invalid_argument, "a role needs at least one permission",
                        "permissions");
   }
-  const auto held = effective_permissions(org, actor);
+  std::map<std::string, Scope> scopes;
   for (const auto& [permission, scope_text] : permissions) {
     const PermissionInfo* info = find_permission(permission);
     if (!info) {
@@ -476,27 +547,13 @@ std::optional<Error> check_definition(const OrganizationState& org, const std::s
                          "the scope of " + permission + " must be own, assigned or all",
                          "permissions");
     }
-    auto mine = held.find(permission);
-    if (mine == held.end()) {
-      return Error::make(ErrorCode::permission_denied,
-                         "you do not hold " + permission +
-                             ", so a role you define cannot hold it either",
-                         "permissions");
-    }
-    if (mine->second < *scope) {
-      return Error::make(ErrorCode::permission_denied,
-                         "you hold " + permission + " with scope " +
-                             std::string(scope_name(mine->second)) +
-                             ", so a role you define cannot hold it with scope " + scope_text,
-                         "permissions");
-    }
+    scopes[permission] = *scope;
+  }
+  if (auto denied = check_within(org, actor, scopes, "a role you define")) {
+    denied->field = "permissions";
+    return denied;
   }
   return std::nullopt;
-}
-
-const Role* find_custom(const OrganizationState& org, const std::string& name) {
-  auto it = org.custom_roles.find(name);
-  return it == org.custom_roles.end() ? nullptr : &it->second;
 }
 
 Error custom_role_not_found(const std::string& name) {
@@ -507,6 +564,7 @@ Error custom_role_not_found(const std::string& name) {
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const DefineRole& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
+  if (auto err = check_builder(org, actor)) return *err;
   if (auto err = check_definition(org, actor, cmd.label, cmd.permissions)) return *err;
   if (!valid_role_name(cmd.role)) {
     return Error::make(ErrorCode::invalid_argument,
@@ -522,23 +580,23 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const UpdateRole& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
+  if (auto err = check_builder(org, actor)) return *err;
+  auto existing = org.custom_roles.find(cmd.role);
+  if (existing == org.custom_roles.end()) return custom_role_not_found(cmd.role);
+  // Redefining a role its holders hold changes what they may do: that is giving it anew.
+  if (org.holders_of(cmd.role) > 0) {
+    if (auto denied = require(org, actor, existing->second.add_requires)) return *denied;
+  }
   if (auto err = check_definition(org, actor, cmd.label, cmd.permissions)) return *err;
-  const Role* existing = find_custom(org, cmd.role);
-  if (!existing) return custom_role_not_found(cmd.role);
-  const std::string label = cmd.label.empty() ? cmd.role : cmd.label;
-  if (*existing == custom_role(org.model(), cmd.role, label, cmd.permissions)) return Events{};
+  const std::string label = cmd.label.empty() ? existing->second.label : cmd.label;
+  if (existing->second == custom_role(org.model(), cmd.role, label, cmd.permissions)) return Events{};
   return Events{events::RoleUpdated{org.id, cmd.role, label, cmd.permissions}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const DeleteRole& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  const RoleModel& model = org.model();
-  if (!model.custom_roles) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the " + org.role_model + " role model has no custom roles");
-  }
-  if (auto denied = require(org, actor, model.custom_roles->defined_with)) return *denied;
-  if (!find_custom(org, cmd.role)) return custom_role_not_found(cmd.role);
+  if (auto err = check_builder(org, actor)) return *err;
+  if (!org.custom_roles.contains(cmd.role)) return custom_role_not_found(cmd.role);
   if (const std::size_t holders = org.holders_of(cmd.role); holders > 0) {
     return Error::make(ErrorCode::failed_precondition,
                        "role " + cmd.role + " is still held by " + std::to_string(holders) +
@@ -568,36 +626,53 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
                            "; versions only move forward",
                        "version");
   }
-  for (const auto& [member, role] : org.members) {
-    if (!next->find_role(role) && !org.custom_roles.contains(role)) {
-      return Error::make(ErrorCode::failed_precondition,
-                         "member " + member + " holds role " + role + ", which version " +
-                             std::to_string(next->version) + " does not have; change it first",
-                         "version");
+  // The organisation as it would be on `next`: every member's role, grant, setting, assignment
+  // and custom role must still mean something there, or adopting it would change answers beyond
+  // what the new version intends.
+  auto refuse = [&](const std::string& why) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "cannot move to version " + std::to_string(next->version) + ": " + why,
+                       "version");
+  };
+  if (tier_rank(org.tier) < tier_rank(next->min_tier)) {
+    return refuse("it needs the " + next->min_tier + " tier; change the tier first");
+  }
+  if (!org.custom_roles.empty() && !next->custom_roles) return refuse("it has no custom roles; delete them first");
+  for (const auto& [name, custom] : org.custom_roles) {
+    if (next->find_role(name)) return refuse("it has a role named like custom role " + name + "; delete that first");
+  }
+  // A member's role on `next` (custom roles are the organisation's own), or nullptr.
+  auto role_on_next = [&](const std::string& member) -> const Role* {
+    auto it = org.members.find(member);
+    if (it == org.members.end()) return nullptr;
+    return org.custom_roles.contains(it->second) ? org.find_role(it->second) : next->find_role(it->second);
+  };
+  for (const auto& [member, role_name] : org.members) {
+    const Role* now = org.find_role(role_name);
+    const Role* then = role_on_next(member);
+    if (!then) return refuse("member " + member + " holds role " + role_name + ", which it does not have");
+    if (then->athlete != now->athlete) return refuse("role " + role_name + " changes between athlete and staff");
+    if (then->unique && org.holders_of(role_name) > 1) {
+      return refuse("role " + role_name + " becomes unique and is held by several members");
+    }
+  }
+  for (const auto& [athlete, coach] : org.assignments) {
+    const Role* then = role_on_next(coach);
+    if (then && !then->coaches_athletes) {
+      return refuse("role " + then->name + " no longer coaches athletes; unassign them first");
     }
   }
   for (const auto& [name, holders] : org.grants) {
     auto grant = next->grants.find(name);
     for (const auto& holder : holders) {
-      if (grant == next->grants.end() || !grant->second.may_receive(org.members.at(holder))) {
-        return Error::make(ErrorCode::failed_precondition,
-                           "member " + holder + " holds grant " + name + ", which version " +
-                               std::to_string(next->version) + " does not give them; revoke it first",
-                           "version");
+      const Role* then = role_on_next(holder);
+      if (grant == next->grants.end() || !then || !grant->second.may_receive(then->name)) {
+        return refuse("member " + holder + " holds grant " + name + ", which it does not give them; revoke it first");
       }
     }
   }
   for (const auto& [setting, value] : org.settings) {
-    if (!next->settings.contains(setting)) {
-      return Error::make(ErrorCode::failed_precondition,
-                         "setting " + setting + " is not in version " + std::to_string(next->version),
-                         "version");
-    }
-  }
-  if (!org.custom_roles.empty() && !next->custom_roles) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "version " + std::to_string(next->version) + " has no custom roles; delete them first",
-                       "version");
+    if (!next->settings.contains(setting)) return refuse("it has no setting " + setting);
   }
   return Events{events::RoleModelVersionAdopted{org.id, org.role_model, next->version,
                                                 org.role_model_version}};

@@ -109,7 +109,11 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
   }
   const nlohmann::json gates = j.value("tier_gates", nlohmann::json::object());
   for (const auto& [perm, tier] : gates.items()) {
-    m.tier_gates[known_permission(perm, "tier_gates")] = known_tier(where, tier.get<std::string>());
+    const std::string gate = known_tier(where, tier.get<std::string>());
+    if (tier_rank(gate) < tier_rank(catalogue.at(known_permission(perm, "tier_gates")).min_tier)) {
+      bad_data(where + ": tier_gates may only raise " + perm + "'s catalogue min_tier");
+    }
+    m.tier_gates[perm] = gate;
   }
   const nlohmann::json settings = j.value("settings", nlohmann::json::object());
   for (const auto& [name, s] : settings.items()) {
@@ -141,9 +145,12 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
     Role r;
     r.name = rj.at("name").get<std::string>();
     r.label = rj.at("label").get<std::string>();
-    r.athlete = rj.at("kind").get<std::string>() == "athlete";
+    const std::string kind = rj.at("kind").get<std::string>();
+    if (kind != "athlete" && kind != "staff") bad_data(where + ": role " + r.name + " has kind " + kind);
+    r.athlete = kind == "athlete";
     r.addable = rj.value("addable", false);
     r.add_requires = rj.value("add_requires", std::string{});
+    if (r.addable) known_permission(r.add_requires, "role " + r.name + "'s add_requires");
     r.unique = rj.value("unique", false);
     r.coaches_athletes = rj.value("coaches_athletes", false);
     if (auto parent = rj.value("inherits", std::string{}); !parent.empty()) {
@@ -217,6 +224,7 @@ nlohmann::json describe_role_model(const RoleModel& model) {
                      {"unique", r.unique},
                      {"founder", r.name == model.founder_role},
                      {"given_by_add_member", r.addable},
+                     {"given_with", r.add_requires},
                      {"coaches_athletes", r.coaches_athletes}});
   }
   nlohmann::json matrix = nlohmann::json::array();

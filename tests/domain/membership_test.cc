@@ -320,6 +320,65 @@ TEST(DefineRole, NoEscalation) {
   EXPECT_TRUE(when(org, "ro", DefineRole{"p", "narrow", "", {{"athletes.view", "assigned"}}}).ok());
 }
 
+TEST(CustomRoles, AreGivenOnlyBySomeoneHoldingEverythingInThem) {
+  // The owner builds a manager role (it may change roles) and a co-owner role (money)...
+  auto org = platform();
+  org = evolve(org, events::RoleDefined{"p", "manager", "Manager", {{"roles.manage", "all"}, {"team.invite_assistants", "all"}}});
+  org = evolve(org, events::RoleDefined{"p", "co_owner", "Co-owner", {{"billing.refund", "all"}}});
+  org = evolve(org, events::MemberRoleChanged{"p", "senior", "manager", "senior_assistant"});
+  // ...the manager may hand out neither the co-owner role nor a role they hold more than.
+  expect_error(when(org, "senior", ChangeMemberRole{"p", "asst", "co_owner"}), ErrorCode::permission_denied,
+               "you do not hold billing.refund");
+  expect_error(decide(org, coach_account("mine"), "senior", AddMember{"p", "mine", "co_owner"}),
+               ErrorCode::permission_denied, "you do not hold billing.refund");
+  EXPECT_TRUE(when(org, "owner", ChangeMemberRole{"p", "asst", "co_owner"}).ok());
+}
+
+TEST(CustomRoles, HoldNothingBelowTheirTier) {
+  auto org = evolve(platform(), events::RoleDefined{"p", "analyst", "Analyst", kAnalyst});
+  org = evolve(org, events::MemberRoleChanged{"p", "ro", "analyst", "read_only"});
+  EXPECT_TRUE(check(org, "ro", "athletes.view").allowed);
+  org = evolve(org, events::OrganizationTierChanged{"p", "pro", "business"});
+  const Decision d = check(org, "ro", "athletes.view");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("custom roles need the business tier"), std::string::npos) << d.reason;
+  EXPECT_TRUE(effective_permissions(org, "ro").empty());
+  expect_error(when(org, "owner", ChangeMemberRole{"p", "asst", "analyst"}), ErrorCode::permission_denied,
+               "business");
+}
+
+TEST(GrantToMember, NobodyGrantsThemselfNorMoreThanTheyHold) {
+  expect_error(when(platform(), "owner", GrantToMember{"p", "owner", "adjust_setup"}), ErrorCode::permission_denied,
+               "own grants");
+  // A custom role with roles.manage but without athletes.adjust_setup cannot give adjust_setup.
+  auto org = evolve(platform(), events::RoleDefined{"p", "manager", "Manager", {{"roles.manage", "all"}}});
+  org = evolve(org, events::MemberRoleChanged{"p", "senior", "manager", "senior_assistant"});
+  expect_error(when(org, "senior", GrantToMember{"p", "asst", "adjust_setup"}), ErrorCode::permission_denied,
+               "you do not hold athletes.adjust_setup");
+}
+
+TEST(UpdateRole, ARoleMembersHoldIsRedefinedOnlyByWhoeverMayGiveIt) {
+  auto org = evolve(platform(), events::RoleDefined{"p", "builder", "Builder",
+                                                    {{"roles.define_custom", "all"}, {"athletes.view", "all"}}});
+  org = evolve(org, events::MemberRoleChanged{"p", "senior", "builder", "senior_assistant"});
+  org = evolve(org, events::RoleDefined{"p", "analyst", "Analyst", {{"athletes.view", "all"}}});
+  org = evolve(org, events::MemberRoleChanged{"p", "ro", "analyst", "read_only"});
+  // The builder (no roles.manage) may not narrow what the analyst's holder may do...
+  expect_error(when(org, "senior", UpdateRole{"p", "analyst", "", {{"athletes.view", "assigned"}}}),
+               ErrorCode::permission_denied);
+  // ...and an empty label keeps the current one.
+  auto r = when(org, "owner", UpdateRole{"p", "analyst", "", {{"athletes.view", "assigned"}}});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(std::get<events::RoleUpdated>(r->at(0)).label, "Analyst");
+}
+
+TEST(AdoptRoleModelVersion, CustomRolesSurviveAnAdoption) {
+  auto org = evolve(platform(), events::RoleDefined{"p", "analyst", "Analyst", kAnalyst});
+  const Role before = org.custom_roles.at("analyst");
+  org = evolve(org, events::RoleModelVersionAdopted{"p", "custom-roles", 1, 1});
+  EXPECT_EQ(org.custom_roles.at("analyst"), before);
+}
+
 TEST(DefineRole, NamesLabelsPermissionsAndScopesAreValidated) {
   const auto org = platform();
   expect_error(when(org, "owner", DefineRole{"p", "Bad Name", "", kAnalyst}), ErrorCode::invalid_argument);

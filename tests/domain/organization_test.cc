@@ -151,11 +151,14 @@ TEST(BillingDelegation, GeneralCoachIsAnAssistantToo) {
   EXPECT_EQ(decide(club(), "head", GrantBillingDelegation{"org", "gen"})->size(), 1u);
 }
 
-TEST(BillingDelegation, TargetMustBeAnAssistant) {
-  for (const char* target : {"ath1", "head", "stranger"}) {
+TEST(BillingDelegation, TargetMustBeAnotherMembersAssistantRole) {
+  const std::pair<const char*, ErrorCode> cases[] = {{"ath1", ErrorCode::failed_precondition},
+                                                     {"head", ErrorCode::permission_denied},
+                                                     {"stranger", ErrorCode::not_found}};
+  for (const auto& [target, code] : cases) {
     auto result = decide(club(), "head", GrantBillingDelegation{"org", target});
     ASSERT_FALSE(result.ok()) << target;
-    EXPECT_EQ(result.error().code, ErrorCode::failed_precondition) << target;
+    EXPECT_EQ(result.error().code, code) << target;
   }
 }
 

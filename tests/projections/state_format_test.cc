@@ -110,7 +110,7 @@ TEST_F(StateFormatTest, AnOlderStoredFormatIsRebuiltAtStartAndEqualsAFreshReplay
   write_history();
   const std::uint64_t head = log->head_position();
   const auto [fresh_snapshot, fresh_state] = fresh_permissions();
-  ASSERT_EQ(fresh_state.at("<format>"), "2");
+  ASSERT_EQ(fresh_state.at("<format>"), std::to_string(PermissionProjection().state_format()));
   ASSERT_EQ(fresh_state.at("<checkpoint>"), std::to_string(head));
 
   // What the previous build left: format 1, complete up to the head, with a value this build
@@ -129,8 +129,9 @@ TEST_F(StateFormatTest, AnOlderStoredFormatIsRebuiltAtStartAndEqualsAFreshReplay
 
   EXPECT_EQ(counting.resets.load(), 1);
   EXPECT_EQ(counting.applies.load(), head);  // every event, from position 1
-  EXPECT_EQ(lines.get(), std::vector<std::string>{"projection permissions: stored state format 1, "
-                                                  "this build uses 2; rebuilding from position 0"});
+  EXPECT_EQ(lines.get(), std::vector<std::string>{"projection permissions: stored state format 1, this build uses " +
+                                                  std::to_string(permissions.state_format()) +
+                                                  "; rebuilding from position 0"});
   EXPECT_EQ(permissions.snapshot(), fresh_snapshot);
   EXPECT_EQ(stored(PermissionProjection::kName), fresh_state);
 }
@@ -172,12 +173,13 @@ TEST_F(StateFormatTest, ANewerStoredFormatIsRebuiltToo) {
   const std::uint64_t head = log->head_position();
   {
     PermissionProjection newer;
-    Counting counting(newer, 3);  // a later build, since rolled back
+    Counting counting(newer, newer.state_format() + 1);  // a later build, since rolled back
     ProjectionRunner runner(*log, counting);
     runner.start();
     ASSERT_TRUE(runner.wait_for(head, 10s));
   }
-  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), 3u);
+  const std::uint32_t current = PermissionProjection().state_format();
+  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), current + 1);
 
   PermissionProjection permissions;
   Counting counting(permissions);
@@ -187,8 +189,10 @@ TEST_F(StateFormatTest, ANewerStoredFormatIsRebuiltToo) {
   ASSERT_TRUE(runner.wait_for(head, 10s));
   EXPECT_EQ(counting.applies.load(), head);
   ASSERT_EQ(lines.get().size(), 1u);
-  EXPECT_NE(lines.get()[0].find("stored state format 3, this build uses 2"), std::string::npos);
-  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), 2u);
+  EXPECT_NE(lines.get()[0].find("stored state format " + std::to_string(current + 1) + ", this build uses " +
+                                std::to_string(current)),
+            std::string::npos);
+  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
 }
 
 TEST_F(StateFormatTest, AMatchingFormatIsLoadedNotReplayed) {
@@ -202,7 +206,7 @@ TEST_F(StateFormatTest, AMatchingFormatIsLoadedNotReplayed) {
     ASSERT_TRUE(runner.wait_for(head, 10s));
     EXPECT_EQ(counting.applies.load(), head);
   }
-  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), 2u);
+  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
 
   PermissionProjection permissions;
   Counting counting(permissions);
@@ -231,7 +235,7 @@ TEST_F(StateFormatTest, ANewProjectionRecordsItsFormatWithoutARebuild) {
   Lines lines;
   ProjectionRunner runner(*log, counting, lines.options());
   runner.start();
-  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), 2u);
+  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
   ASSERT_TRUE(runner.wait_for(log->head_position(), 10s));
   EXPECT_EQ(counting.resets.load(), 0);
   EXPECT_TRUE(lines.get().empty());
@@ -249,7 +253,7 @@ TEST_F(StateFormatTest, RebuildRecordsTheFormat) {
   AuditProjection audit(audit_state);
   ASSERT_TRUE(ProjectionRunner(*log, permissions).rebuild().ok());
   ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
-  EXPECT_EQ(permission_state.format(), 2u);
+  EXPECT_EQ(permission_state.format(), permissions.state_format());
   EXPECT_EQ(audit_state.format(), audit.state_format());
   EXPECT_EQ(permission_state.checkpoint(), log->head_position());
 
@@ -267,7 +271,7 @@ TEST_F(StateFormatTest, RebuildRecordsTheFormat) {
 TEST_F(StateFormatTest, AnEmptyLogRebuildRecordsTheFormat) {
   PermissionProjection permissions;
   ASSERT_TRUE(ProjectionRunner(*log, permissions).rebuild().ok());
-  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), 2u);
+  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
 }
 
 TEST_F(StateFormatTest, AStoreThatCannotBeClearedStopsTheRunnerBeforeLoading) {

@@ -1,5 +1,5 @@
-// The Organisation aggregate: members and their roles, athlete-to-coach assignments and billing
-// delegations, under the organisation's role model. Pure: decide functions read state and a
+// The Organisation aggregate: members and their roles, athlete-to-coach assignments, member
+// grants and custom roles, under one version of the organisation's role model. Pure: decide functions read state and a
 // command and return events or a typed error; evolve folds one event into the state.
 #pragma once
 
@@ -33,6 +33,10 @@ struct OrganizationState {
   const Role* find_role(std::string_view name) const;  // the model's or a custom role, or nullptr
   const Role* role_of(const std::string& account_id) const;  // nullptr for non-members
   bool holds_grant(std::string_view grant, const std::string& account_id) const;
+  // The tier a permission needs that this organisation is below, or empty when it has it.
+  std::string_view missing_tier(std::string_view permission) const;
+  // The same for custom roles (they need their builder's tier), or empty.
+  std::string_view custom_roles_missing_tier() const;
   std::size_t holders_of(const std::string& role) const;
   bool operator==(const OrganizationState&) const = default;
 };
@@ -42,6 +46,8 @@ struct OrganizationState {
 // own/assigned/all (recorded definitions were validated when decided).
 Role custom_role(const RoleModel& model, const std::string& name, const std::string& label,
                  const std::map<std::string, std::string>& permissions);
+// The same role under another version of the model (after RoleModelVersionAdopted).
+Role custom_role(const RoleModel& model, const Role& defined);
 
 // The event that founds an organisation on the newest version of `model`, with its creator in the
 // model's founding role (CreateOrganization, and SignUp with an organisation name).
@@ -153,7 +159,8 @@ Result<std::vector<events::DomainEvent>> decide(const AccountState& actor,
                                                 const CreateOrganization& cmd);
 
 // `target` is the account being added. Errors: not_found (organisation or account),
-// permission_denied (actor lacks the permission the role needs), invalid_argument (role not
+// permission_denied (actor lacks the permission the role needs; for a custom role, also below its
+// tier or holding more than the actor holds), invalid_argument (role not
 // addable in this model), failed_precondition (already a member; staff role for an athlete
 // account; athlete already in another organisation).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
@@ -177,10 +184,11 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
                                                 const RevokeBillingDelegation& cmd);
 
-// Whoever holds the grant's granted_with permission, to a member whose role may receive it.
-// Giving a grant held, or revoking one not held, succeeds with no events. Errors: not_found,
-// invalid_argument (the model has no such grant), permission_denied, failed_precondition (not a
-// member, or a role the grant is not for).
+// Whoever holds the grant's granted_with permission on the member, and holds the permission the
+// grant confers with at least its scope, to another member whose role may receive it. Giving a
+// grant held, or revoking one not held, succeeds with no events. Errors: not_found (organisation
+// or member), invalid_argument (the model has no such grant), permission_denied (including one's
+// own grants), failed_precondition (a role the grant is not for).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const GrantToMember& cmd);
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
@@ -197,7 +205,8 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 
 // The rules every seed states: nobody changes their own role; the actor needs roles.manage on the
 // member, plus the permission that gives the member's current role and the one that gives the new
-// role (only the club owner promotes to or demotes from admin); a role that cannot be given (the
+// role (only the club owner promotes to or demotes from admin); a custom role is given only on a
+// tier that has custom roles, by someone holding everything it holds; a role that cannot be given (the
 // club owner, athlete-coach's head coach) is neither given nor taken; unique roles stay unique;
 // athlete members keep athlete roles. Grants the new role may not receive are revoked, and a role
 // that coaches no athletes loses its athletes, in the same batch. The same role again succeeds
@@ -213,8 +222,9 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const UnassignAthlete& cmd);
 
 // Custom roles need the model's custom_roles.defined_with (with its tier gate). A role holds only
-// permissions its author holds, each with no wider scope (no escalation), and never a permission
-// no role can hold. Errors: not_found (organisation; for Update/Delete, the custom role),
+// permissions its author holds by role (not through a grant or a switchable setting), each with no
+// wider scope (no escalation), and never a permission no role can hold. Redefining a role that
+// members hold also needs the permission that gives it; an empty label keeps the current one. Errors: not_found (organisation; for Update/Delete, the custom role),
 // failed_precondition (the model has no custom roles; Delete: still held, with the count),
 // permission_denied, invalid_argument (name, label, permission or scope), already_exists (a role of
 // that name). Updating to the same definition succeeds with no events.

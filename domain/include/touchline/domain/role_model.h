@@ -4,8 +4,8 @@
 //
 // Models are versioned with the log: an organisation records the model version it was created
 // on (OrganizationCreated) and keeps it until it adopts a newer one (RoleModelVersionAdopted), so
-// replaying old events gives the answers that held when they were written. A released version is
-// never edited: a change is a new version (domain/models/<id>.json), and the old one moves to
+// replaying old events gives the answers that held when they were written. What a released version
+// grants is never edited (its wording may be): a change is a new version (domain/models/<id>.json), and the old one moves to
 // domain/models/released/<id>.v<N>.json. See docs/ROLE_MODELS.md.
 #pragma once
 

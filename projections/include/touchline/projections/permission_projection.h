@@ -23,7 +23,8 @@ class PermissionProjection final : public Projection {
 
   const std::string& name() const override { return kName; }
   // The shape of organization_to_json's value: bump it with every change to that function.
-  std::uint32_t state_format() const override { return 2; }
+  // 3: grants, role_model_version and custom_roles (2 was briefly written with the shape before).
+  std::uint32_t state_format() const override { return 3; }
   void load(const store::StateStore& state) override;
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
