@@ -7,6 +7,7 @@
 #include "ids.h"
 #include "touchline/api/router.h"
 #include "touchline/domain/account.h"
+#include "touchline/domain/privacy.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/events/domain_events.h"
 
@@ -148,9 +149,20 @@ HttpResponse Api::fail(const Error& error) const {
 void Api::permission_catalogue(Responder respond) {
   json list = json::array();
   for (const auto& [name, info] : domain::permission_catalogue()) {
-    list.push_back({{"permission", name}, {"description", info.description}, {"denial", info.denial}});
+    json entry{{"permission", name},
+               {"description", info.description},
+               {"denial", info.denial},
+               {"grantable", info.grantable},
+               {"min_tier", info.min_tier}};
+    if (info.not_on_self) entry["not_on_self"] = true;
+    if (!info.privacy.empty()) entry["privacy"] = info.privacy;
+    list.push_back(std::move(entry));
   }
-  respond(json_response(200, {{"permissions", list}}));
+  json privacy = json::array();
+  for (const auto& s : domain::privacy_settings()) {
+    privacy.push_back({{"setting", s.name}, {"description", s.description}, {"default", s.default_value}});
+  }
+  respond(json_response(200, {{"permissions", list}, {"privacy_settings", privacy}}));
 }
 
 void Api::role_models(Responder respond) {

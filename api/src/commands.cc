@@ -84,6 +84,28 @@ class Fields {
     return out;
   }
 
+  // An object of true/false values, e.g. {"share_pace_data": false}.
+  std::map<std::string, bool> required_bool_map(const char* name) {
+    seen_.insert(name);
+    std::map<std::string, bool> out;
+    if (error_) return out;
+    auto it = body_.find(name);
+    if (it == body_.end() || !it->is_object()) {
+      error_ = Error::make(ErrorCode::invalid_argument,
+                           std::string(name) + " is required: an object of true/false values", name);
+      return out;
+    }
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_boolean()) {
+        error_ = Error::make(ErrorCode::invalid_argument,
+                             std::string(name) + "." + key + " must be true or false", name);
+        return {};
+      }
+      out[key] = value.get<bool>();
+    }
+    return out;
+  }
+
   // The first problem, including fields the command does not know.
   std::optional<Error> finish() {
     if (error_) return error_;
@@ -194,6 +216,24 @@ Result<Plan> plan_upgrade_to_coach(const PlanContext& ctx, const json& body) {
   return plan;
 }
 
+Result<Plan> plan_update_privacy(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::UpdatePrivacySettings cmd;
+  cmd.account_id = f.optional("account_id");
+  cmd.settings = f.required_bool_map("settings");
+  if (auto err = f.finish()) return *err;
+  if (cmd.account_id.empty()) cmd.account_id = ctx.actor;
+  if (!is_valid_id(cmd.account_id)) {
+    return Error::make(ErrorCode::invalid_argument, "account_id must be an id", "account_id");
+  }
+  Plan plan;
+  TL_TRY_ASSIGN(account, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.account_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(account, ctx.actor, cmd));
+  plan.events = std::move(decided);
+  plan.result["account_id"] = cmd.account_id;
+  return plan;
+}
+
 Result<Plan> plan_create_organization(const PlanContext& ctx, const json& body) {
   Fields f(body);
   domain::CreateOrganization cmd;
@@ -297,6 +337,7 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
   static const std::vector<std::pair<std::string, Planner>> all = {
       {"SignUp", plan_sign_up},
       {"UpgradeToCoach", plan_upgrade_to_coach},
+      {"UpdatePrivacySettings", plan_update_privacy},
       {"CreateOrganization", plan_create_organization},
       {"AddMember", plan_on_membership<domain::AddMember, read_role>},
       {"RemoveMember", plan_on_membership<domain::RemoveMember, read_nothing>},

@@ -23,6 +23,14 @@ AccountState evolve(AccountState state, const DomainEvent& event) {
     state.athlete_organization_id = e->organization_id;
   } else if (std::holds_alternative<events::AthleteLeftOrganization>(event)) {
     state.athlete_organization_id.clear();
+  } else if (const auto* e = std::get_if<events::PrivacySettingsChanged>(&event)) {
+    for (const auto& [setting, on] : e->settings) {
+      if (on == find_privacy_setting(setting)->default_value) {
+        state.privacy.changed.erase(setting);
+      } else {
+        state.privacy.changed[setting] = on;
+      }
+    }
   }
   return state;
 }
@@ -120,6 +128,31 @@ Result<std::vector<DomainEvent>> decide(const AccountState& account, const Upgra
   if (!account.exists) return Error::make(ErrorCode::not_found, "account not found");
   if (account.membership_role == "coach") return std::vector<DomainEvent>{};
   return std::vector<DomainEvent>{events::AccountUpgradedToCoach{account.id}};
+}
+
+Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::string& actor,
+                                        const UpdatePrivacySettings& cmd) {
+  if (!account.exists) return Error::make(ErrorCode::not_found, "account not found", "account_id");
+  if (account.id != actor) {
+    return Error::make(ErrorCode::permission_denied,
+                       "only the athlete changes their own privacy settings; no role can override them",
+                       "account_id");
+  }
+  if (cmd.settings.empty()) {
+    return Error::make(ErrorCode::invalid_argument, "settings must name at least one setting", "settings");
+  }
+  std::map<std::string, bool> changes;
+  for (const auto& [setting, on] : cmd.settings) {
+    if (!find_privacy_setting(setting)) {
+      std::string valid;
+      for (const auto& s : privacy_settings()) valid += (valid.empty() ? "" : ", ") + s.name;
+      return Error::make(ErrorCode::invalid_argument,
+                         "unknown privacy setting '" + setting + "'; settings: " + valid, "settings");
+    }
+    if (account.privacy.value(setting) != on) changes[setting] = on;
+  }
+  if (changes.empty()) return std::vector<DomainEvent>{};
+  return std::vector<DomainEvent>{events::PrivacySettingsChanged{account.id, std::move(changes)}};
 }
 
 }  // namespace touchline::domain

@@ -38,7 +38,7 @@ std::optional<Held> held_scope(const OrganizationState& org, const RoleModel& mo
 }  // namespace
 
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target) {
+               std::string_view target, const Privacy* target_privacy) {
   if (!org.exists) return {false, "the organisation does not exist"};
   const PermissionInfo* info = find_permission(permission);
   if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
@@ -79,20 +79,30 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   if (!org.members.contains(std::string(target))) {
     return {false, "the target is not a member of this organisation"};
   }
-  switch (scope) {
-    case Scope::own:
-      return {false, holder + " only for themself"};
-    case Scope::assigned: {
-      auto it = org.assignments.find(std::string(target));
-      if (it != org.assignments.end() && it->second == subject) {
-        return {true, holder + " for their assigned athletes, and the target is assigned to them"};
+  const Decision by_scope = [&]() -> Decision {
+    switch (scope) {
+      case Scope::own:
+        return {false, holder + " only for themself"};
+      case Scope::assigned: {
+        auto it = org.assignments.find(std::string(target));
+        if (it != org.assignments.end() && it->second == subject) {
+          return {true, holder + " for their assigned athletes, and the target is assigned to them"};
+        }
+        return {false, holder + " only for their assigned athletes, and the target is not assigned to them"};
       }
-      return {false, holder + " only for their assigned athletes, and the target is not assigned to them"};
+      case Scope::all:
+        return {true, holder + " for every member of the organisation"};
     }
-    case Scope::all:
-      return {true, holder + " for every member of the organisation"};
-  }
-  return {false, model.denial(*info)};
+    return {false, model.denial(*info)};
+  }();
+  if (!by_scope.allowed || info->privacy.empty()) return by_scope;
+  const Privacy defaults;
+  const Privacy& privacy = target_privacy ? *target_privacy : defaults;
+  if (privacy.shares(info->privacy)) return by_scope;
+  const std::string_view off = privacy.value(kPrivacyMasterSwitch) ? std::string_view(info->privacy)
+                                                                  : kPrivacyMasterSwitch;
+  return {false, "the member does not share this data (privacy setting " + std::string(off) +
+                     " is off), and no role overrides a member's privacy settings"};
 }
 
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

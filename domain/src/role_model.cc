@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "embedded_models.h"
+#include "touchline/domain/privacy.h"
 
 namespace touchline::domain {
 
@@ -86,7 +87,11 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
                                entry.at("denial").get<std::string>(),
                                entry.value("grantable", true),
                                entry.value("not_on_self", false),
-                               known_tier(name, entry.value("min_tier", std::string("free")))};
+                               known_tier(name, entry.value("min_tier", std::string("free"))),
+                               entry.value("privacy", std::string())};
+    if (!out[name].privacy.empty() && !find_privacy_setting(out[name].privacy)) {
+      bad_data(name + ": unknown privacy setting " + out[name].privacy);
+    }
   }
   return out;
 }

@@ -38,6 +38,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberGrantRevoked, organization_id, account_
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDefined, organization_id, role, label, permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleUpdated, organization_id, role, label, permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDeleted, organization_id, role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrivacySettingsChanged, account_id, settings)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);

@@ -38,6 +38,8 @@ std::optional<Described> describe(const events::DomainEvent& event) {
         if constexpr (std::is_same_v<E, AccountRegistered>) {
           return Described{"account.signed_up", e.account_id, "",
                            {{"membership_role", e.membership_role}, {"display_name", e.display_name}}};
+        } else if constexpr (std::is_same_v<E, PrivacySettingsChanged>) {
+          return Described{"account.privacy_changed", e.account_id, "", {{"settings", e.settings}}};
         } else if constexpr (std::is_same_v<E, AccountUpgradedToCoach>) {
           return Described{"account.upgraded_to_coach", e.account_id, "", nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, OrganizationCreated>) {

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "touchline/domain/account.h"
 #include "touchline/events/domain_events.h"
 
 namespace touchline::projections {
@@ -11,6 +12,7 @@ const std::string PermissionProjection::kName = "permissions";
 
 namespace {
 constexpr std::string_view kOrgPrefix = "org/";
+constexpr std::string_view kPrivacyPrefix = "privacy/";
 
 const std::string* organization_of(const events::DomainEvent& e) {
   return std::visit(
@@ -73,6 +75,13 @@ void PermissionProjection::load(const store::StateStore& state) {
     organizations_.emplace(org.id, std::move(org));
     return true;
   });
+  privacy_.clear();
+  dirty_privacy_.clear();
+  state.scan(kPrivacyPrefix, [this](std::string_view key, std::string_view value) {
+    privacy_[std::string(key.substr(kPrivacyPrefix.size()))] =
+        domain::Privacy{nlohmann::json::parse(value).get<std::map<std::string, bool>>()};
+    return true;
+  });
 }
 
 void PermissionProjection::apply(const events::Envelope& e) {
@@ -80,6 +89,15 @@ void PermissionProjection::apply(const events::Envelope& e) {
   if (!decoded.ok()) {
     throw std::runtime_error("event at position " + std::to_string(e.position) + ": " +
                              decoded.error().message);
+  }
+  if (const auto* changed = std::get_if<events::PrivacySettingsChanged>(&*decoded)) {
+    std::unique_lock lock(mu_);
+    // Folded as the account aggregate folds it, so the check sees what the athlete decided.
+    domain::AccountState account;
+    account.privacy = privacy_[changed->account_id];
+    privacy_[changed->account_id] = domain::evolve(std::move(account), *decoded).privacy;
+    dirty_privacy_.insert(changed->account_id);
+    return;
   }
   const std::string* org_id = organization_of(*decoded);
   if (!org_id) return;
@@ -96,12 +114,19 @@ void PermissionProjection::write_changes(store::StateBatch& batch) {
                             organization_to_json(organizations_.at(id)).dump());
   }
   dirty_.clear();
+  for (const auto& account : dirty_privacy_) {
+    batch.puts.emplace_back(std::string(kPrivacyPrefix) + account,
+                            nlohmann::json(privacy_.at(account).changed).dump());
+  }
+  dirty_privacy_.clear();
 }
 
 void PermissionProjection::reset() {
   std::unique_lock lock(mu_);
   organizations_.clear();
   dirty_.clear();
+  privacy_.clear();
+  dirty_privacy_.clear();
 }
 
 std::optional<domain::Decision> PermissionProjection::check(const std::string& organization_id,
@@ -111,7 +136,17 @@ std::optional<domain::Decision> PermissionProjection::check(const std::string& o
   std::shared_lock lock(mu_);
   auto it = organizations_.find(organization_id);
   if (it == organizations_.end()) return std::nullopt;
-  return domain::check(it->second, subject, permission, target);
+  const domain::Privacy* target_privacy = nullptr;
+  if (!target.empty()) {
+    if (auto p = privacy_.find(target); p != privacy_.end()) target_privacy = &p->second;
+  }
+  return domain::check(it->second, subject, permission, target, target_privacy);
+}
+
+domain::Privacy PermissionProjection::privacy(const std::string& account_id) const {
+  std::shared_lock lock(mu_);
+  auto it = privacy_.find(account_id);
+  return it == privacy_.end() ? domain::Privacy{} : it->second;
 }
 
 std::optional<domain::OrganizationState> PermissionProjection::organization(
@@ -124,9 +159,11 @@ std::optional<domain::OrganizationState> PermissionProjection::organization(
 
 nlohmann::json PermissionProjection::snapshot() const {
   std::shared_lock lock(mu_);
-  nlohmann::json out = nlohmann::json::object();
-  for (const auto& [id, org] : organizations_) out[id] = organization_to_json(org);
-  return out;
+  nlohmann::json organizations = nlohmann::json::object();
+  for (const auto& [id, org] : organizations_) organizations[id] = organization_to_json(org);
+  nlohmann::json privacy = nlohmann::json::object();
+  for (const auto& [account, settings] : privacy_) privacy[account] = settings.changed;
+  return {{"organizations", organizations}, {"privacy", privacy}};
 }
 
 }  // namespace touchline::projections

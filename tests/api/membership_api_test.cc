@@ -173,6 +173,43 @@ TEST_F(MembershipApiTest, ScopeFollowsAssignment) {
   EXPECT_FALSE(runners.allowed(asst["account_id"], "athletes.view_pace", ath["account_id"]));
 }
 
+TEST_F(MembershipApiTest, PrivacyIsTheAthletesAloneAndOverridesEveryRole) {
+  Org runners(server, "athlete-coach");
+  auto asst = runners.join("asst", "assistant_coach");
+  auto ath = runners.join("ath", "athlete", true);
+  ASSERT_EQ(runners.send("AssignAthlete", {{"athlete_id", ath["account_id"]}, {"coach_id", asst["account_id"]}}).status, 201);
+  EXPECT_TRUE(runners.allowed(runners.founder_id, "athletes.view_pace", ath["account_id"]));
+
+  // Nobody else changes an athlete's privacy, the head coach included.
+  const auto before = server.head();
+  auto by_coach = server.command("UpdatePrivacySettings",
+                                 {{"account_id", ath["account_id"]}, {"settings", {{"share_pace_data", true}}}},
+                                 runners.founder_token);
+  EXPECT_EQ(by_coach.status, 403) << by_coach.body;
+  auto unknown = server.command("UpdatePrivacySettings", {{"settings", {{"share_shoe_size", false}}}}, ath["token"]);
+  EXPECT_EQ(unknown.status, 400) << unknown.body;
+  EXPECT_EQ(server.head(), before);
+
+  auto off = server.command("UpdatePrivacySettings", {{"settings", {{"share_pace_data", false}}}}, ath["token"]);
+  ASSERT_EQ(off.status, 201) << off.body;
+  for (const std::string coach : {runners.founder_id, asst["account_id"].get<std::string>()}) {
+    EXPECT_FALSE(runners.allowed(coach, "athletes.view_pace", ath["account_id"])) << coach;
+    EXPECT_TRUE(runners.allowed(coach, "athletes.view_race_goals", ath["account_id"])) << coach;
+  }
+  json body{{"organization_id", runners.id}, {"subject", runners.founder_id}, {"permission", "athletes.view_pace"},
+            {"target", ath["account_id"]}, {"min_position", server.head()}};
+  EXPECT_NE(server.check(runners.founder_token, body).json()["reason"].get<std::string>().find("share_pace_data"),
+            std::string::npos);
+
+  // The master switch hides the rest too; switching back on shares again.
+  ASSERT_EQ(server.command("UpdatePrivacySettings", {{"settings", {{"share_activity_in_profile", false}}}}, ath["token"]).status, 201);
+  EXPECT_FALSE(runners.allowed(runners.founder_id, "athletes.view_race_goals", ath["account_id"]));
+  ASSERT_EQ(server.command("UpdatePrivacySettings",
+                           {{"settings", {{"share_activity_in_profile", true}, {"share_pace_data", true}}}}, ath["token"]).status,
+            201);
+  EXPECT_TRUE(runners.allowed(runners.founder_id, "athletes.view_pace", ath["account_id"]));
+}
+
 TEST_F(MembershipApiTest, GrantsGoOnlyFromTheirGranterToTheirRoles) {
   Org platform(server, "custom-roles", "pro");
   auto asst = platform.join("asst", "assistant");

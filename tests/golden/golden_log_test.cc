@@ -4,7 +4,8 @@
 // this build writes it, and this build must write exactly the same bytes for the same history.
 //
 // log_v1: format 1, the first event set (written before role models had versions).
-// log_v2: format 1, with OrganizationCreated schema 2 and the membership and custom-role events.
+// log_v2: format 1, with OrganizationCreated schema 2, the membership and custom-role events, and
+//         privacy settings.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -33,7 +34,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 31}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 32}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -110,6 +111,7 @@ void write_history(store::EventStore& log) {
   append(log, "acc-head", "cmd-21", {AthleteUnassigned{"org-1", "acc-ath", "acc-asst"}});
   append(log, "acc-head", "cmd-22",
          {MemberRemoved{"org-1", "acc-ath", "athlete"}, AthleteLeftOrganization{"acc-ath", "org-1"}});
+  append(log, "acc-ath", "cmd-23", {PrivacySettingsChanged{"acc-ath", {{"share_pace_data", false}}}});
 }
 
 std::string dump(const store::EventStore& log) {

@@ -17,9 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A `tier`, `setting` or `grant` line: changes the organisation before the vectors after it.
+// A `tier`, `setting`, `grant` or `privacy` line: changes the organisation (or, for privacy, its
+// athletes' own settings) before the vectors after it.
 struct Directive {
-  std::string kind;  // "tier", "setting" or "grant"
+  std::string kind;  // "tier", "setting", "grant" or "privacy"
   std::string name;  // the tier, or the setting's or grant's name
   bool enabled = false;
 };
@@ -56,7 +57,8 @@ VectorFile parse(const fs::path& path) {
       f.model = w[1];
     } else if (w[0] == "tier" && w.size() == 2) {
       pending.push_back({"tier", w[1], false});
-    } else if ((w[0] == "setting" || w[0] == "grant") && w.size() == 3 && (w[2] == "on" || w[2] == "off")) {
+    } else if ((w[0] == "setting" || w[0] == "grant" || w[0] == "privacy") && w.size() == 3 &&
+               (w[2] == "on" || w[2] == "off")) {
       pending.push_back({w[0], w[1], w[2] == "on"});
     } else if (w.size() == 4 && (w[3] == "allow" || w[3] == "deny")) {
       f.vectors.push_back({std::move(pending), n, w[0], w[1], w[2], w[3] == "allow", source});
@@ -120,6 +122,7 @@ class VectorClub {
   // gives the grants).
   void apply(const Directive& d) {
     if (d.kind == "grant") return apply_grant(d);
+    if (d.kind == "privacy") return apply_privacy(d);
     auto r = d.kind == "tier"
                  ? server_.command("ChangeTier", {{"organization_id", org_}, {"tier", d.name}}, token_)
                  : server_.command("ChangeOrganizationSetting",
@@ -128,6 +131,14 @@ class VectorClub {
   }
 
  private:
+  // Each athlete member changes their own setting (nobody else may).
+  void apply_privacy(const Directive& d) {
+    for (const auto& token : athlete_tokens_) {
+      auto r = server_.command("UpdatePrivacySettings", {{"settings", {{d.name, d.enabled}}}}, token);
+      ASSERT_EQ(r.status, 201) << "privacy " << d.name << ": " << r.body;
+    }
+  }
+
   void apply_grant(const Directive& d) {
     auto grant = model_.grants.find(d.name);
     ASSERT_NE(grant, model_.grants.end()) << "model " << model_.id << " has no grant " << d.name;
@@ -144,6 +155,7 @@ class VectorClub {
     auto r = server_.command("AddMember", {{"organization_id", org_}, {"account_id", a["account_id"]},
                                            {"role", member_role}}, token_);
     EXPECT_EQ(r.status, 201) << r.body;
+    if (account_role == "athlete") athlete_tokens_.push_back(a["token"]);
     return a["account_id"];
   }
   void assign(const std::string& athlete, const std::string& coach) {
@@ -162,6 +174,7 @@ class VectorClub {
   const domain::RoleModel& model_;
   std::string org_, token_, unassigned_, other_staff_;
   std::map<std::string, std::string> members_, assigned_;
+  std::vector<std::string> athlete_tokens_;
 };
 
 std::vector<fs::path> vector_files() {

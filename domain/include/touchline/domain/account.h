@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "touchline/domain/privacy.h"
 #include "touchline/events/domain_events.h"
 #include "touchline/events/result.h"
 
@@ -17,6 +18,7 @@ struct AccountState {
   std::string display_name;
   std::string membership_role;          // "athlete" or "coach"
   std::string athlete_organization_id;  // the one organisation this athlete belongs to, if any
+  Privacy privacy;
   bool operator==(const AccountState&) const = default;
 };
 
@@ -44,6 +46,11 @@ struct SignUp {
 
 struct UpgradeToCoach {};
 
+struct UpdatePrivacySettings {
+  std::string account_id;  // whose settings: only the signed-in account's own
+  std::map<std::string, bool> settings;  // setting name -> on/off (domain/privacy.h)
+};
+
 // Errors: invalid_argument naming the field (malformed email, password under 10 characters,
 // display name missing, membership_role not athlete/coach, organization_name for an athlete),
 // already_exists (the email is claimed).
@@ -52,5 +59,12 @@ Result<std::vector<events::DomainEvent>> decide(const EmailClaimState& claim, co
 // `account` is the signed-in account. An account that is already a coach gets an empty list.
 // Errors: not_found (no such account).
 Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const UpgradeToCoach&);
+
+// Only the account itself changes its privacy settings: no coach, owner or operator does. Values
+// it already has are left out of the event; nothing changed succeeds with no events. Errors:
+// not_found (no such account), permission_denied (another account's settings), invalid_argument
+// (no settings, or an unknown setting, named).
+Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const std::string& actor,
+                                                const UpdatePrivacySettings& cmd);
 
 }  // namespace touchline::domain

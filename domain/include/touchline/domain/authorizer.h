@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "touchline/domain/organization.h"
+#include "touchline/domain/privacy.h"
 #include "touchline/domain/role_model.h"
 
 namespace touchline::domain {
@@ -16,9 +17,11 @@ struct Decision {
 };
 
 // `target` empty: the permission itself, regardless of whom it is used on. Otherwise the member
-// it is used on, checked against the scope the subject holds it with.
+// it is used on, checked against the scope the subject holds it with, and, for a permission the
+// catalogue gates by privacy, against `target_privacy` (the target's settings; nullptr: their
+// defaults). Privacy is checked after everything else: no role, grant or custom role overrides it.
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target = {});
+               std::string_view target = {}, const Privacy* target_privacy = nullptr);
 
 // The subject's effective permissions with scopes, delegations included; empty for non-members.
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

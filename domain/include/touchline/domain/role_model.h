@@ -37,6 +37,7 @@ struct PermissionInfo {
   bool grantable = true;  // false: no role may hold it, and every check for it is denied
   bool not_on_self = false;  // never allowed with the subject as its own target
   std::string min_tier = "free";  // below it no role holds it (a model may raise it)
+  std::string privacy;  // the target's privacy setting that must share the data, if any
 };
 
 // Organisation tiers, lowest first: free, pro, club, business, enterprise.

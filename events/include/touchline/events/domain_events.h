@@ -38,6 +38,16 @@ struct EmailClaimed {
   bool operator==(const EmailClaimed&) const = default;
 };
 
+// The account changed its own privacy settings (domain/privacy.h); `settings` holds the values
+// that changed, by setting name.
+struct PrivacySettingsChanged {
+  static constexpr std::string_view kType = "PrivacySettingsChanged";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string account_id;
+  std::map<std::string, bool> settings;
+  bool operator==(const PrivacySettingsChanged&) const = default;
+};
+
 struct AccountUpgradedToCoach {
   static constexpr std::string_view kType = "AccountUpgradedToCoach";
   static constexpr std::uint32_t kSchema = 1;
@@ -238,7 +248,7 @@ using DomainEvent =
                  BillingDelegationGranted, BillingDelegationRevoked, OrganizationTierChanged,
                  OrganizationSettingChanged, RoleModelVersionAdopted, MemberRemoved,
                  MemberRoleChanged, AthleteLeftOrganization, AthleteUnassigned, MemberGranted,
-                 MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted>;
+                 MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "touchline/domain/authorizer.h"
+#include "touchline/domain/privacy.h"
 #include "touchline/domain/organization.h"
 #include "touchline/projections/projection.h"
 
@@ -24,13 +25,15 @@ class PermissionProjection final : public Projection {
   const std::string& name() const override { return kName; }
   // The shape of organization_to_json's value: bump it with every change to that function.
   // 3: grants, role_model_version and custom_roles (2 was briefly written with the shape before).
-  std::uint32_t state_format() const override { return 3; }
+  // 4: members' privacy settings, beside the organisations.
+  std::uint32_t state_format() const override { return 4; }
   void load(const store::StateStore& state) override;
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 
-  // The check, answered from memory. nullopt when the organisation is unknown. Thread-safe.
+  // The check, answered from memory, with the target's privacy settings. nullopt when the
+  // organisation is unknown. Thread-safe.
   std::optional<domain::Decision> check(const std::string& organization_id,
                                         const std::string& subject, const std::string& permission,
                                         const std::string& target) const;
@@ -38,13 +41,19 @@ class PermissionProjection final : public Projection {
   // A copy of the organisation's state; nullopt when unknown. Thread-safe.
   std::optional<domain::OrganizationState> organization(const std::string& organization_id) const;
 
-  // The whole state as JSON, keyed by organisation id (for rebuild-equals-live comparisons).
+  // An account's privacy settings (their defaults when never changed). Thread-safe.
+  domain::Privacy privacy(const std::string& account_id) const;
+
+  // The whole state as JSON: {"organizations": {id: ...}, "privacy": {account: changed settings}}
+  // (for rebuild-equals-live comparisons).
   nlohmann::json snapshot() const;
 
  private:
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, domain::OrganizationState> organizations_;
-  std::set<std::string> dirty_;
+  std::unordered_map<std::string, domain::Privacy> privacy_;  // only accounts that changed some
+  std::set<std::string> dirty_;          // organisation ids
+  std::set<std::string> dirty_privacy_;  // account ids
 };
 
 nlohmann::json organization_to_json(const domain::OrganizationState& org);
