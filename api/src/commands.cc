@@ -320,6 +320,11 @@ void read_role_definition(Fields& f, Command& cmd) {
 
 void read_role_name(Fields& f, domain::DeleteRole& cmd) { cmd.role = f.required("role"); }
 
+template <typename Command>
+void read_amount(Fields& f, Command& cmd) {
+  cmd.amount = f.optional_count("amount", 0);
+}
+
 void read_version(Fields& f, domain::AdoptRoleModelVersion& cmd) {
   cmd.version = f.optional_count("version", 0);
 }
@@ -359,6 +364,8 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"UpdateRole", plan_on_organization<domain::UpdateRole, read_role_definition<domain::UpdateRole>>},
       {"DeleteRole", plan_on_organization<domain::DeleteRole, read_role_name>},
       {"AdoptRoleModelVersion", plan_on_organization<domain::AdoptRoleModelVersion, read_version>},
+      {"AddCredits", plan_on_organization<domain::AddCredits, read_amount<domain::AddCredits>>},
+      {"SpendCredits", plan_on_organization<domain::SpendCredits, read_amount<domain::SpendCredits>>},
   };
   return all;
 }

@@ -124,6 +124,9 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, events::RoleDefined> ||
                              std::is_same_v<E, events::RoleUpdated>) {
           state.custom_roles[e.role] = custom_role(state.model(), e.role, e.label, e.permissions);
+        } else if constexpr (std::is_same_v<E, events::CreditsAdded> ||
+                             std::is_same_v<E, events::CreditsSpent>) {
+          state.credits = e.balance;
         } else if constexpr (std::is_same_v<E, events::RoleDeleted>) {
           state.custom_roles.erase(e.role);
         } else if constexpr (std::is_same_v<E, events::OrganizationTierChanged>) {
@@ -676,6 +679,40 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   }
   return Events{events::RoleModelVersionAdopted{org.id, org.role_model, next->version,
                                                 org.role_model_version}};
+}
+
+namespace {
+
+std::optional<Error> check_amount(std::int64_t amount) {
+  if (amount < 1 || amount > kMaxCreditsPerCommand) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "amount must be a whole number of credits from 1 to " +
+                           std::to_string(kMaxCreditsPerCommand),
+                       "amount");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const AddCredits& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (auto err = check_amount(cmd.amount)) return *err;
+  if (auto denied = require(org, actor, "billing.manage")) return *denied;
+  return Events{events::CreditsAdded{org.id, cmd.amount, org.credits + cmd.amount}};
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const SpendCredits& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (auto err = check_amount(cmd.amount)) return *err;
+  if (auto denied = require(org, actor, "ai_credits.spend")) return *denied;
+  if (cmd.amount > org.credits) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the pool holds " + std::to_string(org.credits) + " credits; " +
+                           std::to_string(cmd.amount) + " cannot be spent",
+                       "amount");
+  }
+  return Events{events::CreditsSpent{org.id, actor, cmd.amount, org.credits - cmd.amount}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const ChangeTier& cmd) {

@@ -39,6 +39,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDefined, organization_id, role, label, pe
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleUpdated, organization_id, role, label, permissions)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDeleted, organization_id, role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrivacySettingsChanged, account_id, settings)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsAdded, organization_id, amount, balance)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsSpent, organization_id, account_id, amount, balance)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);

@@ -72,6 +72,12 @@ std::optional<Described> describe(const events::DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, RoleUpdated>) {
           return Described{"role.updated", e.role, e.organization_id,
                            {{"label", e.label}, {"permissions", e.permissions}}};
+        } else if constexpr (std::is_same_v<E, CreditsAdded>) {
+          return Described{"credits.added", e.organization_id, e.organization_id,
+                           {{"amount", e.amount}, {"balance", e.balance}}};
+        } else if constexpr (std::is_same_v<E, CreditsSpent>) {
+          return Described{"credits.spent", e.account_id, e.organization_id,
+                           {{"amount", e.amount}, {"balance", e.balance}}};
         } else if constexpr (std::is_same_v<E, RoleDeleted>) {
           return Described{"role.deleted", e.role, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, AthleteAssigned>) {

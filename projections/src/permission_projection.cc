@@ -44,7 +44,8 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"grants", org.grants},
                         {"tier", org.tier},
                         {"settings", org.settings},
-                        {"custom_roles", custom}};
+                        {"custom_roles", custom},
+                        {"credits", org.credits}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -59,6 +60,7 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.grants = j.at("grants").get<std::map<std::string, std::set<std::string>>>();
   org.tier = j.at("tier").get<std::string>();
   org.settings = j.at("settings").get<std::map<std::string, bool>>();
+  org.credits = j.at("credits").get<std::int64_t>();
   for (const auto& [name, role] : j.at("custom_roles").items()) {
     org.custom_roles[name] = domain::custom_role(org.model(), name, role.at("label").get<std::string>(),
                                                  role.at("permissions").get<std::map<std::string, std::string>>());

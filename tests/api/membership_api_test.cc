@@ -2,6 +2,9 @@
 // command answers its status with the rule in `detail` and appends nothing.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "support/test_server.h"
 
 namespace touchline::testing {
@@ -208,6 +211,59 @@ TEST_F(MembershipApiTest, PrivacyIsTheAthletesAloneAndOverridesEveryRole) {
                            {{"settings", {{"share_activity_in_profile", true}, {"share_pace_data", true}}}}, ath["token"]).status,
             201);
   EXPECT_TRUE(runners.allowed(runners.founder_id, "athletes.view_pace", ath["account_id"]));
+}
+
+// 200 SpendCredits at once against one pool: the balance never goes below zero, exactly as many
+// spends land as the pool can pay, and the credits spent equal the balance lost.
+TEST_F(MembershipApiTest, ConcurrentSpendsNeverOverdrawThePool) {
+  Org team(server, "club", "club");
+  auto coach = team.join("coach", "coach");
+  constexpr int kPool = 150, kSpends = 200;
+  auto added = team.send("AddCredits", {{"amount", kPool}});
+  ASSERT_EQ(added.status, 201) << added.body;
+  const std::uint64_t start = server.head();
+
+  std::atomic<int> landed{0}, refused{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 8; ++c) {
+    clients.emplace_back([&, c] {
+      HttpClient http(server.port());
+      for (int i = c; i < kSpends; i += 8) {
+        json body{{"organization_id", team.id}, {"amount", 1}};
+        const std::string who = i % 2 ? team.founder_token : coach["token"].get<std::string>();
+        auto r = http.post("/v1/commands/SpendCredits", body.dump(), {{"Authorization", "Bearer " + who}});
+        if (r.status == 201) {
+          ++landed;
+        } else if (r.status == 409 && r.body.find("cannot be spent") != std::string::npos) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(landed.load(), kPool);
+  EXPECT_EQ(refused.load(), kSpends - kPool);
+
+  // The log agrees: every spend's balance is the one before it less its amount, never negative.
+  auto events = server.http().get("/v1/events?after=" + std::to_string(start) + "&limit=1000",
+                                  {{"Authorization", std::string("Bearer ") + kOperatorToken}});
+  ASSERT_EQ(events.status, 200) << events.body;
+  std::int64_t balance = kPool, spent = 0;
+  const json page = events.json();
+  for (const auto& e : page["events"]) {
+    if (e["type"] != "CreditsSpent") continue;
+    const std::int64_t amount = e["payload"]["amount"];
+    EXPECT_EQ(e["payload"]["balance"].get<std::int64_t>(), balance - amount);
+    balance -= amount;
+    spent += amount;
+    EXPECT_GE(balance, 0);
+  }
+  EXPECT_EQ(spent, kPool);
+  EXPECT_EQ(balance, 0);
+  EXPECT_EQ(team.send("SpendCredits", {{"amount", 1}}).status, 409);
 }
 
 TEST_F(MembershipApiTest, GrantsGoOnlyFromTheirGranterToTheirRoles) {

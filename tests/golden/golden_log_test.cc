@@ -5,7 +5,7 @@
 //
 // log_v1: format 1, the first event set (written before role models had versions).
 // log_v2: format 1, with OrganizationCreated schema 2, the membership and custom-role events, and
-//         privacy settings.
+//         privacy settings and AI credits.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -34,7 +34,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 32}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -112,6 +112,8 @@ void write_history(store::EventStore& log) {
   append(log, "acc-head", "cmd-22",
          {MemberRemoved{"org-1", "acc-ath", "athlete"}, AthleteLeftOrganization{"acc-ath", "org-1"}});
   append(log, "acc-ath", "cmd-23", {PrivacySettingsChanged{"acc-ath", {{"share_pace_data", false}}}});
+  append(log, "acc-c2", "cmd-24", {CreditsAdded{"org-3", 100, 100}});
+  append(log, "acc-c2", "cmd-25", {CreditsSpent{"org-3", "acc-c2", 30, 70}});
 }
 
 std::string dump(const store::EventStore& log) {

@@ -55,6 +55,8 @@ class TestServer {
   void stop() { service_.stop(); }
 
   HttpClient& http() { return *client_; }
+  // The loopback port, for tests that open their own connections (one HttpClient per thread).
+  std::uint16_t port() { return service_.port(); }
 
   HttpResult command(const std::string& name, const nlohmann::json& body, const std::string& token = "",
                      std::map<std::string, std::string> headers = {}) {

@@ -27,6 +27,7 @@ struct OrganizationState {
   std::string tier = "free";
   std::map<std::string, bool> settings;  // only those changed from the model's default
   std::map<std::string, Role> custom_roles;  // name -> role defined with DefineRole
+  std::int64_t credits = 0;  // the owner's AI credit pool; never below zero
 
   const RoleModel& model() const;  // requires exists
   bool setting(const std::string& name) const;  // its value, else the model's default
@@ -119,6 +120,19 @@ struct DeleteRole {
   std::string organization_id;
   std::string role;
 };
+
+// AI credits (seed 003): the payer adds to the pool; roles holding ai_credits.spend spend from it.
+struct AddCredits {
+  std::string organization_id;
+  std::int64_t amount = 0;
+};
+
+struct SpendCredits {
+  std::string organization_id;
+  std::int64_t amount = 0;
+};
+
+inline constexpr std::int64_t kMaxCreditsPerCommand = 1'000'000;
 
 // Moves the organisation to a newer version of its role model; version 0 means the newest.
 struct AdoptRoleModelVersion {
@@ -242,6 +256,15 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
                                                 const AdoptRoleModelVersion& cmd);
+
+// AddCredits: whoever holds billing.manage (the owner, who pays). SpendCredits: whoever holds
+// ai_credits.spend, never beyond the balance. Amounts are 1 to kMaxCreditsPerCommand. Errors:
+// not_found, permission_denied, invalid_argument (amount), failed_precondition (spending more than
+// the balance, which the message states).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const AddCredits& cmd);
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
+                                                const std::string& actor, const SpendCredits& cmd);
 
 // Whoever holds billing.manage (the head coach or owner: the one who pays). The same tier again
 // succeeds with no events. Errors: not_found, permission_denied, invalid_argument (unknown tier).

@@ -221,6 +221,27 @@ struct RoleDeleted {
   bool operator==(const RoleDeleted&) const = default;
 };
 
+// The owner's AI credit pool (seed 003: "credits come from the owner's pool"). Both carry the
+// balance after the event, so an auditor reads the pool's history without summing.
+struct CreditsAdded {
+  static constexpr std::string_view kType = "CreditsAdded";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::int64_t amount = 0;
+  std::int64_t balance = 0;
+  bool operator==(const CreditsAdded&) const = default;
+};
+
+struct CreditsSpent {
+  static constexpr std::string_view kType = "CreditsSpent";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;  // who spent them
+  std::int64_t amount = 0;
+  std::int64_t balance = 0;
+  bool operator==(const CreditsSpent&) const = default;
+};
+
 // An organisation moved to another tier (free, pro, club, business, enterprise). Organisations
 // start on free.
 struct OrganizationTierChanged {
@@ -248,7 +269,8 @@ using DomainEvent =
                  BillingDelegationGranted, BillingDelegationRevoked, OrganizationTierChanged,
                  OrganizationSettingChanged, RoleModelVersionAdopted, MemberRemoved,
                  MemberRoleChanged, AthleteLeftOrganization, AthleteUnassigned, MemberGranted,
-                 MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged>;
+                 MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged, CreditsAdded,
+                 CreditsSpent>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
