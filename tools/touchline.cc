@@ -136,6 +136,7 @@ int roles_doc() {
     }
     for (const auto& [name, s] : m["settings"].items()) {
       std::cout << "\nSetting `" << name << "` (default " << (s["default"].get<bool>() ? "on" : "off")
+                << (s.contains("min_tier") ? "; `" + s["min_tier"].get<std::string>() + "` tier and above" : "")
                 << "): " << s["description"].get<std::string>() << ".\n";
     }
     for (const auto& [name, g] : m["member_grants"].items()) {

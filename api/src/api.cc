@@ -87,6 +87,11 @@ void Api::handle(HttpRequest req, Responder respond) {
                                 std::move(respond));
     }
     case Endpoint::audit: return audit(m.params["organization_id"], m.query, req, std::move(respond));
+    case Endpoint::organization: {
+      auto min = parse_count(m.query, "min_position", 0);
+      if (!min.ok()) return respond(fail(min.error()));
+      return organization(m.params["organization_id"], req, *min, std::move(respond));
+    }
     case Endpoint::events: return events(m.query, req, std::move(respond));
   }
 }
@@ -349,6 +354,37 @@ void Api::member_permissions(const std::string& org_id, const std::string& accou
                                 {"role_model_version", org->role_model_version},
                                 {"grants", grants},
                                 {"permissions", permissions},
+                                {"position", position}}));
+  });
+}
+
+void Api::organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
+                       Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
+                 [this, org_id, caller = *caller](Responder respond) {
+    const std::uint64_t position = deps_.permissions_runner.position();
+    auto org = deps_.permissions.organization(org_id);
+    if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
+    if (!org->role_of(caller)) {
+      return respond(fail(Error::make(ErrorCode::permission_denied,
+                                      "only members of an organisation may read it")));
+    }
+    const auto& model = org->model();
+    json settings = json::object();
+    for (const auto& [name, declared] : model.settings) settings[name] = org->setting(name);
+    json custom = json::array();
+    for (const auto& [name, role] : org->custom_roles) custom.push_back(name);
+    respond(json_response(200, {{"organization_id", org->id},
+                                {"name", org->name},
+                                {"role_model", org->role_model},
+                                {"role_model_version", org->role_model_version},
+                                {"tier", org->tier},
+                                {"settings", settings},
+                                {"credits", org->credits},
+                                {"members", org->members.size()},
+                                {"custom_roles", custom},
                                 {"position", position}}));
   });
 }

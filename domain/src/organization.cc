@@ -742,6 +742,13 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
                        "setting");
   }
   if (auto denied = require(org, actor, "org.settings.edit")) return *denied;
+  const std::string& needed = org.model().settings.at(cmd.setting).min_tier;
+  if (tier_rank(org.tier) < tier_rank(needed)) {
+    return Error::make(ErrorCode::permission_denied,
+                       cmd.setting + " needs the " + needed + " tier or above; this organisation is on " +
+                           org.tier,
+                       "setting");
+  }
   if (org.setting(cmd.setting) == cmd.enabled) return Events{};
   return Events{events::OrganizationSettingChanged{org.id, cmd.setting, cmd.enabled}};
 }

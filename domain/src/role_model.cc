@@ -122,7 +122,8 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
   }
   const nlohmann::json settings = j.value("settings", nlohmann::json::object());
   for (const auto& [name, s] : settings.items()) {
-    m.settings[name] = ModelSetting{s.at("default").get<bool>(), s.at("description").get<std::string>()};
+    m.settings[name] = ModelSetting{s.at("default").get<bool>(), s.at("description").get<std::string>(),
+                                    known_tier(where, s.value("min_tier", std::string("free")))};
   }
   const nlohmann::json denials = j.value("denials", nlohmann::json::object());
   for (const auto& [perm, message] : denials.items()) {
@@ -262,6 +263,7 @@ nlohmann::json describe_role_model(const RoleModel& model) {
   nlohmann::json settings = nlohmann::json::object();
   for (const auto& [name, s] : model.settings) {
     settings[name] = {{"default", s.default_value}, {"description", s.description}};
+    if (s.min_tier != "free") settings[name]["min_tier"] = s.min_tier;
   }
   nlohmann::json grants = nlohmann::json::object();
   for (const auto& [name, g] : model.grants) {

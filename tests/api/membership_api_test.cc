@@ -266,6 +266,31 @@ TEST_F(MembershipApiTest, ConcurrentSpendsNeverOverdrawThePool) {
   EXPECT_EQ(team.send("SpendCredits", {{"amount", 1}}).status, 409);
 }
 
+TEST_F(MembershipApiTest, AnOrganizationReportsItsTierSettingsAndPoolToItsMembers) {
+  Org platform(server, "custom-roles", "business");
+  auto asst = platform.join("asst", "assistant");
+  const json sso{{"setting", "sso_saml_enabled"}, {"enabled", true}};
+  expect_refused(platform, "ChangeOrganizationSetting", sso, 403, "needs the enterprise tier");
+  ASSERT_EQ(platform.send("ChangeTier", {{"tier", "enterprise"}}).status, 201);
+  ASSERT_EQ(platform.send("ChangeOrganizationSetting", sso).status, 201);
+  ASSERT_EQ(platform.send("AddCredits", {{"amount", 40}}).status, 201);
+
+  auto read = [&](const std::string& token) {
+    return server.http().get("/v1/organizations/" + platform.id + "?min_position=" + std::to_string(server.head()),
+                             {{"Authorization", "Bearer " + token}});
+  };
+  auto r = read(asst["token"]);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["role_model"], "custom-roles");
+  EXPECT_EQ(r.json()["role_model_version"], 2);
+  EXPECT_EQ(r.json()["tier"], "enterprise");
+  EXPECT_EQ(r.json()["settings"]["sso_saml_enabled"], true);
+  EXPECT_EQ(r.json()["credits"], 40);
+  EXPECT_EQ(r.json()["members"], 2);
+  auto outsider = server.account("outsider@org.test", "coach");
+  EXPECT_EQ(read(outsider["token"]).status, 403);
+}
+
 TEST_F(MembershipApiTest, GrantsGoOnlyFromTheirGranterToTheirRoles) {
   Org platform(server, "custom-roles", "pro");
   auto asst = platform.join("asst", "assistant");

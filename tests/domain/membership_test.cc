@@ -379,6 +379,25 @@ TEST(AdoptRoleModelVersion, CustomRolesSurviveAnAdoption) {
   EXPECT_EQ(org.custom_roles.at("analyst"), before);
 }
 
+TEST(OrganizationSettings, TheSsoFlagIsEnterpriseOnlyAndCameWithVersion2) {
+  // An organisation made on custom-roles version 1 has no SSO flag until it adopts version 2.
+  auto org = platform("enterprise");
+  ASSERT_EQ(org.role_model_version, 1);
+  const ChangeOrganizationSetting sso{"p", "sso_saml_enabled", true};
+  expect_error(when(org, "owner", sso), ErrorCode::invalid_argument, "no setting");
+  auto adopted = when(org, "owner", AdoptRoleModelVersion{"p", 0});
+  ASSERT_TRUE(adopted.ok()) << adopted.error().message;
+  org = evolve(org, adopted->at(0));
+  EXPECT_EQ(org.role_model_version, 2);
+  auto on = when(org, "owner", sso);
+  ASSERT_TRUE(on.ok()) << on.error().message;
+  EXPECT_TRUE(evolve(org, on->at(0)).setting("sso_saml_enabled"));
+  // Only the owner changes it, and not below enterprise.
+  expect_error(when(org, "asst", sso), ErrorCode::permission_denied);
+  org = evolve(org, events::OrganizationTierChanged{"p", "business", "enterprise"});
+  expect_error(when(org, "owner", sso), ErrorCode::permission_denied, "needs the enterprise tier");
+}
+
 TEST(DefineRole, NamesLabelsPermissionsAndScopesAreValidated) {
   const auto org = platform();
   expect_error(when(org, "owner", DefineRole{"p", "Bad Name", "", kAnalyst}), ErrorCode::invalid_argument);

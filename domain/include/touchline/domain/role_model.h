@@ -48,6 +48,7 @@ int tier_rank(std::string_view tier);  // -1 for an unknown tier
 struct ModelSetting {
   bool default_value = false;
   std::string description;
+  std::string min_tier = "free";  // below it the setting cannot be changed
 };
 
 struct Role {
