@@ -1,6 +1,7 @@
 #include "touchline/domain/account.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "text.h"
 #include "touchline/domain/organization.h"
@@ -25,7 +26,10 @@ AccountState evolve(AccountState state, const DomainEvent& event) {
     state.athlete_organization_id.clear();
   } else if (const auto* e = std::get_if<events::PrivacySettingsChanged>(&event)) {
     for (const auto& [setting, on] : e->settings) {
-      if (on == find_privacy_setting(setting)->default_value) {
+      const PrivacySettingInfo* info = find_privacy_setting(setting);
+      // Recorded settings were validated when decided; a build that dropped one cannot read them.
+      if (!info) throw std::runtime_error("privacy setting '" + setting + "' is unknown to this build");
+      if (on == info->default_value) {
         state.privacy.changed.erase(setting);
       } else {
         state.privacy.changed[setting] = on;

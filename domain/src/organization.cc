@@ -151,7 +151,8 @@ Error not_a_member(const std::string& account_id, const char* field) {
 }
 
 // The actor must hold `permission` in the organisation (on `target`, when given); the denial
-// explains why not.
+// explains why not. Privacy is not consulted (the deciders have no member's settings), so no
+// command may rest on a privacy-gated permission through this.
 std::optional<Error> require(const OrganizationState& org, const std::string& actor,
                              const std::string& permission, std::string_view target = {}) {
   Decision d = check(org, actor, permission, target);
@@ -742,14 +743,15 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
                        "setting");
   }
   if (auto denied = require(org, actor, "org.settings.edit")) return *denied;
+  if (org.setting(cmd.setting) == cmd.enabled) return Events{};
+  // Only switching on needs the tier: an organisation that moved down may still switch it off.
   const std::string& needed = org.model().settings.at(cmd.setting).min_tier;
-  if (tier_rank(org.tier) < tier_rank(needed)) {
+  if (cmd.enabled && tier_rank(org.tier) < tier_rank(needed)) {
     return Error::make(ErrorCode::permission_denied,
                        cmd.setting + " needs the " + needed + " tier or above; this organisation is on " +
                            org.tier,
                        "setting");
   }
-  if (org.setting(cmd.setting) == cmd.enabled) return Events{};
   return Events{events::OrganizationSettingChanged{org.id, cmd.setting, cmd.enabled}};
 }
 

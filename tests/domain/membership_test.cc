@@ -392,9 +392,15 @@ TEST(OrganizationSettings, TheSsoFlagIsEnterpriseOnlyAndCameWithVersion2) {
   auto on = when(org, "owner", sso);
   ASSERT_TRUE(on.ok()) << on.error().message;
   EXPECT_TRUE(evolve(org, on->at(0)).setting("sso_saml_enabled"));
-  // Only the owner changes it, and not below enterprise.
+  // Only the owner changes it.
   expect_error(when(org, "asst", sso), ErrorCode::permission_denied);
+  // Moved below enterprise, it may be switched off but not on again.
+  org = evolve(org, on->at(0));
   org = evolve(org, events::OrganizationTierChanged{"p", "business", "enterprise"});
+  auto off = when(org, "owner", ChangeOrganizationSetting{"p", "sso_saml_enabled", false});
+  ASSERT_TRUE(off.ok()) << off.error().message;
+  ASSERT_EQ(off->size(), 1u);
+  org = evolve(org, off->at(0));
   expect_error(when(org, "owner", sso), ErrorCode::permission_denied, "needs the enterprise tier");
 }
 

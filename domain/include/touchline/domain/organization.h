@@ -271,8 +271,8 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const ChangeTier& cmd);
 
-// Whoever holds org.settings.edit; only settings the model declares, on a tier the setting allows
-// (custom-roles' sso_saml_enabled: enterprise). Setting a value it already has succeeds with no
+// Whoever holds org.settings.edit; only settings the model declares, switched on only on a tier the
+// setting allows (custom-roles' sso_saml_enabled: enterprise; switching off is always allowed). Setting a value it already has succeeds with no
 // events. Errors: not_found, permission_denied (including below the setting's tier),
 // invalid_argument.
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
