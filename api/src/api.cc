@@ -231,9 +231,34 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   if (!verify_password(*hash, password)) return respond(fail(wrong));
 
   IssuedToken t = deps_.tokens.issue(account_id, deps_.now_ms());
-  respond(json_response(201, {{"token", t.token},
-                              {"account_id", account_id},
-                              {"expires_at", projections::iso8601_utc(t.expires_at_ms)}}));
+  json session{{"token", t.token},
+               {"account_id", account_id},
+               {"expires_at", projections::iso8601_utc(t.expires_at_ms)}};
+  const auto console = body->find("console");
+  if (console == body->end() || !console->is_boolean() || !console->get<bool>()) {
+    return respond(json_response(201, session));
+  }
+  // Signing in at the coach console with an athlete account upgrades it (seed 000), founding
+  // the coach's organisation, instead of asking for a second account.
+  auto account = deps_.log.read_stream(events::account_stream(account_id));
+  if (!account.ok()) return respond(fail(account.error()));
+  std::string display_name;
+  for (const auto& e : *account) {
+    if (e.type == "AccountRegistered") display_name = string_field(e.payload, "display_name");
+  }
+  CommandRequest upgrade;
+  upgrade.name = "UpgradeToCoach";
+  upgrade.actor = account_id;
+  upgrade.body = {{"organization_name", display_name + "'s organisation"}};
+  upgrade.correlation_id = req.header("x-correlation-id");
+  deps_.commands.execute(std::move(upgrade), [this, session = std::move(session),
+                                              respond = std::move(respond)](Result<CommandResponse> r) mutable {
+    if (!r.ok()) return respond(fail(r.error()));
+    session["upgraded"] = r->body.value("upgraded", false);
+    if (r->body.contains("organization_id")) session["organization_id"] = r->body["organization_id"];
+    if (r->body.contains("position")) session["position"] = r->body["position"];
+    respond(json_response(201, session));
+  });
 }
 
 void Api::command(const std::string& name, const HttpRequest& req, Responder respond) {

@@ -207,12 +207,18 @@ Result<Plan> plan_sign_up(const PlanContext& ctx, const json& body) {
 
 Result<Plan> plan_upgrade_to_coach(const PlanContext& ctx, const json& body) {
   Fields f(body);
+  domain::UpgradeToCoach cmd;
+  cmd.organization_name = f.optional("organization_name");
+  cmd.role_model = f.optional("role_model");
   if (auto err = f.finish()) return *err;
+  cmd.new_organization_id = ctx.new_id();
   Plan plan;
   TL_TRY_ASSIGN(account, load<domain::AccountState>(ctx, plan, events::account_stream(ctx.actor)));
-  TL_TRY_ASSIGN(decided, domain::decide(account, domain::UpgradeToCoach{}));
+  TL_TRY_ASSIGN(decided, domain::decide(account, cmd));
   plan.events = std::move(decided);
   plan.result["account_id"] = ctx.actor;
+  plan.result["upgraded"] = !plan.events.empty();
+  if (plan.events.size() > 1) plan.result["organization_id"] = cmd.new_organization_id;
   return plan;
 }
 

@@ -114,7 +114,9 @@ Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const Sign
     return invalid("role_model '" + model_id + "' is not a built-in role model", "role_model");
   }
   if (claim.claimed) {
-    return Error::make(ErrorCode::already_exists, "an account with this email already exists",
+    return Error::make(ErrorCode::already_exists,
+                       "an account with this email already exists; sign in instead (at the coach "
+                       "console, an athlete account becomes a coach account)",
                        "email");
   }
 
@@ -128,10 +130,19 @@ Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const Sign
   return out;
 }
 
-Result<std::vector<DomainEvent>> decide(const AccountState& account, const UpgradeToCoach&) {
+Result<std::vector<DomainEvent>> decide(const AccountState& account, const UpgradeToCoach& cmd) {
   if (!account.exists) return Error::make(ErrorCode::not_found, "account not found");
   if (account.membership_role == "coach") return std::vector<DomainEvent>{};
-  return std::vector<DomainEvent>{events::AccountUpgradedToCoach{account.id}};
+  std::vector<DomainEvent> out{events::AccountUpgradedToCoach{account.id}};
+  if (cmd.organization_name.empty()) return out;
+  if (utf8_length(cmd.organization_name) > kMaxNameChars) {
+    return invalid("organization_name is at most 100 characters", "organization_name");
+  }
+  const std::string model_id = cmd.role_model.empty() ? std::string(kDefaultRoleModel) : cmd.role_model;
+  const RoleModel* model = find_role_model(model_id);
+  if (!model) return invalid("role_model '" + model_id + "' is not a built-in role model", "role_model");
+  out.push_back(founding_event(*model, cmd.new_organization_id, cmd.organization_name, account.id));
+  return out;
 }
 
 Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::string& actor,

@@ -236,6 +236,35 @@ TEST_F(ApiTest, UpgradeToCoachIsIdempotentAndUnlocksOrganizations) {
   EXPECT_EQ(server.command("CreateOrganization", {{"name", "Club"}}, token).status, 201);
 }
 
+// Seed 000: signing in at the coach console with an existing athlete account upgrades it instead
+// of creating a second account, and founds its head-coach organisation.
+TEST_F(ApiTest, ConsoleSignInUpgradesAnAthleteAndFoundsTheirOrganisation) {
+  auto athlete = server.account("ana@example.com");
+  const json console{{"email", "ana@example.com"}, {"password", "a long password"}, {"console", true}};
+  auto first = server.http().post("/v1/sessions", console.dump());
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(first.json()["account_id"], athlete["account_id"]);  // the same account
+  EXPECT_TRUE(first.json()["upgraded"].get<bool>());
+  ASSERT_TRUE(first.json().contains("organization_id"));
+  const std::string org = first.json()["organization_id"];
+  json check{{"organization_id", org}, {"subject", athlete["account_id"]}, {"permission", "console.access"},
+             {"min_position", first.json()["position"]}};
+  auto r = server.check(first.json()["token"], check);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(r.json()["allowed"].get<bool>());
+  EXPECT_NE(r.json()["reason"].get<std::string>().find("head_coach"), std::string::npos);
+
+  // Signing in at the console again changes nothing; a second sign-up with the email is refused.
+  const auto head = server.head();
+  auto again = server.http().post("/v1/sessions", console.dump());
+  ASSERT_EQ(again.status, 201) << again.body;
+  EXPECT_FALSE(again.json()["upgraded"].get<bool>());
+  EXPECT_EQ(server.head(), head);
+  auto duplicate = server.command("SignUp", {{"email", "ana@example.com"}, {"password", "a long password"},
+                                             {"display_name", "Ana"}, {"membership_role", "coach"}});
+  EXPECT_EQ(duplicate.status, 409);
+}
+
 TEST_F(ApiTest, BillingDelegationOverHttp) {
   auto head = server.account("head@example.com", "coach", "Club");
   auto asst = server.account("asst@example.com", "coach");

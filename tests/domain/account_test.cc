@@ -114,6 +114,26 @@ TEST(UpgradeToCoach, AthleteBecomesCoach) {
   EXPECT_EQ(evolve(account, (*result)[0]).membership_role, "coach");
 }
 
+TEST(UpgradeToCoach, WithAnOrganisationNameTheCoachFoundsItInTheSameStep) {
+  auto account = given<AccountState>({events::AccountRegistered{"a1", "a@x.io", "Ana", "athlete"}});
+  auto result = decide(account, UpgradeToCoach{"Ana's organisation", "", "org-7"});
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<events::AccountUpgradedToCoach>(result->at(0)));
+  const auto& founded = std::get<events::OrganizationCreated>(result->at(1));
+  EXPECT_EQ(founded.organization_id, "org-7");
+  EXPECT_EQ(founded.created_by, "a1");
+  EXPECT_EQ(founded.founder_role, "head_coach");
+  EXPECT_EQ(decide(account, UpgradeToCoach{"Club", "no-such-model", "org-7"}).error().field, "role_model");
+  EXPECT_EQ(decide(account, UpgradeToCoach{std::string(101, 'x'), "", "org-7"}).error().field,
+            "organization_name");
+  // A coach already has what the upgrade gives, and founds nothing here.
+  auto coach = evolve(account, result->at(0));
+  auto again = decide(coach, UpgradeToCoach{"Second", "", "org-8"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty());
+}
+
 TEST(UpgradeToCoach, AlreadyCoachSucceedsWithNoEvents) {
   auto account = given<AccountState>({events::AccountRegistered{"acc-1", "a@x.io", "A", "athlete"},
                                       events::AccountUpgradedToCoach{"acc-1"}});

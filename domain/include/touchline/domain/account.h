@@ -44,7 +44,14 @@ struct SignUp {
   std::string new_organization_id;  // injected by the caller; used only with organization_name
 };
 
-struct UpgradeToCoach {};
+// An athlete becomes a coach, keeping their account (seed 000: signing in at the coach console
+// upgrades instead of creating a second account). With an organisation name, they also found their
+// head-coach organisation in the same step.
+struct UpgradeToCoach {
+  std::string organization_name;    // empty: no organisation
+  std::string role_model;           // for that organisation; empty: kDefaultRoleModel
+  std::string new_organization_id;  // injected by the caller; used only with organization_name
+};
 
 struct UpdatePrivacySettings {
   std::string account_id;  // whose settings: only the signed-in account's own
@@ -56,8 +63,9 @@ struct UpdatePrivacySettings {
 // already_exists (the email is claimed).
 Result<std::vector<events::DomainEvent>> decide(const EmailClaimState& claim, const SignUp& cmd);
 
-// `account` is the signed-in account. An account that is already a coach gets an empty list.
-// Errors: not_found (no such account).
+// `account` is the signed-in account. An account that is already a coach gets an empty list (and
+// founds nothing: coaches use CreateOrganization). Errors: not_found (no such account),
+// invalid_argument (organisation name or role model, named).
 Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const UpgradeToCoach&);
 
 // Only the account itself changes its privacy settings: no coach, owner or operator does. Values
