@@ -1,8 +1,10 @@
 #include "touchline/api/api.h"
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <memory>
+#include <set>
 
 #include "ids.h"
 #include "touchline/api/router.h"
@@ -427,15 +429,46 @@ void Api::audit(const std::string& org_id, const std::map<std::string, std::stri
   if (*limit == 0 || *limit > 500) {
     return respond(fail(invalid("limit must be between 1 and 500", "limit")));
   }
+  projections::AuditFilter filter;
+  if (auto it = query.find("category"); it != query.end()) {
+    const auto& known = projections::audit_categories();
+    if (std::find(known.begin(), known.end(), it->second) == known.end()) {
+      std::string valid;
+      for (const auto& c : known) valid += (valid.empty() ? "" : ", ") + c;
+      return respond(fail(invalid("category must be one of " + valid, "category")));
+    }
+    filter.categories.insert(it->second);
+  }
+  for (auto [field, name] : {std::pair{&filter.actor, "actor"}, std::pair{&filter.subject, "subject"},
+                             std::pair{&filter.since, "since"}, std::pair{&filter.until, "until"}}) {
+    if (auto it = query.find(name); it != query.end()) *field = it->second;
+  }
   // Who may read is decided by the permission projection, what they read by the audit one:
-  // both must have reached min_position.
-  auto read_page = [this, org_id, caller = *caller, before = *before, limit = *limit](Responder respond) {
+  // both must have reached min_position. audit_log.view reads every category; a model's activity
+  // log (activity_log.view, club) reads all but athlete access and consent, which need
+  // activity_log.view_restricted.
+  auto read_page = [this, org_id, caller = *caller, before = *before, limit = *limit,
+                    filter = std::move(filter)](Responder respond) mutable {
     auto may = deps_.permissions.check(org_id, caller, "audit_log.view", "");
     if (!may) {
       return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
     }
-    if (!may->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
-    auto page = deps_.audit.page(org_id, before, limit);
+    if (!may->allowed) {
+      auto activity = deps_.permissions.check(org_id, caller, "activity_log.view", "");
+      if (!activity->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
+      const bool restricted = deps_.permissions.check(org_id, caller, "activity_log.view_restricted", "")->allowed;
+      std::set<std::string> readable;
+      for (const auto& c : projections::audit_categories()) {
+        if (restricted || (c != "athlete_access" && c != "consent")) readable.insert(c);
+      }
+      if (filter.categories.empty()) {
+        filter.categories = readable;
+      } else if (!readable.contains(*filter.categories.begin())) {
+        auto denied = deps_.permissions.check(org_id, caller, "activity_log.view_restricted", "");
+        return respond(fail(Error::make(ErrorCode::permission_denied, denied->reason)));
+      }
+    }
+    auto page = deps_.audit.page(org_id, before, limit, filter);
     respond(json_response(200, {{"entries", page.entries},
                                 {"next", page.next_before == 0 ? json(nullptr) : json(page.next_before)},
                                 {"position", deps_.audit_runner.position()}}));

@@ -104,6 +104,38 @@ std::optional<Described> describe(const events::DomainEvent& event) {
       event);
 }
 
+
+// Each action's category (docs/API.md lists them).
+std::string_view category_of(std::string_view action) {
+  static const std::pair<std::string_view, std::string_view> kCategories[] = {
+      {"account.signed_up", "membership"},
+      {"account.upgraded_to_coach", "membership"},
+      {"account.privacy_changed", "consent"},
+      {"organization.created", "team_settings"},
+      {"organization.setting_changed", "team_settings"},
+      {"organization.tier_changed", "billing"},
+      {"organization.role_model_version_adopted", "roles"},
+      {"member.added", "membership"},
+      {"member.removed", "membership"},
+      {"athlete.assigned", "membership"},
+      {"athlete.unassigned", "membership"},
+      {"member.role_changed", "roles"},
+      {"member.granted", "roles"},
+      {"member.grant_revoked", "roles"},
+      {"role.defined", "roles"},
+      {"role.updated", "roles"},
+      {"role.deleted", "roles"},
+      {"billing_delegation.granted", "billing"},
+      {"billing_delegation.revoked", "billing"},
+      {"credits.added", "billing"},
+      {"credits.spent", "billing"},
+  };
+  for (const auto& [a, category] : kCategories) {
+    if (a == action) return category;
+  }
+  throw std::logic_error("audit action " + std::string(action) + " has no category");
+}
+
 }  // namespace
 
 std::string iso8601_utc(std::int64_t unix_ms) {
@@ -129,6 +161,7 @@ nlohmann::json AuditProjection::entry_for(const events::Envelope& e) {
                         {"recorded_at", iso8601_utc(e.recorded_at_ms)},
                         {"actor", e.actor},
                         {"action", d->action},
+                        {"category", category_of(d->action)},
                         {"subject", d->subject},
                         {"organization_id", d->organization_id},
                         {"details", d->details},
@@ -158,8 +191,25 @@ void AuditProjection::reset() {
   pending_ = {};
 }
 
+bool AuditFilter::matches(const nlohmann::json& entry) const {
+  if (!categories.empty() && !categories.contains(entry.at("category").get<std::string>())) return false;
+  if (!actor.empty() && entry.at("actor") != actor) return false;
+  if (!subject.empty() && entry.at("subject") != subject) return false;
+  // recorded_at is fixed-width UTC ISO 8601, so text order is time order.
+  const auto& at = entry.at("recorded_at").get_ref<const std::string&>();
+  if (!since.empty() && at < since) return false;
+  if (!until.empty() && at >= until) return false;
+  return true;
+}
+
+const std::vector<std::string>& audit_categories() {
+  static const std::vector<std::string> all = {"athlete_access", "team_settings", "membership", "content",
+                                               "consent",        "billing",       "roles"};
+  return all;
+}
+
 AuditPage AuditProjection::page(const std::string& organization_id, std::uint64_t before,
-                                std::size_t limit) const {
+                                std::size_t limit, const AuditFilter& filter) const {
   AuditPage out;
   const std::string prefix = org_prefix(organization_id);
   const std::string before_key = before == 0 ? std::string{} : prefix + position_key(before);
@@ -170,8 +220,10 @@ AuditPage AuditProjection::page(const std::string& organization_id, std::uint64_
       more = true;
       return false;
     }
-    out.entries.push_back(nlohmann::json::parse(value));
-    last_position = out.entries.back()["position"].get<std::uint64_t>();
+    auto entry = nlohmann::json::parse(value);
+    if (!filter.matches(entry)) return true;
+    last_position = entry["position"].get<std::uint64_t>();
+    out.entries.push_back(std::move(entry));
     return true;
   });
   out.next_before = more ? last_position : 0;

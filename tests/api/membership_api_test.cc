@@ -291,6 +291,49 @@ TEST_F(MembershipApiTest, AnOrganizationReportsItsTierSettingsAndPoolToItsMember
   EXPECT_EQ(read(outsider["token"]).status, 403);
 }
 
+TEST_F(MembershipApiTest, AuditEntriesHaveCategoriesFiltersAndPerModelReaders) {
+  Org team(server, "club", "club");
+  auto admin = team.join("admin", "admin");
+  auto coach = team.join("coach", "coach");
+  auto viewer = team.join("viewer", "viewer");
+  ASSERT_EQ(team.send("AddCredits", {{"amount", 5}}).status, 201);
+  ASSERT_EQ(team.send("SpendCredits", {{"amount", 2}}, coach["token"]).status, 201);
+  auto read = [&](const json& who, const std::string& query) {
+    return server.http().get("/v1/organizations/" + team.id + "/audit?min_position=" + std::to_string(server.head()) +
+                                 (query.empty() ? "" : "&" + query),
+                             {{"Authorization", "Bearer " + who["token"].get<std::string>()}});
+  };
+  const json owner{{"token", team.founder_token}};
+
+  auto all = read(owner, "");
+  ASSERT_EQ(all.status, 200) << all.body;
+  const json entries = all.json()["entries"];
+  for (const auto& e : entries) EXPECT_TRUE(e.contains("category")) << e.dump();
+  EXPECT_EQ(entries[0]["action"], "credits.spent");
+  EXPECT_EQ(entries[0]["category"], "billing");
+
+  auto billing = read(owner, "category=billing");
+  ASSERT_EQ(billing.status, 200);
+  const json billing_entries = billing.json()["entries"];
+  EXPECT_EQ(billing_entries.size(), 3u);  // tier, credits added, credits spent
+  for (const auto& e : billing_entries) EXPECT_EQ(e["category"], "billing");
+  auto by_coach = read(owner, "actor=" + coach["account_id"].get<std::string>());
+  ASSERT_EQ(by_coach.status, 200);
+  EXPECT_EQ(by_coach.json()["entries"].size(), 1u);
+  auto about_admin = read(owner, "subject=" + admin["account_id"].get<std::string>() + "&category=membership");
+  EXPECT_EQ(about_admin.json()["entries"].size(), 1u);
+  EXPECT_EQ(read(owner, "until=2000-01-01").json()["entries"].size(), 0u);
+  EXPECT_EQ(read(owner, "since=2000-01-01").json()["entries"].size(), entries.size());
+  EXPECT_EQ(read(owner, "category=gossip").status, 400);
+
+  // The club's activity log: coaches and up read it; athlete access and consent are for admins
+  // and the owner; viewers read none of it.
+  EXPECT_EQ(read(coach, "").status, 200);
+  EXPECT_EQ(read(coach, "category=consent").status, 403);
+  EXPECT_EQ(read(admin, "category=consent").status, 200);
+  EXPECT_EQ(read(viewer, "").status, 403);
+}
+
 TEST_F(MembershipApiTest, GrantsGoOnlyFromTheirGranterToTheirRoles) {
   Org platform(server, "custom-roles", "pro");
   auto asst = platform.join("asst", "assistant");

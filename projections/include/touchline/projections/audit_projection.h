@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,20 @@
 #include "touchline/projections/projection.h"
 
 namespace touchline::projections {
+
+// The audit categories: athlete_access, team_settings, membership, content, consent, billing,
+// roles. Every entry carries one.
+const std::vector<std::string>& audit_categories();
+
+// Which entries a page holds; an empty field does not filter.
+struct AuditFilter {
+  std::set<std::string> categories;  // any of these
+  std::string actor;
+  std::string subject;
+  std::string since;  // recorded_at >= since (ISO 8601 UTC, any prefix such as "2026-11-23")
+  std::string until;  // recorded_at < until
+  bool matches(const nlohmann::json& entry) const;
+};
 
 struct AuditPage {
   std::vector<nlohmann::json> entries;  // newest first
@@ -28,15 +43,17 @@ class AuditProjection final : public Projection {
 
   const std::string& name() const override { return kName; }
   // 2: organization.created entries carry role_model_version; membership and role entries.
-  std::uint32_t state_format() const override { return 2; }
+  // 3: every entry carries its category.
+  std::uint32_t state_format() const override { return 3; }
   void load(const store::StateStore&) override {}  // nothing in memory
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 
   // Entries of the organisation (or, with an empty id, of the whole platform) with position
-  // < before (0: from the newest), at most limit. Thread-safe.
-  AuditPage page(const std::string& organization_id, std::uint64_t before, std::size_t limit) const;
+  // < before (0: from the newest) that match `filter`, at most limit. Thread-safe.
+  AuditPage page(const std::string& organization_id, std::uint64_t before, std::size_t limit,
+                 const AuditFilter& filter = {}) const;
 
   // The entry an event produces, or null for events that are not audited. Pure.
   static nlohmann::json entry_for(const events::Envelope& e);
