@@ -247,11 +247,31 @@ events::DomainEvent grant_event(const OrganizationState& org, const std::string&
 
 // The consequences of a member holding `role` from now on (nullptr: leaving): athletes they may
 // no longer coach are unassigned, grants they may no longer hold are revoked.
+// The one member athletes go back to when their coach leaves: the holder of a unique founding
+// role that coaches athletes (athlete-coach's head coach, custom-roles' owner). Empty where the
+// founding role is shared (head-assistant's head coaches take unassigned athletes as a group) or
+// coaches nobody (club).
+std::string fallback_coach(const OrganizationState& org, const std::string& leaving) {
+  const RoleModel& model = org.model();
+  const Role* founder = model.find_role(model.founder_role);
+  if (!founder || !founder->unique || !founder->coaches_athletes) return {};
+  for (const auto& [member, role] : org.members) {
+    if (role == founder->name && member != leaving) return member;
+  }
+  return {};
+}
+
 void release(const OrganizationState& org, const std::string& account_id, const Role* role,
              Events& out) {
   if (!role || !role->coaches_athletes) {
+    const std::string back_to = fallback_coach(org, account_id);
     for (const auto& [athlete, coach] : org.assignments) {
-      if (coach == account_id) out.push_back(events::AthleteUnassigned{org.id, athlete, coach});
+      if (coach != account_id || athlete == account_id) continue;
+      if (back_to.empty()) {
+        out.push_back(events::AthleteUnassigned{org.id, athlete, coach});
+      } else {
+        out.push_back(events::AthleteAssigned{org.id, athlete, back_to, coach});
+      }
     }
   }
   if (!role) {

@@ -137,7 +137,7 @@ TEST_F(MembershipApiTest, UniqueRolesStayUniqueWhereTheModelSaysSo) {
   EXPECT_TRUE(company.allowed(other["account_id"], "compliance_alerts.manage"));
 }
 
-TEST_F(MembershipApiTest, RemovingACoachEndsTheirAccessAndUnassignsTheirAthletesVisibly) {
+TEST_F(MembershipApiTest, RemovingACoachEndsTheirAccessAndSendsTheirAthletesBackVisibly) {
   Org runners(server, "athlete-coach");
   auto asst = runners.join("asst", "assistant_coach");
   auto ath = runners.join("ath", "athlete", true);
@@ -155,8 +155,10 @@ TEST_F(MembershipApiTest, RemovingACoachEndsTheirAccessAndUnassignsTheirAthletes
                                  {{"Authorization", "Bearer " + runners.founder_token}});
   ASSERT_EQ(audit.status, 200) << audit.body;
   EXPECT_EQ(audit.json()["entries"][0]["action"], "member.removed");
-  EXPECT_EQ(audit.json()["entries"][1]["action"], "athlete.unassigned");
+  EXPECT_EQ(audit.json()["entries"][1]["action"], "athlete.assigned");
   EXPECT_EQ(audit.json()["entries"][1]["subject"], ath["account_id"]);
+  EXPECT_EQ(audit.json()["entries"][1]["details"]["coach_id"], runners.founder_id);
+  EXPECT_EQ(audit.json()["entries"][1]["details"]["previous_coach_id"], asst["account_id"]);
 
   // A removed athlete is free to join another organisation.
   ASSERT_EQ(runners.send("RemoveMember", {{"account_id", ath["account_id"]}}).status, 201);

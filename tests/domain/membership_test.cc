@@ -146,16 +146,28 @@ TEST(ChangeMemberRole, GrantsTheNewRoleCannotHoldAreRevokedInTheSameBatch) {
 
 // --- RemoveMember ------------------------------------------------------------------------------
 
-TEST(RemoveMember, RemovingACoachUnassignsTheirAthletesVisibly) {
+TEST(RemoveMember, ACoachsAthletesGoBackToTheHeadCoachVisibly) {
   auto r = decide(club(), coach_account("asst"), "head", RemoveMember{"org", "asst"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->size(), 2u);
-  EXPECT_EQ(std::get<events::AthleteUnassigned>(r->at(0)), (events::AthleteUnassigned{"org", "ath1", "asst"}));
+  EXPECT_EQ(std::get<events::AthleteAssigned>(r->at(0)), (events::AthleteAssigned{"org", "ath1", "head", "asst"}));
   EXPECT_EQ(std::get<events::MemberRemoved>(r->at(1)), (events::MemberRemoved{"org", "asst", "assistant_coach"}));
   auto after = given<OrganizationState>(concat(club_history(), *r));
   EXPECT_FALSE(after.members.contains("asst"));
-  EXPECT_FALSE(after.assignments.contains("ath1"));
+  EXPECT_EQ(after.assignments.at("ath1"), "head");
   EXPECT_FALSE(check(after, "asst", "members.view").allowed);
+}
+
+TEST(RemoveMember, WithSeveralHeadCoachesTheAthletesAreUnassignedToThemAll) {
+  auto company = given<OrganizationState>({
+      events::OrganizationCreated{"h", "Analysis Co", "head-assistant", "head", "head_coach", 1},
+      events::MemberAdded{"h", "asst", "assistant_coach"},
+      events::MemberAdded{"h", "ath", "athlete"},
+      events::AthleteAssigned{"h", "ath", "asst", ""},
+  });
+  auto r = decide(company, coach_account("asst"), "head", RemoveMember{"h", "asst"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(std::get<events::AthleteUnassigned>(r->at(0)), (events::AthleteUnassigned{"h", "ath", "asst"}));
 }
 
 TEST(RemoveMember, AnAthleteLeavesOnTheirAccountTooAndMayJoinAnother) {

@@ -70,8 +70,9 @@ struct AddMember {
   std::string role;
 };
 
-// Takes a member out of the organisation; their athletes are unassigned and their grants revoked
-// in the same batch.
+// Takes a member out of the organisation, in one batch with its consequences: their athletes go
+// back to the head coach or owner (where one member holds that founding role and coaches;
+// otherwise they are unassigned, to the head coaches as a group) and their grants are revoked.
 struct RemoveMember {
   std::string organization_id;
   std::string account_id;
@@ -220,10 +221,11 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 // The rules every seed states: nobody changes their own role; the actor needs roles.manage on the
 // member, plus the permission that gives the member's current role and the one that gives the new
 // role (only the club owner promotes to or demotes from admin); a custom role is given only on a
-// tier that has custom roles, by someone holding everything it holds; a role that cannot be given (the
-// club owner, athlete-coach's head coach) is neither given nor taken; unique roles stay unique;
+// tier that has custom roles, by someone holding everything it holds; a role that cannot be given
+// (the club owner, athlete-coach's head coach) is neither given nor taken; unique roles stay unique;
 // athlete members keep athlete roles. Grants the new role may not receive are revoked, and a role
-// that coaches no athletes loses its athletes, in the same batch. The same role again succeeds
+// that coaches no athletes hands its athletes back as RemoveMember does, in the same batch. The
+// same role again succeeds
 // with no events. Errors: not_found, invalid_argument (unknown role), permission_denied,
 // failed_precondition.
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
