@@ -78,7 +78,7 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::health: return health(std::move(respond));
     case Endpoint::permissions: return permission_catalogue(std::move(respond));
     case Endpoint::role_models: return role_models(std::move(respond));
-    case Endpoint::role_model: return role_model(m.params["id"], std::move(respond));
+    case Endpoint::role_model: return role_model(m.params["id"], m.query, std::move(respond));
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
     case Endpoint::command: return command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
@@ -183,9 +183,21 @@ void Api::role_models(Responder respond) {
   respond(json_response(200, {{"role_models", list}}));
 }
 
-void Api::role_model(const std::string& id, Responder respond) {
-  const auto* m = domain::find_role_model(id);
-  if (!m) return respond(fail(Error::make(ErrorCode::not_found, "no role model '" + id + "'; GET /v1/role-models lists them")));
+void Api::role_model(const std::string& id, const std::map<std::string, std::string>& query,
+                     Responder respond) {
+  if (!domain::find_role_model(id)) {
+    return respond(fail(Error::make(ErrorCode::not_found, "no role model '" + id + "'; GET /v1/role-models lists them")));
+  }
+  // An organisation on an older version (GET /v1/organizations/{id}: role_model_version) reads
+  // the version it is on.
+  auto version = parse_count(query, "version", 0);
+  if (!version.ok()) return respond(fail(version.error()));
+  const auto* m = *version == 0 ? domain::find_role_model(id)
+                                : domain::find_role_model(id, static_cast<int>(std::min<std::uint64_t>(*version, INT32_MAX)));
+  if (!m) {
+    return respond(fail(Error::make(ErrorCode::not_found,
+                                    "role model '" + id + "' has no version " + std::to_string(*version))));
+  }
   respond(json_response(200, domain::describe_role_model(*m)));
 }
 

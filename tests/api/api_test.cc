@@ -382,6 +382,11 @@ TEST_F(ApiTest, RoleModelsAreDiscoverable) {
   }
   EXPECT_TRUE(found);
   EXPECT_EQ(server.http().get("/v1/role-models/nope").status, 404);
+  auto v1 = server.http().get("/v1/role-models/athlete-coach?version=1");
+  ASSERT_EQ(v1.status, 200) << v1.body;
+  EXPECT_EQ(v1.json()["version"], 1);
+  EXPECT_EQ(server.http().get("/v1/role-models/athlete-coach?version=99").status, 404);
+  EXPECT_EQ(server.http().get("/v1/role-models/athlete-coach?version=two").status, 400);
 }
 
 TEST_F(ApiTest, AClubTeamNeedsTheClubTierAndItsOwnerSetsIt) {

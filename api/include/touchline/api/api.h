@@ -58,7 +58,7 @@ class Api {
   void organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                     Responder respond);
   void role_models(Responder respond);
-  void role_model(const std::string& id, Responder respond);
+  void role_model(const std::string& id, const std::map<std::string, std::string>& query, Responder respond);
 
   // The problem answer for an error; internal errors are logged here and answered without
   // their detail, which may name files or storage state.
