@@ -64,46 +64,13 @@ class Fields {
 
   // An object of string values, e.g. {"athletes.view": "assigned"}.
   std::map<std::string, std::string> required_string_map(const char* name) {
-    seen_.insert(name);
-    std::map<std::string, std::string> out;
-    if (error_) return out;
-    auto it = body_.find(name);
-    if (it == body_.end() || !it->is_object()) {
-      error_ = Error::make(ErrorCode::invalid_argument,
-                           std::string(name) + " is required: an object of strings", name);
-      return out;
-    }
-    for (const auto& [key, value] : it->items()) {
-      if (!value.is_string()) {
-        error_ = Error::make(ErrorCode::invalid_argument,
-                             std::string(name) + "." + key + " must be a string", name);
-        return {};
-      }
-      out[key] = value.get<std::string>();
-    }
-    return out;
+    return required_map<std::string>(name, "strings", "a string", [](const json& v) { return v.is_string(); });
   }
 
   // An object of true/false values, e.g. {"share_pace_data": false}.
   std::map<std::string, bool> required_bool_map(const char* name) {
-    seen_.insert(name);
-    std::map<std::string, bool> out;
-    if (error_) return out;
-    auto it = body_.find(name);
-    if (it == body_.end() || !it->is_object()) {
-      error_ = Error::make(ErrorCode::invalid_argument,
-                           std::string(name) + " is required: an object of true/false values", name);
-      return out;
-    }
-    for (const auto& [key, value] : it->items()) {
-      if (!value.is_boolean()) {
-        error_ = Error::make(ErrorCode::invalid_argument,
-                             std::string(name) + "." + key + " must be true or false", name);
-        return {};
-      }
-      out[key] = value.get<bool>();
-    }
-    return out;
+    return required_map<bool>(name, "true/false values", "true or false",
+                              [](const json& v) { return v.is_boolean(); });
   }
 
   // The first problem, including fields the command does not know.
@@ -118,6 +85,29 @@ class Fields {
   }
 
  private:
+  template <typename Value, typename IsValue>
+  std::map<std::string, Value> required_map(const char* name, const char* values, const char* one_value,
+                                            IsValue is_value) {
+    seen_.insert(name);
+    std::map<std::string, Value> out;
+    if (error_) return out;
+    auto it = body_.find(name);
+    if (it == body_.end() || !it->is_object()) {
+      error_ = Error::make(ErrorCode::invalid_argument,
+                           std::string(name) + " is required: an object of " + values, name);
+      return out;
+    }
+    for (const auto& [key, value] : it->items()) {
+      if (!is_value(value)) {
+        error_ = Error::make(ErrorCode::invalid_argument,
+                             std::string(name) + "." + key + " must be " + one_value, name);
+        return {};
+      }
+      out[key] = value.template get<Value>();
+    }
+    return out;
+  }
+
   std::string read(const char* name, bool required) {
     seen_.insert(name);
     if (error_) return {};

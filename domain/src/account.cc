@@ -159,8 +159,7 @@ Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::
   std::map<std::string, bool> changes;
   for (const auto& [setting, on] : cmd.settings) {
     if (!find_privacy_setting(setting)) {
-      std::string valid;
-      for (const auto& s : privacy_settings()) valid += (valid.empty() ? "" : ", ") + s.name;
+      const std::string valid = join_names(privacy_settings(), [](const auto& s) { return s.name; });
       return Error::make(ErrorCode::invalid_argument,
                          "unknown privacy setting '" + setting + "'; settings: " + valid, "settings");
     }

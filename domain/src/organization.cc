@@ -208,13 +208,14 @@ std::optional<Error> check_may_give(const OrganizationState& org, const std::str
 // "a, b, c": the roles of the organisation for which `keep` holds, model roles first.
 template <typename Keep>
 std::string role_names(const OrganizationState& org, Keep keep) {
-  std::string out;
-  auto add = [&](const Role& r) {
-    if (keep(r)) out += (out.empty() ? "" : ", ") + r.name;
-  };
-  for (const auto& r : org.model().roles) add(r);
-  for (const auto& [name, r] : org.custom_roles) add(r);
-  return out;
+  std::vector<std::string> names;
+  for (const auto& r : org.model().roles) {
+    if (keep(r)) names.push_back(r.name);
+  }
+  for (const auto& [name, r] : org.custom_roles) {
+    if (keep(r)) names.push_back(name);
+  }
+  return join_names(names);
 }
 
 Error role_not_givable(const OrganizationState& org, const std::string& role) {
@@ -407,17 +408,26 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   return out;
 }
 
+namespace {
+
+// AssignAthlete and UnassignAthlete: athletes.assign on an athlete member. A caller without the
+// permission hears that, not whether the account is an athlete member.
+std::optional<Error> check_assigner(const OrganizationState& org, const std::string& actor,
+                                    const std::string& athlete_id) {
+  const Role* role = org.role_of(athlete_id);
+  if (role && role->athlete) return require(org, actor, "athletes.assign", athlete_id);
+  if (auto denied = require(org, actor, "athletes.assign")) return denied;
+  return Error::make(ErrorCode::failed_precondition,
+                     "account " + athlete_id + " is not an athlete member of this organisation",
+                     "athlete_id");
+}
+
+}  // namespace
+
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
                       const AssignAthlete& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  const Role* athlete_role = org.role_of(cmd.athlete_id);
-  if (!athlete_role || !athlete_role->athlete) {
-    if (auto denied = require(org, actor, "athletes.assign")) return *denied;
-    return Error::make(ErrorCode::failed_precondition,
-                       "account " + cmd.athlete_id + " is not an athlete member of this organisation",
-                       "athlete_id");
-  }
-  if (auto denied = require(org, actor, "athletes.assign", cmd.athlete_id)) return *denied;
+  if (auto err = check_assigner(org, actor, cmd.athlete_id)) return *err;
   const Role* coach_role = org.role_of(cmd.coach_id);
   if (!coach_role || !coach_role->coaches_athletes) {
     return Error::make(ErrorCode::failed_precondition,
@@ -435,14 +445,7 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
                       const UnassignAthlete& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  const Role* role = org.role_of(cmd.athlete_id);
-  if (!role || !role->athlete) {
-    if (auto denied = require(org, actor, "athletes.assign")) return *denied;
-    return Error::make(ErrorCode::failed_precondition,
-                       "account " + cmd.athlete_id + " is not an athlete member of this organisation",
-                       "athlete_id");
-  }
-  if (auto denied = require(org, actor, "athletes.assign", cmd.athlete_id)) return *denied;
+  if (auto err = check_assigner(org, actor, cmd.athlete_id)) return *err;
   auto it = org.assignments.find(cmd.athlete_id);
   if (it == org.assignments.end()) return Events{};
   return Events{events::AthleteUnassigned{org.id, cmd.athlete_id, it->second}};
@@ -460,8 +463,7 @@ Result<const MemberGrant*> check_grant(const OrganizationState& org, const std::
       return Error::make(ErrorCode::failed_precondition,
                          "the " + org.role_model + " role model has no billing delegation");
     }
-    std::string valid;
-    for (const auto& [n, g] : grants) valid += (valid.empty() ? "" : ", ") + n;
+    const std::string valid = join_names(grants, [](const auto& g) { return g.first; });
     return Error::make(ErrorCode::invalid_argument,
                        "the " + org.role_model + " role model has no grant '" + name +
                            "'; its grants: " + (valid.empty() ? "none" : valid),
@@ -479,10 +481,8 @@ Result<const MemberGrant*> check_grant(const OrganizationState& org, const std::
     return *denied;
   }
   if (!grant.may_receive(role->name)) {
-    std::string roles;
-    for (const auto& r : grant.to_roles) roles += (roles.empty() ? "" : ", ") + r;
     return Error::make(ErrorCode::failed_precondition,
-                       "the " + name + " grant is for " + roles + "; account " + account_id +
+                       "the " + name + " grant is for " + join_names(grant.to_roles) + "; account " + account_id +
                            " is " + role->name,
                        "account_id");
   }
@@ -739,9 +739,8 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const ChangeTier& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
   if (tier_rank(cmd.tier) < 0) {
-    std::string valid;
-    for (const auto& t : tier_names()) valid += (valid.empty() ? "" : ", ") + t;
-    return Error::make(ErrorCode::invalid_argument, "tier must be one of " + valid, "tier");
+    return Error::make(ErrorCode::invalid_argument, "tier must be one of " + join_names(tier_names()),
+                       "tier");
   }
   // Paying is what the billing permission is about, so it is checked regardless of the tier the
   // organisation is on now: a club below its model's tier must still be able to upgrade.
