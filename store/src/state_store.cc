@@ -150,27 +150,23 @@ Status StateStore::commit(const StateBatch& batch, std::uint64_t checkpoint) {
   return write_batch(im, wb, "cannot commit projection state");
 }
 
-std::uint64_t StateStore::checkpoint() const {
+// A reserved value of this projection, when it is stored with `size` bytes; else empty.
+std::string StateStore::reserved_value(std::string_view reserved_key, std::size_t size) const {
   const auto& im = store_.impl();
   std::string key = name_ + '/';
-  key.append(kCheckpointKey);
+  key.append(reserved_key);
   std::string value;
   auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, key, &value);
-  if (!s.ok() || value.size() != 8) {
-    return 0;
-  }
-  return decode_be64(value);
+  return s.ok() && value.size() == size ? value : std::string{};
+}
+
+std::uint64_t StateStore::checkpoint() const {
+  const std::string value = reserved_value(kCheckpointKey, 8);
+  return value.empty() ? 0 : decode_be64(value);
 }
 
 std::uint32_t StateStore::format() const {
-  const auto& im = store_.impl();
-  std::string key = name_ + '/';
-  key.append(kFormatKey);
-  std::string value;
-  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, key, &value);
-  if (!s.ok() || value.size() != 4) {
-    return 0;
-  }
+  const std::string value = reserved_value(kFormatKey, 4);
   std::uint32_t v = 0;
   for (const char c : value) {
     v = (v << 8) | static_cast<unsigned char>(c);

@@ -72,6 +72,8 @@ class StateStore {
   const std::string& name() const { return name_; }
 
  private:
+  std::string reserved_value(std::string_view reserved_key, std::size_t size) const;
+
   EventStore& store_;
   std::string name_;
 };
