@@ -155,6 +155,25 @@ int roles_doc() {
                 << "`, given to members with `" << m["custom_roles"]["given_with"].get<std::string>()
                 << "`; a custom role holds only what its author holds.\n";
     }
+    if (m.contains("athlete_consent")) {
+      std::cout << "\nAthlete consent: a permission marked (consent) reaches an athlete member's data only "
+                   "after they accept coaching (`GiveConsent`); `WithdrawConsent` ends it at once.\n";
+    }
+    if (m.contains("invites")) {
+      const auto& inv = m["invites"];
+      std::cout << "\nInvites: every invite makes `" << inv["role"].get<std::string>() << "`, is used "
+                << inv["max_uses"].get<int>() << " time(s) and is valid for " << inv["valid_hours"].get<int>()
+                << " hours.\n";
+    }
+    if (m.contains("staff_seats")) {
+      std::cout << "\nStaff seats besides the `" << m["founder_role"].get<std::string>() << "`:";
+      const char* separator = " ";
+      for (const auto& [tier, seats] : m["staff_seats"].items()) {
+        std::cout << separator << "`" << tier << "` " << seats.get<int>();
+        separator = ", ";
+      }
+      std::cout << "; other tiers unlimited.\n";
+    }
     std::cout << "\n| permission |";
     for (const auto& r : m["roles"]) std::cout << " " << r["name"].get<std::string>() << " |";
     std::cout << "\n|---|";
@@ -163,6 +182,7 @@ int roles_doc() {
     for (const auto& p : m["permissions"]) {
       std::cout << "| `" << p["permission"].get<std::string>() << "` " << p["description"].get<std::string>()
                 << (p.contains("not_on_self") ? " (never on oneself)" : "")
+                << (p.contains("needs_athlete_consent") ? " (consent)" : "")
                 << (p.contains("min_tier") ? " (`" + p["min_tier"].get<std::string>() + "` tier and above)" : "")
                 << " |";
       for (const auto& r : m["roles"]) {

@@ -8,6 +8,7 @@
 #include "ids.h"
 #include "touchline/api/auth.h"
 #include "touchline/domain/account.h"
+#include "touchline/domain/joining.h"
 #include "touchline/domain/organization.h"
 #include "touchline/events/domain_events.h"
 
@@ -144,6 +145,7 @@ struct PlanContext {
   store::EventStore& log;
   const std::string& actor;
   const std::function<std::string()>& new_id;
+  std::int64_t now_ms;
 };
 
 // Folds a stream into an aggregate's state and records the version it was read at.
@@ -265,7 +267,9 @@ Result<Plan> plan_on_membership(const PlanContext& ctx, const json& body) {
 }
 
 void read_role(Fields& f, domain::AddMember& cmd) { cmd.role = f.required("role"); }
-void read_nothing(Fields&, domain::RemoveMember&) {}
+
+template <typename Command>
+void read_nothing(Fields&, Command&) {}
 
 // The commands that change only an organisation share their shape: read organization_id and
 // the command's own fields, load the organisation, decide.
@@ -332,6 +336,59 @@ void read_change_setting(Fields& f, domain::ChangeOrganizationSetting& cmd) {
   cmd.enabled = f.required_bool("enabled");
 }
 
+void read_invite_id(Fields& f, domain::RevokeInvite& cmd) { cmd.invite_id = f.required_id("invite_id"); }
+
+// The code an invitee presents is "<invite id>.<secret>". Only the secret's SHA-256 is recorded,
+// so the log can recognise a code but never hands one out.
+Result<Plan> plan_issue_invite(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::IssueInvite cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.role = f.optional("role");
+  cmd.email = f.optional("email");
+  cmd.max_uses = f.optional_count("max_uses", 0);
+  cmd.valid_hours = f.optional_count("valid_hours", 0);
+  if (auto err = f.finish()) return *err;
+  cmd.new_invite_id = ctx.new_id();
+  const std::string secret = random_id();
+  cmd.code_digest = sha256_hex(secret);
+  cmd.now_ms = ctx.now_ms;
+  Plan plan;
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
+  const auto& issued = std::get<events::InviteIssued>(decided.at(0));
+  plan.result = {{"invite_id", issued.invite_id},
+                 {"code", issued.invite_id + "." + secret},
+                 {"role", issued.role},
+                 {"max_uses", issued.max_uses},
+                 {"expires_at_ms", issued.expires_at_ms}};
+  plan.events = std::move(decided);
+  return plan;
+}
+
+Result<Plan> plan_accept_invite(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::AcceptInvite cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  const std::string code = f.required("code");
+  if (auto err = f.finish()) return *err;
+  const auto dot = code.find('.');
+  cmd.invite_id = code.substr(0, dot);
+  if (dot == std::string::npos || !is_valid_id(cmd.invite_id) || dot + 1 == code.size()) {
+    return Error::make(ErrorCode::invalid_argument, "code must be an invite code as IssueInvite returned it",
+                       "code");
+  }
+  cmd.code_digest = sha256_hex(std::string_view(code).substr(dot + 1));
+  cmd.now_ms = ctx.now_ms;
+  Plan plan;
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(joiner, load<domain::AccountState>(ctx, plan, events::account_stream(ctx.actor)));
+  TL_TRY_ASSIGN(decided, domain::decide(org, joiner, cmd));
+  plan.events = std::move(decided);
+  plan.result["role"] = std::get<events::MemberAdded>(plan.events.at(1)).role;
+  return plan;
+}
+
 using Planner = Result<Plan> (*)(const PlanContext&, const json&);
 
 const std::vector<std::pair<std::string, Planner>>& planners() {
@@ -341,7 +398,12 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"UpdatePrivacySettings", plan_update_privacy},
       {"CreateOrganization", plan_create_organization},
       {"AddMember", plan_on_membership<domain::AddMember, read_role>},
-      {"RemoveMember", plan_on_membership<domain::RemoveMember, read_nothing>},
+      {"RemoveMember", plan_on_membership<domain::RemoveMember, read_nothing<domain::RemoveMember>>},
+      {"IssueInvite", plan_issue_invite},
+      {"RevokeInvite", plan_on_organization<domain::RevokeInvite, read_invite_id>},
+      {"AcceptInvite", plan_accept_invite},
+      {"GiveConsent", plan_on_organization<domain::GiveConsent, read_nothing<domain::GiveConsent>>},
+      {"WithdrawConsent", plan_on_organization<domain::WithdrawConsent, read_nothing<domain::WithdrawConsent>>},
       {"ChangeMemberRole", plan_on_organization<domain::ChangeMemberRole, read_change_role>},
       {"AssignAthlete", plan_on_organization<domain::AssignAthlete, read_assign_athlete>},
       {"UnassignAthlete", plan_on_organization<domain::UnassignAthlete, read_unassign>},
@@ -512,7 +574,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
       return a->done(CommandResponse{rec->result, true});
     }
   }
-  PlanContext ctx{deps_.log, req.actor, deps_.new_id};
+  PlanContext ctx{deps_.log, req.actor, deps_.new_id, deps_.now_ms()};
   auto plan = a->planner(ctx, req.body);
   if (!plan.ok()) return a->done(plan.error());
 

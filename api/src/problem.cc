@@ -40,13 +40,15 @@ std::string_view title(ErrorCode code) {
 }
 
 HttpResponse make_problem(int status, std::string_view code, std::string_view title,
-                          const std::string& detail, const std::string& field) {
+                          const std::string& detail, const std::string& field,
+                          const std::string& reason = {}) {
   nlohmann::json body{{"type", "urn:touchline:problem:" + std::string(code)},
                       {"title", title},
                       {"status", status},
                       {"detail", detail},
                       {"code", code}};
   if (!field.empty()) body["field"] = field;
+  if (!reason.empty()) body["reason"] = reason;
   HttpResponse r;
   r.status = status;
   r.content_type = "application/problem+json";
@@ -59,7 +61,7 @@ HttpResponse make_problem(int status, std::string_view code, std::string_view ti
 
 HttpResponse problem_response(const Error& error) {
   HttpResponse r = make_problem(http_status(error.code), error_code_name(error.code), title(error.code),
-                                error.message, error.field);
+                                error.message, error.field, error.reason);
   if (error.code == ErrorCode::unauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
   return r;
 }

@@ -59,11 +59,12 @@ Service::~Service() { stop(); }
 Status Service::start(const ServiceConfig& config) {
   auto p = std::make_unique<Parts>();
   auto log_line = config.log ? config.log : [](const std::string&) {};
+  const std::function<std::int64_t()> now_ms = config.clock ? config.clock : system_now_ms;
 
   store::StoreOptions so;
   so.path = config.data_dir;
   so.sync = config.sync;
-  so.now_ms = system_now_ms;
+  so.now_ms = now_ms;
   auto log = store::EventStore::open(so);
   if (!log.ok()) return log.error();
   p->log = std::move(*log);
@@ -100,11 +101,11 @@ Status Service::start(const ServiceConfig& config) {
 
   HttpServer* http = p->http.get();
   p->commands = std::make_unique<CommandService>(CommandServiceDeps{
-      *p->log, system_now_ms, random_id, [http](std::function<void()> fn) { return http->post(std::move(fn)); },
+      *p->log, now_ms, random_id, [http](std::function<void()> fn) { return http->post(std::move(fn)); },
       [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); }, 5});
   p->api = std::make_unique<Api>(ApiDeps{
       *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,
-      *p->tokens, config.operator_token, system_now_ms,
+      *p->tokens, config.operator_token, now_ms,
       [http](std::function<void()> fn) { http->post(std::move(fn)); },
       [http](std::chrono::milliseconds d, std::function<void()> fn) { http->post_after(d, std::move(fn)); },
       config.max_position_wait, log_line});

@@ -55,9 +55,6 @@ std::string normalize_email(std::string_view email) {
   return out;
 }
 
-namespace {
-
-constexpr std::size_t kMinPasswordChars = 10;
 constexpr std::size_t kMaxEmailBytes = 254;
 
 bool is_plausible_email(std::string_view email) {
@@ -73,6 +70,10 @@ bool is_plausible_email(std::string_view email) {
   auto dot = domain.find('.');
   return dot != std::string_view::npos && dot != 0 && domain.back() != '.';
 }
+
+namespace {
+
+constexpr std::size_t kMinPasswordChars = 10;
 
 Error invalid(std::string message, std::string field) {
   return Error::make(ErrorCode::invalid_argument, std::move(message), std::move(field));

@@ -95,7 +95,16 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
     }
     return {false, model.denial(*info)};
   }();
-  if (!by_scope.allowed || info->privacy.empty()) return by_scope;
+  if (!by_scope.allowed) return by_scope;
+  if (info->athlete_data) {
+    const std::string target_id(target);
+    const Role* target_role = org.role_of(target_id);
+    if (target_role && target_role->athlete && !org.shares_athlete_data(target_id)) {
+      return {false, "the athlete has not accepted coaching by this organisation, and no one here sees "
+                     "their data until they do"};
+    }
+  }
+  if (info->privacy.empty()) return by_scope;
   const Privacy defaults;
   const Privacy& privacy = target_privacy ? *target_privacy : defaults;
   if (privacy.shares(info->privacy)) return by_scope;

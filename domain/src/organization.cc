@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "organization_rules.h"
 #include "text.h"
 #include "touchline/domain/authorizer.h"
 
@@ -60,6 +61,20 @@ std::size_t OrganizationState::holders_of(const std::string& role) const {
   return n;
 }
 
+bool OrganizationState::shares_athlete_data(const std::string& athlete_id) const {
+  return !model().athlete_consent || consenting.contains(athlete_id);
+}
+
+std::size_t OrganizationState::staff_seats_taken() const {
+  const RoleModel& m = model();
+  std::size_t n = 0;
+  for (const auto& [member, role_name] : members) {
+    const Role* role = find_role(role_name);
+    n += role && !role->athlete && role_name != m.founder_role ? 1 : 0;
+  }
+  return n;
+}
+
 events::OrganizationCreated founding_event(const RoleModel& model, const std::string& organization_id,
                                            const std::string& name, const std::string& creator) {
   return events::OrganizationCreated{organization_id, name, model.id, creator, model.founder_role,
@@ -109,6 +124,7 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.members[e.account_id] = e.role;
         } else if constexpr (std::is_same_v<E, events::MemberRemoved>) {
           state.members.erase(e.account_id);
+          state.consenting.erase(e.account_id);  // a returning athlete accepts again
         } else if constexpr (std::is_same_v<E, events::AthleteAssigned>) {
           state.assignments[e.athlete_id] = e.coach_id;
         } else if constexpr (std::is_same_v<E, events::AthleteUnassigned>) {
@@ -133,13 +149,23 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.tier = e.tier;
         } else if constexpr (std::is_same_v<E, events::OrganizationSettingChanged>) {
           state.settings[e.setting] = e.enabled;
+        } else if constexpr (std::is_same_v<E, events::InviteIssued>) {
+          state.invites[e.invite_id] = Invite{e.role, e.email, e.max_uses, e.expires_at_ms, e.code_digest};
+        } else if constexpr (std::is_same_v<E, events::InviteRevoked>) {
+          state.invites[e.invite_id].revoked = true;
+        } else if constexpr (std::is_same_v<E, events::InviteAccepted>) {
+          ++state.invites[e.invite_id].uses;
+        } else if constexpr (std::is_same_v<E, events::ConsentGiven>) {
+          state.consenting.insert(e.athlete_id);
+        } else if constexpr (std::is_same_v<E, events::ConsentWithdrawn>) {
+          state.consenting.erase(e.athlete_id);
         }
       },
       event);
   return state;
 }
 
-namespace {
+namespace rules {
 
 Error org_not_found(const std::string& id) {
   return Error::make(ErrorCode::not_found, "organisation " + id + " not found", "organization_id");
@@ -150,11 +176,8 @@ Error not_a_member(const std::string& account_id, const char* field) {
                      "account " + account_id + " is not a member of this organisation", field);
 }
 
-// The actor must hold `permission` in the organisation (on `target`, when given); the denial
-// explains why not. Privacy is not consulted (the deciders have no member's settings), so no
-// command may rest on a privacy-gated permission through this.
 std::optional<Error> require(const OrganizationState& org, const std::string& actor,
-                             const std::string& permission, std::string_view target = {}) {
+                             const std::string& permission, std::string_view target) {
   Decision d = check(org, actor, permission, target);
   if (d.allowed) return std::nullopt;
   return Error::make(ErrorCode::permission_denied, d.reason);
@@ -191,8 +214,6 @@ std::optional<Error> check_within(const OrganizationState& org, const std::strin
   return std::nullopt;
 }
 
-// Giving a role: the permission that gives it, and for a custom role, the tier custom roles need
-// and nothing beyond what the giver holds.
 std::optional<Error> check_may_give(const OrganizationState& org, const std::string& actor,
                                     const Role& role) {
   if (auto denied = require(org, actor, role.add_requires)) return denied;
@@ -218,12 +239,12 @@ std::string role_names(const OrganizationState& org, Keep keep) {
   return join_names(names);
 }
 
-Error role_not_givable(const OrganizationState& org, const std::string& role) {
+Error role_not_givable(const OrganizationState& org, const std::string& role, const char* field) {
   return Error::make(ErrorCode::invalid_argument,
                      "role '" + role + "' cannot be given in the " + org.role_model +
                          " model; roles that can: " +
                          role_names(org, [](const Role& r) { return r.addable; }),
-                     "role");
+                     field);
 }
 
 std::optional<Error> check_unique(const OrganizationState& org, const Role& role) {
@@ -231,6 +252,42 @@ std::optional<Error> check_unique(const OrganizationState& org, const Role& role
     return Error::make(ErrorCode::failed_precondition,
                        "this organisation already has a " + role.name + ", and there is only one",
                        "role");
+  }
+  return std::nullopt;
+}
+
+std::optional<Error> check_may_join(const OrganizationState& org, const AccountState& joiner,
+                                    const std::string& account_id, const Role& role, const char* field) {
+  if (!joiner.exists) {
+    return Error::make(ErrorCode::not_found, "account " + account_id + " not found", field);
+  }
+  if (org.members.contains(account_id)) {
+    return Error::make(ErrorCode::already_exists,
+                       "account " + account_id + " is already a member of this organisation", field);
+  }
+  if (!role.athlete && joiner.membership_role != "coach") {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + role.name +
+                           " role needs a coach account; this athlete account can become a coach "
+                           "with UpgradeToCoach",
+                       "role");
+  }
+  if (auto err = check_unique(org, role)) return err;
+  if (role.athlete && !joiner.athlete_organization_id.empty()) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the athlete already belongs to organisation " + joiner.athlete_organization_id +
+                           "; an athlete belongs to one organisation at a time",
+                       field);
+  }
+  const auto& seats = org.model().staff_seats;
+  if (auto cap = seats.find(org.tier); !role.athlete && cap != seats.end() &&
+                                       org.staff_seats_taken() >= static_cast<std::size_t>(cap->second)) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + org.tier + " tier has " + std::to_string(cap->second) +
+                           (cap->second == 1 ? " staff seat" : " staff seats") +
+                           " besides the " + org.model().founder_role +
+                           ", and all are taken; a higher tier has more")
+        .because("no_staff_seat");
   }
   return std::nullopt;
 }
@@ -286,7 +343,9 @@ void release(const OrganizationState& org, const std::string& account_id, const 
   }
 }
 
-}  // namespace
+}  // namespace rules
+
+using namespace rules;
 
 Result<Events> decide(const AccountState& actor, const CreateOrganization& cmd) {
   if (!actor.exists) return Error::make(ErrorCode::not_found, "account not found");
@@ -314,30 +373,7 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
   const Role* role = org.find_role(cmd.role);
   if (!role || !role->addable) return role_not_givable(org, cmd.role);
   if (auto denied = check_may_give(org, actor, *role)) return *denied;
-  if (!target.exists) {
-    return Error::make(ErrorCode::not_found, "account " + cmd.account_id + " not found",
-                       "account_id");
-  }
-  if (org.members.contains(cmd.account_id)) {
-    return Error::make(ErrorCode::already_exists,
-                       "account " + cmd.account_id + " is already a member of this organisation",
-                       "account_id");
-  }
-  if (!role->athlete && target.membership_role != "coach") {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the " + role->name +
-                           " role needs a coach account; this athlete account can become a coach "
-                           "with UpgradeToCoach",
-                       "role");
-  }
-  if (auto err = check_unique(org, *role)) return *err;
-  if (role->athlete && !target.athlete_organization_id.empty()) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the athlete already belongs to organisation " +
-                           target.athlete_organization_id +
-                           "; an athlete belongs to one organisation at a time",
-                       "account_id");
-  }
+  if (auto refused = check_may_join(org, target, cmd.account_id, *role, "account_id")) return *refused;
   Events out{events::MemberAdded{org.id, cmd.account_id, role->name}};
   if (role->athlete) out.push_back(events::AthleteJoinedOrganization{cmd.account_id, org.id});
   return out;

@@ -88,7 +88,8 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
                                entry.value("grantable", true),
                                entry.value("not_on_self", false),
                                known_tier(name, entry.value("min_tier", std::string("free"))),
-                               entry.value("privacy", std::string())};
+                               entry.value("privacy", std::string()),
+                               entry.value("athlete_data", false)};
     if (!out[name].privacy.empty() && !find_privacy_setting(out[name].privacy)) {
       bad_data(name + ": unknown privacy setting " + out[name].privacy);
     }
@@ -146,6 +147,12 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
     m.custom_roles = CustomRoles{known_permission(c->at("defined_with").get<std::string>(), "custom_roles"),
                                  known_permission(c->at("given_with").get<std::string>(), "custom_roles")};
   }
+  m.athlete_consent = j.value("athlete_consent", false);
+  const nlohmann::json seats = j.value("staff_seats", nlohmann::json::object());
+  for (const auto& [tier, count] : seats.items()) {
+    if (count.get<int>() < 0) bad_data(where + ": staff_seats for " + tier + " is negative");
+    m.staff_seats[known_tier(where, tier)] = count.get<int>();
+  }
 
   for (const auto& rj : j.at("roles")) {
     Role r;
@@ -185,6 +192,13 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
   }
   if (!m.find_role(m.founder_role) || !m.find_role(m.athlete_role)) {
     bad_data(where + ": founder_role or athlete_role names no role");
+  }
+  if (auto inv = j.find("invites"); inv != j.end()) {
+    m.invites = InvitePolicy{inv->at("role").get<std::string>(), inv->at("max_uses").get<int>(),
+                             inv->at("valid_hours").get<int>()};
+    const Role* role = m.find_role(m.invites->role);
+    if (!role || !role->addable) bad_data(where + ": invites give " + m.invites->role + ", which cannot be given");
+    if (m.invites->max_uses < 1 || m.invites->valid_hours < 1) bad_data(where + ": invites need uses and hours");
   }
   for (const auto& [name, grant] : m.grants) {
     for (const auto& role : grant.to_roles) {
@@ -258,6 +272,7 @@ nlohmann::json describe_role_model(const RoleModel& model) {
     if (auto tier = model.min_tier_of(name); tier != "free") row["min_tier"] = tier;
     if (!conditions.empty()) row["only_when_setting"] = conditions;
     if (info.not_on_self) row["not_on_self"] = true;
+    if (model.athlete_consent && info.athlete_data) row["needs_athlete_consent"] = true;
     matrix.push_back(std::move(row));
   }
   nlohmann::json settings = nlohmann::json::object();
@@ -278,7 +293,7 @@ nlohmann::json describe_role_model(const RoleModel& model) {
     custom = {{"defined_with", model.custom_roles->defined_with},
               {"given_with", model.custom_roles->given_with}};
   }
-  return nlohmann::json{{"id", model.id},
+  nlohmann::json out{{"id", model.id},
                         {"version", model.version},
                         {"label", model.label},
                         {"min_tier", model.min_tier},
@@ -289,6 +304,15 @@ nlohmann::json describe_role_model(const RoleModel& model) {
                         {"member_grants", grants},
                         {"custom_roles", custom},
                         {"permissions", matrix}};
+  // Only versions that have them show these, so what older versions show stays as released.
+  if (model.athlete_consent) out["athlete_consent"] = true;
+  if (model.invites) {
+    out["invites"] = {{"role", model.invites->role},
+                      {"max_uses", model.invites->max_uses},
+                      {"valid_hours", model.invites->valid_hours}};
+  }
+  if (!model.staff_seats.empty()) out["staff_seats"] = model.staff_seats;
+  return out;
 }
 
 std::vector<std::string> role_model_ids() {

@@ -41,6 +41,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDeleted, organization_id, role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrivacySettingsChanged, account_id, settings)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsAdded, organization_id, amount, balance)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsSpent, organization_id, account_id, amount, balance)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteIssued, organization_id, invite_id, role, email, max_uses,
+                                   expires_at_ms, code_digest)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteRevoked, organization_id, invite_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteAccepted, organization_id, invite_id, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentGiven, organization_id, athlete_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentWithdrawn, organization_id, athlete_id)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);

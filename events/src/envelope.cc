@@ -59,7 +59,7 @@ Result<Envelope> envelope_from_json(const nlohmann::json& j) {
     return Error::make(ErrorCode::invalid_argument, "an envelope must be a JSON object");
   }
   Envelope e;
-  Error err{ErrorCode::invalid_argument, {}, {}};
+  Error err = Error::make(ErrorCode::invalid_argument, {});
   if (read_field(j, "position", e.position, err) && read_field(j, "stream", e.stream, err) &&
       read_field(j, "stream_version", e.stream_version, err) && read_field(j, "type", e.type, err) &&
       read_field(j, "schema_version", e.schema_version, err) &&

@@ -95,6 +95,20 @@ std::optional<Described> describe(const events::DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, OrganizationSettingChanged>) {
           return Described{"organization.setting_changed", e.organization_id, e.organization_id,
                            {{"setting", e.setting}, {"enabled", e.enabled}}};
+        } else if constexpr (std::is_same_v<E, InviteIssued>) {
+          return Described{"invite.issued", e.invite_id, e.organization_id,
+                           {{"role", e.role},
+                            {"email", e.email},
+                            {"max_uses", e.max_uses},
+                            {"expires_at_ms", e.expires_at_ms}}};
+        } else if constexpr (std::is_same_v<E, InviteRevoked>) {
+          return Described{"invite.revoked", e.invite_id, e.organization_id, nlohmann::json::object()};
+        } else if constexpr (std::is_same_v<E, InviteAccepted>) {
+          return Described{"invite.accepted", e.account_id, e.organization_id, {{"invite_id", e.invite_id}}};
+        } else if constexpr (std::is_same_v<E, ConsentGiven>) {
+          return Described{"consent.given", e.athlete_id, e.organization_id, nlohmann::json::object()};
+        } else if constexpr (std::is_same_v<E, ConsentWithdrawn>) {
+          return Described{"consent.withdrawn", e.athlete_id, e.organization_id, nlohmann::json::object()};
         } else {
           // EmailClaimed, AthleteJoinedOrganization and AthleteLeftOrganization restate facts
           // audited above.
@@ -129,6 +143,11 @@ std::string_view category_of(std::string_view action) {
       {"billing_delegation.revoked", "billing"},
       {"credits.added", "billing"},
       {"credits.spent", "billing"},
+      {"invite.issued", "membership"},
+      {"invite.revoked", "membership"},
+      {"invite.accepted", "membership"},
+      {"consent.given", "consent"},
+      {"consent.withdrawn", "consent"},
   };
   for (const auto& [a, category] : kCategories) {
     if (a == action) return category;

@@ -35,6 +35,16 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
     for (const auto& [permission, scope] : role.permissions) permissions[permission] = domain::scope_name(scope);
     custom[name] = {{"label", role.label}, {"permissions", permissions}};
   }
+  nlohmann::json invites = nlohmann::json::object();
+  for (const auto& [id, invite] : org.invites) {
+    invites[id] = {{"role", invite.role},
+                   {"email", invite.email},
+                   {"max_uses", invite.max_uses},
+                   {"expires_at_ms", invite.expires_at_ms},
+                   {"code_digest", invite.code_digest},
+                   {"uses", invite.uses},
+                   {"revoked", invite.revoked}};
+  }
   return nlohmann::json{{"id", org.id},
                         {"name", org.name},
                         {"role_model", org.role_model},
@@ -45,7 +55,9 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"tier", org.tier},
                         {"settings", org.settings},
                         {"custom_roles", custom},
-                        {"credits", org.credits}};
+                        {"credits", org.credits},
+                        {"invites", invites},
+                        {"consenting", org.consenting}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -61,6 +73,16 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.tier = j.at("tier").get<std::string>();
   org.settings = j.at("settings").get<std::map<std::string, bool>>();
   org.credits = j.at("credits").get<std::int64_t>();
+  org.consenting = j.at("consenting").get<std::set<std::string>>();
+  for (const auto& [id, invite] : j.at("invites").items()) {
+    org.invites[id] = domain::Invite{invite.at("role").get<std::string>(),
+                                     invite.at("email").get<std::string>(),
+                                     invite.at("max_uses").get<int>(),
+                                     invite.at("expires_at_ms").get<std::int64_t>(),
+                                     invite.at("code_digest").get<std::string>(),
+                                     invite.at("uses").get<int>(),
+                                     invite.at("revoked").get<bool>()};
+  }
   for (const auto& [name, role] : j.at("custom_roles").items()) {
     org.custom_roles[name] = domain::custom_role(org.model(), name, role.at("label").get<std::string>(),
                                                  role.at("permissions").get<std::map<std::string, std::string>>());

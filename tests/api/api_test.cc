@@ -30,12 +30,21 @@ TEST_F(ApiTest, WalkThroughFromSignUpToAudit) {
   auto assign = server.command("AssignAthlete", {{"organization_id", org}, {"athlete_id", athlete["account_id"]},
                                                  {"coach_id", coach["account_id"]}}, coach["token"]);
   ASSERT_EQ(assign.status, 201) << assign.body;
-  const auto position = assign.json()["position"].get<std::uint64_t>();
+  const json view_activities{{"organization_id", org}, {"subject", coach["account_id"]},
+                             {"permission", "athletes.view_activities"}, {"target", athlete["account_id"]},
+                             {"min_position", assign.json()["position"]}};
+  // Until the athlete accepts coaching, their data stays theirs.
+  auto before_consent = server.check(coach["token"], view_activities);
+  ASSERT_EQ(before_consent.status, 200) << before_consent.body;
+  EXPECT_FALSE(before_consent.json()["allowed"].get<bool>());
+  EXPECT_NE(before_consent.json()["reason"].get<std::string>().find("has not accepted coaching"), std::string::npos);
 
-  auto allowed = server.check(coach["token"], {{"organization_id", org}, {"subject", coach["account_id"]},
-                                               {"permission", "athletes.view_activities"},
-                                               {"target", athlete["account_id"]},
-                                               {"min_position", position}});
+  auto consent = server.command("GiveConsent", {{"organization_id", org}}, athlete["token"]);
+  ASSERT_EQ(consent.status, 201) << consent.body;
+  const auto position = consent.json()["position"].get<std::uint64_t>();
+  json after_consent = view_activities;
+  after_consent["min_position"] = position;
+  auto allowed = server.check(coach["token"], after_consent);
   ASSERT_EQ(allowed.status, 200) << allowed.body;
   EXPECT_TRUE(allowed.json()["allowed"].get<bool>());
   EXPECT_GE(allowed.json()["position"].get<std::uint64_t>(), position);
@@ -56,11 +65,14 @@ TEST_F(ApiTest, WalkThroughFromSignUpToAudit) {
                                  {{"Authorization", "Bearer " + coach["token"].get<std::string>()}});
   ASSERT_EQ(audit.status, 200) << audit.body;
   auto entries = audit.json()["entries"];
-  ASSERT_EQ(entries.size(), 3u);
-  EXPECT_EQ(entries[0]["action"], "athlete.assigned");
-  EXPECT_EQ(entries[0]["actor"], coach["account_id"]);
-  EXPECT_EQ(entries[1]["action"], "member.added");
-  EXPECT_EQ(entries[2]["action"], "organization.created");
+  ASSERT_EQ(entries.size(), 4u);
+  EXPECT_EQ(entries[0]["action"], "consent.given");
+  EXPECT_EQ(entries[0]["category"], "consent");
+  EXPECT_EQ(entries[0]["actor"], athlete["account_id"]);
+  EXPECT_EQ(entries[1]["action"], "athlete.assigned");
+  EXPECT_EQ(entries[1]["actor"], coach["account_id"]);
+  EXPECT_EQ(entries[2]["action"], "member.added");
+  EXPECT_EQ(entries[3]["action"], "organization.created");
 
   auto log = server.http().get("/v1/events?after=0&limit=100",
                                {{"Authorization", std::string("Bearer ") + kOperatorToken}});

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "support/test_server.h"
+#include "touchline/domain/role_model.h"
 
 namespace touchline::testing {
 namespace {
@@ -38,11 +39,16 @@ class Org {
     }
   }
 
-  // A new account joining with `role`; returns {account_id, token}.
-  json join(const std::string& name, const std::string& role, bool athlete = false) {
+  // A new account joining with `role`; returns {account_id, token}. An athlete accepts being
+  // coached, as one who joins to be coached does, unless `consent` is false.
+  json join(const std::string& name, const std::string& role, bool athlete = false, bool consent = true) {
     auto a = server_.account(name + "@org.test", athlete ? "athlete" : "coach");
     auto r = send("AddMember", {{"account_id", a["account_id"]}, {"role", role}});
     EXPECT_EQ(r.status, 201) << r.body;
+    if (athlete && consent) {
+      auto c = send("GiveConsent", json::object(), a["token"]);
+      EXPECT_EQ(c.status, 201) << c.body;
+    }
     return a;
   }
 
@@ -197,7 +203,7 @@ TEST_F(MembershipApiTest, PrivacyIsTheAthletesAloneAndOverridesEveryRole) {
 
   auto off = server.command("UpdatePrivacySettings", {{"settings", {{"share_pace_data", false}}}}, ath["token"]);
   ASSERT_EQ(off.status, 201) << off.body;
-  for (const std::string coach : {runners.founder_id, asst["account_id"].get<std::string>()}) {
+  for (const std::string& coach : {runners.founder_id, asst["account_id"].get<std::string>()}) {
     EXPECT_FALSE(runners.allowed(coach, "athletes.view_pace", ath["account_id"])) << coach;
     EXPECT_TRUE(runners.allowed(coach, "athletes.view_race_goals", ath["account_id"])) << coach;
   }
@@ -284,7 +290,7 @@ TEST_F(MembershipApiTest, AnOrganizationReportsItsTierSettingsAndPoolToItsMember
   auto r = read(asst["token"]);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["role_model"], "custom-roles");
-  EXPECT_EQ(r.json()["role_model_version"], 2);
+  EXPECT_EQ(r.json()["role_model_version"], domain::find_role_model("custom-roles")->version);
   EXPECT_EQ(r.json()["tier"], "enterprise");
   EXPECT_EQ(r.json()["settings"]["sso_saml_enabled"], true);
   EXPECT_EQ(r.json()["credits"], 40);
@@ -337,7 +343,7 @@ TEST_F(MembershipApiTest, AuditEntriesHaveCategoriesFiltersAndPerModelReaders) {
 }
 
 TEST_F(MembershipApiTest, GrantsGoOnlyFromTheirGranterToTheirRoles) {
-  Org platform(server, "custom-roles", "pro");
+  Org platform(server, "custom-roles", "club");  // two staff seats taken: club has five
   auto asst = platform.join("asst", "assistant");
   auto ro = platform.join("ro", "read_only");
   auto ath = platform.join("ath", "athlete", true);

@@ -397,7 +397,7 @@ TEST(OrganizationSettings, TheSsoFlagIsEnterpriseOnlyAndCameWithVersion2) {
   ASSERT_EQ(org.role_model_version, 1);
   const ChangeOrganizationSetting sso{"p", "sso_saml_enabled", true};
   expect_error(when(org, "owner", sso), ErrorCode::invalid_argument, "no setting");
-  auto adopted = when(org, "owner", AdoptRoleModelVersion{"p", 0});
+  auto adopted = when(org, "owner", AdoptRoleModelVersion{"p", 2});
   ASSERT_TRUE(adopted.ok()) << adopted.error().message;
   org = evolve(org, adopted->at(0));
   EXPECT_EQ(org.role_model_version, 2);

@@ -6,6 +6,7 @@
 // log_v1: format 1, the first event set (written before role models had versions).
 // log_v2: format 1, with OrganizationCreated schema 2, the membership and custom-role events, and
 //         privacy settings and AI credits.
+// log_v3: format 1, adding invites and consent.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -34,7 +35,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 42}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -114,6 +115,16 @@ void write_history(store::EventStore& log) {
   append(log, "acc-ath", "cmd-23", {PrivacySettingsChanged{"acc-ath", {{"share_pace_data", false}}}});
   append(log, "acc-c2", "cmd-24", {CreditsAdded{"org-3", 100, 100}});
   append(log, "acc-c2", "cmd-25", {CreditsSpent{"org-3", "acc-c2", 30, 70}});
+  // log_v3 from here on.
+  append(log, "acc-c2", "cmd-26",
+         {InviteIssued{"org-2", "inv-1", "assistant", "", 5, 1767312000000, std::string(64, 'a')}});
+  append(log, "acc-c2", "cmd-27", {InviteIssued{"org-2", "inv-2", "athlete", "ath@example.com", 1, 0, std::string(64, 'b')}});
+  append(log, "acc-c2", "cmd-28", {InviteRevoked{"org-2", "inv-1"}});
+  append(log, "acc-ath", "cmd-29",
+         {InviteAccepted{"org-2", "inv-2", "acc-ath"}, MemberAdded{"org-2", "acc-ath", "athlete"},
+          AthleteJoinedOrganization{"acc-ath", "org-2"}});
+  append(log, "acc-ath", "cmd-30", {ConsentGiven{"org-2", "acc-ath"}});
+  append(log, "acc-ath", "cmd-31", {ConsentWithdrawn{"org-2", "acc-ath"}});
 }
 
 std::string dump(const store::EventStore& log) {

@@ -4,7 +4,10 @@
 
 #include <stdlib.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <memory>
 #include <map>
 #include <string>
 
@@ -36,6 +39,11 @@ class TestServer {
     config_.threads = 4;
     config_.operator_token = kOperatorToken;
     config_.max_position_wait = max_position_wait;
+    config_.clock = [offset = clock_offset_] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                 .count() +
+             offset->load();
+    };
     start();
   }
   ~TestServer() {
@@ -53,6 +61,9 @@ class TestServer {
     start();
   }
   void stop() { service_.stop(); }
+
+  // Moves the server's clock forward (tokens issued before may expire with it).
+  void advance_clock(std::chrono::milliseconds by) { *clock_offset_ += by.count(); }
 
   HttpClient& http() { return *client_; }
   // The loopback port, for tests that open their own connections (one HttpClient per thread).
@@ -96,6 +107,7 @@ class TestServer {
  private:
   std::string dir_;
   api::ServiceConfig config_;
+  std::shared_ptr<std::atomic<std::int64_t>> clock_offset_ = std::make_shared<std::atomic<std::int64_t>>(0);
   api::Service service_;
   std::unique_ptr<HttpClient> client_;
 };

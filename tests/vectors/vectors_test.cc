@@ -17,10 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// A `tier`, `setting`, `grant` or `privacy` line: changes the organisation (or, for privacy, its
-// athletes' own settings) before the vectors after it.
+// A `tier`, `setting`, `grant`, `privacy` or `consent` line: changes the organisation (or, for
+// privacy and consent, what its athletes decided) before the vectors after it.
 struct Directive {
-  std::string kind;  // "tier", "setting", "grant" or "privacy"
+  std::string kind;  // "tier", "setting", "grant", "privacy" or "consent"
   std::string name;  // the tier, or the setting's or grant's name
   bool enabled = false;
 };
@@ -60,6 +60,8 @@ VectorFile parse(const fs::path& path) {
     } else if ((w[0] == "setting" || w[0] == "grant" || w[0] == "privacy") && w.size() == 3 &&
                (w[2] == "on" || w[2] == "off")) {
       pending.push_back({w[0], w[1], w[2] == "on"});
+    } else if (w[0] == "consent" && w.size() == 2 && (w[1] == "on" || w[1] == "off")) {
+      pending.push_back({w[0], "", w[1] == "on"});
     } else if (w.size() == 4 && (w[3] == "allow" || w[3] == "deny")) {
       f.vectors.push_back({std::move(pending), n, w[0], w[1], w[2], w[3] == "allow", source});
       pending.clear();
@@ -76,8 +78,9 @@ VectorFile parse(const fs::path& path) {
 // model's first staff role, for the `unassigned` and `member` targets.
 class VectorClub {
  public:
-  // `directives`: applied once the organisation exists, before anyone joins (a model may need a
-  // tier before its roles hold anything, adding members included).
+  // Everyone joins while the organisation is on the top tier (where every role is held and no
+  // seat is capped); it then goes back to free, the tier new organisations start on, and
+  // `directives` (the file's first) are applied. Members stay when a tier drops.
   VectorClub(TestServer& server, const domain::RoleModel& model, const std::vector<Directive>& directives)
       : server_(server), model_(model) {
     auto founder = server.command("SignUp", {{"email", "founder@club.test"}, {"password", "a long password"},
@@ -87,7 +90,9 @@ class VectorClub {
     org_ = founder.json()["organization_id"];
     token_ = sign_in("founder@club.test");
     members_[model.founder_role] = founder.json()["account_id"];
-    for (const auto& d : directives) apply(d);
+    // A model whose founder pays (holds billing.manage) has tiers; head-assistant has none.
+    const bool tiered = model.find_role(model.founder_role)->permissions.contains("billing.manage");
+    if (tiered) apply({"tier", domain::tier_names().back(), false});
     std::string first_staff_role;
     for (const auto& role : model.roles) {
       if (role.name == model.founder_role) continue;
@@ -101,6 +106,8 @@ class VectorClub {
     }
     unassigned_ = join("free@club.test", "athlete", model.athlete_role);
     other_staff_ = join("other@club.test", "coach", first_staff_role);
+    if (tiered) apply({"tier", "free", false});
+    for (const auto& d : directives) apply(d);
   }
 
   const std::string& organization() const { return org_; }
@@ -123,6 +130,7 @@ class VectorClub {
   void apply(const Directive& d) {
     if (d.kind == "grant") return apply_grant(d);
     if (d.kind == "privacy") return apply_privacy(d);
+    if (d.kind == "consent") return apply_consent(d.enabled);
     auto r = d.kind == "tier"
                  ? server_.command("ChangeTier", {{"organization_id", org_}, {"tier", d.name}}, token_)
                  : server_.command("ChangeOrganizationSetting",
@@ -136,6 +144,14 @@ class VectorClub {
     for (const auto& token : athlete_tokens_) {
       auto r = server_.command("UpdatePrivacySettings", {{"settings", {{d.name, d.enabled}}}}, token);
       ASSERT_EQ(r.status, 201) << "privacy " << d.name << ": " << r.body;
+    }
+  }
+
+  // Each athlete member accepts being coached (or withdraws): only they may.
+  void apply_consent(bool given) {
+    for (const auto& token : athlete_tokens_) {
+      auto r = server_.command(given ? "GiveConsent" : "WithdrawConsent", {{"organization_id", org_}}, token);
+      ASSERT_EQ(r.status, 201) << (given ? "consent on: " : "consent off: ") << r.body;
     }
   }
 
@@ -155,7 +171,12 @@ class VectorClub {
     auto r = server_.command("AddMember", {{"organization_id", org_}, {"account_id", a["account_id"]},
                                            {"role", member_role}}, token_);
     EXPECT_EQ(r.status, 201) << r.body;
-    if (account_role == "athlete") athlete_tokens_.push_back(a["token"]);
+    if (account_role == "athlete") {
+      athlete_tokens_.push_back(a["token"]);
+      // Athletes accept coaching on joining; `consent off` lines withdraw it.
+      auto consent = server_.command("GiveConsent", {{"organization_id", org_}}, a["token"]);
+      EXPECT_EQ(consent.status, 201) << consent.body;
+    }
     return a["account_id"];
   }
   void assign(const std::string& athlete, const std::string& coach) {

@@ -24,6 +24,8 @@ struct ServiceConfig {
   std::size_t body_limit = 64 * 1024;
   std::chrono::milliseconds max_position_wait{2000};
   std::function<void(const std::string&)> log;  // one line per notable event
+  // Unix milliseconds now, for event times, token and invite expiry; empty: the system clock.
+  std::function<std::int64_t()> clock;
 };
 
 class Service {

@@ -33,6 +33,10 @@ EmailClaimState evolve(EmailClaimState state, const events::DomainEvent& event);
 // Lower-cases ASCII letters: emails are unique compared case-insensitively.
 std::string normalize_email(std::string_view email);
 
+// One @, something before it, a dotted domain after it, no spaces or controls, at most 254 bytes:
+// what SignUp and email-bound invites accept.
+bool is_plausible_email(std::string_view email);
+
 struct SignUp {
   std::string email;
   std::string password;  // validated here; hashed and stored outside the log by the caller

@@ -19,7 +19,9 @@ struct Decision {
 // `target` empty: the permission itself, regardless of whom it is used on. Otherwise the member
 // it is used on, checked against the scope the subject holds it with, and, for a permission the
 // catalogue gates by privacy, against `target_privacy` (the target's settings; nullptr: their
-// defaults). Privacy is checked after everything else: no role, grant or custom role overrides it.
+// defaults). Consent and privacy are checked after everything else: no role, grant or custom role
+// overrides them. A permission on an athlete's data (PermissionInfo::athlete_data) used on an
+// athlete member who has not accepted coaching is denied in models that ask for consent.
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
                std::string_view target = {}, const Privacy* target_privacy = nullptr);
 

@@ -15,6 +15,18 @@
 
 namespace touchline::domain {
 
+// An invite as IssueInvite made it and its uses since (domain/joining.h).
+struct Invite {
+  std::string role;
+  std::string email;  // lower-cased; empty: a code anyone may use
+  int max_uses = 1;   // 0: no limit
+  std::int64_t expires_at_ms = 0;  // 0: never
+  std::string code_digest;
+  int uses = 0;
+  bool revoked = false;
+  bool operator==(const Invite&) const = default;
+};
+
 struct OrganizationState {
   bool exists = false;
   std::string id;
@@ -28,6 +40,8 @@ struct OrganizationState {
   std::map<std::string, bool> settings;  // only those changed from the model's default
   std::map<std::string, Role> custom_roles;  // name -> role defined with DefineRole
   std::int64_t credits = 0;  // the owner's AI credit pool; never below zero
+  std::map<std::string, Invite> invites;  // invite id -> invite
+  std::set<std::string> consenting;  // athlete members who have accepted coaching
 
   const RoleModel& model() const;  // requires exists
   bool setting(const std::string& name) const;  // its value, else the model's default
@@ -39,6 +53,11 @@ struct OrganizationState {
   // The same for custom roles (they need their builder's tier), or empty.
   std::string_view custom_roles_missing_tier() const;
   std::size_t holders_of(const std::string& role) const;
+  // Whether staff may see this athlete member's data: they accepted coaching, or the model
+  // version does not ask them to.
+  bool shares_athlete_data(const std::string& athlete_id) const;
+  // Staff members other than holders of the founding role: the seats seed 002 caps by tier.
+  std::size_t staff_seats_taken() const;
   bool operator==(const OrganizationState&) const = default;
 };
 

@@ -38,6 +38,9 @@ struct PermissionInfo {
   bool not_on_self = false;  // never allowed with the subject as its own target
   std::string min_tier = "free";  // below it no role holds it (a model may raise it)
   std::string privacy;  // the target's privacy setting that must share the data, if any
+  // Used on an athlete member it reads or changes their data: in models with athlete_consent,
+  // only once the athlete has accepted coaching.
+  bool athlete_data = false;
 };
 
 // Organisation tiers, lowest first: free, pro, club, business, enterprise.
@@ -87,6 +90,14 @@ struct CustomRoles {
   std::string given_with;    // the permission giving a member a custom role needs
 };
 
+// What every invite of a model is, where the product fixes it (seed 001: "joining with a code
+// always makes you an assistant coach"; codes are single-use and valid for 24 hours).
+struct InvitePolicy {
+  std::string role;     // the role every invite gives
+  int max_uses = 1;     // every invite's number of uses
+  int valid_hours = 0;  // how long every invite is valid
+};
+
 struct RoleModel {
   std::string id;
   int version = 1;
@@ -102,6 +113,12 @@ struct RoleModel {
   std::map<std::string, std::string, std::less<>> tier_gates;
   std::map<std::string, ModelSetting> settings;
   std::optional<CustomRoles> custom_roles;  // absent: the model has no custom roles
+  std::optional<InvitePolicy> invites;  // absent: invites are as their issuer chooses
+  // tier -> how many staff members besides the founder an organisation on that tier may have
+  // (seed 002's assistant seats); a tier not listed has no cap.
+  std::map<std::string, int, std::less<>> staff_seats;
+  // Athletes' data (PermissionInfo::athlete_data) is shared only after they accept coaching.
+  bool athlete_consent = false;
 
   const Role* find_role(std::string_view name) const;
   // The denial message for a permission: the model's own wording, else the catalogue's.

@@ -263,6 +263,59 @@ struct OrganizationSettingChanged {
   bool operator==(const OrganizationSettingChanged&) const = default;
 };
 
+// An invite to join the organisation in a fixed role: bound to one email address, or a code for
+// anyone who has it. The code never enters the log: code_digest is its SHA-256 (hex), enough to
+// recognise the code and no use for joining.
+struct InviteIssued {
+  static constexpr std::string_view kType = "InviteIssued";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string invite_id;
+  std::string role;
+  std::string email;  // lower-cased; empty: anyone with the code
+  int max_uses = 1;   // 0: no limit
+  std::int64_t expires_at_ms = 0;  // Unix milliseconds; 0: never
+  std::string code_digest;
+  bool operator==(const InviteIssued&) const = default;
+};
+
+struct InviteRevoked {
+  static constexpr std::string_view kType = "InviteRevoked";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string invite_id;
+  bool operator==(const InviteRevoked&) const = default;
+};
+
+// One use of an invite; the MemberAdded that follows in the same batch makes the member.
+struct InviteAccepted {
+  static constexpr std::string_view kType = "InviteAccepted";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string invite_id;
+  std::string account_id;
+  bool operator==(const InviteAccepted&) const = default;
+};
+
+// An athlete member accepted being coached by the organisation: from here on its staff may see
+// their data, as their roles and the athlete's privacy settings allow.
+struct ConsentGiven {
+  static constexpr std::string_view kType = "ConsentGiven";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string athlete_id;
+  bool operator==(const ConsentGiven&) const = default;
+};
+
+// The athlete withdrew that consent: no staff member sees their data from this event on.
+struct ConsentWithdrawn {
+  static constexpr std::string_view kType = "ConsentWithdrawn";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string athlete_id;
+  bool operator==(const ConsentWithdrawn&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -270,7 +323,8 @@ using DomainEvent =
                  OrganizationSettingChanged, RoleModelVersionAdopted, MemberRemoved,
                  MemberRoleChanged, AthleteLeftOrganization, AthleteUnassigned, MemberGranted,
                  MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged, CreditsAdded,
-                 CreditsSpent>;
+                 CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
+                 ConsentWithdrawn>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);

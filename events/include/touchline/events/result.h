@@ -31,9 +31,16 @@ struct Error {
   ErrorCode code;
   std::string message;  // one sentence a person understands
   std::string field;    // the offending input field, when there is one
+  // Where one code covers refusals a client tells apart, which one (stable, like the code), e.g.
+  // "invite_expired" and "invite_revoked" under failed_precondition.
+  std::string reason;
 
   static Error make(ErrorCode code, std::string message, std::string field = {}) {
-    return Error{code, std::move(message), std::move(field)};
+    return Error{code, std::move(message), std::move(field), {}};
+  }
+  Error because(std::string stable_reason) && {
+    reason = std::move(stable_reason);
+    return std::move(*this);
   }
 };
 
