@@ -9,6 +9,7 @@
 #include "ids.h"
 #include "touchline/api/router.h"
 #include "touchline/domain/account.h"
+#include "touchline/domain/credentials.h"
 #include "touchline/domain/privacy.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/events/domain_events.h"
@@ -89,9 +90,13 @@ void Api::handle(HttpRequest req, Responder respond) {
                                 std::move(respond));
     }
     case Endpoint::audit: return audit(m.params["organization_id"], m.query, req, std::move(respond));
-    case Endpoint::organization: {
+    case Endpoint::organization:
+    case Endpoint::compliance: {
       auto min = parse_count(m.query, "min_position", 0);
       if (!min.ok()) return respond(fail(min.error()));
+      if (m.endpoint == Endpoint::compliance) {
+        return compliance(m.params["organization_id"], req, *min, std::move(respond));
+      }
       return organization(m.params["organization_id"], req, *min, std::move(respond));
     }
     case Endpoint::events: return events(m.query, req, std::move(respond));
@@ -424,6 +429,48 @@ void Api::organization(const std::string& org_id, const HttpRequest& req, std::u
                                 {"credits", org->credits},
                                 {"members", org->members.size()},
                                 {"custom_roles", custom},
+                                {"position", position}}));
+  });
+}
+
+void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
+                     Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
+                 [this, org_id, caller = *caller](Responder respond) {
+    const std::uint64_t position = deps_.permissions_runner.position();
+    auto org = deps_.permissions.organization(org_id);
+    if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
+    const domain::Decision may = domain::check(*org, caller, "safeguarding.view_dashboard");
+    if (!may.allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may.reason)));
+    // Where each scan is kept only for readers of credential documents (club: admins only when
+    // the owner turns on admin_document_visibility).
+    const bool documents = domain::check(*org, caller, "credentials.view_documents").allowed;
+    const std::int64_t today = deps_.now_ms() / 86'400'000;
+    json staff = json::array();
+    for (const auto& row : domain::compliance_dashboard(*org, today)) {
+      json credentials = json::array();
+      for (const auto& id : row.credential_ids) {
+        const auto& c = org->credentials.at(id);
+        json entry{{"credential_id", id},
+                   {"name", c.name},
+                   {"expires_on", c.expires_on},
+                   {"status", domain::credential_status_name(domain::credential_status(c, today))},
+                   {"verified", c.verified}};
+        if (documents) entry["document"] = c.document;
+        credentials.push_back(std::move(entry));
+      }
+      staff.push_back({{"account_id", row.account_id},
+                       {"role", row.role},
+                       {"status", domain::credential_status_name(row.status)},
+                       {"credentials", credentials}});
+    }
+    respond(json_response(200, {{"organization_id", org->id},
+                                {"as_of", domain::format_day(today)},
+                                {"lapsing_within_days", domain::kLapsingWithinDays},
+                                {"documents_shown", documents},
+                                {"staff", staff},
                                 {"position", position}}));
   });
 }

@@ -8,6 +8,7 @@
 #include "ids.h"
 #include "touchline/api/auth.h"
 #include "touchline/domain/account.h"
+#include "touchline/domain/credentials.h"
 #include "touchline/domain/joining.h"
 #include "touchline/domain/organization.h"
 #include "touchline/events/domain_events.h"
@@ -389,6 +390,44 @@ Result<Plan> plan_accept_invite(const PlanContext& ctx, const json& body) {
   return plan;
 }
 
+// DeclareCredential and RecordCredential get a new credential id, returned to the client.
+template <typename Command, void (*read_fields)(Fields&, Command&)>
+Result<Plan> plan_new_credential(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  Command cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  read_fields(f, cmd);
+  if (auto err = f.finish()) return *err;
+  cmd.new_credential_id = ctx.new_id();
+  Plan plan;
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
+  plan.events = std::move(decided);
+  plan.result["credential_id"] = cmd.new_credential_id;
+  return plan;
+}
+
+template <typename Command>
+void read_credential(Fields& f, Command& cmd) {
+  cmd.name = f.required("name");
+  cmd.expires_on = f.required("expires_on");
+  cmd.document = f.optional("document");
+}
+
+void read_credential_for(Fields& f, domain::RecordCredential& cmd) {
+  cmd.account_id = f.required_id("account_id");
+  read_credential(f, cmd);
+}
+
+void read_credential_edit(Fields& f, domain::EditCredential& cmd) {
+  cmd.credential_id = f.required_id("credential_id");
+  cmd.name = f.optional("name");
+  cmd.expires_on = f.optional("expires_on");
+  cmd.document = f.optional("document");
+}
+
+void read_credential_id(Fields& f, domain::VerifyCredential& cmd) { cmd.credential_id = f.required_id("credential_id"); }
+
 using Planner = Result<Plan> (*)(const PlanContext&, const json&);
 
 const std::vector<std::pair<std::string, Planner>>& planners() {
@@ -422,6 +461,11 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"UpdateRole", plan_on_organization<domain::UpdateRole, read_role_definition<domain::UpdateRole>>},
       {"DeleteRole", plan_on_organization<domain::DeleteRole, read_role_name>},
       {"AdoptRoleModelVersion", plan_on_organization<domain::AdoptRoleModelVersion, read_version>},
+      {"DeclareCredential",
+       plan_new_credential<domain::DeclareCredential, read_credential<domain::DeclareCredential>>},
+      {"RecordCredential", plan_new_credential<domain::RecordCredential, read_credential_for>},
+      {"EditCredential", plan_on_organization<domain::EditCredential, read_credential_edit>},
+      {"VerifyCredential", plan_on_organization<domain::VerifyCredential, read_credential_id>},
       {"AddCredits", plan_on_organization<domain::AddCredits, read_amount<domain::AddCredits>>},
       {"SpendCredits", plan_on_organization<domain::SpendCredits, read_amount<domain::SpendCredits>>},
   };

@@ -20,6 +20,7 @@ constexpr Pattern kRoutes[] = {
     {"GET", "/v1/organizations/{organization_id}/members/{account_id}/permissions",
      Endpoint::member_permissions},
     {"GET", "/v1/organizations/{organization_id}/audit", Endpoint::audit},
+    {"GET", "/v1/organizations/{organization_id}/compliance", Endpoint::compliance},
     {"GET", "/v1/organizations/{organization_id}", Endpoint::organization},
     {"GET", "/v1/events", Endpoint::events},
     {"GET", "/v1/permissions", Endpoint::permissions},

@@ -1,5 +1,6 @@
 #include "touchline/domain/joining.h"
 
+#include "dates.h"
 #include "organization_rules.h"
 
 namespace touchline::domain {
@@ -9,26 +10,6 @@ using Events = std::vector<DomainEvent>;
 using namespace rules;
 
 namespace {
-
-std::string two_digits(std::int64_t n) { return (n < 10 ? "0" : "") + std::to_string(n); }
-
-// "2026-11-24T13:00Z": when an invite expired, in the refusal. Converts days since 1970-01-01 to
-// a proleptic Gregorian date by 400-year eras (146097 days each).
-std::string utc_minute(std::int64_t ms) {
-  const std::int64_t minutes = ms / 60'000;
-  const std::int64_t days = minutes / 1440;
-  const std::int64_t shifted = days + 719'468;  // days since 0000-03-01
-  const std::int64_t era = shifted / 146'097;
-  const std::int64_t day_of_era = shifted - era * 146'097;
-  const std::int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-  const std::int64_t month_index = (5 * day_of_year + 2) / 153;  // March = 0
-  const std::int64_t day = day_of_year - (153 * month_index + 2) / 5 + 1;
-  const std::int64_t month = month_index < 10 ? month_index + 3 : month_index - 9;
-  const std::int64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0);
-  return std::to_string(year) + "-" + two_digits(month) + "-" + two_digits(day) + "T" +
-         two_digits(minutes % 1440 / 60) + ":" + two_digits(minutes % 60) + "Z";
-}
 
 Error invite_not_found(const std::string& id) {
   return Error::make(ErrorCode::not_found, "this organisation has no invite " + id, "invite_id");
@@ -147,7 +128,7 @@ Result<Events> decide(const OrganizationState& org, const AccountState& joiner, 
                   "invite_used_up");
   }
   if (invite.expires_at_ms != 0 && cmd.now_ms >= invite.expires_at_ms) {
-    return refuse(ErrorCode::failed_precondition, "the invite expired at " + utc_minute(invite.expires_at_ms),
+    return refuse(ErrorCode::failed_precondition, "the invite expired at " + dates::format_utc_minute(invite.expires_at_ms),
                   "invite_expired");
   }
   if (!invite.email.empty() && normalize_email(joiner.email) != invite.email) {

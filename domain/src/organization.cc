@@ -159,6 +159,17 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.consenting.insert(e.athlete_id);
         } else if constexpr (std::is_same_v<E, events::ConsentWithdrawn>) {
           state.consenting.erase(e.athlete_id);
+        } else if constexpr (std::is_same_v<E, events::CredentialDeclared> ||
+                             std::is_same_v<E, events::CredentialRecorded>) {
+          state.credentials[e.credential_id] = Credential{e.holder_id, e.name, e.expires_on, e.document};
+        } else if constexpr (std::is_same_v<E, events::CredentialEdited>) {
+          auto& c = state.credentials[e.credential_id];
+          c.name = e.name;
+          c.expires_on = e.expires_on;
+          c.document = e.document;
+          c.verified = false;
+        } else if constexpr (std::is_same_v<E, events::CredentialVerified>) {
+          state.credentials[e.credential_id].verified = true;
         }
       },
       event);

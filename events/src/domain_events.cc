@@ -47,6 +47,13 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteRevoked, organization_id, invite_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteAccepted, organization_id, invite_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentGiven, organization_id, athlete_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentWithdrawn, organization_id, athlete_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialDeclared, organization_id, credential_id, holder_id, name,
+                                   expires_on, document)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialRecorded, organization_id, credential_id, holder_id, name,
+                                   expires_on, document)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialEdited, organization_id, credential_id, name, expires_on,
+                                   document, verification_cleared)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialVerified, organization_id, credential_id, holder_id)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);

@@ -109,6 +109,22 @@ std::optional<Described> describe(const events::DomainEvent& event) {
           return Described{"consent.given", e.athlete_id, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, ConsentWithdrawn>) {
           return Described{"consent.withdrawn", e.athlete_id, e.organization_id, nlohmann::json::object()};
+        } else if constexpr (std::is_same_v<E, CredentialDeclared> || std::is_same_v<E, CredentialRecorded>) {
+          return Described{std::is_same_v<E, CredentialDeclared> ? "credential.declared" : "credential.recorded",
+                           e.holder_id, e.organization_id,
+                           {{"credential_id", e.credential_id},
+                            {"name", e.name},
+                            {"expires_on", e.expires_on},
+                            {"document", e.document}}};
+        } else if constexpr (std::is_same_v<E, CredentialEdited>) {
+          return Described{"credential.edited", e.credential_id, e.organization_id,
+                           {{"name", e.name},
+                            {"expires_on", e.expires_on},
+                            {"document", e.document},
+                            {"verification_cleared", e.verification_cleared}}};
+        } else if constexpr (std::is_same_v<E, CredentialVerified>) {
+          return Described{"credential.verified", e.holder_id, e.organization_id,
+                           {{"credential_id", e.credential_id}}};
         } else {
           // EmailClaimed, AthleteJoinedOrganization and AthleteLeftOrganization restate facts
           // audited above.
@@ -148,6 +164,10 @@ std::string_view category_of(std::string_view action) {
       {"invite.accepted", "membership"},
       {"consent.given", "consent"},
       {"consent.withdrawn", "consent"},
+      {"credential.declared", "content"},
+      {"credential.recorded", "content"},
+      {"credential.edited", "content"},
+      {"credential.verified", "content"},
   };
   for (const auto& [a, category] : kCategories) {
     if (a == action) return category;

@@ -45,6 +45,14 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                    {"uses", invite.uses},
                    {"revoked", invite.revoked}};
   }
+  nlohmann::json credentials = nlohmann::json::object();
+  for (const auto& [id, c] : org.credentials) {
+    credentials[id] = {{"holder", c.holder},
+                       {"name", c.name},
+                       {"expires_on", c.expires_on},
+                       {"document", c.document},
+                       {"verified", c.verified}};
+  }
   return nlohmann::json{{"id", org.id},
                         {"name", org.name},
                         {"role_model", org.role_model},
@@ -57,7 +65,8 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"custom_roles", custom},
                         {"credits", org.credits},
                         {"invites", invites},
-                        {"consenting", org.consenting}};
+                        {"consenting", org.consenting},
+                        {"credentials", credentials}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -74,6 +83,11 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.settings = j.at("settings").get<std::map<std::string, bool>>();
   org.credits = j.at("credits").get<std::int64_t>();
   org.consenting = j.at("consenting").get<std::set<std::string>>();
+  for (const auto& [id, c] : j.at("credentials").items()) {
+    org.credentials[id] = domain::Credential{c.at("holder").get<std::string>(), c.at("name").get<std::string>(),
+                                             c.at("expires_on").get<std::string>(),
+                                             c.at("document").get<std::string>(), c.at("verified").get<bool>()};
+  }
   for (const auto& [id, invite] : j.at("invites").items()) {
     org.invites[id] = domain::Invite{invite.at("role").get<std::string>(),
                                      invite.at("email").get<std::string>(),

@@ -28,6 +28,11 @@ TEST(Router, MatchesEachEndpoint) {
   EXPECT_EQ(audit.endpoint, Endpoint::audit);
   EXPECT_EQ(audit.query.at("before"), "10");
   EXPECT_EQ(audit.query.at("limit"), "5");
+
+  auto compliance = route("GET", "/v1/organizations/o1/compliance");
+  EXPECT_EQ(compliance.endpoint, Endpoint::compliance);
+  EXPECT_EQ(compliance.params.at("organization_id"), "o1");
+  EXPECT_EQ(route("GET", "/v1/organizations/o1").endpoint, Endpoint::organization);
 }
 
 TEST(Router, UnknownPathsAreNotFound) {

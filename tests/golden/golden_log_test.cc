@@ -6,7 +6,7 @@
 // log_v1: format 1, the first event set (written before role models had versions).
 // log_v2: format 1, with OrganizationCreated schema 2, the membership and custom-role events, and
 //         privacy settings and AI credits.
-// log_v3: format 1, adding invites and consent.
+// log_v3: format 1, adding invites, consent and credentials.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -35,7 +35,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 42}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -125,6 +125,13 @@ void write_history(store::EventStore& log) {
           AthleteJoinedOrganization{"acc-ath", "org-2"}});
   append(log, "acc-ath", "cmd-30", {ConsentGiven{"org-2", "acc-ath"}});
   append(log, "acc-ath", "cmd-31", {ConsentWithdrawn{"org-2", "acc-ath"}});
+  append(log, "acc-c2", "cmd-32", {MemberAdded{"org-3", "acc-head", "coach"}});
+  append(log, "acc-head", "cmd-33",
+         {CredentialDeclared{"org-3", "cred-1", "acc-head", "DBS check", "2027-06-30", "scans/dbs-head.pdf"}});
+  append(log, "acc-c2", "cmd-34", {CredentialRecorded{"org-3", "cred-2", "acc-head", "First aid", "2026-02-01", ""}});
+  append(log, "acc-c2", "cmd-35", {CredentialVerified{"org-3", "cred-1", "acc-head"}});
+  append(log, "acc-head", "cmd-36",
+         {CredentialEdited{"org-3", "cred-1", "DBS check", "2028-06-30", "scans/dbs-head-2.pdf", true}});
 }
 
 std::string dump(const store::EventStore& log) {

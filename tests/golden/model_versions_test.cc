@@ -104,7 +104,9 @@ TEST(ModelVersions, AthleteCoachVersion2GivesHeadCoachesRolesManage) {
   ASSERT_NE(v2, nullptr);
   // New organisations get the newest version.
   for (const auto* m : domain::all_role_model_versions()) {
-    if (m->id == "athlete-coach") EXPECT_LE(m->version, domain::find_role_model("athlete-coach")->version);
+    if (m->id == "athlete-coach") {
+      EXPECT_LE(m->version, domain::find_role_model("athlete-coach")->version);
+    }
   }
   EXPECT_FALSE(v1->find_role("head_coach")->permissions.contains("roles.manage"));
   EXPECT_TRUE(v2->find_role("head_coach")->permissions.contains("roles.manage"));

@@ -55,6 +55,8 @@ class Api {
               Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
+  void compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
+                  Responder respond);
   void organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                     Responder respond);
   void role_models(Responder respond);

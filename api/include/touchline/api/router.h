@@ -15,6 +15,7 @@ enum class Endpoint {
   check,               // POST /v1/check
   member_permissions,  // GET  /v1/organizations/{organization_id}/members/{account_id}/permissions
   audit,               // GET  /v1/organizations/{organization_id}/audit
+  compliance,          // GET  /v1/organizations/{organization_id}/compliance
   organization,        // GET  /v1/organizations/{organization_id}
   events,              // GET  /v1/events
   permissions,         // GET  /v1/permissions

@@ -27,6 +27,16 @@ struct Invite {
   bool operator==(const Invite&) const = default;
 };
 
+// A staff member's credential (domain/credentials.h).
+struct Credential {
+  std::string holder;
+  std::string name;
+  std::string expires_on;  // "YYYY-MM-DD"
+  std::string document;
+  bool verified = false;
+  bool operator==(const Credential&) const = default;
+};
+
 struct OrganizationState {
   bool exists = false;
   std::string id;
@@ -42,6 +52,7 @@ struct OrganizationState {
   std::int64_t credits = 0;  // the owner's AI credit pool; never below zero
   std::map<std::string, Invite> invites;  // invite id -> invite
   std::set<std::string> consenting;  // athlete members who have accepted coaching
+  std::map<std::string, Credential> credentials;  // credential id -> credential
 
   const RoleModel& model() const;  // requires exists
   bool setting(const std::string& name) const;  // its value, else the model's default

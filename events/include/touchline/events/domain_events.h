@@ -316,6 +316,59 @@ struct ConsentWithdrawn {
   bool operator==(const ConsentWithdrawn&) const = default;
 };
 
+// A staff member's credential (seed 003: a safeguarding check, a first-aid certificate), declared
+// by the member themself. `expires_on` is a date, "YYYY-MM-DD"; `document` where its scan is kept
+// (a reference the client gives; Touchline stores no files).
+struct CredentialDeclared {
+  static constexpr std::string_view kType = "CredentialDeclared";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string credential_id;
+  std::string holder_id;
+  std::string name;
+  std::string expires_on;
+  std::string document;
+  bool operator==(const CredentialDeclared&) const = default;
+};
+
+// The same, recorded on the member's behalf by someone allowed to (owner, admin, safeguarding
+// officer); the envelope's actor says who.
+struct CredentialRecorded {
+  static constexpr std::string_view kType = "CredentialRecorded";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string credential_id;
+  std::string holder_id;
+  std::string name;
+  std::string expires_on;
+  std::string document;
+  bool operator==(const CredentialRecorded&) const = default;
+};
+
+// A credential's new name, expiry and document. Editing a verified credential clears its
+// verification (verification_cleared says it did).
+struct CredentialEdited {
+  static constexpr std::string_view kType = "CredentialEdited";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string credential_id;
+  std::string name;
+  std::string expires_on;
+  std::string document;
+  bool verification_cleared = false;
+  bool operator==(const CredentialEdited&) const = default;
+};
+
+// Someone other than its holder checked the credential; the envelope's actor says who.
+struct CredentialVerified {
+  static constexpr std::string_view kType = "CredentialVerified";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string credential_id;
+  std::string holder_id;
+  bool operator==(const CredentialVerified&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -324,7 +377,8 @@ using DomainEvent =
                  MemberRoleChanged, AthleteLeftOrganization, AthleteUnassigned, MemberGranted,
                  MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged, CreditsAdded,
                  CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
-                 ConsentWithdrawn>;
+                 ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
+                 CredentialVerified>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
