@@ -168,6 +168,7 @@ void Api::permission_catalogue(Responder respond) {
                {"min_tier", info.min_tier}};
     if (info.not_on_self) entry["not_on_self"] = true;
     if (!info.privacy.empty()) entry["privacy"] = info.privacy;
+    if (info.athlete_data) entry["athlete_data"] = true;
     list.push_back(std::move(entry));
   }
   json privacy = json::array();

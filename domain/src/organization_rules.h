@@ -15,8 +15,8 @@ Error org_not_found(const std::string& id);
 Error not_a_member(const std::string& account_id, const char* field);
 
 // The actor must hold `permission` in the organisation (on `target`, when given); the denial
-// explains why not. Privacy and consent are not consulted (the deciders have no member's
-// settings), so no command may rest on an athlete-data permission through this.
+// explains why not. Consent is consulted (it is the organisation's); privacy is not (the deciders
+// have no member's settings), so no command may rest on a privacy-gated permission through this.
 std::optional<Error> require(const OrganizationState& org, const std::string& actor,
                              const std::string& permission, std::string_view target = {});
 
