@@ -56,6 +56,22 @@ std::string string_field(const json& j, const char* name) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
 }
 
+// A command's body and the client's headers for it (the body may be empty: {}).
+std::optional<Error> read_command(const HttpRequest& req, CommandRequest& cmd) {
+  auto body = parse_json_object(req.body.empty() ? std::string("{}") : req.body);
+  if (!body.ok()) return body.error();
+  cmd.body = std::move(*body);
+  cmd.correlation_id = req.header("x-correlation-id");
+  cmd.idempotency_key = req.header("idempotency-key");
+  for (auto [value, name] : {std::pair{&cmd.correlation_id, "X-Correlation-Id"},
+                             std::pair{&cmd.idempotency_key, "Idempotency-Key"}}) {
+    if (!value->empty() && !is_valid_client_token(*value)) {
+      return invalid(std::string(name) + " must be 1 to 200 printable ASCII characters", name);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Api::Api(ApiDeps deps) : deps_(std::move(deps)) {}
@@ -83,6 +99,7 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
     case Endpoint::command: return command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
+    case Endpoint::action: return record_action(req, std::move(respond));
     case Endpoint::member_permissions: {
       auto min = parse_count(m.query, "min_position", 0);
       if (!min.ok()) return respond(fail(min.error()));
@@ -289,20 +306,37 @@ void Api::command(const std::string& name, const HttpRequest& req, Responder res
     if (!actor.ok()) return respond(fail(actor.error()));
     cmd.actor = *actor;
   }
-  auto body = parse_json_object(req.body.empty() ? std::string("{}") : req.body);
-  if (!body.ok()) return respond(fail(body.error()));
-  cmd.body = std::move(*body);
-  cmd.correlation_id = req.header("x-correlation-id");
-  cmd.idempotency_key = req.header("idempotency-key");
-  for (auto [value, name] : {std::pair{&cmd.correlation_id, "X-Correlation-Id"},
-                             std::pair{&cmd.idempotency_key, "Idempotency-Key"}}) {
-    if (!value->empty() && !is_valid_client_token(*value)) {
-      return respond(fail(invalid(std::string(name) + " must be 1 to 200 printable ASCII characters", name)));
-    }
-  }
+  if (auto err = read_command(req, cmd)) return respond(fail(*err));
   deps_.commands.execute(std::move(cmd), [this, respond = std::move(respond)](Result<CommandResponse> r) {
     if (!r.ok()) return respond(fail(r.error()));
     HttpResponse out = json_response(r->replayed ? 200 : 201, r->body);
+    if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");
+    respond(std::move(out));
+  });
+}
+
+void Api::record_action(const HttpRequest& req, Responder respond) {
+  auto actor = authenticate(req);
+  if (!actor.ok()) return respond(fail(actor.error()));
+  CommandRequest cmd;
+  cmd.actor = *actor;
+  cmd.client_address = req.remote_address;
+  if (auto err = read_command(req, cmd)) return respond(fail(*err));
+  deps_.commands.record_action(std::move(cmd), [this, respond = std::move(respond)](Result<CommandResponse> r) {
+    if (!r.ok()) return respond(fail(r.error()));
+    HttpResponse out;
+    if (r->body.value("allowed", false)) {
+      out = json_response(r->replayed ? 200 : 201, r->body);
+    } else {
+      // Denied, and recorded as denied: a 403 like any refusal, saying where the record is.
+      out = fail(Error::make(ErrorCode::permission_denied, r->body.value("reason", std::string()))
+                     .because("action_denied"));
+      json problem = json::parse(out.body);
+      problem["action"] = r->body["action"];
+      problem["recorded"] = true;
+      problem["position"] = r->body["position"];
+      out.body = problem.dump();
+    }
     if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");
     respond(std::move(out));
   });

@@ -8,6 +8,7 @@
 #include "ids.h"
 #include "touchline/api/auth.h"
 #include "touchline/domain/account.h"
+#include "touchline/domain/actions.h"
 #include "touchline/domain/credentials.h"
 #include "touchline/domain/joining.h"
 #include "touchline/domain/organization.h"
@@ -147,6 +148,7 @@ struct PlanContext {
   const std::string& actor;
   const std::function<std::string()>& new_id;
   std::int64_t now_ms;
+  const std::string& client_address;
 };
 
 // Folds a stream into an aggregate's state and records the version it was read at.
@@ -428,6 +430,28 @@ void read_credential_edit(Fields& f, domain::EditCredential& cmd) {
 
 void read_credential_id(Fields& f, domain::VerifyCredential& cmd) { cmd.credential_id = f.required_id("credential_id"); }
 
+// POST /v1/actions: always one ActionRecorded, allowed or denied; the target's account is read
+// for its privacy settings.
+Result<Plan> plan_record_action(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::RecordAction cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.action = f.required("action");
+  cmd.target = f.required_id("target");
+  cmd.permission = f.optional("permission");
+  if (body.contains("details")) cmd.details = f.required_string_map("details");
+  if (auto err = f.finish()) return *err;
+  cmd.client_ip = ctx.client_address;
+  Plan plan;
+  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(target, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.target)));
+  TL_TRY_ASSIGN(decided, domain::decide(org, &target.privacy, ctx.actor, cmd));
+  const auto& recorded = std::get<events::ActionRecorded>(decided.at(0));
+  plan.result = {{"action", recorded.action}, {"allowed", recorded.allowed}, {"reason", recorded.reason}};
+  plan.events = std::move(decided);
+  return plan;
+}
+
 using Planner = Result<Plan> (*)(const PlanContext&, const json&);
 
 const std::vector<std::pair<std::string, Planner>>& planners() {
@@ -531,14 +555,26 @@ void CommandService::execute(CommandRequest request,
     return done(Error::make(ErrorCode::not_found,
                             "unknown command '" + request.name + "'; known commands: " + known));
   }
+  auto a = std::make_shared<Attempt>();
+  a->planner = planner;
+  admit(std::move(a), std::move(request), std::move(done));
+}
+
+void CommandService::record_action(CommandRequest request, std::function<void(Result<CommandResponse>)> done) {
+  request.name = "RecordAction";
+  auto a = std::make_shared<Attempt>();
+  a->planner = plan_record_action;
+  admit(std::move(a), std::move(request), std::move(done));
+}
+
+void CommandService::admit(std::shared_ptr<Attempt> a, CommandRequest request,
+                           std::function<void(Result<CommandResponse>)> done) {
   if (!request.body.is_object()) {
     return done(Error::make(ErrorCode::invalid_argument, "the request body must be a JSON object"));
   }
   if (request.actor.empty() && !is_anonymous(request.name)) {
     return done(Error::make(ErrorCode::unauthenticated, request.name + " needs a bearer token"));
   }
-  auto a = std::make_shared<Attempt>();
-  a->planner = planner;
   a->command_id = deps_.new_id();
   if (!request.idempotency_key.empty()) {
     a->request_hash = deps_.fingerprint(request.name + "\n" + request.body.dump());
@@ -618,7 +654,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
       return a->done(CommandResponse{rec->result, true});
     }
   }
-  PlanContext ctx{deps_.log, req.actor, deps_.new_id, deps_.now_ms()};
+  PlanContext ctx{deps_.log, req.actor, deps_.new_id, deps_.now_ms(), req.client_address};
   auto plan = a->planner(ctx, req.body);
   if (!plan.ok()) return a->done(plan.error());
 

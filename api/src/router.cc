@@ -17,6 +17,7 @@ constexpr Pattern kRoutes[] = {
     {"POST", "/v1/commands/{name}", Endpoint::command},
     {"POST", "/v1/sessions", Endpoint::sign_in},
     {"POST", "/v1/check", Endpoint::check},
+    {"POST", "/v1/actions", Endpoint::action},
     {"GET", "/v1/organizations/{organization_id}/members/{account_id}/permissions",
      Endpoint::member_permissions},
     {"GET", "/v1/organizations/{organization_id}/audit", Endpoint::audit},

@@ -6,11 +6,6 @@ namespace touchline::domain {
 
 namespace {
 
-// Below its model's tier an organisation's roles hold nothing.
-bool below_model_tier(const OrganizationState& org, const RoleModel& model) {
-  return tier_rank(org.tier) < tier_rank(model.min_tier);
-}
-
 struct Held {
   Scope scope = Scope::own;
   const MemberGrant* grant = nullptr;  // the grant the scope comes from, when wider than the role's
@@ -47,8 +42,8 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   const std::string subject_id(subject);
   const Role* role = org.role_of(subject_id);
   if (!role) return {false, "the subject is not a member of this organisation"};
-  if (below_model_tier(org, model)) {
-    return {false, "the " + model.id + " role model needs the " + model.min_tier +
+  if (auto tier = org.missing_model_tier(); !tier.empty()) {
+    return {false, "the " + model.id + " role model needs the " + std::string(tier) +
                        " tier or above; this organisation is on " + org.tier};
   }
 
@@ -122,7 +117,7 @@ std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
   const Role* role = org.role_of(subject_id);
   if (!role) return out;
   const RoleModel& model = org.model();
-  if (below_model_tier(org, model)) return out;
+  if (!org.missing_model_tier().empty()) return out;
   if (role->custom && !org.custom_roles_missing_tier().empty()) return out;
   std::set<std::string> candidates;
   for (const auto& [permission, scope] : role->permissions) candidates.insert(permission);

@@ -47,6 +47,22 @@ std::optional<Error> check_staff(const OrganizationState& org, const std::string
   return std::nullopt;
 }
 
+// Declaring, or editing one's own: a staff member, while the organisation has its model's tier.
+std::optional<Error> check_declarer(const OrganizationState& org, const std::string& actor) {
+  if (auto err = check_staff(org, actor, "organization_id")) {
+    if (err->code == ErrorCode::not_found) {
+      return Error::make(ErrorCode::permission_denied, "only staff members declare credentials");
+    }
+    return err;
+  }
+  if (auto tier = org.missing_model_tier(); !tier.empty()) {
+    return Error::make(ErrorCode::permission_denied, "the " + org.role_model + " role model needs the " +
+                                                         std::string(tier) + " tier or above; this organisation is on " +
+                                                         org.tier);
+  }
+  return std::nullopt;
+}
+
 Result<const Credential*> find_credential(const OrganizationState& org, const std::string& organization_id,
                                           const std::string& credential_id) {
   if (auto err = check_keeps_credentials(org, organization_id)) return *err;
@@ -78,12 +94,7 @@ bool keeps_credentials(const OrganizationState& org) {
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const DeclareCredential& cmd) {
   if (auto err = check_keeps_credentials(org, cmd.organization_id)) return *err;
-  if (auto err = check_staff(org, actor, "organization_id")) {
-    if (err->code == ErrorCode::not_found) {
-      return Error::make(ErrorCode::permission_denied, "only staff members declare credentials");
-    }
-    return *err;
-  }
+  if (auto err = check_declarer(org, actor)) return *err;
   if (auto err = check_fields(cmd.name, cmd.expires_on, cmd.document)) return *err;
   return Events{events::CredentialDeclared{org.id, cmd.new_credential_id, actor, cmd.name, cmd.expires_on,
                                            cmd.document}};
@@ -104,8 +115,10 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   auto found = find_credential(org, cmd.organization_id, cmd.credential_id);
   if (!found.ok()) return found.error();
   const Credential& now = **found;
-  if (actor != now.holder) {
-    if (auto denied = require(org, actor, "credentials.record", now.holder)) return *denied;
+  if (actor == now.holder) {
+    if (auto err = check_declarer(org, actor)) return *err;
+  } else if (auto denied = require(org, actor, "credentials.record", now.holder)) {
+    return *denied;
   }
   Credential next = now;
   if (!cmd.name.empty()) next.name = cmd.name;
@@ -113,8 +126,8 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   if (!cmd.document.empty()) next.document = cmd.document;
   if (auto err = check_fields(next.name, next.expires_on, next.document)) return *err;
   if (next == now) return Events{};
-  return Events{events::CredentialEdited{org.id, cmd.credential_id, next.name, next.expires_on, next.document,
-                                         now.verified}};
+  return Events{events::CredentialEdited{org.id, cmd.credential_id, now.holder, next.name, next.expires_on,
+                                         next.document, now.verified}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const VerifyCredential& cmd) {
@@ -163,7 +176,7 @@ std::vector<ComplianceRow> compliance_dashboard(const OrganizationState& org, st
   std::vector<ComplianceRow> out;
   for (auto& [member, row] : rows) {
     std::sort(row.credential_ids.begin(), row.credential_ids.end(), [&](const auto& a, const auto& b) {
-      return org.credentials.at(a).expires_on < org.credentials.at(b).expires_on;
+      return std::pair{org.credentials.at(a).expires_on, a} < std::pair{org.credentials.at(b).expires_on, b};
     });
     out.push_back(std::move(row));
   }

@@ -50,6 +50,11 @@ std::string_view OrganizationState::missing_tier(std::string_view permission) co
   return tier_rank(tier) < tier_rank(needed) ? needed : std::string_view{};
 }
 
+std::string_view OrganizationState::missing_model_tier() const {
+  const std::string& needed = model().min_tier;
+  return tier_rank(tier) < tier_rank(needed) ? std::string_view(needed) : std::string_view{};
+}
+
 std::string_view OrganizationState::custom_roles_missing_tier() const {
   const auto& custom = model().custom_roles;
   return custom ? missing_tier(custom->defined_with) : std::string_view{};
@@ -125,6 +130,8 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, events::MemberRemoved>) {
           state.members.erase(e.account_id);
           state.consenting.erase(e.account_id);  // a returning athlete accepts again
+          // A returning member declares their credentials anew; the old ones stay in the log.
+          std::erase_if(state.credentials, [&](const auto& c) { return c.second.holder == e.account_id; });
         } else if constexpr (std::is_same_v<E, events::AthleteAssigned>) {
           state.assignments[e.athlete_id] = e.coach_id;
         } else if constexpr (std::is_same_v<E, events::AthleteUnassigned>) {

@@ -51,9 +51,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialDeclared, organization_id, credenti
                                    expires_on, document)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialRecorded, organization_id, credential_id, holder_id, name,
                                    expires_on, document)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialEdited, organization_id, credential_id, name, expires_on,
-                                   document, verification_cleared)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialEdited, organization_id, credential_id, holder_id, name,
+                                   expires_on, document, verification_cleared)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialVerified, organization_id, credential_id, holder_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ActionRecorded, organization_id, action, permission, target, allowed, reason,
+                                   client_ip, details)
 
 std::string_view event_type(const DomainEvent& e) {
   return std::visit([](const auto& ev) { return std::decay_t<decltype(ev)>::kType; }, e);

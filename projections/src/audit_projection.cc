@@ -4,6 +4,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "touchline/domain/actions.h"
 #include "touchline/events/domain_events.h"
 
 namespace touchline::projections {
@@ -110,21 +111,31 @@ std::optional<Described> describe(const events::DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, ConsentWithdrawn>) {
           return Described{"consent.withdrawn", e.athlete_id, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, CredentialDeclared> || std::is_same_v<E, CredentialRecorded>) {
+          // Whether there is a document, not where: document references are for the readers of
+          // credential documents (GET .../compliance), and the activity log has other readers.
           return Described{std::is_same_v<E, CredentialDeclared> ? "credential.declared" : "credential.recorded",
                            e.holder_id, e.organization_id,
                            {{"credential_id", e.credential_id},
                             {"name", e.name},
                             {"expires_on", e.expires_on},
-                            {"document", e.document}}};
+                            {"has_document", !e.document.empty()}}};
         } else if constexpr (std::is_same_v<E, CredentialEdited>) {
-          return Described{"credential.edited", e.credential_id, e.organization_id,
-                           {{"name", e.name},
+          return Described{"credential.edited", e.holder_id, e.organization_id,
+                           {{"credential_id", e.credential_id},
+                            {"name", e.name},
                             {"expires_on", e.expires_on},
-                            {"document", e.document},
+                            {"has_document", !e.document.empty()},
                             {"verification_cleared", e.verification_cleared}}};
         } else if constexpr (std::is_same_v<E, CredentialVerified>) {
           return Described{"credential.verified", e.holder_id, e.organization_id,
                            {{"credential_id", e.credential_id}}};
+        } else if constexpr (std::is_same_v<E, ActionRecorded>) {
+          nlohmann::json details{{"permission", e.permission},
+                                 {"allowed", e.allowed},
+                                 {"reason", e.reason},
+                                 {"details", e.details}};
+          if (!e.client_ip.empty()) details["client_ip"] = e.client_ip;
+          return Described{e.action, e.target, e.organization_id, std::move(details)};
         } else {
           // EmailClaimed, AthleteJoinedOrganization and AthleteLeftOrganization restate facts
           // audited above.
@@ -172,6 +183,7 @@ std::string_view category_of(std::string_view action) {
   for (const auto& [a, category] : kCategories) {
     if (a == action) return category;
   }
+  if (const auto* recorded = domain::find_recordable_action(action)) return recorded->category;
   throw std::logic_error("audit action " + std::string(action) + " has no category");
 }
 

@@ -66,7 +66,7 @@ class CommandServiceTest : public ::testing::Test {
         },
         [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5});
     std::promise<Result<CommandResponse>> answer;
-    service->execute(CommandRequest{name, body, actor, "", ""},
+    service->execute(CommandRequest{name, body, actor, "", "", ""},
                     [&](Result<CommandResponse> r) { answer.set_value(std::move(r)); });
     return answer.get_future().get();
   }

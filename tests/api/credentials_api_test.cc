@@ -102,6 +102,10 @@ TEST_F(CredentialsApiTest, ACoachDeclaresSomeoneElseVerifiesAndAnEditClearsIt) {
   EXPECT_EQ(entries[1]["action"], "credential.verified");
   EXPECT_EQ(entries[1]["actor"], id("safeguarding_officer"));
   EXPECT_EQ(entries[2]["action"], "credential.declared");
+  // The activity log says whether there is a document, never where: coaches read it too.
+  EXPECT_EQ(entries[2]["details"]["has_document"], true);
+  EXPECT_EQ(audit.body.find("scans/"), std::string::npos);
+  EXPECT_EQ(entries[0]["subject"], id("coach"));  // every credential entry is about its holder
 }
 
 TEST_F(CredentialsApiTest, TheDashboardGivesEachCoachsStatusToOwnersAdminsAndSafeguardingOfficers) {

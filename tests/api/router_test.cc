@@ -11,6 +11,7 @@ TEST(Router, MatchesEachEndpoint) {
   EXPECT_EQ(route("GET", "/healthz").endpoint, Endpoint::health);
   EXPECT_EQ(route("POST", "/v1/sessions").endpoint, Endpoint::sign_in);
   EXPECT_EQ(route("POST", "/v1/check").endpoint, Endpoint::check);
+  EXPECT_EQ(route("POST", "/v1/actions").endpoint, Endpoint::action);
   EXPECT_EQ(route("GET", "/v1/events?after=3").endpoint, Endpoint::events);
 
   auto cmd = route("POST", "/v1/commands/SignUp");

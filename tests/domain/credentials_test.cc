@@ -104,8 +104,8 @@ TEST(EditCredential, EditingAVerifiedCredentialClearsTheVerification) {
   auto org = after(after(team(), "coach1", declare("DBS check", "2027-06-30")), "so", VerifyCredential{"t", "cred"});
   auto edited = decide(org, "coach1", EditCredential{"t", "cred", "", "2028-06-30", ""});
   ASSERT_TRUE(edited.ok()) << edited.error().message;
-  EXPECT_EQ(*edited, (Events{events::CredentialEdited{"t", "cred", "DBS check", "2028-06-30", "scans/DBS check.pdf",
-                                                      true}}));
+  EXPECT_EQ(*edited, (Events{events::CredentialEdited{"t", "cred", "coach1", "DBS check", "2028-06-30",
+                                                      "scans/DBS check.pdf", true}}));
   org = evolve(org, edited->at(0));
   EXPECT_FALSE(org.credentials.at("cred").verified);
   EXPECT_EQ(org.credentials.at("cred").expires_on, "2028-06-30");
@@ -114,6 +114,19 @@ TEST(EditCredential, EditingAVerifiedCredentialClearsTheVerification) {
   expect_error(decide(org, "coach2", EditCredential{"t", "cred", "", "2030-01-01", ""}), ErrorCode::permission_denied);
   EXPECT_TRUE(decide(org, "admin", EditCredential{"t", "cred", "", "2030-01-01", ""}).ok());
   expect_error(decide(org, "coach1", EditCredential{"t", "cred", "", "2030-13-01", ""}), ErrorCode::invalid_argument);
+}
+
+TEST(Credentials, AreAStaffMembersWhileTheyAreOneOnTheClubTier) {
+  auto org = after(team(), "coach1", declare("DBS check", "2027-06-30"));
+  // Below the club tier no role holds anything, and nobody declares either.
+  auto lapsed = evolve(org, events::OrganizationTierChanged{"t", "free", "club"});
+  expect_error(decide(lapsed, "coach2", declare("DBS check", "2027-06-30")), ErrorCode::permission_denied, "club tier");
+  expect_error(decide(lapsed, "coach1", EditCredential{"t", "cred", "", "2030-01-01", ""}), ErrorCode::permission_denied);
+  // A member who leaves takes their credentials off the organisation's state (the log keeps them);
+  // they no longer edit them, and coming back they declare anew.
+  org = evolve(org, events::MemberRemoved{"t", "coach1", "coach"});
+  EXPECT_TRUE(org.credentials.empty());
+  expect_error(decide(org, "coach1", EditCredential{"t", "cred", "", "2030-01-01", ""}), ErrorCode::not_found);
 }
 
 TEST(ComplianceDashboard, StatusesAreCurrentLapsingExpiredOrNone) {

@@ -55,6 +55,7 @@ class Api {
               Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
+  void record_action(const HttpRequest& req, Responder respond);
   void compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                   Responder respond);
   void organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,

@@ -31,6 +31,7 @@ struct CommandRequest {
   std::string actor;    // the authenticated account id; empty only for SignUp
   std::string correlation_id;   // from the client, or empty (the command id is used)
   std::string idempotency_key;  // from the client, or empty
+  std::string client_address;   // the peer's IP address (recorded actions keep it for athlete access)
 };
 
 struct CommandResponse {
@@ -69,8 +70,16 @@ class CommandService {
   // nothing was appended.
   void execute(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
 
+  // POST /v1/actions: checks a consequential action the client is about to take and records the
+  // attempt (domain/actions.h) in one append. The response body has "allowed" and "reason"; a
+  // denied attempt is recorded too and is not an error. Errors as execute's, each with nothing
+  // appended: invalid_argument, permission_denied (not a member), not_found, conflict, internal.
+  void record_action(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
+
  private:
   struct Attempt;
+  // Validates and queues an attempt whose planner is set.
+  void admit(std::shared_ptr<Attempt> a, CommandRequest request, std::function<void(Result<CommandResponse>)> done);
   void attempt(std::shared_ptr<Attempt> a);
   void attempt_once(const std::shared_ptr<Attempt>& a);
   void enter_lane(std::shared_ptr<Attempt> a);

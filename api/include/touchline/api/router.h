@@ -13,6 +13,7 @@ enum class Endpoint {
   command,             // POST /v1/commands/{name}
   sign_in,             // POST /v1/sessions
   check,               // POST /v1/check
+  action,              // POST /v1/actions
   member_permissions,  // GET  /v1/organizations/{organization_id}/members/{account_id}/permissions
   audit,               // GET  /v1/organizations/{organization_id}/audit
   compliance,          // GET  /v1/organizations/{organization_id}/compliance

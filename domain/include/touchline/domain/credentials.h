@@ -52,7 +52,7 @@ struct VerifyCredential {
 // Whether the organisation's model keeps credentials (one of its roles verifies them: club).
 bool keeps_credentials(const OrganizationState& org);
 
-// Declare: any staff member, for themself. Record: whoever holds credentials.record on the staff
+// Declare: any staff member, for themself, while the organisation has its model's tier. Record: whoever holds credentials.record on the staff
 // member. Errors: not_found (organisation; Record: not a member), failed_precondition (the model
 // keeps no credentials; an athlete member), permission_denied, invalid_argument (name 1 to 100
 // characters, expires_on a date "YYYY-MM-DD", document at most 500 characters).
@@ -61,14 +61,16 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, co
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
                                                 const RecordCredential& cmd);
 
-// The holder, or whoever holds credentials.record on them. The same values again succeed with no
-// events. Errors: not_found (organisation, credential), permission_denied, invalid_argument.
+// The holder (while a staff member, on the model's tier), or whoever holds credentials.record on
+// them. The same values again succeed with no events. Errors: not_found (organisation,
+// credential), failed_precondition (the model keeps no credentials), permission_denied,
+// invalid_argument.
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
                                                 const EditCredential& cmd);
 
 // Whoever holds credentials.verify on the holder, never the holder (the permission is never used
 // on oneself). A verified credential succeeds with no events. Errors: not_found,
-// permission_denied.
+// failed_precondition (the model keeps no credentials), permission_denied.
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
                                                 const VerifyCredential& cmd);
 
@@ -83,7 +85,7 @@ struct ComplianceRow {
   std::string account_id;
   std::string role;
   CredentialStatus status = CredentialStatus::none;  // the worst of their credentials'
-  std::vector<std::string> credential_ids;            // soonest expiry first
+  std::vector<std::string> credential_ids;            // soonest expiry first, then by id
 };
 
 // "YYYY-MM-DD" for a day count (days since 1970-01-01), as the dashboard reports dates.

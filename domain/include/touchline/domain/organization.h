@@ -61,6 +61,9 @@ struct OrganizationState {
   bool holds_grant(std::string_view grant, const std::string& account_id) const;
   // The tier a permission needs that this organisation is below, or empty when it has it.
   std::string_view missing_tier(std::string_view permission) const;
+  // The tier the model needs (club: club) when the organisation is below it, or empty. Below it
+  // no role holds anything.
+  std::string_view missing_model_tier() const;
   // The same for custom roles (they need their builder's tier), or empty.
   std::string_view custom_roles_missing_tier() const;
   std::size_t holders_of(const std::string& role) const;

@@ -352,6 +352,7 @@ struct CredentialEdited {
   static constexpr std::uint32_t kSchema = 1;
   std::string organization_id;
   std::string credential_id;
+  std::string holder_id;
   std::string name;
   std::string expires_on;
   std::string document;
@@ -369,6 +370,23 @@ struct CredentialVerified {
   bool operator==(const CredentialVerified&) const = default;
 };
 
+// A consequential action in a client's product, checked and recorded in one step (POST
+// /v1/actions): who (the envelope's actor) did `action` to `target` under `permission`, and
+// whether the check allowed it. `client_ip` is kept for athlete-access actions only.
+struct ActionRecorded {
+  static constexpr std::string_view kType = "ActionRecorded";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string action;    // e.g. "refund.issued" (domain/actions.h lists them)
+  std::string permission;
+  std::string target;
+  bool allowed = false;
+  std::string reason;    // the check's reason
+  std::string client_ip;
+  std::map<std::string, std::string> details;
+  bool operator==(const ActionRecorded&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -378,7 +396,7 @@ using DomainEvent =
                  MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged, CreditsAdded,
                  CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
                  ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
-                 CredentialVerified>;
+                 CredentialVerified, ActionRecorded>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
