@@ -429,6 +429,7 @@ void Api::member_permissions(const std::string& org_id, const std::string& accou
                                 {"account_id", account},
                                 {"role", role->name},
                                 {"custom_role", role->custom},
+                                {"deactivated", org->deactivated.contains(account)},
                                 {"role_model", org->role_model},
                                 {"role_model_version", org->role_model_version},
                                 {"grants", grants},

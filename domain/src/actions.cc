@@ -43,21 +43,23 @@ Error bad_action(std::string message, const char* field) {
 Result<Events> decide(const OrganizationState& org, const Privacy* target_privacy, const std::string& actor,
                       const RecordAction& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
+  // Outsiders' attempts are refused, not recorded: the organisation's log is its members' history.
+  if (!org.role_of(actor)) {
+    return Error::make(ErrorCode::permission_denied, "only members record actions in an organisation");
+  }
   const RecordableAction* action = find_recordable_action(cmd.action);
   if (!action) {
     return bad_action("action must be one of " +
                           join_names(recordable_actions(), [](const auto& a) { return std::string(a.name); }),
                       "action");
   }
-  // Outsiders' attempts are refused, not recorded: the organisation's log is its members' history.
-  if (!org.role_of(actor)) {
-    return Error::make(ErrorCode::permission_denied, "only members record actions in an organisation");
-  }
   std::string permission(action->permission);
   if (permission.empty()) {
     const PermissionInfo* info = find_permission(cmd.permission);
     if (!info || !info->athlete_data) {
-      return bad_action(std::string(action->name) + " needs permission: one that reads an athlete's data", "permission");
+      return bad_action(std::string(action->name) + " needs permission: one of the athlete-data permissions "
+                        "(GET /v1/permissions marks them)",
+                        "permission");
     }
     permission = cmd.permission;
   } else if (!cmd.permission.empty() && cmd.permission != permission) {

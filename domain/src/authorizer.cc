@@ -42,6 +42,9 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   const std::string subject_id(subject);
   const Role* role = org.role_of(subject_id);
   if (!role) return {false, "the subject is not a member of this organisation"};
+  if (org.deactivated.contains(subject_id)) {
+    return {false, "the subject is deactivated in this organisation and holds nothing until reactivated"};
+  }
   if (auto tier = org.missing_model_tier(); !tier.empty()) {
     return {false, "the " + model.id + " role model needs the " + std::string(tier) +
                        " tier or above; this organisation is on " + org.tier};
@@ -115,7 +118,7 @@ std::map<std::string, Scope> effective_permissions(const OrganizationState& org,
   if (!org.exists) return out;
   const std::string subject_id(subject);
   const Role* role = org.role_of(subject_id);
-  if (!role) return out;
+  if (!role || org.deactivated.contains(subject_id)) return out;
   const RoleModel& model = org.model();
   if (!org.missing_model_tier().empty()) return out;
   if (role->custom && !org.custom_roles_missing_tier().empty()) return out;

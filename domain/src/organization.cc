@@ -1,5 +1,6 @@
 #include "touchline/domain/organization.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "organization_rules.h"
@@ -75,7 +76,7 @@ std::size_t OrganizationState::staff_seats_taken() const {
   std::size_t n = 0;
   for (const auto& [member, role_name] : members) {
     const Role* role = find_role(role_name);
-    n += role && !role->athlete && role_name != m.founder_role ? 1 : 0;
+    n += role && !role->athlete && role_name != m.founder_role && !deactivated.contains(member) ? 1 : 0;
   }
   return n;
 }
@@ -127,8 +128,13 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, events::MemberAdded> ||
                              std::is_same_v<E, events::MemberRoleChanged>) {
           state.members[e.account_id] = e.role;
+        } else if constexpr (std::is_same_v<E, events::MemberDeactivated>) {
+          state.deactivated.insert(e.account_id);
+        } else if constexpr (std::is_same_v<E, events::MemberReactivated>) {
+          state.deactivated.erase(e.account_id);
         } else if constexpr (std::is_same_v<E, events::MemberRemoved>) {
           state.members.erase(e.account_id);
+          state.deactivated.erase(e.account_id);
           state.consenting.erase(e.account_id);  // a returning athlete accepts again
           // A returning member declares their credentials anew; the old ones stay in the log.
           std::erase_if(state.credentials, [&](const auto& c) { return c.second.holder == e.account_id; });
@@ -170,13 +176,14 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
                              std::is_same_v<E, events::CredentialRecorded>) {
           state.credentials[e.credential_id] = Credential{e.holder_id, e.name, e.expires_on, e.document};
         } else if constexpr (std::is_same_v<E, events::CredentialEdited>) {
-          auto& c = state.credentials[e.credential_id];
-          c.name = e.name;
-          c.expires_on = e.expires_on;
-          c.document = e.document;
-          c.verified = false;
+          // Logs of earlier builds may edit a credential its holder took away when leaving.
+          if (auto it = state.credentials.find(e.credential_id); it != state.credentials.end()) {
+            it->second = Credential{it->second.holder, e.name, e.expires_on, e.document, false};
+          }
         } else if constexpr (std::is_same_v<E, events::CredentialVerified>) {
-          state.credentials[e.credential_id].verified = true;
+          if (auto it = state.credentials.find(e.credential_id); it != state.credentials.end()) {
+            it->second.verified = true;
+          }
         }
       },
       event);
@@ -297,17 +304,20 @@ std::optional<Error> check_may_join(const OrganizationState& org, const AccountS
                            "; an athlete belongs to one organisation at a time",
                        field);
   }
+  return check_staff_seat(org, role);
+}
+
+std::optional<Error> check_staff_seat(const OrganizationState& org, const Role& role) {
   const auto& seats = org.model().staff_seats;
-  if (auto cap = seats.find(org.tier); !role.athlete && cap != seats.end() &&
-                                       org.staff_seats_taken() >= static_cast<std::size_t>(cap->second)) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the " + org.tier + " tier has " + std::to_string(cap->second) +
-                           (cap->second == 1 ? " staff seat" : " staff seats") +
-                           " besides the " + org.model().founder_role +
-                           ", and all are taken; a higher tier has more")
-        .because("no_staff_seat");
+  auto cap = seats.find(org.tier);
+  if (role.athlete || cap == seats.end() || org.staff_seats_taken() < static_cast<std::size_t>(cap->second)) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  return Error::make(ErrorCode::failed_precondition,
+                     "the " + org.tier + " tier has " + std::to_string(cap->second) +
+                         (cap->second == 1 ? " staff seat" : " staff seats") + " besides the " +
+                         org.model().founder_role + ", and all are taken; a higher tier has more")
+      .because("no_staff_seat");
 }
 
 // The billing delegation keeps the events it had before grants were general.
@@ -332,7 +342,7 @@ std::string fallback_coach(const OrganizationState& org, const std::string& leav
   const Role* founder = model.find_role(model.founder_role);
   if (!founder || !founder->unique || !founder->coaches_athletes) return {};
   for (const auto& [member, role] : org.members) {
-    if (role == founder->name && member != leaving) return member;
+    if (role == founder->name && member != leaving && !org.deactivated.contains(member)) return member;
   }
   return {};
 }
@@ -397,31 +407,77 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
   return out;
 }
 
+namespace {
+
+// RemoveMember and DeactivateMember: the member's role, if `actor` may take it away (`verb`:
+// "removed", "deactivated"). The founding role that cannot be given stays; so does the last
+// active holder of one that can.
+Result<const Role*> check_may_take(const OrganizationState& org, const std::string& actor,
+                                   const std::string& account_id, const std::string& verb) {
+  const Role* role = org.role_of(account_id);
+  if (!role) return not_a_member(account_id, "account_id");
+  if (!role->addable) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the " + role->name + " cannot be " + verb + " from the organisation", "account_id");
+  }
+  // Whoever cannot take such roles at all hears that first, not facts about the organisation.
+  if (auto denied = require(org, actor, role->add_requires)) return *denied;
+  if (role->name == org.model().founder_role) {
+    const bool another = std::any_of(org.members.begin(), org.members.end(), [&](const auto& m) {
+      return m.first != account_id && m.second == role->name && !org.deactivated.contains(m.first);
+    });
+    if (!another) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "the last " + role->name + " cannot be " + verb + "; make another member " + role->name +
+                             " first",
+                         "account_id");
+    }
+  }
+  if (auto denied = require(org, actor, role->add_requires, account_id)) return *denied;
+  return role;
+}
+
+}  // namespace
+
 Result<Events> decide(const OrganizationState& org, const AccountState& target,
                       const std::string& actor, const RemoveMember& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  const Role* role = org.role_of(cmd.account_id);
-  if (!role) return not_a_member(cmd.account_id, "account_id");
-  const RoleModel& model = org.model();
-  if (!role->addable) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the " + role->name + " cannot be removed from the organisation",
-                       "account_id");
-  }
-  if (role->name == model.founder_role && org.holders_of(role->name) == 1) {
-    return Error::make(ErrorCode::failed_precondition,
-                       "the last " + role->name + " cannot be removed; make another member " +
-                           role->name + " first",
-                       "account_id");
-  }
-  if (auto denied = require(org, actor, role->add_requires, cmd.account_id)) return *denied;
+  auto role = check_may_take(org, actor, cmd.account_id, "removed");
+  if (!role.ok()) return role.error();
   Events out;
   release(org, cmd.account_id, nullptr, out);
-  out.push_back(events::MemberRemoved{org.id, cmd.account_id, role->name});
-  if (role->athlete && target.athlete_organization_id == org.id) {
+  out.push_back(events::MemberRemoved{org.id, cmd.account_id, (*role)->name});
+  if ((*role)->athlete && target.athlete_organization_id == org.id) {
     out.push_back(events::AthleteLeftOrganization{cmd.account_id, org.id});
   }
   return out;
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const DeactivateMember& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  auto role = check_may_take(org, actor, cmd.account_id, "deactivated");
+  if (!role.ok()) return role.error();
+  if ((*role)->athlete) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "athletes are activated and deactivated in your product (athletes.activate); "
+                       "deactivating a member is for staff",
+                       "account_id");
+  }
+  if (org.deactivated.contains(cmd.account_id)) return Events{};
+  Events out;
+  release(org, cmd.account_id, nullptr, out);
+  out.push_back(events::MemberDeactivated{org.id, cmd.account_id, (*role)->name});
+  return out;
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const ReactivateMember& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  const Role* role = org.role_of(cmd.account_id);
+  if (!role) return not_a_member(cmd.account_id, "account_id");
+  if (auto denied = require(org, actor, role->add_requires, cmd.account_id)) return *denied;
+  if (!org.deactivated.contains(cmd.account_id)) return Events{};
+  if (auto full = check_staff_seat(org, *role)) return *full;
+  return Events{events::MemberReactivated{org.id, cmd.account_id}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
@@ -483,9 +539,9 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor,
   if (!org.exists) return org_not_found(cmd.organization_id);
   if (auto err = check_assigner(org, actor, cmd.athlete_id)) return *err;
   const Role* coach_role = org.role_of(cmd.coach_id);
-  if (!coach_role || !coach_role->coaches_athletes) {
+  if (!coach_role || !coach_role->coaches_athletes || org.deactivated.contains(cmd.coach_id)) {
     return Error::make(ErrorCode::failed_precondition,
-                       "account " + cmd.coach_id + " is not a coach member of this organisation",
+                       "account " + cmd.coach_id + " is not an active coach member of this organisation",
                        "coach_id");
   }
   std::string previous;

@@ -35,4 +35,7 @@ Error role_not_givable(const OrganizationState& org, const std::string& role, co
 std::optional<Error> check_may_join(const OrganizationState& org, const AccountState& joiner,
                                     const std::string& account_id, const Role& role, const char* field);
 
+// A staff seat free for `role` on the organisation's tier (reason "no_staff_seat" when not).
+std::optional<Error> check_staff_seat(const OrganizationState& org, const Role& role);
+
 }  // namespace touchline::domain::rules

@@ -51,9 +51,24 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialDeclared, organization_id, credenti
                                    expires_on, document)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialRecorded, organization_id, credential_id, holder_id, name,
                                    expires_on, document)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialEdited, organization_id, credential_id, holder_id, name,
-                                   expires_on, document, verification_cleared)
+void to_json(nlohmann::json& j, const CredentialEdited& e) {
+  j = nlohmann::json{{"organization_id", e.organization_id}, {"credential_id", e.credential_id},
+                     {"holder_id", e.holder_id},             {"name", e.name},
+                     {"expires_on", e.expires_on},           {"document", e.document},
+                     {"verification_cleared", e.verification_cleared}};
+}
+void from_json(const nlohmann::json& j, CredentialEdited& e) {
+  j.at("organization_id").get_to(e.organization_id);
+  j.at("credential_id").get_to(e.credential_id);
+  e.holder_id = j.value("holder_id", std::string());  // schema 1 had no holder
+  j.at("name").get_to(e.name);
+  j.at("expires_on").get_to(e.expires_on);
+  j.at("document").get_to(e.document);
+  j.at("verification_cleared").get_to(e.verification_cleared);
+}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialVerified, organization_id, credential_id, holder_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberDeactivated, organization_id, account_id, role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberReactivated, organization_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ActionRecorded, organization_id, action, permission, target, allowed, reason,
                                    client_ip, details)
 

@@ -58,6 +58,10 @@ std::optional<Described> describe(const events::DomainEvent& event) {
           return Described{"member.added", e.account_id, e.organization_id, {{"role", e.role}}};
         } else if constexpr (std::is_same_v<E, MemberRemoved>) {
           return Described{"member.removed", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, MemberDeactivated>) {
+          return Described{"member.deactivated", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, MemberReactivated>) {
+          return Described{"member.reactivated", e.account_id, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, MemberRoleChanged>) {
           return Described{"member.role_changed", e.account_id, e.organization_id,
                            {{"role", e.role}, {"previous_role", e.previous_role}}};
@@ -120,7 +124,8 @@ std::optional<Described> describe(const events::DomainEvent& event) {
                             {"expires_on", e.expires_on},
                             {"has_document", !e.document.empty()}}};
         } else if constexpr (std::is_same_v<E, CredentialEdited>) {
-          return Described{"credential.edited", e.holder_id, e.organization_id,
+          // Schema 1 edits name no holder; their subject is the credential.
+          return Described{"credential.edited", e.holder_id.empty() ? e.credential_id : e.holder_id, e.organization_id,
                            {{"credential_id", e.credential_id},
                             {"name", e.name},
                             {"expires_on", e.expires_on},
@@ -158,6 +163,8 @@ std::string_view category_of(std::string_view action) {
       {"organization.role_model_version_adopted", "roles"},
       {"member.added", "membership"},
       {"member.removed", "membership"},
+      {"member.deactivated", "membership"},
+      {"member.reactivated", "membership"},
       {"athlete.assigned", "membership"},
       {"athlete.unassigned", "membership"},
       {"member.role_changed", "roles"},

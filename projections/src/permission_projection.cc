@@ -66,7 +66,8 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"credits", org.credits},
                         {"invites", invites},
                         {"consenting", org.consenting},
-                        {"credentials", credentials}};
+                        {"credentials", credentials},
+                        {"deactivated", org.deactivated}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -83,6 +84,7 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.settings = j.at("settings").get<std::map<std::string, bool>>();
   org.credits = j.at("credits").get<std::int64_t>();
   org.consenting = j.at("consenting").get<std::set<std::string>>();
+  org.deactivated = j.at("deactivated").get<std::set<std::string>>();
   for (const auto& [id, c] : j.at("credentials").items()) {
     org.credentials[id] = domain::Credential{c.at("holder").get<std::string>(), c.at("name").get<std::string>(),
                                              c.at("expires_on").get<std::string>(),

@@ -427,3 +427,41 @@ TEST_F(MembershipApiTest, ModelsWithoutCustomRolesOrNewerVersionsSaySo) {
 
 }  // namespace
 }  // namespace touchline::testing
+
+namespace touchline::testing {
+namespace {
+
+TEST_F(MembershipApiTest, Seed001DeactivatingAnAssistantKeepsTheirHistory) {
+  Org company(server, "head-assistant");
+  auto asst = company.join("asst", "assistant_coach");
+  auto ath = company.join("ath", "athlete", true);
+  ASSERT_EQ(company.send("AssignAthlete", {{"athlete_id", ath["account_id"]}, {"coach_id", asst["account_id"]}}).status, 201);
+  ASSERT_TRUE(company.allowed(asst["account_id"], "analyses.publish", ath["account_id"]));
+
+  expect_refused(company, "DeactivateMember", {{"account_id", company.founder_id}}, 403, "", asst["token"]);
+  ASSERT_EQ(company.send("DeactivateMember", {{"account_id", asst["account_id"]}}).status, 201);
+  EXPECT_FALSE(company.allowed(asst["account_id"], "analyses.publish", ath["account_id"]));
+  EXPECT_FALSE(company.allowed(asst["account_id"], "team.view"));
+  auto perms = server.http().get("/v1/organizations/" + company.id + "/members/" + asst["account_id"].get<std::string>() +
+                                     "/permissions?min_position=" + std::to_string(server.head()),
+                                 {{"Authorization", "Bearer " + company.founder_token}});
+  ASSERT_EQ(perms.status, 200) << perms.body;
+  EXPECT_EQ(perms.json()["role"], "assistant_coach");  // still a member
+  EXPECT_EQ(perms.json()["deactivated"], true);
+  EXPECT_TRUE(perms.json()["permissions"].empty());
+
+  // The history stays: the audit log shows what they did and what happened to their athlete.
+  auto audit = server.http().get("/v1/organizations/" + company.id + "/audit?min_position=" + std::to_string(server.head()),
+                                 {{"Authorization", "Bearer " + company.founder_token}});
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  const json entries = audit.json()["entries"];
+  EXPECT_EQ(entries[0]["action"], "member.deactivated");
+  EXPECT_EQ(entries[1]["action"], "athlete.unassigned");
+  EXPECT_EQ(entries[1]["subject"], ath["account_id"]);
+
+  ASSERT_EQ(company.send("ReactivateMember", {{"account_id", asst["account_id"]}}).status, 201);
+  EXPECT_TRUE(company.allowed(asst["account_id"], "team.view"));
+}
+
+}  // namespace
+}  // namespace touchline::testing

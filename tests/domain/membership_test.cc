@@ -460,3 +460,78 @@ TEST(DeleteRole, RefusedWhileHeldWithTheCount) {
 
 }  // namespace
 }  // namespace touchline::domain
+
+namespace touchline::domain {
+namespace {
+
+// --- DeactivateMember / ReactivateMember (seed 001: "Deactivating an assistant keeps their history")
+
+// Seed 001: head and head2 (head coaches), asst coaching ath1.
+OrganizationState company() {
+  return given<OrganizationState>({
+      events::OrganizationCreated{"c", "Peak Analysis", "head-assistant", "head", "head_coach", 2},
+      events::MemberAdded{"c", "head2", "head_coach"},
+      events::MemberAdded{"c", "asst", "assistant_coach"},
+      events::MemberAdded{"c", "ath1", "athlete"},
+      events::AthleteAssigned{"c", "ath1", "asst", ""},
+      events::ConsentGiven{"c", "ath1"},
+  });
+}
+
+TEST(DeactivateMember, AnAssistantHoldsNothingKeepsTheirPlaceAndComesBack) {
+  auto org = company();
+  ASSERT_TRUE(check(org, "asst", "athletes.view", "ath1").allowed);
+  auto r = decide(org, "head", DeactivateMember{"c", "asst"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  // Their athlete goes back to the head coaches as a group, in the same batch.
+  EXPECT_EQ(*r, (Events{events::AthleteUnassigned{"c", "ath1", "asst"},
+                        events::MemberDeactivated{"c", "asst", "assistant_coach"}}));
+  for (const auto& e : *r) org = evolve(org, e);
+  EXPECT_TRUE(org.members.contains("asst"));  // still a member, history and all
+  const Decision d = check(org, "asst", "athletes.view");
+  EXPECT_FALSE(d.allowed);
+  EXPECT_NE(d.reason.find("deactivated"), std::string::npos) << d.reason;
+  EXPECT_TRUE(effective_permissions(org, "asst").empty());
+  // No athlete is assigned to a deactivated coach.
+  expect_error(when(org, "head", AssignAthlete{"c", "ath1", "asst"}), ErrorCode::failed_precondition, "active");
+  EXPECT_TRUE(when(org, "head", DeactivateMember{"c", "asst"})->empty());  // already so
+
+  auto back = when(org, "head2", ReactivateMember{"c", "asst"});
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(*back, (Events{events::MemberReactivated{"c", "asst"}}));
+  org = evolve(org, back->at(0));
+  EXPECT_TRUE(check(org, "asst", "athletes.view").allowed);
+  EXPECT_TRUE(when(org, "head", ReactivateMember{"c", "asst"})->empty());
+}
+
+TEST(DeactivateMember, FollowsWhoMayRemoveWhom) {
+  auto org = company();
+  // Assistants do not deactivate; athletes are activated in the product; the last active head
+  // coach stays.
+  expect_error(when(org, "asst", DeactivateMember{"c", "head2"}), ErrorCode::permission_denied);
+  expect_error(when(org, "head", DeactivateMember{"c", "ath1"}), ErrorCode::failed_precondition, "athletes.activate");
+  org = evolve(org, events::MemberDeactivated{"c", "head2", "head_coach"});
+  expect_error(when(org, "head2", DeactivateMember{"c", "asst"}), ErrorCode::permission_denied, "deactivated");
+  expect_error(when(org, "head", DeactivateMember{"c", "head"}), ErrorCode::failed_precondition, "the last head_coach");
+  expect_error(when(org, "head", DeactivateMember{"c", "nobody"}), ErrorCode::not_found);
+  // athlete-coach's head coach is never deactivated.
+  expect_error(when(club(), "head", DeactivateMember{"org", "head"}), ErrorCode::failed_precondition);
+}
+
+TEST(DeactivateMember, FreesAStaffSeatAndReactivatingNeedsOne) {
+  auto pro = given<OrganizationState>({
+      events::OrganizationCreated{"p", "Valley Tri", "custom-roles", "owner", "owner", 3},
+      events::OrganizationTierChanged{"p", "pro", "free"},
+      events::MemberAdded{"p", "a1", "assistant"},
+      events::MemberDeactivated{"p", "a1", "assistant"},
+  });
+  auto joined = decide(pro, coach_account("a2"), "owner", AddMember{"p", "a2", "assistant"});
+  ASSERT_TRUE(joined.ok()) << joined.error().message;
+  pro = evolve(pro, joined->at(0));
+  auto refused = when(pro, "owner", ReactivateMember{"p", "a1"});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().reason, "no_staff_seat");
+}
+
+}  // namespace
+}  // namespace touchline::domain

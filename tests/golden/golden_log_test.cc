@@ -6,7 +6,8 @@
 // log_v1: format 1, the first event set (written before role models had versions).
 // log_v2: format 1, with OrganizationCreated schema 2, the membership and custom-role events, and
 //         privacy settings and AI credits.
-// log_v3: format 1, adding invites, consent, credentials and recorded actions.
+// log_v3: format 1, adding invites, consent and credentials (CredentialEdited schema 1).
+// log_v4: format 1, adding recorded actions, deactivation and CredentialEdited schema 2.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -35,7 +36,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 49}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -132,12 +133,15 @@ void write_history(store::EventStore& log) {
   append(log, "acc-c2", "cmd-35", {CredentialVerified{"org-3", "cred-1", "acc-head"}});
   append(log, "acc-head", "cmd-36",
          {CredentialEdited{"org-3", "cred-1", "acc-head", "DBS check", "2028-06-30", "scans/dbs-head-2.pdf", true}});
+  // log_v4 from here on (and CredentialEdited above at schema 2).
   append(log, "acc-c2", "cmd-37",
          {ActionRecorded{"org-2", "refund.issued", "billing.refund", "acc-ath", true, "role owner holds billing.refund",
                          "", {{"amount", "30.00"}, {"currency", "GBP"}}}});
   append(log, "acc-asst", "cmd-38",
          {ActionRecorded{"org-2", "athlete_data.viewed", "athletes.view", "acc-ath", false,
                          "the athlete has not accepted coaching by this organisation", "203.0.113.7", {}}});
+  append(log, "acc-c2", "cmd-39", {MemberDeactivated{"org-2", "acc-asst", "assistant"}});
+  append(log, "acc-c2", "cmd-40", {MemberReactivated{"org-2", "acc-asst"}});
 }
 
 std::string dump(const store::EventStore& log) {

@@ -36,16 +36,17 @@ struct RecordAction {
   std::string organization_id;
   std::string action;      // a recordable action's name
   std::string target;      // the member it is done to
-  std::string permission;  // athlete_data.viewed only: the athlete-data permission used
+  std::string permission;  // athlete_data.viewed only: the athlete-data permission used (athlete_data)
   std::map<std::string, std::string> details;
   std::string client_ip;   // where the request came from; kept for athlete-access actions
 };
 
 // One ActionRecorded event, allowed or denied as check() answers for the actor on the target
 // (`target_privacy`: the target's privacy settings, nullptr for their defaults). Nothing is
-// recorded for a request that is not an attempt: errors not_found (organisation), permission_denied
-// (the actor is not a member), invalid_argument (unknown action, target missing or not a member,
-// a permission that is not an athlete-data one, too many or too long details).
+// recorded for a request that is not an attempt, checked in this order: not_found (organisation),
+// permission_denied (the actor is not a member), invalid_argument (unknown action; a permission
+// that is not an athlete-data one, or not the action's own; target missing or not a member; too
+// many or too long details).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const Privacy* target_privacy,
                                                 const std::string& actor, const RecordAction& cmd);
 

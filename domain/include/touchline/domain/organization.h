@@ -53,6 +53,7 @@ struct OrganizationState {
   std::map<std::string, Invite> invites;  // invite id -> invite
   std::set<std::string> consenting;  // athlete members who have accepted coaching
   std::map<std::string, Credential> credentials;  // credential id -> credential
+  std::set<std::string> deactivated;  // members who hold nothing until reactivated
 
   const RoleModel& model() const;  // requires exists
   bool setting(const std::string& name) const;  // its value, else the model's default
@@ -70,7 +71,7 @@ struct OrganizationState {
   // Whether staff may see this athlete member's data: they accepted coaching, or the model
   // version does not ask them to.
   bool shares_athlete_data(const std::string& athlete_id) const;
-  // Staff members other than holders of the founding role: the seats seed 002 caps by tier.
+  // Active staff members other than holders of the founding role: the seats seed 002 caps by tier.
   std::size_t staff_seats_taken() const;
   bool operator==(const OrganizationState&) const = default;
 };
@@ -107,6 +108,18 @@ struct AddMember {
 // back to the head coach or owner (where one member holds that founding role and coaches;
 // otherwise they are unassigned, to the head coaches as a group) and their grants are revoked.
 struct RemoveMember {
+  std::string organization_id;
+  std::string account_id;
+};
+
+// A staff member stops holding anything but stays a member, history included; reactivating
+// restores their role (seed 001). Their athletes and grants go as with RemoveMember.
+struct DeactivateMember {
+  std::string organization_id;
+  std::string account_id;
+};
+
+struct ReactivateMember {
   std::string organization_id;
   std::string account_id;
 };
@@ -250,6 +263,16 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const AccountState& target,
                                                 const std::string& actor, const RemoveMember& cmd);
+
+// Whoever may take the member's role away (as RemoveMember), for staff members: athletes are
+// activated in the client's product (athletes.activate). The founding role that cannot be given,
+// and the last holder of one that can, stay active. Deactivating a deactivated member, or
+// reactivating an active one, succeeds with no events. Reactivating needs a free staff seat.
+// Errors: not_found (organisation, or not a member), permission_denied, failed_precondition.
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
+                                                const DeactivateMember& cmd);
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
+                                                const ReactivateMember& cmd);
 
 // The rules every seed states: nobody changes their own role; the actor needs roles.manage on the
 // member, plus the permission that gives the member's current role and the one that gives the new

@@ -346,10 +346,12 @@ struct CredentialRecorded {
 };
 
 // A credential's new name, expiry and document. Editing a verified credential clears its
-// verification (verification_cleared says it did).
+// verification (verification_cleared says it did). Schema 2 added holder_id; a schema 1 payload
+// decodes with it empty.
 struct CredentialEdited {
   static constexpr std::string_view kType = "CredentialEdited";
-  static constexpr std::uint32_t kSchema = 1;
+  static constexpr std::uint32_t kSchema = 2;
+  static constexpr std::uint32_t kOldestSchema = 1;
   std::string organization_id;
   std::string credential_id;
   std::string holder_id;
@@ -387,6 +389,26 @@ struct ActionRecorded {
   bool operator==(const ActionRecorded&) const = default;
 };
 
+// The member stays listed and their history stays theirs, but they hold nothing until
+// reactivated (seed 001: "Deactivating an assistant keeps their history"). Like MemberRemoved,
+// the events before it in the batch hand back their athletes and revoke their grants.
+struct MemberDeactivated {
+  static constexpr std::string_view kType = "MemberDeactivated";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string role;
+  bool operator==(const MemberDeactivated&) const = default;
+};
+
+struct MemberReactivated {
+  static constexpr std::string_view kType = "MemberReactivated";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  bool operator==(const MemberReactivated&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -396,7 +418,7 @@ using DomainEvent =
                  MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged, CreditsAdded,
                  CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
                  ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
-                 CredentialVerified, ActionRecorded>;
+                 CredentialVerified, ActionRecorded, MemberDeactivated, MemberReactivated>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
