@@ -465,6 +465,8 @@ void Api::organization(const std::string& org_id, const HttpRequest& req, std::u
                                 {"credits", org->credits},
                                 {"members", org->members.size()},
                                 {"custom_roles", custom},
+                                {"parent_id", org->parent_id.empty() ? json(nullptr) : json(org->parent_id)},
+                                {"sub_organizations", org->children},
                                 {"position", position}}));
   });
 }

@@ -170,6 +170,17 @@ Result<State> load(const PlanContext& ctx, Plan& plan, const std::string& stream
   return state;
 }
 
+// An organisation, with its parent attached when it is a sub-organisation (the parent's owners
+// and admins hold their rights in it).
+Result<domain::OrganizationState> load_organization(const PlanContext& ctx, Plan& plan, const std::string& id) {
+  auto org = load<domain::OrganizationState>(ctx, plan, events::organization_stream(id));
+  if (!org.ok() || org->parent_id.empty()) return org;
+  auto parent = load<domain::OrganizationState>(ctx, plan, events::organization_stream(org->parent_id));
+  if (!parent.ok()) return parent.error();
+  org->parent = std::make_shared<const domain::OrganizationState>(std::move(*parent));
+  return org;
+}
+
 #define TL_TRY_ASSIGN(var, expr)          \
   auto var##_result = (expr);             \
   if (!var##_result.ok()) return var##_result.error(); \
@@ -261,8 +272,7 @@ Result<Plan> plan_on_membership(const PlanContext& ctx, const json& body) {
   read_fields(f, cmd);
   if (auto err = f.finish()) return *err;
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(
-                         ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(target, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.account_id)));
   TL_TRY_ASSIGN(decided, domain::decide(org, target, ctx.actor, cmd));
   plan.events = std::move(decided);
@@ -284,8 +294,7 @@ Result<Plan> plan_on_organization(const PlanContext& ctx, const json& body) {
   read_fields(f, cmd);
   if (auto err = f.finish()) return *err;
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan,
-                                                     events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
   plan.events = std::move(decided);
   return plan;
@@ -332,7 +341,23 @@ void read_version(Fields& f, domain::AdoptRoleModelVersion& cmd) {
   cmd.version = f.optional_count("version", 0);
 }
 
-void read_change_tier(Fields& f, domain::ChangeTier& cmd) { cmd.tier = f.required("tier"); }
+// ChangeTier also writes the tier to every sub-organisation, so it reads their streams too.
+Result<Plan> plan_change_tier(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::ChangeTier cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.tier = f.required("tier");
+  if (auto err = f.finish()) return *err;
+  Plan plan;
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
+  for (const auto& child : org.children) {
+    auto sub = load<domain::OrganizationState>(ctx, plan, events::organization_stream(child));
+    if (!sub.ok()) return sub.error();
+  }
+  TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
+  plan.events = std::move(decided);
+  return plan;
+}
 
 void read_change_setting(Fields& f, domain::ChangeOrganizationSetting& cmd) {
   cmd.setting = f.required("setting");
@@ -357,7 +382,7 @@ Result<Plan> plan_issue_invite(const PlanContext& ctx, const json& body) {
   cmd.code_digest = sha256_hex(secret);
   cmd.now_ms = ctx.now_ms;
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
   const auto& issued = std::get<events::InviteIssued>(decided.at(0));
   plan.result = {{"invite_id", issued.invite_id},
@@ -384,7 +409,7 @@ Result<Plan> plan_accept_invite(const PlanContext& ctx, const json& body) {
   cmd.code_digest = sha256_hex(std::string_view(code).substr(dot + 1));
   cmd.now_ms = ctx.now_ms;
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(joiner, load<domain::AccountState>(ctx, plan, events::account_stream(ctx.actor)));
   TL_TRY_ASSIGN(decided, domain::decide(org, joiner, cmd));
   plan.events = std::move(decided);
@@ -402,7 +427,7 @@ Result<Plan> plan_new_credential(const PlanContext& ctx, const json& body) {
   if (auto err = f.finish()) return *err;
   cmd.new_credential_id = ctx.new_id();
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
   plan.events = std::move(decided);
   plan.result["credential_id"] = cmd.new_credential_id;
@@ -443,11 +468,44 @@ Result<Plan> plan_record_action(const PlanContext& ctx, const json& body) {
   if (auto err = f.finish()) return *err;
   cmd.client_ip = ctx.client_address;
   Plan plan;
-  TL_TRY_ASSIGN(org, load<domain::OrganizationState>(ctx, plan, events::organization_stream(cmd.organization_id)));
+  TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(target, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.target)));
   TL_TRY_ASSIGN(decided, domain::decide(org, &target.privacy, ctx.actor, cmd));
   const auto& recorded = std::get<events::ActionRecorded>(decided.at(0));
   plan.result = {{"action", recorded.action}, {"allowed", recorded.allowed}, {"reason", recorded.reason}};
+  plan.events = std::move(decided);
+  return plan;
+}
+
+Result<Plan> plan_create_sub_organization(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::CreateSubOrganization cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.name = f.required("name");
+  cmd.admin_id = f.required_id("admin_id");
+  if (auto err = f.finish()) return *err;
+  cmd.new_organization_id = ctx.new_id();
+  Plan plan;
+  TL_TRY_ASSIGN(parent, load_organization(ctx, plan, cmd.organization_id));
+  TL_TRY_ASSIGN(admin, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.admin_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(parent, admin, ctx.actor, cmd));
+  plan.events = std::move(decided);
+  plan.result["organization_id"] = cmd.new_organization_id;
+  return plan;
+}
+
+Result<Plan> plan_move_member(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::MoveMember cmd;
+  cmd.organization_id = f.required_id("organization_id");
+  cmd.to_organization_id = f.required_id("to_organization_id");
+  cmd.account_id = f.required_id("account_id");
+  if (auto err = f.finish()) return *err;
+  Plan plan;
+  TL_TRY_ASSIGN(from, load_organization(ctx, plan, cmd.organization_id));
+  TL_TRY_ASSIGN(to, load_organization(ctx, plan, cmd.to_organization_id));
+  TL_TRY_ASSIGN(member, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.account_id)));
+  TL_TRY_ASSIGN(decided, domain::decide(from, to, member, ctx.actor, cmd));
   plan.events = std::move(decided);
   return plan;
 }
@@ -467,6 +525,8 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"AcceptInvite", plan_accept_invite},
       {"GiveConsent", plan_on_organization<domain::GiveConsent, read_nothing<domain::GiveConsent>>},
       {"WithdrawConsent", plan_on_organization<domain::WithdrawConsent, read_nothing<domain::WithdrawConsent>>},
+      {"CreateSubOrganization", plan_create_sub_organization},
+      {"MoveMember", plan_move_member},
       {"DeactivateMember",
        plan_on_organization<domain::DeactivateMember, read_account_id<domain::DeactivateMember>>},
       {"ReactivateMember",
@@ -482,7 +542,7 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
        plan_on_organization<domain::GrantBillingDelegation, read_account_id<domain::GrantBillingDelegation>>},
       {"RevokeBillingDelegation",
        plan_on_organization<domain::RevokeBillingDelegation, read_account_id<domain::RevokeBillingDelegation>>},
-      {"ChangeTier", plan_on_organization<domain::ChangeTier, read_change_tier>},
+      {"ChangeTier", plan_change_tier},
       {"ChangeOrganizationSetting",
        plan_on_organization<domain::ChangeOrganizationSetting, read_change_setting>},
       {"DefineRole", plan_on_organization<domain::DefineRole, read_role_definition<domain::DefineRole>>},
@@ -668,6 +728,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     std::string stream = events::stream_of(e);
     auto [it, inserted] = index.emplace(stream, append.streams.size());
     if (inserted) {
+      // A stream the decision read must not have moved since; one it did not read is new.
       auto seen = plan->versions.find(stream);
       std::uint64_t version = seen == plan->versions.end() ? 0 : seen->second;
       append.streams.push_back(store::StreamAppend{

@@ -32,8 +32,55 @@ std::optional<Held> held_scope(const OrganizationState& org, const RoleModel& mo
 
 }  // namespace
 
+namespace {
+
+// The gates after a role allowed a permission on another member: the athlete's consent, then
+// their privacy. No role, grant or custom role passes them.
+Decision gated(const OrganizationState& org, const PermissionInfo& info, std::string_view target,
+               const Privacy* target_privacy, Decision allowed) {
+  if (info.athlete_data) {
+    const std::string target_id(target);
+    const Role* target_role = org.role_of(target_id);
+    if (target_role && target_role->athlete && !org.shares_athlete_data(target_id)) {
+      return {false, "the athlete has not accepted coaching by this organisation, and no one here sees "
+                     "their data until they do"};
+    }
+  }
+  if (info.privacy.empty()) return allowed;
+  const Privacy defaults;
+  const Privacy& privacy = target_privacy ? *target_privacy : defaults;
+  if (privacy.shares(info.privacy)) return allowed;
+  const std::string_view off = privacy.value(kPrivacyMasterSwitch) ? std::string_view(info.privacy)
+                                                                  : kPrivacyMasterSwitch;
+  return {false, "the member does not share this data (privacy setting " + std::string(off) +
+                     " is off), and no role overrides a member's privacy settings"};
+}
+
+// Seed 002: an owner or admin of a parent organisation (a holder of suborgs.manage there) holds
+// their rights in its sub-organisations: what their parent role holds with scope all reaches every
+// member of the sub-organisation; narrower scopes stay in the parent.
+Decision check_from_parent(const OrganizationState& org, const OrganizationState& parent, std::string_view subject,
+                           const PermissionInfo& info, std::string_view target, const Privacy* target_privacy) {
+  if (!check(parent, subject, "suborgs.manage").allowed) {
+    return {false, "the subject is not a member of this sub-organisation and does not manage it from its "
+                   "parent organisation"};
+  }
+  const Decision in_parent = check(parent, subject, info.name);
+  if (!in_parent.allowed) return in_parent;
+  const std::string from = "holds " + info.name + " in the parent organisation, which manages this one";
+  if (target.empty() || target == subject) return {true, from};
+  if (!org.members.contains(std::string(target))) return {false, "the target is not a member of this organisation"};
+  const auto scopes = effective_permissions(parent, subject);
+  if (auto it = scopes.find(info.name); it == scopes.end() || it->second != Scope::all) {
+    return {false, "the subject holds " + info.name + " in the parent organisation only for its own members"};
+  }
+  return gated(org, info, target, target_privacy, {true, from + ", for every member"});
+}
+
+}  // namespace
+
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target, const Privacy* target_privacy) {
+               std::string_view target, const Privacy* target_privacy, const OrganizationState* parent) {
   if (!org.exists) return {false, "the organisation does not exist"};
   const PermissionInfo* info = find_permission(permission);
   if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
@@ -41,7 +88,10 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   const RoleModel& model = org.model();
   const std::string subject_id(subject);
   const Role* role = org.role_of(subject_id);
-  if (!role) return {false, "the subject is not a member of this organisation"};
+  if (!role) {
+    if (parent && parent->id == org.parent_id) return check_from_parent(org, *parent, subject, *info, target, target_privacy);
+    return {false, "the subject is not a member of this organisation"};
+  }
   if (org.deactivated.contains(subject_id)) {
     return {false, "the subject is deactivated in this organisation and holds nothing until reactivated"};
   }
@@ -94,22 +144,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
     return {false, model.denial(*info)};
   }();
   if (!by_scope.allowed) return by_scope;
-  if (info->athlete_data) {
-    const std::string target_id(target);
-    const Role* target_role = org.role_of(target_id);
-    if (target_role && target_role->athlete && !org.shares_athlete_data(target_id)) {
-      return {false, "the athlete has not accepted coaching by this organisation, and no one here sees "
-                     "their data until they do"};
-    }
-  }
-  if (info->privacy.empty()) return by_scope;
-  const Privacy defaults;
-  const Privacy& privacy = target_privacy ? *target_privacy : defaults;
-  if (privacy.shares(info->privacy)) return by_scope;
-  const std::string_view off = privacy.value(kPrivacyMasterSwitch) ? std::string_view(info->privacy)
-                                                                  : kPrivacyMasterSwitch;
-  return {false, "the member does not share this data (privacy setting " + std::string(off) +
-                     " is off), and no role overrides a member's privacy settings"};
+  return gated(org, *info, target, target_privacy, by_scope);
 }
 
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

@@ -122,6 +122,17 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
           state.role_model = e.role_model;
           state.role_model_version = e.role_model_version;
           state.members[e.created_by] = e.founder_role;
+        } else if constexpr (std::is_same_v<E, events::SubOrganizationCreated>) {
+          state.exists = true;
+          state.id = e.organization_id;
+          state.name = e.name;
+          state.role_model = e.role_model;
+          state.role_model_version = e.role_model_version;
+          state.tier = e.tier;
+          state.parent_id = e.parent_id;
+          state.members[e.admin_id] = e.admin_role;
+        } else if constexpr (std::is_same_v<E, events::SubOrganizationAdded>) {
+          state.children.insert(e.sub_organization_id);
         } else if constexpr (std::is_same_v<E, events::RoleModelVersionAdopted>) {
           state.role_model_version = e.version;
           for (auto& [name, role] : state.custom_roles) role = custom_role(state.model(), role);
@@ -203,7 +214,7 @@ Error not_a_member(const std::string& account_id, const char* field) {
 
 std::optional<Error> require(const OrganizationState& org, const std::string& actor,
                              const std::string& permission, std::string_view target) {
-  Decision d = check(org, actor, permission, target);
+  Decision d = check(org, actor, permission, target, nullptr, org.parent.get());
   if (d.allowed) return std::nullopt;
   return Error::make(ErrorCode::permission_denied, d.reason);
 }
@@ -478,6 +489,66 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   if (!org.deactivated.contains(cmd.account_id)) return Events{};
   if (auto full = check_staff_seat(org, *role)) return *full;
   return Events{events::MemberReactivated{org.id, cmd.account_id}};
+}
+
+Result<Events> decide(const OrganizationState& parent, const AccountState& admin, const std::string& actor,
+                      const CreateSubOrganization& cmd) {
+  if (!parent.exists) return org_not_found(cmd.organization_id);
+  if (auto denied = require(parent, actor, "suborgs.manage")) return *denied;
+  if (!parent.parent_id.empty()) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "organisation " + parent.id + " is itself a sub-organisation; sub-organisations have none",
+                       "organization_id");
+  }
+  if (cmd.name.empty() || utf8_length(cmd.name) > kMaxNameChars) {
+    return Error::make(ErrorCode::invalid_argument, "name is required and at most 100 characters", "name");
+  }
+  if (!admin.exists) return Error::make(ErrorCode::not_found, "account " + cmd.admin_id + " not found", "admin_id");
+  if (admin.membership_role != "coach") {
+    return Error::make(ErrorCode::failed_precondition,
+                       "a sub-organisation's admin needs a coach account; this athlete account can become a "
+                       "coach with UpgradeToCoach",
+                       "admin_id");
+  }
+  const RoleModel& model = parent.model();
+  return Events{events::SubOrganizationCreated{cmd.new_organization_id, parent.id, cmd.name, model.id, model.version,
+                                               parent.tier, cmd.admin_id, model.founder_role},
+                events::SubOrganizationAdded{parent.id, cmd.new_organization_id, cmd.name}};
+}
+
+Result<Events> decide(const OrganizationState& from, const OrganizationState& to, const AccountState& member,
+                      const std::string& actor, const MoveMember& cmd) {
+  if (!from.exists) return org_not_found(cmd.organization_id);
+  if (!to.exists) return org_not_found(cmd.to_organization_id);
+  const bool related = to.parent_id == from.id || from.parent_id == to.id ||
+                       (!from.parent_id.empty() && from.parent_id == to.parent_id && from.id != to.id);
+  if (!related) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "members move between an organisation and its sub-organisations, or between two "
+                       "sub-organisations of one parent",
+                       "to_organization_id");
+  }
+  auto role = check_may_take(from, actor, cmd.account_id, "moved");
+  if (!role.ok()) return role.error();
+  const Role* there = to.find_role((*role)->name);
+  if (!there || there->custom != (*role)->custom) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "organisation " + to.id + " has no role " + (*role)->name + " to move the member into",
+                       "to_organization_id");
+  }
+  if (auto denied = check_may_give(to, actor, *there)) return *denied;
+  AccountState leaving = member;
+  if (leaving.athlete_organization_id == from.id) leaving.athlete_organization_id.clear();
+  if (auto refused = check_may_join(to, leaving, cmd.account_id, *there, "account_id")) return *refused;
+  Events out;
+  release(from, cmd.account_id, nullptr, out);
+  out.push_back(events::MemberRemoved{from.id, cmd.account_id, (*role)->name});
+  out.push_back(events::MemberAdded{to.id, cmd.account_id, there->name});
+  if (there->athlete) {
+    out.push_back(events::AthleteLeftOrganization{cmd.account_id, from.id});
+    out.push_back(events::AthleteJoinedOrganization{cmd.account_id, to.id});
+  }
+  return out;
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor,
@@ -859,8 +930,14 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
     const PermissionInfo* info = find_permission("billing.manage");
     return Error::make(ErrorCode::permission_denied, org.model().denial(*info));
   }
+  if (!org.parent_id.empty()) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "a sub-organisation has its parent's tier; change organisation " + org.parent_id + "'s");
+  }
   if (org.tier == cmd.tier) return Events{};
-  return Events{events::OrganizationTierChanged{org.id, cmd.tier, org.tier}};
+  Events out{events::OrganizationTierChanged{org.id, cmd.tier, org.tier}};
+  for (const auto& child : org.children) out.push_back(events::OrganizationTierChanged{child, cmd.tier, org.tier});
+  return out;
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor,

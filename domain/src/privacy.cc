@@ -11,6 +11,13 @@ const std::vector<PrivacySettingInfo>& privacy_settings() {
       {"share_race_goals", "Share race goals", true},
       {"share_profile_info", "Share profile info", true},
       {"participate_in_leaderboard", "Appear on the organisation's leaderboard", true},
+      // From the same product's other pages (seeds README): a public audience, off by default,
+      // and further per-field flags, on by default.
+      {"share_activity_with_public", "Share activity data publicly", false},
+      {"share_map_data", "Share maps of my activities", true},
+      {"share_race_history", "Share my race history", true},
+      {"share_personal_bests", "Share my personal bests", true},
+      {"share_training_data", "Share my training data", true},
   };
   return all;
 }

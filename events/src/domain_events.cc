@@ -67,6 +67,9 @@ void from_json(const nlohmann::json& j, CredentialEdited& e) {
   j.at("verification_cleared").get_to(e.verification_cleared);
 }
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialVerified, organization_id, credential_id, holder_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SubOrganizationCreated, organization_id, parent_id, name, role_model,
+                                   role_model_version, tier, admin_id, admin_role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SubOrganizationAdded, organization_id, sub_organization_id, name)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberDeactivated, organization_id, account_id, role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberReactivated, organization_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ActionRecorded, organization_id, action, permission, target, allowed, reason,

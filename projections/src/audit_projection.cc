@@ -49,6 +49,11 @@ std::optional<Described> describe(const events::DomainEvent& event) {
                             {"role_model", e.role_model},
                             {"role_model_version", e.role_model_version},
                             {"founder_role", e.founder_role}}};
+        } else if constexpr (std::is_same_v<E, SubOrganizationCreated>) {
+          return Described{"sub_organization.created", e.admin_id, e.organization_id,
+                           {{"name", e.name}, {"parent_id", e.parent_id}, {"admin_role", e.admin_role}}};
+        } else if constexpr (std::is_same_v<E, SubOrganizationAdded>) {
+          return Described{"sub_organization.added", e.sub_organization_id, e.organization_id, {{"name", e.name}}};
         } else if constexpr (std::is_same_v<E, RoleModelVersionAdopted>) {
           return Described{"organization.role_model_version_adopted", e.organization_id, e.organization_id,
                            {{"role_model", e.role_model},
@@ -158,6 +163,8 @@ std::string_view category_of(std::string_view action) {
       {"account.upgraded_to_coach", "membership"},
       {"account.privacy_changed", "consent"},
       {"organization.created", "team_settings"},
+      {"sub_organization.created", "team_settings"},
+      {"sub_organization.added", "team_settings"},
       {"organization.setting_changed", "team_settings"},
       {"organization.tier_changed", "billing"},
       {"organization.role_model_version_adopted", "roles"},

@@ -67,7 +67,9 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"invites", invites},
                         {"consenting", org.consenting},
                         {"credentials", credentials},
-                        {"deactivated", org.deactivated}};
+                        {"deactivated", org.deactivated},
+                        {"parent_id", org.parent_id},
+                        {"children", org.children}};
 }
 
 domain::OrganizationState organization_from_json(const nlohmann::json& j) {
@@ -85,6 +87,8 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.credits = j.at("credits").get<std::int64_t>();
   org.consenting = j.at("consenting").get<std::set<std::string>>();
   org.deactivated = j.at("deactivated").get<std::set<std::string>>();
+  org.parent_id = j.at("parent_id").get<std::string>();
+  org.children = j.at("children").get<std::set<std::string>>();
   for (const auto& [id, c] : j.at("credentials").items()) {
     org.credentials[id] = domain::Credential{c.at("holder").get<std::string>(), c.at("name").get<std::string>(),
                                              c.at("expires_on").get<std::string>(),
@@ -180,7 +184,11 @@ std::optional<domain::Decision> PermissionProjection::check(const std::string& o
   if (!target.empty()) {
     if (auto p = privacy_.find(target); p != privacy_.end()) target_privacy = &p->second;
   }
-  return domain::check(it->second, subject, permission, target, target_privacy);
+  const domain::OrganizationState* parent = nullptr;
+  if (!it->second.parent_id.empty()) {
+    if (auto p = organizations_.find(it->second.parent_id); p != organizations_.end()) parent = &p->second;
+  }
+  return domain::check(it->second, subject, permission, target, target_privacy, parent);
 }
 
 domain::Privacy PermissionProjection::privacy(const std::string& account_id) const {

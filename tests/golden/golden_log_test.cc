@@ -8,6 +8,7 @@
 //         privacy settings and AI credits.
 // log_v3: format 1, adding invites, consent and credentials (CredentialEdited schema 1).
 // log_v4: format 1, adding recorded actions, deactivation and CredentialEdited schema 2.
+// log_v5: format 1, adding sub-organisations.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -36,7 +37,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -142,6 +143,10 @@ void write_history(store::EventStore& log) {
                          "the athlete has not accepted coaching by this organisation", "203.0.113.7", {}}});
   append(log, "acc-c2", "cmd-39", {MemberDeactivated{"org-2", "acc-asst", "assistant"}});
   append(log, "acc-c2", "cmd-40", {MemberReactivated{"org-2", "acc-asst"}});
+  // log_v5 from here on.
+  append(log, "acc-c2", "cmd-41",
+         {SubOrganizationCreated{"org-4", "org-2", "Valley Tri Juniors", "custom-roles", 1, "free", "acc-head", "owner"},
+          SubOrganizationAdded{"org-2", "org-4", "Valley Tri Juniors"}});
 }
 
 std::string dump(const store::EventStore& log) {

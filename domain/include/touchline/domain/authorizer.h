@@ -22,8 +22,11 @@ struct Decision {
 // defaults). Consent and privacy are checked after everything else: no role, grant or custom role
 // overrides them. A permission on an athlete's data (PermissionInfo::athlete_data) used on an
 // athlete member who has not accepted coaching is denied in models that ask for consent.
+// `parent`: for a sub-organisation, its parent organisation (nullptr otherwise, or when the caller
+// has not loaded it): an owner or admin of the parent holds their rights in the sub-organisation.
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target = {}, const Privacy* target_privacy = nullptr);
+               std::string_view target = {}, const Privacy* target_privacy = nullptr,
+               const OrganizationState* parent = nullptr);
 
 // The subject's effective permissions with scopes, delegations included; empty for non-members.
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

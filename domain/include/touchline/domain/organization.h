@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -54,6 +55,11 @@ struct OrganizationState {
   std::set<std::string> consenting;  // athlete members who have accepted coaching
   std::map<std::string, Credential> credentials;  // credential id -> credential
   std::set<std::string> deactivated;  // members who hold nothing until reactivated
+  std::string parent_id;              // set for a sub-organisation
+  std::set<std::string> children;     // a parent's sub-organisations
+  // Not folded from this organisation's events: the parent's state, attached by whoever loaded a
+  // sub-organisation, so that the parent's owners and admins hold their rights here.
+  std::shared_ptr<const OrganizationState> parent;
 
   const RoleModel& model() const;  // requires exists
   bool setting(const std::string& name) const;  // its value, else the model's default
@@ -121,6 +127,23 @@ struct DeactivateMember {
 
 struct ReactivateMember {
   std::string organization_id;
+  std::string account_id;
+};
+
+// Seed 002: a sub-organisation of a top-level organisation, with `admin_id` (a coach account) in
+// the model's founding role there. Business and up (suborgs.manage).
+struct CreateSubOrganization {
+  std::string organization_id;  // the parent
+  std::string name;
+  std::string admin_id;
+  std::string new_organization_id;  // injected by the caller
+};
+
+// Moves a member between an organisation and one of its sub-organisations, or between two
+// sub-organisations of one parent, keeping their role.
+struct MoveMember {
+  std::string organization_id;  // from
+  std::string to_organization_id;
   std::string account_id;
 };
 
@@ -264,6 +287,24 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const AccountState& target,
                                                 const std::string& actor, const RemoveMember& cmd);
 
+// Whoever holds suborgs.manage in the parent (its tier gate: business). `admin` is the admin's
+// account. Errors: not_found (organisation, admin account), permission_denied, invalid_argument
+// (name), failed_precondition (the parent is itself a sub-organisation; the admin's account is
+// not a coach's).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& parent, const AccountState& admin,
+                                                const std::string& actor, const CreateSubOrganization& cmd);
+
+// `from` and `to` with their parents attached; `member` is the member's account. The actor needs
+// the permission that gives the member's role in both (a parent's owner or admin holds it in its
+// sub-organisations). The member leaves `from` as with RemoveMember (athletes handed back, grants
+// revoked) and joins `to` with the same role, in one batch; an athlete's consent does not move
+// with them. Errors: not_found (organisations, or not a member), invalid_argument (the two are not
+// parent and sub-organisation or two sub-organisations of one parent; the role does not exist in
+// `to`), permission_denied, failed_precondition (what AddMember would refuse in `to`).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& from, const OrganizationState& to,
+                                                const AccountState& member, const std::string& actor,
+                                                const MoveMember& cmd);
+
 // Whoever may take the member's role away (as RemoveMember), for staff members: athletes are
 // activated in the client's product (athletes.activate). The founding role that cannot be given,
 // and the last holder of one that can, stay active. Deactivating a deactivated member, or
@@ -324,8 +365,10 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const SpendCredits& cmd);
 
-// Whoever holds billing.manage (the head coach or owner: the one who pays). The same tier again
-// succeeds with no events. Errors: not_found, permission_denied, invalid_argument (unknown tier).
+// Whoever holds billing.manage (the head coach or owner: the one who pays). A parent's
+// sub-organisations move with it; a sub-organisation has its parent's tier. The same tier again
+// succeeds with no events. Errors: not_found, permission_denied, invalid_argument (unknown tier),
+// failed_precondition (a sub-organisation).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const ChangeTier& cmd);
 

@@ -409,6 +409,32 @@ struct MemberReactivated {
   bool operator==(const MemberReactivated&) const = default;
 };
 
+// A sub-organisation (seed 002, business and up), on its own stream: the parent's role model and
+// version and tier, and its admin in the model's founding role. SubOrganizationAdded records it
+// on the parent's stream in the same batch.
+struct SubOrganizationCreated {
+  static constexpr std::string_view kType = "SubOrganizationCreated";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string parent_id;
+  std::string name;
+  std::string role_model;
+  int role_model_version = 1;
+  std::string tier;
+  std::string admin_id;
+  std::string admin_role;
+  bool operator==(const SubOrganizationCreated&) const = default;
+};
+
+struct SubOrganizationAdded {
+  static constexpr std::string_view kType = "SubOrganizationAdded";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;  // the parent
+  std::string sub_organization_id;
+  std::string name;
+  bool operator==(const SubOrganizationAdded&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -418,7 +444,8 @@ using DomainEvent =
                  MemberGrantRevoked, RoleDefined, RoleUpdated, RoleDeleted, PrivacySettingsChanged, CreditsAdded,
                  CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
                  ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
-                 CredentialVerified, ActionRecorded, MemberDeactivated, MemberReactivated>;
+                 CredentialVerified, ActionRecorded, MemberDeactivated, MemberReactivated,
+                 SubOrganizationCreated, SubOrganizationAdded>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
