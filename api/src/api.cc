@@ -98,6 +98,7 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::role_model: return role_model(m.params["id"], m.query, std::move(respond));
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
     case Endpoint::command: return command(m.params["name"], req, std::move(respond));
+    case Endpoint::operator_command: return operator_command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
     case Endpoint::action: return record_action(req, std::move(respond));
     case Endpoint::member_permissions: {
@@ -307,6 +308,10 @@ void Api::command(const std::string& name, const HttpRequest& req, Responder res
     cmd.actor = *actor;
   }
   if (auto err = read_command(req, cmd)) return respond(fail(*err));
+  execute(std::move(cmd), std::move(respond));
+}
+
+void Api::execute(CommandRequest cmd, Responder respond) {
   deps_.commands.execute(std::move(cmd), [this, respond = std::move(respond)](Result<CommandResponse> r) {
     if (!r.ok()) return respond(fail(r.error()));
     HttpResponse out = json_response(r->replayed ? 200 : 201, r->body);
@@ -407,7 +412,7 @@ void Api::member_permissions(const std::string& org_id, const std::string& accou
       return respond(fail(Error::make(ErrorCode::not_found,
                                                   "organisation " + org_id + " not found")));
     }
-    if (caller != account && !domain::check(*org, caller, "members.view").allowed) {
+    if (caller != account && !deps_.permissions.check(org_id, caller, "members.view", "")->allowed) {
       return respond(fail(Error::make(
           ErrorCode::permission_denied,
           "you may read only your own permissions in an organisation whose members you cannot view")));
@@ -447,7 +452,8 @@ void Api::organization(const std::string& org_id, const HttpRequest& req, std::u
     const std::uint64_t position = deps_.permissions_runner.position();
     auto org = deps_.permissions.organization(org_id);
     if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
-    if (!org->role_of(caller)) {
+    // Members, and a sub-organisation's managers in its parent.
+    if (!org->role_of(caller) && !deps_.permissions.check(org_id, caller, "suborgs.manage", "")->allowed) {
       return respond(fail(Error::make(ErrorCode::permission_denied,
                                       "only members of an organisation may read it")));
     }
@@ -480,11 +486,11 @@ void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uin
     const std::uint64_t position = deps_.permissions_runner.position();
     auto org = deps_.permissions.organization(org_id);
     if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
-    const domain::Decision may = domain::check(*org, caller, "safeguarding.view_dashboard");
-    if (!may.allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may.reason)));
+    const auto may = deps_.permissions.check(org_id, caller, "safeguarding.view_dashboard", "");
+    if (!may->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
     // Where each scan is kept only for readers of credential documents (club: admins only when
     // the owner turns on admin_document_visibility).
-    const bool documents = domain::check(*org, caller, "credentials.view_documents").allowed;
+    const bool documents = deps_.permissions.check(org_id, caller, "credentials.view_documents", "")->allowed;
     const std::int64_t today = deps_.now_ms() / 86'400'000;
     json staff = json::array();
     for (const auto& row : domain::compliance_dashboard(*org, today)) {
@@ -576,15 +582,36 @@ void Api::audit(const std::string& org_id, const std::map<std::string, std::stri
   });
 }
 
-void Api::events(const std::map<std::string, std::string>& query, const HttpRequest& req,
-                 Responder respond) {
+std::optional<Error> Api::require_operator(const HttpRequest& req, const std::string& what) const {
   const std::string header = req.header("authorization");
   const std::string expected = "Bearer " + deps_.operator_token;
   if (deps_.operator_token.empty() || !constant_time_equals(header, expected)) {
-    return respond(fail(Error::make(
-        header.empty() ? ErrorCode::unauthenticated : ErrorCode::permission_denied,
-        "the event log is for operators: send Authorization: Bearer <operator token>")));
+    return Error::make(header.empty() ? ErrorCode::unauthenticated : ErrorCode::permission_denied,
+                       what + " for operators: send Authorization: Bearer <operator token>");
   }
+  return std::nullopt;
+}
+
+void Api::operator_command(const std::string& name, const HttpRequest& req, Responder respond) {
+  if (auto denied = require_operator(req, "operator commands are")) return respond(fail(*denied));
+  const auto& names = CommandService::operator_commands();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    return respond(fail(Error::make(ErrorCode::not_found,
+                                    "'" + name + "' is not an operator command; operator commands: " + known)));
+  }
+  CommandRequest cmd;
+  cmd.name = name;
+  cmd.actor = "operator";
+  cmd.by_operator = true;
+  if (auto err = read_command(req, cmd)) return respond(fail(*err));
+  execute(std::move(cmd), std::move(respond));
+}
+
+void Api::events(const std::map<std::string, std::string>& query, const HttpRequest& req,
+                 Responder respond) {
+  if (auto denied = require_operator(req, "the event log is")) return respond(fail(*denied));
   auto after = parse_count(query, "after", 0);
   auto limit = parse_count(query, "limit", 100);
   if (!after.ok()) return respond(fail(after.error()));

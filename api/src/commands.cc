@@ -149,6 +149,8 @@ struct PlanContext {
   const std::function<std::string()>& new_id;
   std::int64_t now_ms;
   const std::string& client_address;
+  bool by_operator;
+  const CommandServiceDeps& deps;
 };
 
 // Folds a stream into an aggregate's state and records the version it was read at.
@@ -293,6 +295,7 @@ Result<Plan> plan_on_organization(const PlanContext& ctx, const json& body) {
   cmd.organization_id = f.required_id("organization_id");
   read_fields(f, cmd);
   if (auto err = f.finish()) return *err;
+  if constexpr (requires { cmd.by_operator; }) cmd.by_operator = ctx.by_operator;
   Plan plan;
   TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   TL_TRY_ASSIGN(decided, domain::decide(org, ctx.actor, cmd));
@@ -348,6 +351,7 @@ Result<Plan> plan_change_tier(const PlanContext& ctx, const json& body) {
   cmd.organization_id = f.required_id("organization_id");
   cmd.tier = f.required("tier");
   if (auto err = f.finish()) return *err;
+  cmd.by_operator = ctx.by_operator;
   Plan plan;
   TL_TRY_ASSIGN(org, load_organization(ctx, plan, cmd.organization_id));
   for (const auto& child : org.children) {
@@ -510,6 +514,25 @@ Result<Plan> plan_move_member(const PlanContext& ctx, const json& body) {
   return plan;
 }
 
+// Seed 000: coach -> athlete "requires contacting support": only the operator path sends it.
+Result<Plan> plan_downgrade_to_athlete(const PlanContext& ctx, const json& body) {
+  Fields f(body);
+  domain::DowngradeToAthlete cmd;
+  cmd.account_id = f.required_id("account_id");
+  if (auto err = f.finish()) return *err;
+  if (!ctx.by_operator) {
+    return Error::make(ErrorCode::permission_denied,
+                       "only an operator turns a coach account back into an athlete account (contact support)");
+  }
+  Plan plan;
+  TL_TRY_ASSIGN(account, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.account_id)));
+  TL_TRY_ASSIGN(staff_in, ctx.deps.staff_organizations(cmd.account_id));
+  TL_TRY_ASSIGN(decided, domain::decide(account, staff_in, cmd));
+  plan.events = std::move(decided);
+  plan.result["account_id"] = cmd.account_id;
+  return plan;
+}
+
 using Planner = Result<Plan> (*)(const PlanContext&, const json&);
 
 const std::vector<std::pair<std::string, Planner>>& planners() {
@@ -517,6 +540,7 @@ const std::vector<std::pair<std::string, Planner>>& planners() {
       {"SignUp", plan_sign_up},
       {"UpgradeToCoach", plan_upgrade_to_coach},
       {"UpdatePrivacySettings", plan_update_privacy},
+      {"DowngradeToAthlete", plan_downgrade_to_athlete},
       {"CreateOrganization", plan_create_organization},
       {"AddMember", plan_on_membership<domain::AddMember, read_role>},
       {"RemoveMember", plan_on_membership<domain::RemoveMember, read_nothing<domain::RemoveMember>>},
@@ -609,6 +633,11 @@ const std::vector<std::string>& CommandService::command_names() {
 }
 
 bool CommandService::is_anonymous(const std::string& name) { return name == "SignUp"; }
+
+const std::vector<std::string>& CommandService::operator_commands() {
+  static const std::vector<std::string> names = {"DowngradeToAthlete", "ChangeTier", "AddCredits"};
+  return names;
+}
 
 void CommandService::execute(CommandRequest request,
                              std::function<void(Result<CommandResponse>)> done) {
@@ -718,7 +747,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
       return a->done(CommandResponse{rec->result, true});
     }
   }
-  PlanContext ctx{deps_.log, req.actor, deps_.new_id, deps_.now_ms(), req.client_address};
+  PlanContext ctx{deps_.log, req.actor, deps_.new_id, deps_.now_ms(), req.client_address, req.by_operator, deps_};
   auto plan = a->planner(ctx, req.body);
   if (!plan.ok()) return a->done(plan.error());
 

@@ -15,6 +15,7 @@ struct Pattern {
 constexpr Pattern kRoutes[] = {
     {"GET", "/healthz", Endpoint::health},
     {"POST", "/v1/commands/{name}", Endpoint::command},
+    {"POST", "/v1/operator/commands/{name}", Endpoint::operator_command},
     {"POST", "/v1/sessions", Endpoint::sign_in},
     {"POST", "/v1/check", Endpoint::check},
     {"POST", "/v1/actions", Endpoint::action},

@@ -102,7 +102,15 @@ Status Service::start(const ServiceConfig& config) {
   HttpServer* http = p->http.get();
   p->commands = std::make_unique<CommandService>(CommandServiceDeps{
       *p->log, now_ms, random_id, [http](std::function<void()> fn) { return http->post(std::move(fn)); },
-      [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); }, 5});
+      [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); }, 5,
+      [parts = p.get()](const std::string& account) -> Result<std::vector<std::string>> {
+        // Answered from the permission projection, so only once it has every event written so far.
+        // A short wait on a pool thread: operator commands are rare.
+        if (!parts->permissions_runner->wait_for(parts->log->head_position(), std::chrono::seconds(2))) {
+          return Error::make(ErrorCode::unavailable, "the permission projection is catching up; retry shortly");
+        }
+        return parts->permissions->staff_organizations(account);
+      }});
   p->api = std::make_unique<Api>(ApiDeps{
       *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,
       *p->tokens, config.operator_token, now_ms,

@@ -20,6 +20,8 @@ AccountState evolve(AccountState state, const DomainEvent& event) {
     state.membership_role = e->membership_role;
   } else if (std::holds_alternative<events::AccountUpgradedToCoach>(event)) {
     state.membership_role = "coach";
+  } else if (std::holds_alternative<events::AccountDowngradedToAthlete>(event)) {
+    state.membership_role = "athlete";
   } else if (const auto* e = std::get_if<events::AthleteJoinedOrganization>(&event)) {
     state.athlete_organization_id = e->organization_id;
   } else if (std::holds_alternative<events::AthleteLeftOrganization>(event)) {
@@ -144,6 +146,19 @@ Result<std::vector<DomainEvent>> decide(const AccountState& account, const Upgra
   if (!model) return invalid("role_model '" + model_id + "' is not a built-in role model", "role_model");
   out.push_back(founding_event(*model, cmd.new_organization_id, cmd.organization_name, account.id));
   return out;
+}
+
+Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::vector<std::string>& staff_in,
+                                        const DowngradeToAthlete& cmd) {
+  if (!account.exists) return Error::make(ErrorCode::not_found, "account " + cmd.account_id + " not found", "account_id");
+  if (account.membership_role != "coach") return std::vector<DomainEvent>{};
+  if (!staff_in.empty()) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the account is on the staff of " + join_names(staff_in) +
+                           "; remove it from those organisations first (a founder's role is never removed)",
+                       "account_id");
+  }
+  return std::vector<DomainEvent>{events::AccountDowngradedToAthlete{account.id}};
 }
 
 Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::string& actor,

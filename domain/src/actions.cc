@@ -44,7 +44,7 @@ Result<Events> decide(const OrganizationState& org, const Privacy* target_privac
                       const RecordAction& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
   // Outsiders' attempts are refused, not recorded: the organisation's log is its members' history.
-  if (!org.role_of(actor)) {
+  if (!acts_in(org, actor)) {
     return Error::make(ErrorCode::permission_denied, "only members record actions in an organisation");
   }
   const RecordableAction* action = find_recordable_action(cmd.action);
@@ -74,7 +74,7 @@ Result<Events> decide(const OrganizationState& org, const Privacy* target_privac
       return bad_action("details are names and values of at most 200 characters", "details");
     }
   }
-  const Decision d = check(org, actor, permission, cmd.target, target_privacy);
+  const Decision d = check(org, actor, permission, cmd.target, target_privacy, org.parent.get());
   // The address is kept where the activity log shows it (athlete access) and nowhere else.
   const std::string client_ip = action->category == "athlete_access" ? cmd.client_ip : std::string{};
   return Events{events::ActionRecorded{org.id, cmd.action, permission, cmd.target, d.allowed, d.reason, client_ip,

@@ -67,6 +67,7 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
   }
   const Decision in_parent = check(parent, subject, info.name);
   if (!in_parent.allowed) return in_parent;
+  if (target == subject && info.not_on_self) return {false, "nobody may use " + info.name + " on themself"};
   const std::string from = "holds " + info.name + " in the parent organisation, which manages this one";
   if (target.empty() || target == subject) return {true, from};
   if (!org.members.contains(std::string(target))) return {false, "the target is not a member of this organisation"};

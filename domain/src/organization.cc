@@ -318,6 +318,11 @@ std::optional<Error> check_may_join(const OrganizationState& org, const AccountS
   return check_staff_seat(org, role);
 }
 
+bool acts_in(const OrganizationState& org, const std::string& actor) {
+  if (org.role_of(actor)) return true;
+  return org.parent && check(*org.parent, actor, "suborgs.manage").allowed;
+}
+
 std::optional<Error> check_staff_seat(const OrganizationState& org, const Role& role) {
   const auto& seats = org.model().staff_seats;
   auto cap = seats.find(org.tier);
@@ -485,8 +490,8 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   if (!org.exists) return org_not_found(cmd.organization_id);
   const Role* role = org.role_of(cmd.account_id);
   if (!role) return not_a_member(cmd.account_id, "account_id");
+  if (!org.deactivated.contains(cmd.account_id)) return Events{};  // active: nothing to do
   if (auto denied = require(org, actor, role->add_requires, cmd.account_id)) return *denied;
-  if (!org.deactivated.contains(cmd.account_id)) return Events{};
   if (auto full = check_staff_seat(org, *role)) return *full;
   return Events{events::MemberReactivated{org.id, cmd.account_id}};
 }
@@ -530,6 +535,10 @@ Result<Events> decide(const OrganizationState& from, const OrganizationState& to
   }
   auto role = check_may_take(from, actor, cmd.account_id, "moved");
   if (!role.ok()) return role.error();
+  if (from.deactivated.contains(cmd.account_id)) {
+    return Error::make(ErrorCode::failed_precondition, "the member is deactivated; reactivate them before a move",
+                       "account_id");
+  }
   const Role* there = to.find_role((*role)->name);
   if (!there || there->custom != (*role)->custom) {
     return Error::make(ErrorCode::invalid_argument,
@@ -544,7 +553,7 @@ Result<Events> decide(const OrganizationState& from, const OrganizationState& to
   release(from, cmd.account_id, nullptr, out);
   out.push_back(events::MemberRemoved{from.id, cmd.account_id, (*role)->name});
   out.push_back(events::MemberAdded{to.id, cmd.account_id, there->name});
-  if (there->athlete) {
+  if (there->athlete && member.athlete_organization_id == from.id) {
     out.push_back(events::AthleteLeftOrganization{cmd.account_id, from.id});
     out.push_back(events::AthleteJoinedOrganization{cmd.account_id, to.id});
   }
@@ -900,7 +909,9 @@ std::optional<Error> check_amount(std::int64_t amount) {
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const AddCredits& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
   if (auto err = check_amount(cmd.amount)) return *err;
-  if (auto denied = require(org, actor, "billing.manage")) return *denied;
+  if (!cmd.by_operator) {
+    if (auto denied = require(org, actor, "billing.manage")) return *denied;
+  }
   return Events{events::CreditsAdded{org.id, cmd.amount, org.credits + cmd.amount}};
 }
 
@@ -923,16 +934,16 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
     return Error::make(ErrorCode::invalid_argument, "tier must be one of " + join_names(tier_names()),
                        "tier");
   }
-  // Paying is what the billing permission is about, so it is checked regardless of the tier the
-  // organisation is on now: a club below its model's tier must still be able to upgrade.
-  const Role* role = org.role_of(actor);
-  if (!role || !role->permissions.contains("billing.manage")) {
-    const PermissionInfo* info = find_permission("billing.manage");
-    return Error::make(ErrorCode::permission_denied, org.model().denial(*info));
-  }
   if (!org.parent_id.empty()) {
     return Error::make(ErrorCode::failed_precondition,
                        "a sub-organisation has its parent's tier; change organisation " + org.parent_id + "'s");
+  }
+  // Paying is what the billing permission is about, so it is checked regardless of the tier the
+  // organisation is on now: a club below its model's tier must still be able to upgrade.
+  const Role* role = org.deactivated.contains(actor) ? nullptr : org.role_of(actor);
+  if (!cmd.by_operator && (!role || !role->permissions.contains("billing.manage"))) {
+    const PermissionInfo* info = find_permission("billing.manage");
+    return Error::make(ErrorCode::permission_denied, org.model().denial(*info));
   }
   if (org.tier == cmd.tier) return Events{};
   Events out{events::OrganizationTierChanged{org.id, cmd.tier, org.tier}};

@@ -35,6 +35,10 @@ Error role_not_givable(const OrganizationState& org, const std::string& role, co
 std::optional<Error> check_may_join(const OrganizationState& org, const AccountState& joiner,
                                     const std::string& account_id, const Role& role, const char* field);
 
+// Whether `actor` acts in the organisation: a member, or for a sub-organisation (with its parent
+// attached) an owner or admin of the parent (a holder of suborgs.manage there).
+bool acts_in(const OrganizationState& org, const std::string& actor);
+
 // A staff seat free for `role` on the organisation's tier (reason "no_staff_seat" when not).
 std::optional<Error> check_staff_seat(const OrganizationState& org, const Role& role);
 

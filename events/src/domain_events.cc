@@ -6,6 +6,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountRegistered, account_id, email, display
                                    membership_role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EmailClaimed, email, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountUpgradedToCoach, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountDowngradedToAthlete, account_id)
 void to_json(nlohmann::json& j, const OrganizationCreated& e) {
   j = nlohmann::json{{"organization_id", e.organization_id}, {"name", e.name},
                      {"role_model", e.role_model},           {"created_by", e.created_by},

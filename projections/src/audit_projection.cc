@@ -41,6 +41,8 @@ std::optional<Described> describe(const events::DomainEvent& event) {
                            {{"membership_role", e.membership_role}, {"display_name", e.display_name}}};
         } else if constexpr (std::is_same_v<E, PrivacySettingsChanged>) {
           return Described{"account.privacy_changed", e.account_id, "", {{"settings", e.settings}}};
+        } else if constexpr (std::is_same_v<E, AccountDowngradedToAthlete>) {
+          return Described{"account.downgraded_to_athlete", e.account_id, "", nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, AccountUpgradedToCoach>) {
           return Described{"account.upgraded_to_coach", e.account_id, "", nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, OrganizationCreated>) {
@@ -161,6 +163,7 @@ std::string_view category_of(std::string_view action) {
   static const std::pair<std::string_view, std::string_view> kCategories[] = {
       {"account.signed_up", "membership"},
       {"account.upgraded_to_coach", "membership"},
+      {"account.downgraded_to_athlete", "membership"},
       {"account.privacy_changed", "consent"},
       {"organization.created", "team_settings"},
       {"sub_organization.created", "team_settings"},

@@ -197,6 +197,16 @@ domain::Privacy PermissionProjection::privacy(const std::string& account_id) con
   return it == privacy_.end() ? domain::Privacy{} : it->second;
 }
 
+std::vector<std::string> PermissionProjection::staff_organizations(const std::string& account_id) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [id, org] : organizations_) {
+    const domain::Role* role = org.role_of(account_id);
+    if (role && !role->athlete) out.push_back(id);
+  }
+  return out;
+}
+
 std::optional<domain::OrganizationState> PermissionProjection::organization(
     const std::string& organization_id) const {
   std::shared_lock lock(mu_);

@@ -64,7 +64,7 @@ class CommandServiceTest : public ::testing::Test {
           workers.emplace_back(std::move(fn));
           return true;
         },
-        [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5});
+        [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5, {}});
     std::promise<Result<CommandResponse>> answer;
     service->execute(CommandRequest{name, body, actor, "", "", ""},
                     [&](Result<CommandResponse> r) { answer.set_value(std::move(r)); });

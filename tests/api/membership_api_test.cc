@@ -465,3 +465,37 @@ TEST_F(MembershipApiTest, Seed001DeactivatingAnAssistantKeepsTheirHistory) {
 
 }  // namespace
 }  // namespace touchline::testing
+
+namespace touchline::testing {
+namespace {
+
+TEST_F(MembershipApiTest, Seed000OnlyAnOperatorTurnsACoachBackIntoAnAthlete) {
+  Org runners(server, "athlete-coach");
+  auto coach = runners.join("coach", "coach");
+  auto operator_command = [&](const std::string& name, const json& body, const std::string& token) {
+    return server.http().post("/v1/operator/commands/" + name, body.dump(), {{"Authorization", "Bearer " + token}});
+  };
+  // Never the user, nor anyone in their organisation.
+  const auto before = server.head();
+  EXPECT_EQ(server.command("DowngradeToAthlete", {{"account_id", coach["account_id"]}}, coach["token"]).status, 403);
+  EXPECT_EQ(server.command("DowngradeToAthlete", {{"account_id", coach["account_id"]}}, runners.founder_token).status, 403);
+  EXPECT_EQ(operator_command("DowngradeToAthlete", {{"account_id", coach["account_id"]}}, runners.founder_token).status, 403);
+  // An operator, once the account is on no organisation's staff.
+  auto staff = operator_command("DowngradeToAthlete", {{"account_id", coach["account_id"]}}, kOperatorToken);
+  EXPECT_EQ(staff.status, 409) << staff.body;
+  EXPECT_NE(staff.json()["detail"].get<std::string>().find(runners.id), std::string::npos) << staff.body;
+  EXPECT_EQ(server.head(), before);
+  ASSERT_EQ(runners.send("RemoveMember", {{"account_id", coach["account_id"]}}).status, 201);
+  auto done = operator_command("DowngradeToAthlete", {{"account_id", coach["account_id"]}}, kOperatorToken);
+  ASSERT_EQ(done.status, 201) << done.body;
+  // Now an athlete account: a staff role needs a coach account again.
+  auto again = runners.send("AddMember", {{"account_id", coach["account_id"]}, {"role", "coach"}});
+  EXPECT_EQ(again.status, 409) << again.body;
+  // Operators also change tiers and add credits on an organisation's behalf; nothing else.
+  EXPECT_EQ(operator_command("ChangeTier", {{"organization_id", runners.id}, {"tier", "pro"}}, kOperatorToken).status, 201);
+  EXPECT_EQ(operator_command("AddCredits", {{"organization_id", runners.id}, {"amount", 10}}, kOperatorToken).status, 201);
+  EXPECT_EQ(operator_command("AddMember", {{"organization_id", runners.id}}, kOperatorToken).status, 404);
+}
+
+}  // namespace
+}  // namespace touchline::testing

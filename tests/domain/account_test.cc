@@ -150,3 +150,29 @@ TEST(UpgradeToCoach, UnknownAccountIsNotFound) {
 
 }  // namespace
 }  // namespace touchline::domain
+
+namespace touchline::domain {
+namespace {
+
+using testing::given;
+
+TEST(DowngradeToAthlete, AnOperatorTurnsACoachBackOnceTheyAreOnNoStaff) {
+  const AccountState coach = given<AccountState>({events::AccountRegistered{"c", "c@x.io", "C", "coach"}});
+  auto still_staff = decide(coach, std::vector<std::string>{"org-1", "org-2"}, DowngradeToAthlete{"c"});
+  ASSERT_FALSE(still_staff.ok());
+  EXPECT_EQ(still_staff.error().code, ErrorCode::failed_precondition);
+  EXPECT_NE(still_staff.error().message.find("org-1, org-2"), std::string::npos) << still_staff.error().message;
+
+  auto r = decide(coach, std::vector<std::string>{}, DowngradeToAthlete{"c"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->size(), 1u);
+  const AccountState athlete = evolve(coach, r->at(0));
+  EXPECT_EQ(athlete.membership_role, "athlete");
+  // An athlete account is already there; an unknown one is not found.
+  EXPECT_TRUE(decide(athlete, std::vector<std::string>{}, DowngradeToAthlete{"c"})->empty());
+  EXPECT_EQ(decide(AccountState{}, std::vector<std::string>{}, DowngradeToAthlete{"x"}).error().code,
+            ErrorCode::not_found);
+}
+
+}  // namespace
+}  // namespace touchline::domain

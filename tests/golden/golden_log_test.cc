@@ -9,6 +9,7 @@
 // log_v3: format 1, adding invites, consent and credentials (CredentialEdited schema 1).
 // log_v4: format 1, adding recorded actions, deactivation and CredentialEdited schema 2.
 // log_v5: format 1, adding sub-organisations.
+// log_v6: format 1, adding an operator's downgrade of a coach account.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -37,7 +38,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -147,6 +148,8 @@ void write_history(store::EventStore& log) {
   append(log, "acc-c2", "cmd-41",
          {SubOrganizationCreated{"org-4", "org-2", "Valley Tri Juniors", "custom-roles", 1, "free", "acc-head", "owner"},
           SubOrganizationAdded{"org-2", "org-4", "Valley Tri Juniors"}});
+  // log_v6 from here on.
+  append(log, "operator", "cmd-42", {AccountDowngradedToAthlete{"acc-c2"}});
 }
 
 std::string dump(const store::EventStore& log) {

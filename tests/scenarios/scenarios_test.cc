@@ -264,7 +264,7 @@ std::string shorten(const std::string& body) {
 // names none.
 bool takes_organization(const std::string& command) {
   return command != "SignUp" && command != "UpgradeToCoach" && command != "CreateOrganization" &&
-         command != "UpdatePrivacySettings";
+         command != "UpdatePrivacySettings" && command != "DowngradeToAthlete";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,6 +378,7 @@ class ScenarioRun {
     if (w[0] == "check") return check(w, *expect);
     if (w[0].size() > 1 && w[0].back() == ':' && w.size() >= 2) {
       const std::string actor = w[0].substr(0, w[0].size() - 1);
+      if (actor == "operator" && w.size() <= 3) return operator_command(w[1], w.size() == 3 ? w[2] : "", *expect);
       std::string token;
       if (actor != "anyone") {
         const Person* p = person(actor);
@@ -577,6 +578,20 @@ class ScenarioRun {
     with_model(name, body);
     const auto before = server_.head();
     return judge(server_.command(name, body, token), e, before, Judged::command);
+  }
+
+  // `operator: <Command> {json}`: POST /v1/operator/commands/<Command> with the operator token.
+  bool operator_command(const std::string& name, const std::string& fields, const Expect& e) {
+    json body = fields.empty() ? json::object() : json::parse(fields, nullptr, false);
+    if (!body.is_object()) {
+      fail("the command's fields must be a JSON object");
+      return false;
+    }
+    if (takes_organization(name) && !with_organization(body)) return false;
+    const auto before = server_.head();
+    return judge(server_.http().post("/v1/operator/commands/" + name, body.dump(),
+                                     {{"Authorization", std::string("Bearer ") + kOperatorToken}}),
+                 e, before, Judged::command);
   }
 
   bool with_organization(json& body) {

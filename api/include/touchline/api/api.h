@@ -56,6 +56,12 @@ class Api {
   void health(Responder respond);
   void permission_catalogue(Responder respond);
   void record_action(const HttpRequest& req, Responder respond);
+  void operator_command(const std::string& name, const HttpRequest& req, Responder respond);
+  // Runs a command and answers 201 with its result (200 for an Idempotency-Key replay).
+  void execute(CommandRequest cmd, Responder respond);
+  // Nothing when the request carries the operator token; else 401/403 saying `what` ("the event
+  // log is") is for operators.
+  std::optional<Error> require_operator(const HttpRequest& req, const std::string& what) const;
   void compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                   Responder respond);
   void organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,

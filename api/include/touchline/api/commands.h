@@ -32,6 +32,7 @@ struct CommandRequest {
   std::string correlation_id;   // from the client, or empty (the command id is used)
   std::string idempotency_key;  // from the client, or empty
   std::string client_address;   // the peer's IP address (recorded actions keep it for athlete access)
+  bool by_operator = false;     // sent with the operator token (actor "operator"): operator_commands() only
 };
 
 struct CommandResponse {
@@ -51,6 +52,9 @@ struct CommandServiceDeps {
   // offline guessing target in the data directory.
   std::function<std::string(std::string_view)> fingerprint;
   int max_attempts = 5;  // load-decide-append attempts before answering conflict
+  // The organisations where an account holds a staff role, for DowngradeToAthlete; unavailable
+  // while the read model that knows them is behind the log.
+  std::function<Result<std::vector<std::string>>(const std::string& account_id)> staff_organizations;
 };
 
 class CommandService {
@@ -62,6 +66,10 @@ class CommandService {
 
   // Whether the command can be sent without a bearer token (only SignUp).
   static bool is_anonymous(const std::string& name);
+
+  // The commands an operator sends (POST /v1/operator/commands/{name}): DowngradeToAthlete, which
+  // only an operator may, and ChangeTier and AddCredits on an organisation's behalf.
+  static const std::vector<std::string>& operator_commands();
 
   // Validates, decides and appends. `done` is called exactly once, on any thread, with the
   // response or a typed error: not_found (unknown command), invalid_argument (bad or unknown field),

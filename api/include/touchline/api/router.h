@@ -11,6 +11,7 @@ namespace touchline::api {
 enum class Endpoint {
   health,              // GET  /healthz
   command,             // POST /v1/commands/{name}
+  operator_command,    // POST /v1/operator/commands/{name}
   sign_in,             // POST /v1/sessions
   check,               // POST /v1/check
   action,              // POST /v1/actions

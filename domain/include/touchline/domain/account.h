@@ -57,6 +57,11 @@ struct UpgradeToCoach {
   std::string new_organization_id;  // injected by the caller; used only with organization_name
 };
 
+// Coach -> athlete, by an operator only (seed 000: the user contacts support).
+struct DowngradeToAthlete {
+  std::string account_id;
+};
+
 struct UpdatePrivacySettings {
   std::string account_id;  // whose settings: only the signed-in account's own
   std::map<std::string, bool> settings;  // setting name -> on/off (domain/privacy.h)
@@ -71,6 +76,13 @@ Result<std::vector<events::DomainEvent>> decide(const EmailClaimState& claim, co
 // founds nothing: coaches use CreateOrganization). Errors: not_found (no such account),
 // invalid_argument (organisation name or role model, named).
 Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const UpgradeToCoach&);
+
+// The caller is an operator. `staff_in`: the organisations where the account holds a staff role;
+// the account must hold none (its memberships are the organisations' to end, and a staff role
+// needs a coach account). An athlete account gets an empty list. Errors: not_found,
+// failed_precondition (still on a staff, naming the organisations).
+Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const std::vector<std::string>& staff_in,
+                                                const DowngradeToAthlete& cmd);
 
 // Only the account itself changes its privacy settings: no coach, owner or operator does. Values
 // it already has are left out of the event; nothing changed succeeds with no events. Errors:

@@ -44,7 +44,8 @@ struct RecordAction {
 // One ActionRecorded event, allowed or denied as check() answers for the actor on the target
 // (`target_privacy`: the target's privacy settings, nullptr for their defaults). Nothing is
 // recorded for a request that is not an attempt, checked in this order: not_found (organisation),
-// permission_denied (the actor is not a member), invalid_argument (unknown action; a permission
+// permission_denied (the actor is not a member, nor for a sub-organisation an owner or admin of
+// its parent), invalid_argument (unknown action; a permission
 // that is not an athlete-data one, or not the action's own; target missing or not a member; too
 // many or too long details).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const Privacy* target_privacy,

@@ -195,6 +195,7 @@ struct DeleteRole {
 struct AddCredits {
   std::string organization_id;
   std::int64_t amount = 0;
+  bool by_operator = false;  // set by the operator path only: no member's permission needed
 };
 
 struct SpendCredits {
@@ -229,6 +230,7 @@ struct RevokeBillingDelegation {
 struct ChangeTier {
   std::string organization_id;
   std::string tier;
+  bool by_operator = false;  // set by the operator path only: no member's permission needed
 };
 
 struct ChangeOrganizationSetting {
@@ -356,7 +358,7 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor,
                                                 const AdoptRoleModelVersion& cmd);
 
-// AddCredits: whoever holds billing.manage (the owner, who pays). SpendCredits: whoever holds
+// AddCredits: whoever holds billing.manage (the owner, who pays), or an operator. SpendCredits: whoever holds
 // ai_credits.spend, never beyond the balance. Amounts are 1 to kMaxCreditsPerCommand. Errors:
 // not_found, permission_denied, invalid_argument (amount), failed_precondition (spending more than
 // the balance, which the message states).
@@ -365,7 +367,7 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const std::string& actor, const SpendCredits& cmd);
 
-// Whoever holds billing.manage (the head coach or owner: the one who pays). A parent's
+// Whoever holds billing.manage (the head coach or owner: the one who pays), or an operator. A parent's
 // sub-organisations move with it; a sub-organisation has its parent's tier. The same tier again
 // succeeds with no events. Errors: not_found, permission_denied, invalid_argument (unknown tier),
 // failed_precondition (a sub-organisation).

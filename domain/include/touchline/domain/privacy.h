@@ -1,5 +1,5 @@
 // Athlete privacy (seed 000 "Privacy and visibility"; seeds README): settings each account keeps
-// for itself, on by default, and a master switch. Privacy overrides every role: a check of a
+// for itself, on by default except sharing publicly, and a master switch. Privacy overrides every role: a check of a
 // privacy-gated permission on a member who does not share that data is denied, whatever role,
 // custom role or grant the viewer holds. Pure data and functions.
 #pragma once

@@ -435,6 +435,15 @@ struct SubOrganizationAdded {
   bool operator==(const SubOrganizationAdded&) const = default;
 };
 
+// An operator turned a coach account back into an athlete account (seed 000: only support does
+// this, never the user).
+struct AccountDowngradedToAthlete {
+  static constexpr std::string_view kType = "AccountDowngradedToAthlete";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string account_id;
+  bool operator==(const AccountDowngradedToAthlete&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -445,7 +454,7 @@ using DomainEvent =
                  CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
                  ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
                  CredentialVerified, ActionRecorded, MemberDeactivated, MemberReactivated,
-                 SubOrganizationCreated, SubOrganizationAdded>;
+                 SubOrganizationCreated, SubOrganizationAdded, AccountDowngradedToAthlete>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);

@@ -45,6 +45,10 @@ class PermissionProjection final : public Projection {
   // An account's privacy settings (their defaults when never changed). Thread-safe.
   domain::Privacy privacy(const std::string& account_id) const;
 
+  // The organisations where the account holds a staff (non-athlete) role, in id order. Scans every
+  // organisation: for rare operator commands (DowngradeToAthlete), not for checks.
+  std::vector<std::string> staff_organizations(const std::string& account_id) const;
+
   // The whole state as JSON: {"organizations": {id: ...}, "privacy": {account: changed settings}}
   // (for rebuild-equals-live comparisons).
   nlohmann::json snapshot() const;
