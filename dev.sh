@@ -21,7 +21,7 @@ case "${1:-}" in
     build --target touchlined
     mkdir -p var/touchline
     export TOUCHLINE_OPERATOR_TOKEN=${TOUCHLINE_OPERATOR_TOKEN:-dev-operator-token}
-    echo "operator token for GET /v1/events: $TOUCHLINE_OPERATOR_TOKEN (set TOUCHLINE_OPERATOR_TOKEN to change it)"
+    echo "operator token for GET /v1/events and operator commands: $TOUCHLINE_OPERATOR_TOKEN (set TOUCHLINE_OPERATOR_TOKEN to change it)"
     exec "$build_dir/api/touchlined" --data var/touchline --port "${TOUCHLINE_PORT:-8080}"
     ;;
   test)

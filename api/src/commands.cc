@@ -526,7 +526,12 @@ Result<Plan> plan_downgrade_to_athlete(const PlanContext& ctx, const json& body)
   }
   Plan plan;
   TL_TRY_ASSIGN(account, load<domain::AccountState>(ctx, plan, events::account_stream(cmd.account_id)));
-  TL_TRY_ASSIGN(staff_in, ctx.deps.staff_organizations(cmd.account_id));
+  // Only a coach account can be on a staff: ask the read model (which may wait) only then.
+  std::vector<std::string> staff_in;
+  if (account.exists && account.membership_role == "coach") {
+    TL_TRY_ASSIGN(found, ctx.deps.staff_organizations(cmd.account_id));
+    staff_in = std::move(found);
+  }
   TL_TRY_ASSIGN(decided, domain::decide(account, staff_in, cmd));
   plan.events = std::move(decided);
   plan.result["account_id"] = cmd.account_id;

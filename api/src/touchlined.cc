@@ -25,7 +25,7 @@ constexpr Setting kSettings[] = {
     {"data", "RocksDB data directory (created if missing) [./var/touchline]"},
     {"port", "TCP port [8080]"},
     {"address", "address to listen on [127.0.0.1]"},
-    {"operator_token", "bearer token for the operator endpoints (GET /v1/events) [unset: closed]"},
+    {"operator_token", "bearer token for the operator endpoints (GET /v1/events, POST /v1/operator/commands) [unset: closed]"},
     {"threads", "HTTP worker threads [4]"},
     {"token_ttl_seconds", "session token lifetime [43200]"},
     {"relaxed_durability", "true: acknowledge appends before their WAL sync (benchmarks only; "
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "touchlined: %s\n", line.c_str());
   };
   if (!config.sync) config.log("WARNING: relaxed durability: acknowledged writes may be lost on power loss");
-  if (config.operator_token.empty()) config.log("no operator token set: GET /v1/events is closed");
+  if (config.operator_token.empty()) config.log("no operator token set: GET /v1/events and operator commands are closed");
 
   // Block the stop signals in every thread the service starts; the main thread waits for them.
   sigset_t stop_signals;

@@ -155,7 +155,7 @@ Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::
   if (!staff_in.empty()) {
     return Error::make(ErrorCode::failed_precondition,
                        "the account is on the staff of " + join_names(staff_in) +
-                           "; remove it from those organisations first (a founder's role is never removed)",
+                           "; remove it from those organisations first",
                        "account_id");
   }
   return std::vector<DomainEvent>{events::AccountDowngradedToAthlete{account.id}};

@@ -36,12 +36,12 @@ namespace {
 
 // The gates after a role allowed a permission on another member: the athlete's consent, then
 // their privacy. No role, grant or custom role passes them.
-Decision gated(const OrganizationState& org, const PermissionInfo& info, std::string_view target,
-               const Privacy* target_privacy, Decision allowed) {
-  if (info.athlete_data) {
+Decision gated(const OrganizationState& org, const RoleModel& model, const PermissionInfo& info,
+               std::string_view target, const Privacy* target_privacy, Decision allowed) {
+  if (info.athlete_data && model.athlete_consent) {
     const std::string target_id(target);
     const Role* target_role = org.role_of(target_id);
-    if (target_role && target_role->athlete && !org.shares_athlete_data(target_id)) {
+    if (target_role && target_role->athlete && !org.consenting.contains(target_id)) {
       return {false, "the athlete has not accepted coaching by this organisation, and no one here sees "
                      "their data until they do"};
     }
@@ -75,7 +75,7 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
   if (auto it = scopes.find(info.name); it == scopes.end() || it->second != Scope::all) {
     return {false, "the subject holds " + info.name + " in the parent organisation only for its own members"};
   }
-  return gated(org, info, target, target_privacy, {true, from + ", for every member"});
+  return gated(org, org.model(), info, target, target_privacy, {true, from + ", for every member"});
 }
 
 }  // namespace
@@ -96,8 +96,9 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   if (org.deactivated.contains(subject_id)) {
     return {false, "the subject is deactivated in this organisation and holds nothing until reactivated"};
   }
-  if (auto tier = org.missing_model_tier(); !tier.empty()) {
-    return {false, "the " + model.id + " role model needs the " + std::string(tier) +
+  // missing_model_tier(), with the model already at hand: this is the hot path.
+  if (tier_rank(org.tier) < tier_rank(model.min_tier)) {
+    return {false, "the " + model.id + " role model needs the " + model.min_tier +
                        " tier or above; this organisation is on " + org.tier};
   }
 
@@ -145,7 +146,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
     return {false, model.denial(*info)};
   }();
   if (!by_scope.allowed) return by_scope;
-  return gated(org, *info, target, target_privacy, by_scope);
+  return gated(org, model, *info, target, target_privacy, by_scope);
 }
 
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

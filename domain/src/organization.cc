@@ -490,6 +490,9 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   if (!org.exists) return org_not_found(cmd.organization_id);
   const Role* role = org.role_of(cmd.account_id);
   if (!role) return not_a_member(cmd.account_id, "account_id");
+  if (!acts_in(org, actor)) {
+    return Error::make(ErrorCode::permission_denied, "only members of an organisation reactivate its members");
+  }
   if (!org.deactivated.contains(cmd.account_id)) return Events{};  // active: nothing to do
   if (auto denied = require(org, actor, role->add_requires, cmd.account_id)) return *denied;
   if (auto full = check_staff_seat(org, *role)) return *full;
@@ -935,6 +938,9 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
                        "tier");
   }
   if (!org.parent_id.empty()) {
+    if (!cmd.by_operator && !acts_in(org, actor)) {
+      return Error::make(ErrorCode::permission_denied, "only members of an organisation change its tier");
+    }
     return Error::make(ErrorCode::failed_precondition,
                        "a sub-organisation has its parent's tier; change organisation " + org.parent_id + "'s");
   }

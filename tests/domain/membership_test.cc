@@ -502,6 +502,8 @@ TEST(DeactivateMember, AnAssistantHoldsNothingKeepsTheirPlaceAndComesBack) {
   org = evolve(org, back->at(0));
   EXPECT_TRUE(check(org, "asst", "athletes.view").allowed);
   EXPECT_TRUE(when(org, "head", ReactivateMember{"c", "asst"})->empty());
+  // Outsiders do not learn who is active.
+  expect_error(when(org, "stranger", ReactivateMember{"c", "asst"}), ErrorCode::permission_denied);
 }
 
 TEST(DeactivateMember, FollowsWhoMayRemoveWhom) {

@@ -122,6 +122,8 @@ TEST(SubOrganizations, HaveTheirParentsTier) {
   auto own = decide(f.sub, "admin", ChangeTier{"s", "pro"});
   ASSERT_FALSE(own.ok());
   EXPECT_EQ(own.error().code, ErrorCode::failed_precondition);
+  // Someone outside hears no more than that it is not theirs to change.
+  EXPECT_EQ(decide(f.sub, "stranger", ChangeTier{"s", "pro"}).error().code, ErrorCode::permission_denied);
 }
 
 }  // namespace
