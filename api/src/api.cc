@@ -400,18 +400,24 @@ void Api::check(const HttpRequest& req, Responder respond) {
   });
 }
 
-void Api::member_permissions(const std::string& org_id, const std::string& account,
-                             const HttpRequest& req, std::uint64_t min_position, Responder respond) {
+void Api::read_organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
+                            Responder respond, OrganizationReader then) {
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
   after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [this, org_id, account, caller = *caller](Responder respond) {
+                 [this, org_id, caller = *caller, then = std::move(then)](Responder respond) {
     const std::uint64_t position = deps_.permissions_runner.position();
     auto org = deps_.permissions.organization(org_id);
-    if (!org) {
-      return respond(fail(Error::make(ErrorCode::not_found,
-                                                  "organisation " + org_id + " not found")));
-    }
+    if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
+    then(caller, &*org, position, std::move(respond));
+  });
+}
+
+void Api::member_permissions(const std::string& org_id, const std::string& account,
+                             const HttpRequest& req, std::uint64_t min_position, Responder respond) {
+  read_organization(org_id, req, min_position, std::move(respond),
+                    [this, org_id, account](const std::string& caller, const domain::OrganizationState* org,
+                                            std::uint64_t position, Responder respond) {
     if (caller != account && !deps_.permissions.check(org_id, caller, "members.view", "")->allowed) {
       return respond(fail(Error::make(
           ErrorCode::permission_denied,
@@ -445,13 +451,9 @@ void Api::member_permissions(const std::string& org_id, const std::string& accou
 
 void Api::organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                        Responder respond) {
-  auto caller = authenticate(req);
-  if (!caller.ok()) return respond(fail(caller.error()));
-  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [this, org_id, caller = *caller](Responder respond) {
-    const std::uint64_t position = deps_.permissions_runner.position();
-    auto org = deps_.permissions.organization(org_id);
-    if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
+  read_organization(org_id, req, min_position, std::move(respond),
+                    [this, org_id](const std::string& caller, const domain::OrganizationState* org,
+                                   std::uint64_t position, Responder respond) {
     // Members, and a sub-organisation's managers in its parent.
     if (!org->role_of(caller) && !deps_.permissions.check(org_id, caller, "suborgs.manage", "")->allowed) {
       return respond(fail(Error::make(ErrorCode::permission_denied,
@@ -479,13 +481,9 @@ void Api::organization(const std::string& org_id, const HttpRequest& req, std::u
 
 void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                      Responder respond) {
-  auto caller = authenticate(req);
-  if (!caller.ok()) return respond(fail(caller.error()));
-  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [this, org_id, caller = *caller](Responder respond) {
-    const std::uint64_t position = deps_.permissions_runner.position();
-    auto org = deps_.permissions.organization(org_id);
-    if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
+  read_organization(org_id, req, min_position, std::move(respond),
+                    [this, org_id](const std::string& caller, const domain::OrganizationState* org,
+                                   std::uint64_t position, Responder respond) {
     const auto may = deps_.permissions.check(org_id, caller, "safeguarding.view_dashboard", "");
     if (!may->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
     // Where each scan is kept only for readers of credential documents (club: admins only when

@@ -55,6 +55,13 @@ class Api {
               Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
+  // Authenticates, waits for the permission projection to reach min_position, and hands the
+  // caller, the organisation's projected state and the projection's position to `then`; answers
+  // 401 or 404 itself.
+  using OrganizationReader = std::function<void(const std::string& caller, const domain::OrganizationState* org,
+                                                std::uint64_t position, Responder respond)>;
+  void read_organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
+                         Responder respond, OrganizationReader then);
   void record_action(const HttpRequest& req, Responder respond);
   void operator_command(const std::string& name, const HttpRequest& req, Responder respond);
   // Runs a command and answers 201 with its result (200 for an Idempotency-Key replay).
