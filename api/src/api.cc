@@ -118,6 +118,11 @@ void Api::handle(HttpRequest req, Responder respond) {
       return organization(m.params["organization_id"], req, *min, std::move(respond));
     }
     case Endpoint::events: return events(m.query, req, std::move(respond));
+    case Endpoint::account_privacy: {
+      auto min = parse_count(m.query, "min_position", 0);
+      if (!min.ok()) return respond(fail(min.error()));
+      return account_privacy(m.params["account_id"], req, *min, std::move(respond));
+    }
   }
 }
 
@@ -317,6 +322,24 @@ void Api::execute(CommandRequest cmd, Responder respond) {
     HttpResponse out = json_response(r->replayed ? 200 : 201, r->body);
     if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");
     respond(std::move(out));
+  });
+}
+
+void Api::account_privacy(const std::string& account, const HttpRequest& req, std::uint64_t min_position,
+                          Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  // The settings are the athlete's own: no role, coach or owner reads them here.
+  if (*caller != account) {
+    return respond(fail(Error::make(ErrorCode::permission_denied, "an account reads only its own privacy settings")));
+  }
+  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
+                 [this, account](Responder respond) {
+    const std::uint64_t position = deps_.permissions_runner.position();
+    const domain::Privacy privacy = deps_.permissions.privacy(account);
+    json settings = json::object();
+    for (const auto& s : domain::privacy_settings()) settings[s.name] = privacy.value(s.name);
+    respond(json_response(200, {{"account_id", account}, {"settings", settings}, {"position", position}}));
   });
 }
 

@@ -25,6 +25,7 @@ constexpr Pattern kRoutes[] = {
     {"GET", "/v1/organizations/{organization_id}/compliance", Endpoint::compliance},
     {"GET", "/v1/organizations/{organization_id}", Endpoint::organization},
     {"GET", "/v1/events", Endpoint::events},
+    {"GET", "/v1/accounts/{account_id}/privacy", Endpoint::account_privacy},
     {"GET", "/v1/permissions", Endpoint::permissions},
     {"GET", "/v1/role-models", Endpoint::role_models},
     {"GET", "/v1/role-models/{id}", Endpoint::role_model},

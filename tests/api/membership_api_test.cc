@@ -219,6 +219,18 @@ TEST_F(MembershipApiTest, PrivacyIsTheAthletesAloneAndOverridesEveryRole) {
                            {{"settings", {{"share_activity_in_profile", true}, {"share_pace_data", true}}}}, ath["token"]).status,
             201);
   EXPECT_TRUE(runners.allowed(runners.founder_id, "athletes.view_pace", ath["account_id"]));
+
+  // The athlete reads their own settings, defaults included; nobody else does.
+  auto privacy = [&](const json& whose, const std::string& token) {
+    return server.http().get("/v1/accounts/" + whose["account_id"].get<std::string>() +
+                                 "/privacy?min_position=" + std::to_string(server.head()),
+                             {{"Authorization", "Bearer " + token}});
+  };
+  auto own = privacy(ath, ath["token"]);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(own.json()["settings"]["share_pace_data"], true);
+  EXPECT_EQ(own.json()["settings"]["share_activity_with_public"], false);
+  EXPECT_EQ(privacy(ath, runners.founder_token).status, 403);
 }
 
 // 200 SpendCredits at once against one pool: the balance never goes below zero, exactly as many

@@ -63,6 +63,8 @@ class Api {
   void read_organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                          Responder respond, OrganizationReader then);
   void record_action(const HttpRequest& req, Responder respond);
+  void account_privacy(const std::string& account, const HttpRequest& req, std::uint64_t min_position,
+                       Responder respond);
   void operator_command(const std::string& name, const HttpRequest& req, Responder respond);
   // Runs a command and answers 201 with its result (200 for an Idempotency-Key replay).
   void execute(CommandRequest cmd, Responder respond);

@@ -20,6 +20,7 @@ enum class Endpoint {
   compliance,          // GET  /v1/organizations/{organization_id}/compliance
   organization,        // GET  /v1/organizations/{organization_id}
   events,              // GET  /v1/events
+  account_privacy,     // GET  /v1/accounts/{account_id}/privacy
   permissions,         // GET  /v1/permissions
   role_models,         // GET  /v1/role-models
   role_model,          // GET  /v1/role-models/{id}
