@@ -55,6 +55,9 @@ std::optional<Error> check_declarer(const OrganizationState& org, const std::str
     }
     return err;
   }
+  if (org.deactivated.contains(actor)) {
+    return Error::make(ErrorCode::permission_denied, "a deactivated member holds nothing until reactivated");
+  }
   if (auto tier = org.missing_model_tier(); !tier.empty()) {
     return Error::make(ErrorCode::permission_denied, "the " + org.role_model + " role model needs the " +
                                                          std::string(tier) + " tier or above; this organisation is on " +

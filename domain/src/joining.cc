@@ -91,7 +91,7 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   }
   const std::int64_t expires = cmd.valid_hours == 0 ? 0 : cmd.now_ms + std::int64_t{cmd.valid_hours} * 3'600'000;
   return Events{events::InviteIssued{org.id, cmd.new_invite_id, role->name, normalize_email(cmd.email),
-                                     cmd.max_uses, expires, cmd.code_digest}};
+                                     cmd.max_uses, expires, cmd.code_digest, actor}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const RevokeInvite& cmd) {
@@ -138,6 +138,12 @@ Result<Events> decide(const OrganizationState& org, const AccountState& joiner, 
   if (!role) {
     return Error::make(ErrorCode::failed_precondition,
                        "the invite's role " + invite.role + " no longer exists in this organisation", "code");
+  }
+  // An invite speaks for its issuer: once they may no longer give the role (removed, deactivated,
+  // demoted), nobody joins with it.
+  if (!invite.issued_by.empty() && check_may_give(org, invite.issued_by, *role)) {
+    return refuse(ErrorCode::failed_precondition,
+                  "whoever issued the invite may no longer give the " + role->name + " role", "invite_issuer_lost_rights");
   }
   if (auto refused = check_may_join(org, joiner, joiner.id, *role, "code")) return *refused;
   Events out{events::InviteAccepted{org.id, cmd.invite_id, joiner.id},

@@ -67,10 +67,6 @@ std::size_t OrganizationState::holders_of(const std::string& role) const {
   return n;
 }
 
-bool OrganizationState::shares_athlete_data(const std::string& athlete_id) const {
-  return !model().athlete_consent || consenting.contains(athlete_id);
-}
-
 std::size_t OrganizationState::staff_seats_taken() const {
   const RoleModel& m = model();
   std::size_t n = 0;
@@ -174,7 +170,7 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, events::OrganizationSettingChanged>) {
           state.settings[e.setting] = e.enabled;
         } else if constexpr (std::is_same_v<E, events::InviteIssued>) {
-          state.invites[e.invite_id] = Invite{e.role, e.email, e.max_uses, e.expires_at_ms, e.code_digest};
+          state.invites[e.invite_id] = Invite{e.role, e.email, e.max_uses, e.expires_at_ms, e.code_digest, e.issued_by};
         } else if constexpr (std::is_same_v<E, events::InviteRevoked>) {
           state.invites[e.invite_id].revoked = true;
         } else if constexpr (std::is_same_v<E, events::InviteAccepted>) {
@@ -430,6 +426,9 @@ namespace {
 // active holder of one that can.
 Result<const Role*> check_may_take(const OrganizationState& org, const std::string& actor,
                                    const std::string& account_id, const std::string& verb) {
+  if (!acts_in(org, actor)) {
+    return Error::make(ErrorCode::permission_denied, "only members of an organisation change its members");
+  }
   const Role* role = org.role_of(account_id);
   if (!role) return not_a_member(account_id, "account_id");
   if (!role->addable) {
@@ -488,11 +487,11 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const ReactivateMember& cmd) {
   if (!org.exists) return org_not_found(cmd.organization_id);
-  const Role* role = org.role_of(cmd.account_id);
-  if (!role) return not_a_member(cmd.account_id, "account_id");
   if (!acts_in(org, actor)) {
     return Error::make(ErrorCode::permission_denied, "only members of an organisation reactivate its members");
   }
+  const Role* role = org.role_of(cmd.account_id);
+  if (!role) return not_a_member(cmd.account_id, "account_id");
   if (!org.deactivated.contains(cmd.account_id)) return Events{};  // active: nothing to do
   if (auto denied = require(org, actor, role->add_requires, cmd.account_id)) return *denied;
   if (auto full = check_staff_seat(org, *role)) return *full;
@@ -528,6 +527,9 @@ Result<Events> decide(const OrganizationState& from, const OrganizationState& to
                       const std::string& actor, const MoveMember& cmd) {
   if (!from.exists) return org_not_found(cmd.organization_id);
   if (!to.exists) return org_not_found(cmd.to_organization_id);
+  if (!acts_in(from, actor) || !acts_in(to, actor)) {
+    return Error::make(ErrorCode::permission_denied, "only members of both organisations move members between them");
+  }
   const bool related = to.parent_id == from.id || from.parent_id == to.id ||
                        (!from.parent_id.empty() && from.parent_id == to.parent_id && from.id != to.id);
   if (!related) {

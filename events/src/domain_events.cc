@@ -42,8 +42,22 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDeleted, organization_id, role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrivacySettingsChanged, account_id, settings)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsAdded, organization_id, amount, balance)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsSpent, organization_id, account_id, amount, balance)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteIssued, organization_id, invite_id, role, email, max_uses,
-                                   expires_at_ms, code_digest)
+void to_json(nlohmann::json& j, const InviteIssued& e) {
+  j = nlohmann::json{{"organization_id", e.organization_id}, {"invite_id", e.invite_id},
+                     {"role", e.role},                       {"email", e.email},
+                     {"max_uses", e.max_uses},               {"expires_at_ms", e.expires_at_ms},
+                     {"code_digest", e.code_digest},         {"issued_by", e.issued_by}};
+}
+void from_json(const nlohmann::json& j, InviteIssued& e) {
+  j.at("organization_id").get_to(e.organization_id);
+  j.at("invite_id").get_to(e.invite_id);
+  j.at("role").get_to(e.role);
+  j.at("email").get_to(e.email);
+  j.at("max_uses").get_to(e.max_uses);
+  j.at("expires_at_ms").get_to(e.expires_at_ms);
+  j.at("code_digest").get_to(e.code_digest);
+  e.issued_by = j.value("issued_by", std::string());  // schema 1 did not record the issuer
+}
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteRevoked, organization_id, invite_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteAccepted, organization_id, invite_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentGiven, organization_id, athlete_id)

@@ -122,20 +122,15 @@ std::optional<Described> describe(const events::DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, ConsentWithdrawn>) {
           return Described{"consent.withdrawn", e.athlete_id, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, CredentialDeclared> || std::is_same_v<E, CredentialRecorded>) {
-          // Whether there is a document, not where: document references are for the readers of
-          // credential documents (GET .../compliance), and the activity log has other readers.
+          // Who and when, not what: a credential's name, expiry and document are for the readers
+          // of the compliance dashboard, and the activity log has other readers (club coaches).
           return Described{std::is_same_v<E, CredentialDeclared> ? "credential.declared" : "credential.recorded",
                            e.holder_id, e.organization_id,
-                           {{"credential_id", e.credential_id},
-                            {"name", e.name},
-                            {"expires_on", e.expires_on},
-                            {"has_document", !e.document.empty()}}};
+                           {{"credential_id", e.credential_id}, {"has_document", !e.document.empty()}}};
         } else if constexpr (std::is_same_v<E, CredentialEdited>) {
           // Schema 1 edits name no holder; their subject is the credential.
           return Described{"credential.edited", e.holder_id.empty() ? e.credential_id : e.holder_id, e.organization_id,
                            {{"credential_id", e.credential_id},
-                            {"name", e.name},
-                            {"expires_on", e.expires_on},
                             {"has_document", !e.document.empty()},
                             {"verification_cleared", e.verification_cleared}}};
         } else if constexpr (std::is_same_v<E, CredentialVerified>) {

@@ -42,6 +42,7 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                    {"max_uses", invite.max_uses},
                    {"expires_at_ms", invite.expires_at_ms},
                    {"code_digest", invite.code_digest},
+                   {"issued_by", invite.issued_by},
                    {"uses", invite.uses},
                    {"revoked", invite.revoked}};
   }
@@ -100,6 +101,7 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
                                      invite.at("max_uses").get<int>(),
                                      invite.at("expires_at_ms").get<std::int64_t>(),
                                      invite.at("code_digest").get<std::string>(),
+                                     invite.at("issued_by").get<std::string>(),
                                      invite.at("uses").get<int>(),
                                      invite.at("revoked").get<bool>()};
   }

@@ -502,8 +502,11 @@ TEST(DeactivateMember, AnAssistantHoldsNothingKeepsTheirPlaceAndComesBack) {
   org = evolve(org, back->at(0));
   EXPECT_TRUE(check(org, "asst", "athletes.view").allowed);
   EXPECT_TRUE(when(org, "head", ReactivateMember{"c", "asst"})->empty());
-  // Outsiders do not learn who is active.
-  expect_error(when(org, "stranger", ReactivateMember{"c", "asst"}), ErrorCode::permission_denied);
+  // Outsiders learn nothing about members: whoever they name, they hear 403.
+  for (const std::string member : {"asst", "head", "nobody"}) {
+    expect_error(when(org, "stranger", ReactivateMember{"c", member}), ErrorCode::permission_denied);
+    expect_error(when(org, "stranger", DeactivateMember{"c", member}), ErrorCode::permission_denied);
+  }
 }
 
 TEST(DeactivateMember, FollowsWhoMayRemoveWhom) {

@@ -10,6 +10,7 @@
 // log_v4: format 1, adding recorded actions, deactivation and CredentialEdited schema 2.
 // log_v5: format 1, adding sub-organisations.
 // log_v6: format 1, adding an operator's downgrade of a coach account.
+// log_v7: format 1, InviteIssued schema 2 (issued_by).
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -38,7 +39,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}, {"log_v7", 54}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -120,8 +121,9 @@ void write_history(store::EventStore& log) {
   append(log, "acc-c2", "cmd-25", {CreditsSpent{"org-3", "acc-c2", 30, 70}});
   // log_v3 from here on.
   append(log, "acc-c2", "cmd-26",
-         {InviteIssued{"org-2", "inv-1", "assistant", "", 5, 1767312000000, std::string(64, 'a')}});
-  append(log, "acc-c2", "cmd-27", {InviteIssued{"org-2", "inv-2", "athlete", "ath@example.com", 1, 0, std::string(64, 'b')}});
+         {InviteIssued{"org-2", "inv-1", "assistant", "", 5, 1767312000000, std::string(64, 'a'), "acc-c2"}});
+  append(log, "acc-c2", "cmd-27",
+         {InviteIssued{"org-2", "inv-2", "athlete", "ath@example.com", 1, 0, std::string(64, 'b'), "acc-c2"}});
   append(log, "acc-c2", "cmd-28", {InviteRevoked{"org-2", "inv-1"}});
   append(log, "acc-ath", "cmd-29",
          {InviteAccepted{"org-2", "inv-2", "acc-ath"}, MemberAdded{"org-2", "acc-ath", "athlete"},

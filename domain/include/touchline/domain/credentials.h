@@ -52,7 +52,7 @@ struct VerifyCredential {
 // Whether the organisation's model keeps credentials (one of its roles verifies them: club).
 bool keeps_credentials(const OrganizationState& org);
 
-// Declare: any staff member, for themself, while the organisation has its model's tier. Record: whoever holds credentials.record on the staff
+// Declare: any active staff member, for themself, while the organisation has its model's tier. Record: whoever holds credentials.record on the staff
 // member. Errors: not_found (organisation; Record: not a member), failed_precondition (the model
 // keeps no credentials; an athlete member), permission_denied, invalid_argument (name 1 to 100
 // characters, expires_on a date "YYYY-MM-DD", document at most 500 characters).
@@ -61,7 +61,7 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, co
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
                                                 const RecordCredential& cmd);
 
-// The holder (while a staff member, on the model's tier), or whoever holds credentials.record on
+// The holder (while an active staff member, on the model's tier), or whoever holds credentials.record on
 // them. The same values again succeed with no events. Errors: not_found (organisation,
 // credential), failed_precondition (the model keeps no credentials), permission_denied,
 // invalid_argument.

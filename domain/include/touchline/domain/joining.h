@@ -72,8 +72,9 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, co
 // (and AthleteJoinedOrganization for an athlete role). Errors, each with its reason: not_found
 // (organisation, invite), permission_denied (code does not match: "invite_code_wrong"; invite
 // bound to another email: "invite_wrong_email"), failed_precondition ("invite_revoked",
-// "invite_used_up", "invite_expired"; then whatever AddMember would refuse: already a member, a
-// coach account needed, an athlete elsewhere, a unique role taken, "no_staff_seat").
+// "invite_used_up", "invite_expired", "invite_issuer_lost_rights" when its issuer may no longer
+// give the role; then what AddMember would refuse: a coach account needed, an athlete elsewhere,
+// a unique role taken, "no_staff_seat"), already_exists (already a member).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const AccountState& joiner,
                                                 const AcceptInvite& cmd);
 

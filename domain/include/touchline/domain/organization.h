@@ -23,6 +23,7 @@ struct Invite {
   int max_uses = 1;   // 0: no limit
   std::int64_t expires_at_ms = 0;  // 0: never
   std::string code_digest;
+  std::string issued_by;  // empty for invites recorded before issuers were
   int uses = 0;
   bool revoked = false;
   bool operator==(const Invite&) const = default;
@@ -74,9 +75,6 @@ struct OrganizationState {
   // The same for custom roles (they need their builder's tier), or empty.
   std::string_view custom_roles_missing_tier() const;
   std::size_t holders_of(const std::string& role) const;
-  // Whether staff may see this athlete member's data: they accepted coaching, or the model
-  // version does not ask them to.
-  bool shares_athlete_data(const std::string& athlete_id) const;
   // Active staff members other than holders of the founding role: the seats seed 002 caps by tier.
   std::size_t staff_seats_taken() const;
   bool operator==(const OrganizationState&) const = default;

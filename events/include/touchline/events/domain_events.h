@@ -265,10 +265,12 @@ struct OrganizationSettingChanged {
 
 // An invite to join the organisation in a fixed role: bound to one email address, or a code for
 // anyone who has it. The code never enters the log: code_digest is its SHA-256 (hex), enough to
-// recognise the code and no use for joining.
+// recognise the code and no use for joining. Schema 2 added issued_by (an invite holds only while
+// its issuer may still give its role); a schema 1 payload decodes with it empty.
 struct InviteIssued {
   static constexpr std::string_view kType = "InviteIssued";
-  static constexpr std::uint32_t kSchema = 1;
+  static constexpr std::uint32_t kSchema = 2;
+  static constexpr std::uint32_t kOldestSchema = 1;
   std::string organization_id;
   std::string invite_id;
   std::string role;
@@ -276,6 +278,7 @@ struct InviteIssued {
   int max_uses = 1;   // 0: no limit
   std::int64_t expires_at_ms = 0;  // Unix milliseconds; 0: never
   std::string code_digest;
+  std::string issued_by;
   bool operator==(const InviteIssued&) const = default;
 };
 

@@ -44,8 +44,9 @@ class AuditProjection final : public Projection {
   const std::string& name() const override { return kName; }
   // 2: organization.created entries carry role_model_version; membership and role entries.
   // 3: every entry carries its category. 4: credential entries say has_document, not where the
-  // document is; credential.edited is about the holder.
-  std::uint32_t state_format() const override { return 4; }
+  // document is; credential.edited is about the holder. 5: credential entries name no credential
+  // name or expiry (the compliance dashboard's readers see those).
+  std::uint32_t state_format() const override { return 5; }
   void load(const store::StateStore&) override {}  // nothing in memory
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
