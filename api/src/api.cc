@@ -512,7 +512,7 @@ void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uin
     // Where each scan is kept only for readers of credential documents (club: admins only when
     // the owner turns on admin_document_visibility).
     const bool documents = deps_.permissions.check(org_id, caller, "credentials.view_documents", "")->allowed;
-    const std::int64_t today = deps_.now_ms() / 86'400'000;
+    const std::int64_t today = domain::day_of(deps_.now_ms());
     json staff = json::array();
     for (const auto& row : domain::compliance_dashboard(*org, today)) {
       json credentials = json::array();

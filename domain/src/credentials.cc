@@ -163,6 +163,8 @@ CredentialStatus credential_status(const Credential& credential, std::int64_t to
 
 std::string format_day(std::int64_t days) { return dates::format_date(days); }
 
+std::int64_t day_of(std::int64_t unix_ms) { return unix_ms / dates::kMsPerDay; }
+
 std::vector<ComplianceRow> compliance_dashboard(const OrganizationState& org, std::int64_t today) {
   std::map<std::string, ComplianceRow> rows;
   for (const auto& [member, role_name] : org.members) {

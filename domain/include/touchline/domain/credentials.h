@@ -91,6 +91,9 @@ struct ComplianceRow {
 // "YYYY-MM-DD" for a day count (days since 1970-01-01), as the dashboard reports dates.
 std::string format_day(std::int64_t days);
 
+// The UTC day (days since 1970-01-01) a Unix time in milliseconds falls on.
+std::int64_t day_of(std::int64_t unix_ms);
+
 // One row per staff member, in account order: their status is none without credentials, else the
 // worst of their credentials' statuses (one expired credential makes them expired).
 std::vector<ComplianceRow> compliance_dashboard(const OrganizationState& org, std::int64_t today);
