@@ -437,11 +437,6 @@ TEST_F(MembershipApiTest, ModelsWithoutCustomRolesOrNewerVersionsSaySo) {
   EXPECT_EQ(server.head(), before);
 }
 
-}  // namespace
-}  // namespace touchline::testing
-
-namespace touchline::testing {
-namespace {
 
 TEST_F(MembershipApiTest, Seed001DeactivatingAnAssistantKeepsTheirHistory) {
   Org company(server, "head-assistant");
@@ -475,11 +470,6 @@ TEST_F(MembershipApiTest, Seed001DeactivatingAnAssistantKeepsTheirHistory) {
   EXPECT_TRUE(company.allowed(asst["account_id"], "team.view"));
 }
 
-}  // namespace
-}  // namespace touchline::testing
-
-namespace touchline::testing {
-namespace {
 
 TEST_F(MembershipApiTest, Seed000OnlyAnOperatorTurnsACoachBackIntoAnAthlete) {
   Org runners(server, "athlete-coach");

@@ -148,13 +148,6 @@ TEST(UpgradeToCoach, UnknownAccountIsNotFound) {
   EXPECT_EQ(result.error().code, ErrorCode::not_found);
 }
 
-}  // namespace
-}  // namespace touchline::domain
-
-namespace touchline::domain {
-namespace {
-
-using testing::given;
 
 TEST(DowngradeToAthlete, AnOperatorTurnsACoachBackOnceTheyAreOnNoStaff) {
   const AccountState coach = given<AccountState>({events::AccountRegistered{"c", "c@x.io", "C", "coach"}});

@@ -458,11 +458,6 @@ TEST(DeleteRole, RefusedWhileHeldWithTheCount) {
   expect_error(when(org, "owner", DeleteRole{"p", "assistant"}), ErrorCode::not_found);
 }
 
-}  // namespace
-}  // namespace touchline::domain
-
-namespace touchline::domain {
-namespace {
 
 // --- DeactivateMember / ReactivateMember (seed 001: "Deactivating an assistant keeps their history")
 
