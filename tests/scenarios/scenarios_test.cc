@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 
+#include "support/data_files.h"
 #include "support/test_server.h"
 #include "touchline/domain/role_model.h"
 
@@ -702,15 +703,6 @@ class ScenarioRun {
   int steps_run_ = 0;
 };
 
-std::vector<fs::path> scenario_files() {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(fs::path(TOUCHLINE_SOURCE_DIR) / "tests/scenarios")) {
-    if (e.path().extension() == ".scenario") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 class SeedScenarios : public ::testing::TestWithParam<fs::path> {};
 
 TEST_P(SeedScenarios, ThePageHoldsThroughTheApi) {
@@ -722,12 +714,9 @@ TEST_P(SeedScenarios, ThePageHoldsThroughTheApi) {
   RecordProperty("steps", run.steps_run());
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, SeedScenarios, ::testing::ValuesIn(scenario_files()),
-                         [](const auto& info) {
-                           std::string name = info.param.stem().string();
-                           for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Seeds, SeedScenarios,
+                         ::testing::ValuesIn(data_files(fs::path(TOUCHLINE_SOURCE_DIR) / "tests/scenarios", ".scenario")),
+                         [](const auto& info) { return test_name_of(info.param); });
 
 }  // namespace
 }  // namespace touchline::testing

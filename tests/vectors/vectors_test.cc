@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "support/data_files.h"
 #include "support/test_server.h"
 #include "touchline/domain/role_model.h"
 
@@ -198,15 +199,6 @@ class VectorClub {
   std::vector<std::string> athlete_tokens_;
 };
 
-std::vector<fs::path> vector_files() {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(fs::path(TOUCHLINE_SOURCE_DIR) / "tests/vectors")) {
-    if (e.path().extension() == ".vectors") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 class SeedVectors : public ::testing::TestWithParam<fs::path> {};
 
 TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
@@ -242,12 +234,9 @@ TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
   EXPECT_EQ(checked, static_cast<int>(file.vectors.size()));
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, SeedVectors, ::testing::ValuesIn(vector_files()),
-                         [](const auto& info) {
-                           std::string name = info.param.stem().string();
-                           for (auto& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Seeds, SeedVectors,
+                         ::testing::ValuesIn(data_files(fs::path(TOUCHLINE_SOURCE_DIR) / "tests/vectors", ".vectors")),
+                         [](const auto& info) { return test_name_of(info.param); });
 
 }  // namespace
 }  // namespace touchline::testing
