@@ -242,8 +242,11 @@ Status EventStore::Impl::open(StoreOptions opts) {
     }
   }
 
-  for (const char* name : {kCfLog, kCfStreams, kCfIdempotency, kCfSecrets, kCfProjections}) {
+  for (const char* name : {kCfLog, kCfStreams, kCfIdempotency, kCfSecrets, kCfProjections, kCfSnapshots}) {
     rocksdb::ColumnFamilyHandle* h = find_cf(name);
+    if (h == nullptr && options.read_only && std::string_view(name) == kCfSnapshots) {
+      continue;  // a log from before snapshots: it has none to read
+    }
     if (h == nullptr && !options.read_only) {
       s = db->CreateColumnFamily(cfo, name, &h);
       if (!s.ok()) {
@@ -262,6 +265,7 @@ Status EventStore::Impl::open(StoreOptions opts) {
   cf_idempotency = find_cf(kCfIdempotency);
   cf_secrets = find_cf(kCfSecrets);
   cf_projections = find_cf(kCfProjections);
+  cf_snapshots = find_cf(kCfSnapshots);
 
   if (new_database && !options.read_only) {
     rocksdb::WriteOptions wo;
@@ -437,6 +441,7 @@ void EventStore::Impl::abandon_group(std::vector<Pending>& group, const std::str
   failure_ = "the writer failed unexpectedly (" + why +
              "), so its view of the log's head may be wrong; restart the server";
   head_cache_.clear();
+  settle_all_failed(group);
   for (auto& p : group) {
     if (p.done) {
       answer(p, Error::make(ErrorCode::internal, "the store refuses appends: " + *failure_));
@@ -473,6 +478,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       std::string thrown;
       try {
         answers[i] = process_one(group[i].request, batch, st, group_idem);
+        settle(group[i].request, *answers[i]);
         continue;
       } catch (const std::exception& ex) {
         thrown = ex.what();
@@ -496,6 +502,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
         a = Error::make(ErrorCode::internal,
                         "the append was abandoned with its group: " + *discarded);
       }
+      settle_all_failed(group);
     } else if (batch.Count() > 0) {
       auto s = db->Write(write_options(), &batch);
       if (!s.ok()) {
@@ -503,6 +510,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
         // nor the chain can be trusted any more.
         failure_ = "a write failed: " + s.ToString();
         head_cache_.clear();
+        settle_all_failed(group);
         for (auto& a : answers) {
           a = Error::make(ErrorCode::internal, "the append could not be written: " + s.ToString());
         }
@@ -514,7 +522,21 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
     }
   }
   for (std::size_t i = 0; i < group.size(); ++i) {
+    if (group[i].request.ticket && group[i].request.ticket->state() == AppendTicket::State::pending) {
+      group[i].request.ticket->settle(AppendTicket::State::failed);
+    }
     answer(group[i], std::move(*answers[i]));
+  }
+}
+
+void EventStore::Impl::settle(const AppendRequest& req, const Result<AppendResult>& r) {
+  if (!req.ticket) return;
+  req.ticket->settle(r.ok() && !r->replayed ? AppendTicket::State::applied : AppendTicket::State::failed);
+}
+
+void EventStore::Impl::settle_all_failed(std::vector<Pending>& group) {
+  for (auto& p : group) {
+    if (p.request.ticket) p.request.ticket->settle(AppendTicket::State::failed);
   }
 }
 
@@ -542,6 +564,12 @@ Result<AppendResult> EventStore::Impl::process_one(
   if (idem != nullptr && !idem->result.is_null() && !idem->result.is_object()) {
     return Error::make(ErrorCode::invalid_argument, "an idempotent result must be a JSON object",
                        "result");
+  }
+  for (const auto& earlier : req.after) {
+    if (!earlier || earlier->state() != AppendTicket::State::applied) {
+      return Error::make(ErrorCode::conflict,
+                         "an append this one was decided after was not applied; decide it again");
+    }
   }
 
   // Idempotency before versions: a retry of an applied request would fail its version check.
@@ -757,6 +785,7 @@ Result<std::vector<events::Envelope>> EventStore::read_stream(const std::string&
       }
       out.push_back(std::move(e).value());
     }
+    im.stream_events_read.fetch_add(keys.size(), std::memory_order_relaxed);
     keys.clear();
     return ok_status();
   };
@@ -872,6 +901,58 @@ Status EventStore::catch_up() {
     return h.error();
   }
   im.publish_head(*h);
+  return ok_status();
+}
+
+std::uint64_t EventStore::stream_events_read() const {
+  return impl_->stream_events_read.load(std::memory_order_relaxed);
+}
+
+// A snapshot record: 4-byte BE format, 8-byte BE stream version, then the caller's state bytes.
+Result<std::optional<Snapshot>> EventStore::read_snapshot(const std::string& stream,
+                                                          std::uint32_t format) const {
+  const Impl& im = *impl_;
+  if (im.cf_snapshots == nullptr || !valid_stream_name(stream)) {
+    return std::optional<Snapshot>{};
+  }
+  std::string raw;
+  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_snapshots, stream, &raw);
+  if (s.IsNotFound()) return std::optional<Snapshot>{};
+  if (!s.ok()) return storage_error("cannot read the snapshot of stream '" + stream + "'", s);
+  if (raw.size() < 12) {
+    return Error::make(ErrorCode::internal, "the snapshot of stream '" + stream + "' is truncated");
+  }
+  if (decode_be32(raw) != format) return std::optional<Snapshot>{};
+  return std::optional<Snapshot>{Snapshot{decode_be64(std::string_view(raw).substr(4, 8)), raw.substr(12)}};
+}
+
+Status EventStore::write_snapshot(const std::string& stream, std::uint32_t format, const Snapshot& snapshot) {
+  Impl& im = *impl_;
+  if (im.options.read_only) return Error::make(ErrorCode::unavailable, "the store is open read-only");
+  if (!valid_stream_name(stream)) {
+    return Error::make(ErrorCode::invalid_argument, "a stream name must be non-empty and contain no NUL byte",
+                       "stream");
+  }
+  auto head = im.read_stream_head(stream);
+  if (!head.ok()) return head.error();
+  if (snapshot.version == 0 || snapshot.version > *head) {
+    return Error::make(ErrorCode::invalid_argument,
+                       "a snapshot of stream '" + stream + "' at version " + std::to_string(snapshot.version) +
+                           " is not of a committed version (the stream is at " + std::to_string(*head) + ")",
+                       "version");
+  }
+  std::string value = encode_be32(format) + encode_be64(snapshot.version) + snapshot.state;
+  auto s = im.db->Put(rocksdb::WriteOptions(), im.cf_snapshots, stream, value);
+  if (!s.ok()) return storage_error("cannot write the snapshot of stream '" + stream + "'", s);
+  return ok_status();
+}
+
+Status EventStore::drop_snapshots() {
+  Impl& im = *impl_;
+  if (im.options.read_only) return Error::make(ErrorCode::unavailable, "the store is open read-only");
+  // Stream names are UTF-8, whose bytes are never 0xff: this range holds every snapshot.
+  auto s = im.db->DeleteRange(rocksdb::WriteOptions(), im.cf_snapshots, "", "\xff");
+  if (!s.ok()) return storage_error("cannot drop the snapshots", s);
   return ok_status();
 }
 

@@ -37,6 +37,7 @@ inline constexpr const char* kCfStreams = "streams";
 inline constexpr const char* kCfIdempotency = "idempotency";
 inline constexpr const char* kCfSecrets = "secrets";
 inline constexpr const char* kCfProjections = "projections";
+inline constexpr const char* kCfSnapshots = "snapshots";
 inline constexpr const char* kFormatVersionKey = "format_version";
 
 // 8-byte big-endian, so that RocksDB's bytewise order is numeric order.
@@ -53,6 +54,17 @@ inline std::string encode_be64(std::uint64_t v) {
 inline std::uint64_t decode_be64(std::string_view s) {
   std::uint64_t v = 0;
   for (std::size_t i = 0; i < 8; ++i) {
+    v = (v << 8) | static_cast<unsigned char>(s[i]);
+  }
+  return v;
+}
+
+inline std::string encode_be32(std::uint32_t v) { return encode_be64(v).substr(4); }
+
+// Requires s.size() >= 4; decodes the first 4 bytes.
+inline std::uint32_t decode_be32(std::string_view s) {
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
     v = (v << 8) | static_cast<unsigned char>(s[i]);
   }
   return v;
@@ -113,7 +125,10 @@ class EventStore::Impl {
   rocksdb::ColumnFamilyHandle* cf_idempotency = nullptr;
   rocksdb::ColumnFamilyHandle* cf_secrets = nullptr;
   rocksdb::ColumnFamilyHandle* cf_projections = nullptr;
+  rocksdb::ColumnFamilyHandle* cf_snapshots = nullptr;  // null only in a read-only open of an older log
   std::string owned_secondary_dir;  // removed on close when we created it
+
+  mutable std::atomic<std::uint64_t> stream_events_read{0};
 
   // --- the published head, readable from any thread ---
   std::atomic<std::uint64_t> head{0};
@@ -139,6 +154,10 @@ class EventStore::Impl {
                                    GroupState& st,
                                    std::unordered_map<std::string, IdemEntry>& group_idem);
   Result<std::uint64_t> cached_stream_head(const std::string& stream);
+  // Settles the request's ticket, if any, from its answer (applied only when its events went
+  // into the batch), and all of a group's tickets failed when its batch was not written.
+  static void settle(const AppendRequest& req, const Result<AppendResult>& r);
+  static void settle_all_failed(std::vector<Pending>& group);
   void close_db();
 
   // --- queue, guarded by queue_mu ---

@@ -13,6 +13,7 @@
 // and idempotency records itself and fails the request with internal on a storage error.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -72,11 +73,34 @@ struct SecretWrite {
   std::string value;
 };
 
+// What became of one queued append, for the appends decided on top of it before it was durable
+// (AppendRequest::after). The caller creates it; only the store's writer thread settles it.
+class AppendTicket {
+ public:
+  enum class State { pending, applied, failed };
+  State state() const { return state_.load(std::memory_order_acquire); }
+  // For the writer thread only. applied: its events went into the writer's batch (a failed
+  // write then settles it failed); failed: nothing of it was or will be written, including an
+  // idempotent replay, whose events are the original's and not this request's.
+  void settle(State s) { state_.store(s, std::memory_order_release); }
+
+ private:
+  std::atomic<State> state_{State::pending};
+};
+
 struct AppendRequest {
   std::vector<StreamAppend> streams;  // all or nothing, across every stream listed
   AppendMetadata metadata;
   std::optional<IdempotencyRecord> idempotency;
   std::vector<SecretWrite> secrets;
+  // Set by a caller that decides further appends on top of this one before it is durable: the
+  // writer settles it as it processes this request.
+  std::shared_ptr<AppendTicket> ticket;
+  // The appends this one was decided on top of. Unless every one of them was applied, this one
+  // is refused with conflict and nothing of it is written, so a decision never outlives the
+  // state it was made on. The writer processes appends in the order they were queued, so these
+  // must have been queued before this one (they are then settled when it is looked at).
+  std::vector<std::shared_ptr<const AppendTicket>> after;
 };
 
 struct AppendResult {
@@ -86,6 +110,14 @@ struct AppendResult {
   nlohmann::json result;             // the stored idempotent result, with "position" set;
                                      // null when the request carried no idempotency record
   bool replayed = false;             // true when an earlier append with the same key answered
+};
+
+// An aggregate's state as a cache of the write side encoded it at one stream version. Derived
+// data: kept in its own column family, never part of the log or its hash chain, and never needed
+// (deleting every snapshot only costs the time to fold the events again).
+struct Snapshot {
+  std::uint64_t version = 0;  // the last stream version folded into `state`
+  std::string state;          // the caller's encoding
 };
 
 struct StoreOptions {
@@ -177,6 +209,26 @@ class EventStore {
   // on a storage error (so that a caller never takes a failed read for a missing key and, say,
   // mints a new signing key over the old one).
   Result<std::optional<std::string>> read_secret(const std::string& key) const;
+
+  // How many events read_stream has returned since open(), over all streams: lets tests and
+  // benchmarks see how much of the log a code path reads.
+  std::uint64_t stream_events_read() const;
+
+  // The snapshot of `stream` written in `format`: nullopt when there is none or the one kept was
+  // written in another format (a reader of another format must fold the events instead);
+  // internal on a storage error or an unreadable record. Read-only stores opened on a log from
+  // before snapshots existed read nullopt.
+  Result<std::optional<Snapshot>> read_snapshot(const std::string& stream, std::uint32_t format) const;
+
+  // Keeps `snapshot` as the stream's snapshot in `format`, replacing any other. Unsynced: a
+  // snapshot lost in a crash only costs time. Errors: invalid_argument (an invalid stream name,
+  // or a version beyond the stream's committed version: a snapshot may hold only what is
+  // durable), unavailable (read-only store), internal (storage error).
+  Status write_snapshot(const std::string& stream, std::uint32_t format, const Snapshot& snapshot);
+
+  // Deletes every snapshot (operators; tests proving that nothing needs them). Errors:
+  // unavailable (read-only store), internal (storage error).
+  Status drop_snapshots();
 
   // For read_only stores: pulls in what the primary has written since. No-op otherwise.
   Status catch_up();
