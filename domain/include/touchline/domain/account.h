@@ -25,6 +25,7 @@ struct AccountState {
 struct EmailClaimState {
   bool claimed = false;
   std::string account_id;
+  bool operator==(const EmailClaimState&) const = default;
 };
 
 AccountState evolve(AccountState state, const events::DomainEvent& event);
