@@ -6,7 +6,8 @@
 #include <memory>
 #include <set>
 
-#include "ids.h"
+#include "touchline/api/commands/body.h"
+#include "touchline/api/ids.h"
 #include "touchline/api/router.h"
 #include "touchline/domain/account.h"
 #include "touchline/domain/credentials.h"
@@ -246,10 +247,13 @@ void Api::health(Responder respond) {
 }
 
 void Api::sign_in(const HttpRequest& req, Responder respond) {
-  auto body = parse_json_object(req.body);
-  if (!body.ok()) return respond(fail(body.error()));
-  const std::string email = string_field(*body, "email");
-  const std::string password = string_field(*body, "password");
+  auto json_body = parse_json_object(req.body);
+  if (!json_body.ok()) return respond(fail(json_body.error()));
+  commands::Body body(*json_body);
+  const std::string email = body.required("email");
+  const std::string password = body.required("password");
+  const bool console = body.optional_bool("console", false);
+  if (auto err = body.finish()) return respond(fail(*err));
   if (email.empty()) return respond(fail(invalid("email is required", "email")));
   if (password.empty()) return respond(fail(invalid("password is required", "password")));
 
@@ -277,10 +281,7 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   json session{{"token", t.token},
                {"account_id", account_id},
                {"expires_at", projections::iso8601_utc(t.expires_at_ms)}};
-  const auto console = body->find("console");
-  if (console == body->end() || !console->is_boolean() || !console->get<bool>()) {
-    return respond(json_response(201, session));
-  }
+  if (!console) return respond(json_response(201, session));
   // Signing in at the coach console with an athlete account upgrades it (seed 000), founding
   // the coach's organisation, instead of asking for a second account.
   auto account = deps_.log.read_stream(events::account_stream(account_id));
@@ -373,33 +374,19 @@ void Api::record_action(const HttpRequest& req, Responder respond) {
 void Api::check(const HttpRequest& req, Responder respond) {
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
-  auto body = parse_json_object(req.body);
-  if (!body.ok()) return respond(fail(body.error()));
+  auto json_body = parse_json_object(req.body);
+  if (!json_body.ok()) return respond(fail(json_body.error()));
+  commands::Body body(*json_body);
   struct CheckRequest {
     std::string organization, subject, permission, target;
-  } c{string_field(*body, "organization_id"), string_field(*body, "subject"),
-      string_field(*body, "permission"), string_field(*body, "target")};
-  for (auto [value, field] : {std::pair{&c.organization, "organization_id"},
-                              std::pair{&c.subject, "subject"}, std::pair{&c.permission, "permission"}}) {
-    if (value->empty()) return respond(fail(invalid(std::string(field) + " is required", field)));
-  }
-  for (auto [value, field] : {std::pair{&c.organization, "organization_id"}, std::pair{&c.subject, "subject"},
-                              std::pair{&c.target, "target"}}) {
-    if (!value->empty() && !is_valid_id(*value)) {
-      return respond(fail(invalid(std::string(field) + " must be an id of 1 to 64 letters, digits, - or _", field)));
-    }
-  }
+  } c{body.required_id("organization_id"), body.required_id("subject"), body.required("permission"),
+      body.optional_id("target")};
+  const std::uint64_t min_position = body.optional_position("min_position");
+  if (auto err = body.finish()) return respond(fail(*err));
   if (!domain::find_permission(c.permission)) {
     return respond(fail(
         invalid("'" + c.permission + "' is not a known permission; GET /v1/permissions lists them",
                 "permission")));
-  }
-  std::uint64_t min_position = 0;
-  if (auto it = body->find("min_position"); it != body->end()) {
-    if (!it->is_number_unsigned()) {
-      return respond(fail(invalid("min_position must be a non-negative integer", "min_position")));
-    }
-    min_position = it->get<std::uint64_t>();
   }
   after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
                  [this, c, caller = *caller](Responder respond) {

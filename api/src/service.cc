@@ -51,6 +51,7 @@ struct Service::Parts {
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> http;
+  std::function<void(const std::string&)> log_line;
 };
 
 Service::Service() = default;
@@ -59,6 +60,7 @@ Service::~Service() { stop(); }
 Status Service::start(const ServiceConfig& config) {
   auto p = std::make_unique<Parts>();
   auto log_line = config.log ? config.log : [](const std::string&) {};
+  p->log_line = log_line;
   const std::function<std::int64_t()> now_ms = config.clock ? config.clock : system_now_ms;
 
   store::StoreOptions so;
@@ -100,17 +102,23 @@ Status Service::start(const ServiceConfig& config) {
       [](int status, std::string detail) { return http_problem(status, std::move(detail)); });
 
   HttpServer* http = p->http.get();
-  p->commands = std::make_unique<CommandService>(CommandServiceDeps{
-      *p->log, now_ms, random_id, [http](std::function<void()> fn) { return http->post(std::move(fn)); },
-      [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); }, 5,
-      [parts = p.get()](const std::string& account) -> Result<std::vector<std::string>> {
-        // Answered from the permission projection, so only once it has every event written so far.
-        // A short wait on a pool thread: operator commands are rare.
+  CommandServiceDeps cd{
+      .log = *p->log,
+      .now_ms = now_ms,
+      .new_id = random_id,
+      .post = [http](std::function<void()> fn) { return http->post(std::move(fn)); },
+      .fingerprint = [key = *fingerprint_key](std::string_view request) { return hmac_sha256_hex(key, request); },
+      .staff_organizations = [parts = p.get()](const std::string& account) -> Result<std::vector<std::string>> {
+        // Answered from the permission projection, so only once it has every event written so
+        // far. A short wait on a pool thread: operator commands are rare.
         if (!parts->permissions_runner->wait_for(parts->log->head_position(), std::chrono::seconds(2))) {
           return Error::make(ErrorCode::unavailable, "the permission projection is catching up; retry shortly");
         }
         return parts->permissions->staff_organizations(account);
-      }});
+      },
+      .cache = {.budget_bytes = config.aggregate_cache_bytes, .log = log_line},
+  };
+  p->commands = std::make_unique<CommandService>(std::move(cd));
   p->api = std::make_unique<Api>(ApiDeps{
       *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,
       *p->tokens, config.operator_token, now_ms,
@@ -134,6 +142,11 @@ void Service::stop() {
   parts_->permissions_runner->stop();
   parts_->audit_runner->stop();
   parts_->log->stop();
+  // Every command has been answered: what the cache folded since the last snapshots saves the
+  // next start that much reading.
+  if (auto st = parts_->commands->write_snapshots(); !st.ok()) {
+    parts_->log_line("cannot write the aggregates' snapshots at shutdown: " + st.error().message);
+  }
   parts_.reset();
 }
 

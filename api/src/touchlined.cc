@@ -28,6 +28,8 @@ constexpr Setting kSettings[] = {
     {"operator_token", "bearer token for the operator endpoints (GET /v1/events, POST /v1/operator/commands) [unset: closed]"},
     {"threads", "HTTP worker threads [4]"},
     {"token_ttl_seconds", "session token lifetime [43200]"},
+    {"aggregate_cache_mb", "memory for the aggregates the write side keeps folded, in MiB (an estimate; "
+                           "least recently used out) [256]"},
     {"relaxed_durability", "true: acknowledge appends before their WAL sync (benchmarks only; "
                            "loses acknowledged writes on power loss) [false]"},
 };
@@ -90,6 +92,7 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
                                               {"address", "127.0.0.1"},
                                               {"threads", "4"},
                                               {"token_ttl_seconds", "43200"},
+                                              {"aggregate_cache_mb", "256"},
                                               {"relaxed_durability", "false"}};
   if (!config_file.empty()) {
     std::ifstream in(config_file);
@@ -137,6 +140,7 @@ int main(int argc, char** argv) {
   config.threads = static_cast<int>(number(settings, "threads", 1, 256));
   config.token_ttl = std::chrono::seconds(number(settings, "token_ttl_seconds", 60, 30L * 24 * 3600));
   config.operator_token = settings.count("operator_token") ? settings["operator_token"] : "";
+  config.aggregate_cache_bytes = static_cast<std::size_t>(number(settings, "aggregate_cache_mb", 1, 1L << 20)) << 20;
   const std::string& relaxed = settings["relaxed_durability"];
   if (relaxed != "true" && relaxed != "false") fail("relaxed_durability must be true or false");
   config.sync = relaxed == "false";

@@ -1,16 +1,15 @@
 // The command side: turns a named command with a JSON body into a decision of the role
-// aggregates and an atomic, durable append. Load -> decide -> append, retried a bounded number
-// of times when another writer moved a stream first. No HTTP here: the HTTP layer hands it
-// a CommandRequest and maps its result.
+// aggregates and an atomic, durable append. No HTTP here: the HTTP layer hands it a
+// CommandRequest and maps its result.
 //
-// Commands on the same aggregate (the organisation named in the body, else the actor's account,
-// else for SignUp the email) run one after another in a lane, so that a burst of commands on one
-// organisation does not turn into a storm of optimistic-concurrency conflicts; commands on
-// different aggregates still run concurrently and share group commits.
+// Decisions are made one after another against the aggregates held in memory
+// (commands/aggregate_cache.h), each on the state the previous one left, without waiting for the
+// previous one's fsync; their appends reach the store's writer in that order and share its group
+// commits. A decision whose append is refused because one it was made on failed is made again,
+// up to max_attempts times. The planners themselves are in commands/planners.h.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "touchline/api/commands/aggregate_cache.h"
 #include "touchline/events/result.h"
 #include "touchline/store/event_store.h"
 
@@ -51,10 +51,11 @@ struct CommandServiceDeps {
   // Keyed because a request body may hold a password: an unkeyed hash of it would be a fast
   // offline guessing target in the data directory.
   std::function<std::string(std::string_view)> fingerprint;
-  int max_attempts = 5;  // load-decide-append attempts before answering conflict
+  int max_attempts = 5;  // decide-append attempts before answering conflict
   // The organisations where an account holds a staff role, for DowngradeToAthlete; unavailable
   // while the read model that knows them is behind the log.
   std::function<Result<std::vector<std::string>>(const std::string& account_id)> staff_organizations;
+  commands::AggregateCacheOptions cache;
 };
 
 class CommandService {
@@ -74,8 +75,9 @@ class CommandService {
   // Validates, decides and appends. `done` is called exactly once, on any thread, with the
   // response or a typed error: not_found (unknown command), invalid_argument (bad or unknown field),
   // unauthenticated, permission_denied, not_found, already_exists, failed_precondition,
-  // idempotency_mismatch, conflict (still contended after max_attempts), internal. On any error
-  // nothing was appended.
+  // idempotency_mismatch, conflict (still refused after max_attempts), unavailable (stopping),
+  // internal. On any error nothing was appended. A request whose Idempotency-Key is in flight
+  // waits for that one's answer, then answers as a retry of it.
   void execute(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
 
   // POST /v1/actions: checks a consequential action the client is about to take and records the
@@ -84,18 +86,26 @@ class CommandService {
   // appended: invalid_argument, permission_denied (not a member), not_found, conflict, internal.
   void record_action(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
 
+  // Snapshots every aggregate changed since its last snapshot (at shutdown, once the server
+  // takes no more commands). Returns the first store error, after trying every aggregate.
+  Status write_snapshots();
+
+  commands::AggregateCacheStats cache_stats() const;
+
  private:
   struct Attempt;
-  // Validates and queues an attempt whose planner is set.
   void admit(std::shared_ptr<Attempt> a, CommandRequest request, std::function<void(Result<CommandResponse>)> done);
-  void attempt(std::shared_ptr<Attempt> a);
+  void run(std::shared_ptr<Attempt> a);
+  void attempt(const std::shared_ptr<Attempt>& a);
   void attempt_once(const std::shared_ptr<Attempt>& a);
-  void enter_lane(std::shared_ptr<Attempt> a);
-  void leave_lane(const std::string& lane);
+  void retry(const std::shared_ptr<Attempt>& a);
+  void release_key(const std::string& key);
 
   CommandServiceDeps deps_;
-  std::mutex lanes_mu_;
-  std::unordered_map<std::string, std::deque<std::shared_ptr<Attempt>>> lanes_;  // front: running
+  commands::AggregateCache cache_;
+  std::mutex keys_mu_;
+  // Idempotency keys in flight -> the requests with the same key waiting for its answer.
+  std::unordered_map<std::string, std::vector<std::shared_ptr<Attempt>>> keys_in_flight_;
 };
 
 }  // namespace touchline::api

@@ -23,6 +23,8 @@ struct ServiceConfig {
   bool sync = true;                  // false loses acknowledged writes on power loss: benchmarks only
   std::size_t body_limit = 64 * 1024;
   std::chrono::milliseconds max_position_wait{2000};
+  // The memory the write side may keep aggregates in (an estimate; least recently used out).
+  std::size_t aggregate_cache_bytes = 256u << 20;
   std::function<void(const std::string&)> log;  // one line per notable event
   // Unix milliseconds now, for event times, token and invite expiry; empty: the system clock.
   std::function<std::int64_t()> clock;

@@ -1,0 +1,167 @@
+#include "touchline/api/commands/body.h"
+
+#include "touchline/api/ids.h"
+
+namespace touchline::api::commands {
+
+using nlohmann::json;
+
+Body::Body(const json& body) : body_(body) {
+  if (!body_.is_object()) {
+    error_ = Error::make(ErrorCode::invalid_argument, "the request body must be a JSON object");
+  }
+}
+
+const json* Body::field(const char* name) {
+  seen_.insert(name);
+  if (error_) return nullptr;
+  auto it = body_.find(name);
+  return it == body_.end() ? nullptr : &*it;
+}
+
+void Body::fail(const char* name, const std::string& message) {
+  if (!error_) error_ = Error::make(ErrorCode::invalid_argument, message, name);
+}
+
+std::string Body::read_string(const char* name, bool required) {
+  const json* v = field(name);
+  if (!v || (!required && v->is_null())) {
+    if (required) fail(name, std::string(name) + " is required");
+    return {};
+  }
+  if (!v->is_string()) {
+    fail(name, std::string(name) + " must be a string");
+    return {};
+  }
+  return v->get<std::string>();
+}
+
+std::string Body::required(const char* name) { return read_string(name, true); }
+std::string Body::optional(const char* name) { return read_string(name, false); }
+
+std::string Body::required_id(const char* name) {
+  std::string v = read_string(name, true);
+  if (!error_ && !is_valid_id(v)) fail(name, std::string(name) + " must be an id of 1 to 64 letters, digits, - or _");
+  return v;
+}
+
+std::string Body::optional_id(const char* name) {
+  std::string v = read_string(name, false);
+  if (!error_ && !v.empty() && !is_valid_id(v)) {
+    fail(name, std::string(name) + " must be an id of 1 to 64 letters, digits, - or _");
+  }
+  return v;
+}
+
+bool Body::required_bool(const char* name) {
+  const json* v = field(name);
+  if (error_) return false;
+  if (!v || !v->is_boolean()) {
+    fail(name, std::string(name) + " is required: true or false");
+    return false;
+  }
+  return v->get<bool>();
+}
+
+bool Body::optional_bool(const char* name, bool fallback) {
+  const json* v = field(name);
+  if (!v || v->is_null()) return fallback;
+  if (!v->is_boolean()) {
+    fail(name, std::string(name) + " must be true or false");
+    return fallback;
+  }
+  return v->get<bool>();
+}
+
+namespace {
+
+// JSON parsed from text holds a non-negative integer as unsigned; one built in C++ may hold it
+// as signed. Both are the same number to a client.
+bool is_non_negative_integer(const json& v) {
+  return v.is_number_unsigned() || (v.is_number_integer() && v.get<std::int64_t>() >= 0);
+}
+
+}  // namespace
+
+int Body::optional_count(const char* name, int fallback) {
+  const json* v = field(name);
+  if (!v || v->is_null()) return fallback;
+  if (!is_non_negative_integer(*v) || v->get<std::uint64_t>() > 1'000'000) {
+    fail(name, std::string(name) + " must be a non-negative integer");
+    return fallback;
+  }
+  return v->get<int>();
+}
+
+std::uint64_t Body::optional_position(const char* name) {
+  const json* v = field(name);
+  if (!v || v->is_null()) return 0;
+  if (!is_non_negative_integer(*v)) {
+    fail(name, std::string(name) + " must be a non-negative integer");
+    return 0;
+  }
+  return v->get<std::uint64_t>();
+}
+
+namespace {
+
+template <typename Value, typename IsValue>
+std::map<std::string, Value> read_map(const json& v, IsValue is_value, std::optional<std::string>* bad_key) {
+  std::map<std::string, Value> out;
+  for (const auto& [key, value] : v.items()) {
+    if (!is_value(value)) {
+      *bad_key = key;
+      return {};
+    }
+    out[key] = value.template get<Value>();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> Body::required_string_map(const char* name) {
+  const json* v = field(name);
+  if (error_) return {};
+  if (!v || !v->is_object()) {
+    fail(name, std::string(name) + " is required: an object of strings");
+    return {};
+  }
+  std::optional<std::string> bad;
+  auto out = read_map<std::string>(*v, [](const json& x) { return x.is_string(); }, &bad);
+  if (bad) fail(name, std::string(name) + "." + *bad + " must be a string");
+  return out;
+}
+
+std::map<std::string, std::string> Body::optional_string_map(const char* name) {
+  if (body_.is_object() && !body_.contains(name)) {
+    seen_.insert(name);
+    return {};
+  }
+  return required_string_map(name);
+}
+
+std::map<std::string, bool> Body::required_bool_map(const char* name) {
+  const json* v = field(name);
+  if (error_) return {};
+  if (!v || !v->is_object()) {
+    fail(name, std::string(name) + " is required: an object of true/false values");
+    return {};
+  }
+  std::optional<std::string> bad;
+  auto out = read_map<bool>(*v, [](const json& x) { return x.is_boolean(); }, &bad);
+  if (bad) fail(name, std::string(name) + "." + *bad + " must be true or false");
+  return out;
+}
+
+std::optional<Error> Body::finish() const {
+  if (error_) return error_;
+  for (const auto& [key, value] : body_.items()) {
+    if (!seen_.contains(key)) {
+      return Error::make(ErrorCode::invalid_argument, "unknown field '" + key + "'", key);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace touchline::api::commands

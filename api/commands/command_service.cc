@@ -1,0 +1,201 @@
+#include <atomic>
+
+#include "touchline/api/auth.h"
+#include "touchline/api/commands.h"
+#include "touchline/api/commands/planners.h"
+#include "touchline/domain/account.h"
+
+namespace touchline::api {
+
+namespace {
+
+std::string scoped_idempotency_key(const CommandRequest& r) {
+  return (r.actor.empty() ? std::string("anonymous") : r.actor) + "/" + r.idempotency_key;
+}
+
+Error stopping() { return Error::make(ErrorCode::unavailable, "the server is stopping; retry the command"); }
+
+}  // namespace
+
+struct CommandService::Attempt {
+  CommandRequest request;
+  std::function<void(Result<CommandResponse>)> done;
+  commands::Planner planner = nullptr;
+  std::string command_id;
+  std::string request_hash;
+  std::string key;  // the scoped Idempotency-Key, or empty
+  int attempts = 0;
+};
+
+CommandService::CommandService(CommandServiceDeps deps)
+    : deps_(std::move(deps)), cache_(deps_.log, deps_.cache) {}
+
+const std::vector<std::string>& CommandService::command_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [n, p] : commands::named_planners()) out.push_back(n);
+    return out;
+  }();
+  return names;
+}
+
+bool CommandService::is_anonymous(const std::string& name) { return name == "SignUp"; }
+
+const std::vector<std::string>& CommandService::operator_commands() {
+  static const std::vector<std::string> names = {"DowngradeToAthlete", "ChangeTier", "AddCredits"};
+  return names;
+}
+
+void CommandService::execute(CommandRequest request, std::function<void(Result<CommandResponse>)> done) {
+  commands::Planner planner = commands::find_planner(request.name);
+  if (!planner) {
+    std::string known;
+    for (const auto& n : command_names()) known += (known.empty() ? "" : ", ") + n;
+    return done(Error::make(ErrorCode::not_found,
+                            "unknown command '" + request.name + "'; known commands: " + known));
+  }
+  auto a = std::make_shared<Attempt>();
+  a->planner = planner;
+  admit(std::move(a), std::move(request), std::move(done));
+}
+
+void CommandService::record_action(CommandRequest request, std::function<void(Result<CommandResponse>)> done) {
+  request.name = "RecordAction";
+  auto a = std::make_shared<Attempt>();
+  a->planner = commands::plan_record_action;
+  admit(std::move(a), std::move(request), std::move(done));
+}
+
+Status CommandService::write_snapshots() { return cache_.write_snapshots(); }
+
+commands::AggregateCacheStats CommandService::cache_stats() const { return cache_.stats(); }
+
+void CommandService::admit(std::shared_ptr<Attempt> a, CommandRequest request,
+                           std::function<void(Result<CommandResponse>)> done) {
+  if (!request.body.is_object()) {
+    return done(Error::make(ErrorCode::invalid_argument, "the request body must be a JSON object"));
+  }
+  if (request.actor.empty() && !is_anonymous(request.name)) {
+    return done(Error::make(ErrorCode::unauthenticated, request.name + " needs a bearer token"));
+  }
+  a->command_id = deps_.new_id();
+  if (!request.idempotency_key.empty()) {
+    a->request_hash = deps_.fingerprint(request.name + "\n" + request.body.dump());
+    a->key = scoped_idempotency_key(request);
+  }
+  a->request = std::move(request);
+  a->done = [this, key = a->key, done = std::move(done),
+             answered = std::make_shared<std::atomic<bool>>(false)](Result<CommandResponse> r) {
+    if (answered->exchange(true)) return;  // exactly once, even if answering threw
+    // The key is released even if answering throws: a key stuck in flight would hold up every
+    // later request with it.
+    struct ReleaseKey {
+      CommandService* service;
+      const std::string& key;
+      ~ReleaseKey() {
+        if (!key.empty()) service->release_key(key);
+      }
+    } release{this, key};
+    done(std::move(r));
+  };
+  run(std::move(a));
+}
+
+void CommandService::run(std::shared_ptr<Attempt> a) {
+  if (!a->key.empty()) {
+    std::lock_guard lock(keys_mu_);
+    auto [it, first] = keys_in_flight_.try_emplace(a->key);
+    if (!first) {
+      // Decided now, it would be decided on the state the first one leaves; answered after it,
+      // it answers as its retry.
+      it->second.push_back(std::move(a));
+      return;
+    }
+  }
+  attempt(a);
+}
+
+void CommandService::release_key(const std::string& key) {
+  std::vector<std::shared_ptr<Attempt>> waiting;
+  {
+    std::lock_guard lock(keys_mu_);
+    auto it = keys_in_flight_.find(key);
+    if (it == keys_in_flight_.end()) return;
+    waiting = std::move(it->second);
+    keys_in_flight_.erase(it);
+  }
+  for (auto& w : waiting) {
+    if (!deps_.post([this, w] { run(w); })) w->done(stopping());
+  }
+}
+
+void CommandService::retry(const std::shared_ptr<Attempt>& a) {
+  if (!deps_.post([this, a] { attempt(a); })) a->done(stopping());
+}
+
+void CommandService::attempt(const std::shared_ptr<Attempt>& a) {
+  // Planning may throw on what should not happen (out of memory while hashing, a stored event
+  // this build cannot read): answer internal rather than leave the request hanging.
+  try {
+    attempt_once(a);
+  } catch (const std::exception& ex) {
+    a->done(Error::make(ErrorCode::internal, std::string("command failed: ") + ex.what()));
+  }
+}
+
+void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
+  ++a->attempts;
+  const CommandRequest& req = a->request;
+  if (!a->key.empty()) {
+    if (auto rec = deps_.log.find_idempotency(a->key)) {
+      if (rec->request_hash != a->request_hash) {
+        return a->done(Error::make(ErrorCode::idempotency_mismatch,
+                                   "this Idempotency-Key was already used with a different request"));
+      }
+      return a->done(CommandResponse{rec->result, true});
+    }
+  }
+  commands::AggregateCache::Decision decision(cache_);
+  commands::PlanContext ctx{decision,       req.actor,  deps_.now_ms(), req.client_address,
+                            req.by_operator, deps_.new_id, random_id,     deps_.staff_organizations};
+  auto plan = a->planner(ctx, req.body);
+  if (!plan.ok()) return a->done(plan.error());
+
+  store::AppendRequest append;
+  append.secrets = std::move(plan->secrets);
+  append.metadata = store::AppendMetadata{plan->actor.empty() ? req.actor : plan->actor, a->command_id,
+                                          req.correlation_id.empty() ? a->command_id : req.correlation_id,
+                                          a->command_id};
+  nlohmann::json result = std::move(plan->result);
+  if (!a->key.empty()) {
+    append.idempotency = store::IdempotencyRecord{a->key, a->request_hash, result};
+  } else if (plan->events.empty() && append.secrets.empty() && !decision.read_undurable_state()) {
+    // Nothing to record (the state already is what the command asks for), and what it was
+    // decided on is durable.
+    result["position"] = deps_.log.head_position();
+    return a->done(CommandResponse{std::move(result), false});
+  }
+
+  decision.seal(plan->events, append, [&](store::AppendRequest& request) {
+    std::vector<std::string> streams;
+    for (const auto& sa : request.streams) streams.push_back(sa.stream);
+    std::shared_ptr<store::AppendTicket> ticket = request.ticket;
+    deps_.log.append_async(
+        std::move(request), [this, a, streams = std::move(streams), ticket = std::move(ticket),
+                             result = std::move(result)](Result<store::AppendResult> r) mutable {
+          cache_.settle(streams, ticket, r.ok() && !r->replayed);
+          if (!r.ok()) {
+            if (r.error().code != ErrorCode::conflict) return a->done(r.error());
+            if (a->attempts < deps_.max_attempts) return retry(a);
+            return a->done(Error::make(ErrorCode::conflict, "the organisation or account changed concurrently " +
+                                                                std::to_string(a->attempts) +
+                                                                " times; retry the command"));
+          }
+          if (!r->result.is_null()) return a->done(CommandResponse{r->result, r->replayed});
+          result["position"] = r->last_position;
+          a->done(CommandResponse{std::move(result), false});
+        });
+  });
+}
+
+}  // namespace touchline::api
