@@ -11,6 +11,7 @@ packages=(
   libsodium-dev           # SHA-256, HMAC, Argon2id password hashing, constant-time compare
   libgtest-dev libgmock-dev
   libbenchmark-dev        # Google Benchmark for the hot-path measurements
+  wrk                     # the HTTP load benchmark (./dev.sh bench)
 )
 
 missing=()
