@@ -1,0 +1,72 @@
+// Internal to the HTTP layer's endpoint files (api.cc, organization_reads.cc): rendering JSON and
+// reading query parameters and command requests.
+#pragma once
+
+#include <charconv>
+#include <map>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "touchline/api/api.h"
+#include "touchline/api/commands.h"
+#include "touchline/api/ids.h"
+
+namespace touchline::api::endpoints {
+
+using nlohmann::json;
+
+inline HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+inline Error invalid(std::string message, std::string field = {}) {
+  return Error::make(ErrorCode::invalid_argument, std::move(message), std::move(field));
+}
+
+// An unsigned integer query or body parameter; `fallback` when absent.
+inline Result<std::uint64_t> parse_count(const std::map<std::string, std::string>& query,
+                                  const std::string& name, std::uint64_t fallback) {
+  auto it = query.find(name);
+  if (it == query.end() || it->second.empty()) return fallback;
+  std::uint64_t v = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc{} || end != it->second.data() + it->second.size()) {
+    return invalid(name + " must be a non-negative integer", name);
+  }
+  return v;
+}
+
+inline Result<json> parse_json_object(const std::string& body) {
+  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return invalid("the request body is not valid JSON");
+  if (!j.is_object()) return invalid("the request body must be a JSON object");
+  return j;
+}
+
+inline std::string string_field(const json& j, const char* name) {
+  auto it = j.find(name);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+
+// A command's body and the client's headers for it (the body may be empty: {}).
+inline std::optional<Error> read_command(const HttpRequest& req, CommandRequest& cmd) {
+  auto body = parse_json_object(req.body.empty() ? std::string("{}") : req.body);
+  if (!body.ok()) return body.error();
+  cmd.body = std::move(*body);
+  cmd.correlation_id = req.header("x-correlation-id");
+  cmd.idempotency_key = req.header("idempotency-key");
+  for (auto [value, name] : {std::pair{&cmd.correlation_id, "X-Correlation-Id"},
+                             std::pair{&cmd.idempotency_key, "Idempotency-Key"}}) {
+    if (!value->empty() && !is_valid_client_token(*value)) {
+      return invalid(std::string(name) + " must be 1 to 200 printable ASCII characters", name);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace touchline::api::endpoints

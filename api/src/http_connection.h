@@ -1,0 +1,450 @@
+// Internal to http_server.cc, the one translation unit that includes Beast's server code: the
+// state the asynchronous code shares, one session per connection and the listener (see the
+// lifetimes and stopping described at the top of http_server.cc).
+#pragma once
+
+#include "touchline/api/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace touchline::api::http_detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// After the server decides to close a connection it stops sending, then reads and discards what
+// the client still sends for at most this long (and at most kLingerBytes), so that closing a
+// socket with unread input does not reset the connection before the client read our answer.
+constexpr std::chrono::seconds kMaxLinger{5};
+constexpr std::size_t kLingerBytes = 1024 * 1024;
+
+class Session;
+
+// State shared by the server object and every asynchronous operation (see the file comment).
+struct Shared {
+  Shared(HttpServerOptions o, Handler h, ErrorResponder e)
+      : options(std::move(o)), handler(std::move(h)), error_responder(std::move(e)) {}
+
+  // Declared first so that it is destroyed last: sockets and timers below need it.
+  asio::io_context ioc;
+
+  const HttpServerOptions options;
+  const Handler handler;
+  const ErrorResponder error_responder;
+
+  std::mutex mu;
+  // Both written under mu, read anywhere. stopping: stop() began; no new connection or request is
+  // taken, requests in flight finish. stopped: the drain is over; nothing more runs or is written.
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
+  std::size_t in_flight = 0;  // requests handed to the handler and not yet answered (see Session)
+  bool finish_when_drained = false;  // a stop() on a pool thread left finish_stop() to the drain
+  std::condition_variable drained;   // notified (under no lock) when in_flight drops to zero
+  std::uint64_t next_id = 0;
+  std::map<std::uint64_t, std::weak_ptr<Session>> sessions;                   // open connections
+  std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers;  // pending post_after
+};
+
+inline std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// Header names and values never carry CR or LF into the response (no header injection).
+inline std::string strip_crlf(std::string s) {
+  s.erase(std::remove_if(s.begin(), s.end(), [](char c) { return c == '\r' || c == '\n'; }), s.end());
+  return s;
+}
+
+inline HttpResponse fallback_error(int status, const std::string& detail) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/plain";
+  r.body = detail + "\n";
+  return r;
+}
+
+//------------------------------------------------------------------------------------------------
+
+// One connection: reads a request, hands it to the handler, writes the answer the Responder
+// brings back (on the strand), and loops while the connection is kept alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, std::uint64_t id)
+      : shared_(std::move(shared)), id_(id), stream_(std::move(socket)) {
+    beast::error_code ec;
+    auto endpoint = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = endpoint.address().to_string();
+  }
+
+  ~Session() {
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->sessions.erase(id_);
+    }
+    end_response();  // a Responder dropped without answering
+  }
+
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void run() {
+    // Start on the session's strand: the socket was accepted on another one.
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
+  }
+
+  // Closes the connection at once, giving up any answer still owed. Posted onto the strand by
+  // finish_stop().
+  void close_now() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+    end_response();
+  }
+
+  // The start of the drain (posted onto the strand by HttpServer::stop()): a connection without a
+  // request in flight closes now; one with a request finishes it (see do_write and on_write).
+  void begin_drain() {
+    if (!in_flight_) close_now();
+  }
+
+  const beast::tcp_stream::executor_type& executor() { return executor_; }
+
+ private:
+  void do_read() {
+    if (shared_->stopping) return close_now();
+    // A fresh parser for every request: the body limit applies per request.
+    parser_.emplace();
+    parser_->body_limit(shared_->options.body_limit);
+    stream_.expires_after(shared_->options.read_timeout);
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec == http::error::end_of_stream) return do_close();  // the client closed between requests
+    if (ec == beast::error::timeout) return;  // the stream closed the socket already
+    if (ec == asio::error::operation_aborted) return;
+    if (ec == http::error::body_limit) {
+      return send_error(413, "The request body is larger than the limit of " +
+                                 std::to_string(shared_->options.body_limit) + " bytes.");
+    }
+    if (ec == http::error::partial_message) return;  // the client went away mid-request
+    if (ec && ec.category() == http::make_error_code(http::error::bad_method).category()) {
+      return send_error(400, "The request is not valid HTTP/1.1 (" + ec.message() + ").");
+    }
+    if (ec) return;  // a socket error (reset, ...): drop the connection
+    if (!begin_response()) return close_now();  // the server is stopping: the handler never sees it
+
+    auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    head_ = msg.method() == http::verb::head;
+
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& field : msg) {
+      auto name = lower(field.name_string());
+      auto [it, inserted] = req.headers.emplace(name, std::string(field.value()));
+      if (!inserted) it->second += ", " + std::string(field.value());  // repeated header: one list
+    }
+    req.body = std::move(msg.body());
+    req.remote_address = remote_address_;
+    parser_.reset();
+
+    // The handler answers exactly once, from any thread; later calls are ignored. The responder
+    // holds the session, so the write can go back onto its strand whenever it comes.
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    Responder respond = [self = shared_from_this(), called](HttpResponse res) {
+      if (called->exchange(true)) return;
+      self->deliver(std::move(res));
+    };
+    try {
+      shared_->handler(std::move(req), respond);
+    } catch (const std::exception& e) {
+      std::cerr << "touchline http: handler threw: " << e.what() << "\n";
+      respond(make_error(500, "The server failed to handle the request."));
+    } catch (...) {
+      std::cerr << "touchline http: handler threw a non-standard exception\n";
+      respond(make_error(500, "The server failed to handle the request."));
+    }
+  }
+
+  // A request is in flight from here until its answer is written or the connection closes; once
+  // the server is stopping none starts (false). On the strand.
+  bool begin_response() {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->stopping) return false;
+    in_flight_ = true;
+    ++shared_->in_flight;
+    return true;
+  }
+
+  // Ends the request in flight, if any: on the strand, or from the destructor.
+  void end_response();
+
+  // Called by the Responder on any thread.
+  void deliver(HttpResponse res) {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->stopped) return;  // the pool is gone or going: nothing will write it
+    asio::post(executor_, [self = shared_from_this(), res = std::move(res)]() mutable {
+      self->do_write(std::move(res));
+    });
+  }
+
+  HttpResponse make_error(int status, const std::string& detail) {
+    try {
+      if (shared_->error_responder) return shared_->error_responder(status, detail);
+    } catch (const std::exception& e) {
+      std::cerr << "touchline http: error responder threw: " << e.what() << "\n";
+    }
+    return fallback_error(status, detail);
+  }
+
+  // Answers a request rejected before the handler saw it, then closes the connection.
+  void send_error(int status, const std::string& detail) {
+    if (!begin_response()) return close_now();
+    close_after_ = true;
+    head_ = false;
+    if (version_ == 0) version_ = 11;
+    do_write(make_error(status, detail));
+  }
+
+  void do_write(HttpResponse r) {
+    if (shared_->stopped) return close_now();
+    int status = r.status;
+    if (status < 200 || status > 999) {
+      std::cerr << "touchline http: handler answered with status " << status << "; sending 500\n";
+      status = 500;
+    }
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(version_);
+    res->result(static_cast<unsigned>(status));
+    res->set(http::field::server, "touchline");
+    res->set(http::field::content_type, strip_crlf(r.content_type));
+    for (auto& [name, value] : r.headers) {
+      const auto key = lower(name);
+      // Framing headers are the server's; the rest is passed through (repeats allowed).
+      if (key == "content-length" || key == "transfer-encoding" || key == "connection") continue;
+      if (key == "content-type" || key == "server") {
+        res->set(strip_crlf(name), strip_crlf(value));
+      } else {
+        res->insert(strip_crlf(name), strip_crlf(value));
+      }
+    }
+    // Once the server is stopping, this is the connection's last answer.
+    res->keep_alive(keep_alive_ && !close_after_ && !shared_->stopping);
+    const bool bodiless = status == 204 || status == 304;
+    if (bodiless) {
+      // These responses never have a body (RFC 9110); Beast refuses one.
+    } else if (head_) {
+      res->content_length(r.body.size());  // what a GET would carry, without the body
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
+    res_ = res;
+    stream_.expires_after(shared_->options.read_timeout);  // a client that never reads is dropped
+    http::async_write(stream_, *res, beast::bind_front_handler(&Session::on_write, shared_from_this(), res->need_eof()));
+  }
+
+  void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
+    res_.reset();
+    end_response();
+    if (ec) return;  // the connection is gone
+    // Also when the server began stopping during a keep-alive write: no further request is read.
+    if (close || shared_->stopping) return do_close();
+    do_read();
+  }
+
+  // Graceful close: stop sending, then drain what the client still sends until it closes (or a
+  // short deadline), so our last response is not lost to a reset.
+  void do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || shared_->stopped) return close_now();
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(shared_->options.read_timeout, kMaxLinger));
+    do_drain();
+  }
+
+  void do_drain() {
+    stream_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+      self->drained_ += n;
+      if (ec || self->drained_ > kLingerBytes || self->shared_->stopped) return self->close_now();
+      self->do_drain();
+    });
+  }
+
+  // Declared before stream_ so that the io_context outlives the socket.
+  std::shared_ptr<Shared> shared_;
+  const std::uint64_t id_;
+  beast::tcp_stream stream_;
+  beast::tcp_stream::executor_type executor_ = stream_.get_executor();
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http::response<http::string_body>> res_;
+  std::string remote_address_;
+  unsigned version_ = 11;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool close_after_ = false;
+  bool in_flight_ = false;  // counted in shared_->in_flight; written under shared_->mu
+  std::array<char, 4096> drain_{};
+  std::size_t drained_ = 0;
+};
+
+// The end of the drain (see the file comment): marks the server stopped, closes every session on
+// its strand and cancels the pending timers. Runs once; later calls do nothing. Called without
+// shared.mu held, while the pool still runs.
+inline void finish_stop(Shared& shared) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  std::vector<std::shared_ptr<asio::steady_timer>> timers;
+  {
+    std::lock_guard lock(shared.mu);
+    if (shared.stopped) return;
+    shared.stopped = true;
+    for (auto& [id, weak] : shared.sessions) {
+      if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
+    for (auto& [id, t] : shared.timers) timers.push_back(t);
+  }
+  for (auto& s : sessions) {
+    asio::post(s->executor(), [s] { s->close_now(); });
+  }
+  for (auto& t : timers) {
+    asio::post(t->get_executor(), [t] { t->cancel(); });
+  }
+}
+
+inline void Session::end_response() {
+  bool last = false;
+  bool finish = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (!in_flight_) return;
+    in_flight_ = false;
+    last = --shared_->in_flight == 0;
+    finish = last && shared_->finish_when_drained;
+  }
+  if (!last) return;
+  shared_->drained.notify_all();
+  if (finish) finish_stop(*shared_);
+}
+
+//------------------------------------------------------------------------------------------------
+
+// Accepts connections and launches a Session for each, every one on its own strand.
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  explicit Listener(std::shared_ptr<Shared> shared)
+      : shared_(std::move(shared)), acceptor_(asio::make_strand(shared_->ioc)), retry_(executor_) {}
+
+  Status listen(const std::string& address, std::uint16_t port) {
+    beast::error_code ec;
+    auto ip = asio::ip::make_address(address, ec);
+    if (ec) return fail("cannot parse the address " + address, ec);
+    tcp::endpoint endpoint{ip, port};
+    const std::string where = address + ":" + std::to_string(port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) return fail("cannot open a socket for " + where, ec);
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (ec) return fail("cannot set SO_REUSEADDR for " + where, ec);
+    acceptor_.bind(endpoint, ec);
+    if (ec) return fail("cannot bind " + where, ec);
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return fail("cannot listen on " + where, ec);
+    port_ = acceptor_.local_endpoint(ec).port();
+    if (ec) return fail("cannot read the bound port of " + where, ec);
+    return ok_status();
+  }
+
+  std::uint16_t port() const { return port_; }
+  const tcp::acceptor::executor_type& executor() { return executor_; }
+
+  void run() {
+    asio::dispatch(acceptor_.get_executor(), beast::bind_front_handler(&Listener::do_accept, shared_from_this()));
+  }
+
+  // Posted onto the acceptor's strand by HttpServer::stop().
+  void close() {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    retry_.cancel();
+  }
+
+ private:
+  Status fail(const std::string& what, const beast::error_code& ec) {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    return Error::make(ErrorCode::internal, what + ": " + ec.message());
+  }
+
+  void do_accept() {
+    if (shared_->stopping || !acceptor_.is_open()) return;
+    acceptor_.async_accept(asio::make_strand(shared_->ioc),
+                           beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+  }
+
+  void on_accept(beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || shared_->stopping || !acceptor_.is_open()) return;
+    if (ec) {
+      // E.g. out of file descriptors: try again shortly rather than spin or stop accepting.
+      std::cerr << "touchline http: accept failed: " << ec.message() << "\n";
+      retry_.expires_after(std::chrono::milliseconds(50));
+      retry_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+        if (!wait_ec) self->do_accept();
+      });
+      return;
+    }
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard lock(shared_->mu);
+      if (shared_->stopping) return;  // the socket closes as it goes out of scope
+      const auto id = shared_->next_id++;
+      session = std::make_shared<Session>(std::move(socket), shared_, id);
+      shared_->sessions.emplace(id, session);
+    }
+    session->run();
+    do_accept();
+  }
+
+  std::shared_ptr<Shared> shared_;
+  tcp::acceptor acceptor_;
+  tcp::acceptor::executor_type executor_ = acceptor_.get_executor();
+  asio::steady_timer retry_;
+  std::uint16_t port_ = 0;
+};
+
+// The server whose pool runs on this thread, if any: stop() must not wait for the pool from it.
+thread_local const Shared* pool_of_this_thread = nullptr;
+
+}  // namespace touchline::api::http_detail
