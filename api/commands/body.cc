@@ -1,5 +1,7 @@
 #include "touchline/api/commands/body.h"
 
+#include <type_traits>
+
 #include "touchline/api/ids.h"
 
 namespace touchline::api::commands {
@@ -103,14 +105,19 @@ std::uint64_t Body::optional_position(const char* name) {
   return v->get<std::uint64_t>();
 }
 
-namespace {
-
-template <typename Value, typename IsValue>
-std::map<std::string, Value> read_map(const json& v, IsValue is_value, std::optional<std::string>* bad_key) {
+template <typename Value>
+std::map<std::string, Value> Body::required_map(const char* name, const char* values, const char* one_value) {
+  const json* v = field(name);
+  if (error_) return {};
+  if (!v || !v->is_object()) {
+    fail(name, std::string(name) + " is required: an object of " + values);
+    return {};
+  }
   std::map<std::string, Value> out;
-  for (const auto& [key, value] : v.items()) {
-    if (!is_value(value)) {
-      *bad_key = key;
+  for (const auto& [key, value] : v->items()) {
+    const bool fits = std::is_same_v<Value, bool> ? value.is_boolean() : value.is_string();
+    if (!fits) {
+      fail(name, std::string(name) + "." + key + " must be " + one_value);
       return {};
     }
     out[key] = value.template get<Value>();
@@ -118,19 +125,8 @@ std::map<std::string, Value> read_map(const json& v, IsValue is_value, std::opti
   return out;
 }
 
-}  // namespace
-
 std::map<std::string, std::string> Body::required_string_map(const char* name) {
-  const json* v = field(name);
-  if (error_) return {};
-  if (!v || !v->is_object()) {
-    fail(name, std::string(name) + " is required: an object of strings");
-    return {};
-  }
-  std::optional<std::string> bad;
-  auto out = read_map<std::string>(*v, [](const json& x) { return x.is_string(); }, &bad);
-  if (bad) fail(name, std::string(name) + "." + *bad + " must be a string");
-  return out;
+  return required_map<std::string>(name, "strings", "a string");
 }
 
 std::map<std::string, std::string> Body::optional_string_map(const char* name) {
@@ -142,16 +138,7 @@ std::map<std::string, std::string> Body::optional_string_map(const char* name) {
 }
 
 std::map<std::string, bool> Body::required_bool_map(const char* name) {
-  const json* v = field(name);
-  if (error_) return {};
-  if (!v || !v->is_object()) {
-    fail(name, std::string(name) + " is required: an object of true/false values");
-    return {};
-  }
-  std::optional<std::string> bad;
-  auto out = read_map<bool>(*v, [](const json& x) { return x.is_boolean(); }, &bad);
-  if (bad) fail(name, std::string(name) + "." + *bad + " must be true or false");
-  return out;
+  return required_map<bool>(name, "true/false values", "true or false");
 }
 
 std::optional<Error> Body::finish() const {

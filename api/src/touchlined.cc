@@ -2,6 +2,7 @@
 // a config file (--config FILE or TOUCHLINE_CONFIG; lines "key = value", # comments), environment
 // variables (TOUCHLINE_PORT, ...), command-line flags (--port, ...). Stops cleanly on SIGTERM or
 // SIGINT.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "touchline/api/service.h"
 
@@ -26,13 +28,18 @@ constexpr Setting kSettings[] = {
     {"port", "TCP port [8080]"},
     {"address", "address to listen on [127.0.0.1]"},
     {"operator_token", "bearer token for the operator endpoints (GET /v1/events, POST /v1/operator/commands) [unset: closed]"},
-    {"threads", "HTTP worker threads [4]"},
+    {"threads", "HTTP worker threads [the number of cores, at least 2]"},
     {"token_ttl_seconds", "session token lifetime [43200]"},
     {"aggregate_cache_mb", "memory for the aggregates the write side keeps folded, in MiB (an estimate; "
                            "least recently used out) [256]"},
     {"relaxed_durability", "true: acknowledge appends before their WAL sync (benchmarks only; "
                            "loses acknowledged writes on power loss) [false]"},
 };
+
+// As many HTTP threads as cores: more only wake each other for the same requests (each wakeup is
+// a context switch the commands wait for), and at least two, so that one slow request (a sign-in's
+// password hash) does not hold up every connection.
+int default_threads() { return static_cast<int>(std::max(2u, std::thread::hardware_concurrency())); }
 
 void usage() {
   std::cerr << "usage: touchlined [--config FILE] [--<setting> VALUE ...]\n\nsettings:\n";
@@ -90,7 +97,7 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
   std::map<std::string, std::string> settings{{"data", "./var/touchline"},
                                               {"port", "8080"},
                                               {"address", "127.0.0.1"},
-                                              {"threads", "4"},
+                                              {"threads", std::to_string(default_threads())},
                                               {"token_ttl_seconds", "43200"},
                                               {"aggregate_cache_mb", "256"},
                                               {"relaxed_durability", "false"}};

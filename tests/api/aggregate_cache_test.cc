@@ -54,7 +54,9 @@ TEST(AggregateCache, ACommandReadsNoEventTheServiceHasAlreadyFolded) {
 }
 
 TEST(AggregateCache, ARestartReadsLongStreamsFromTheirSnapshotsAndNeedsNone) {
-  CommandHarness h({.snapshot_every = 100});
+  api::commands::AggregateCacheOptions options;
+  options.snapshot_every = 100;
+  CommandHarness h(options);
   h.append(clubs(3));
   const int per_org = 350;
   for (int i = 0; i < per_org; ++i) {
@@ -120,7 +122,9 @@ TEST(AggregateCache, AStateBehindTheLogIsReadAgainAfterTheConflictItCauses) {
 }
 
 TEST(AggregateCache, MemoryStaysWithinItsBudget) {
-  CommandHarness h({.budget_bytes = 4096});
+  api::commands::AggregateCacheOptions options;
+  options.budget_bytes = 4096;
+  CommandHarness h(options);
   h.append(clubs(8));
   for (int round = 0; round < 5; ++round) {
     for (int o = 0; o < 8; ++o) {

@@ -38,39 +38,38 @@ std::vector<events::DomainEvent> club() {
 struct Sent {
   std::string name, actor, key, correlation;
   json body;
-  std::optional<Result<api::CommandResponse>> answer;
+  std::optional<Result<api::CommandResponse>> answer = std::nullopt;
 };
+
+Sent command(std::string name, std::string actor, std::string correlation, json body, std::string key = "") {
+  return Sent{std::move(name), std::move(actor), std::move(key), std::move(correlation), std::move(body)};
+}
 
 // One client's next command, drawn from its own seeded generator.
 Sent next_command(std::mt19937& rng, int client, int seq) {
   auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
   const std::string coach = "coach" + std::to_string(pick(4));
   const std::string athlete = "athlete" + std::to_string(pick(8));
-  Sent s;
-  s.correlation = "c" + std::to_string(client) + "-" + std::to_string(seq);
+  const std::string correlation = "c" + std::to_string(client) + "-" + std::to_string(seq);
   switch (pick(6)) {
     case 0:
-      s = {"AddCredits", "owner", "", s.correlation, {{"organization_id", "t"}, {"amount", 1 + pick(5)}}};
-      break;
+      return command("AddCredits", "owner", correlation, {{"organization_id", "t"}, {"amount", 1 + pick(5)}});
     case 1:
-      s = {"SpendCredits", coach, "", s.correlation, {{"organization_id", "t"}, {"amount", 1 + pick(8)}}};
-      break;
+      return command("SpendCredits", coach, correlation, {{"organization_id", "t"}, {"amount", 1 + pick(8)}});
     case 2:
-      s = {"ChangeOrganizationSetting", "owner", "", s.correlation,
-           {{"organization_id", "t"}, {"setting", "admin_document_visibility"}, {"enabled", pick(2) == 0}}};
-      break;
+      return command("ChangeOrganizationSetting", "owner", correlation,
+                     {{"organization_id", "t"}, {"setting", "admin_document_visibility"}, {"enabled", pick(2) == 0}});
     case 3:
-      s = {"AssignAthlete", "owner", "", s.correlation,
-           {{"organization_id", "t"}, {"athlete_id", athlete}, {"coach_id", coach}}};
-      break;
+      return command("AssignAthlete", "owner", correlation,
+                     {{"organization_id", "t"}, {"athlete_id", athlete}, {"coach_id", coach}});
     case 4:
-      s = {"UnassignAthlete", "owner", "", s.correlation, {{"organization_id", "t"}, {"athlete_id", athlete}}};
-      break;
+      return command("UnassignAthlete", "owner", correlation, {{"organization_id", "t"}, {"athlete_id", athlete}});
     default:
-      s = {"RecordAction", coach, "", s.correlation,
-           {{"organization_id", "t"}, {"action", pick(2) == 0 ? "refund.issued" : "setup.changed"}, {"target", athlete}}};
+      return command("RecordAction", coach, correlation,
+                     {{"organization_id", "t"},
+                      {"action", pick(2) == 0 ? "refund.issued" : "setup.changed"},
+                      {"target", athlete}});
   }
-  return s;
 }
 
 // The log after the starting events, as (correlation id, events) in log order.
@@ -111,7 +110,8 @@ TEST(CommandConcurrency, SixtyFourClientsOnOneOrganisationAnswerAsOneAtATime) {
     clients.emplace_back([&, c] {
       std::mt19937 rng(static_cast<unsigned>(1000 + c));
       // Every client first sends the same keyed request: it is decided once.
-      Sent shared{"AddCredits", "owner", "top-up", "shared-" + std::to_string(c), {{"organization_id", "t"}, {"amount", 50}}};
+      Sent shared = command("AddCredits", "owner", "shared-" + std::to_string(c),
+                            {{"organization_id", "t"}, {"amount", 50}}, "top-up");
       shared.answer = concurrent.run(shared.name, shared.body, shared.actor, shared.key, shared.correlation);
       sent[c].push_back(std::move(shared));
       for (int i = 0; i < kPerClient; ++i) {

@@ -49,7 +49,7 @@ class CommandServiceTest : public ::testing::Test {
                               const std::string& actor = "coach") {
     auto next = std::make_shared<std::size_t>(0);
     auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
-    // The service outlives the answer: its lane bookkeeping runs after `done`, on the writer.
+    // The service outlives the answer: its bookkeeping runs after `done`, on the writer.
     service = std::make_unique<CommandService>(CommandServiceDeps{
         *log, [] { return std::int64_t{0}; },
         [this, next, list] {
@@ -64,7 +64,7 @@ class CommandServiceTest : public ::testing::Test {
           workers.emplace_back(std::move(fn));
           return true;
         },
-        [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5, {}});
+        [](std::string_view s) { return std::string(s.substr(0, 8)); }, 5, {}, {}});
     std::promise<Result<CommandResponse>> answer;
     service->execute(CommandRequest{name, body, actor, "", "", ""},
                     [&](Result<CommandResponse> r) { answer.set_value(std::move(r)); });
@@ -106,14 +106,14 @@ TEST_F(CommandServiceTest, ARetryThePoolRefusesIsAnsweredUnavailable) {
   EXPECT_EQ(ids_used.load(), 1 + 1);  // one attempt, no retry
 }
 
-TEST_F(CommandServiceTest, ACommandThatThrowsIsAnsweredAndItsLaneMovesOn) {
+TEST_F(CommandServiceTest, ACommandThatThrowsIsAnsweredAndTheNextIsDecided) {
   // An organisation whose role model this build does not have: deciding on it throws.
   append(events::OrganizationCreated{"retired", "Old Club", "retired-model", "coach", "head_coach"});
   const json body{{"organization_id", "retired"}, {"athlete_id", "a"}, {"coach_id", "b"}};
   auto first = run("AssignAthlete", body, {"command-1"});
   ASSERT_FALSE(first.ok());
   EXPECT_EQ(first.error().code, ErrorCode::internal);
-  auto second = run("AssignAthlete", body, {"command-2"});  // same lane: must not hang
+  auto second = run("AssignAthlete", body, {"command-2"});  // same organisation: must not hang
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, ErrorCode::internal);
 }

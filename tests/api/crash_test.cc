@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -20,6 +21,35 @@ using namespace std::chrono_literals;
 
 std::vector<std::string> server_args(const std::string& dir) {
   return {"--data", dir, "--port", "0", "--operator-token", kOperatorToken};
+}
+
+// Every event in the log, through GET /v1/events page by page, as the operator reads it.
+std::vector<json> logged_events(HttpClient& http) {
+  std::vector<json> out;
+  for (std::uint64_t after = 0;;) {
+    auto page = http.get("/v1/events?after=" + std::to_string(after) + "&limit=1000",
+                         {{"Authorization", std::string("Bearer ") + kOperatorToken}});
+    EXPECT_EQ(page.status, 200);
+    if (page.status != 200) return out;
+    const json body = page.json();
+    for (const auto& e : body["events"]) {
+      out.push_back(e);
+      after = e["position"].get<std::uint64_t>();
+    }
+    if (body["next"].is_null()) return out;
+  }
+}
+
+// Waits until `enough` says so (or 5 s pass), then kills the server mid-stream.
+void kill_when(ServerProcess& server, std::mutex& mu, const std::function<bool()>& enough) {
+  for (int i = 0; i < 500; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (enough()) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  server.kill_now();
 }
 
 TEST(Crash, SigkillLosesNoAcknowledgedCommand) {
@@ -60,14 +90,7 @@ TEST(Crash, SigkillLosesNoAcknowledgedCommand) {
       });
     }
     // Kill while the clients are mid-stream, once a good number of commands are through.
-    for (int i = 0; i < 500; ++i) {
-      {
-        std::lock_guard lock(mu);
-        if (acknowledged.size() >= 200) break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    server.kill_now();
+    kill_when(server, mu, [&] { return acknowledged.size() >= 200; });
     stop = true;
     for (auto& t : clients) t.join();
   }
@@ -81,16 +104,8 @@ TEST(Crash, SigkillLosesNoAcknowledgedCommand) {
 
   // Every acknowledged organisation is in the log...
   std::set<std::string> in_log;
-  for (std::uint64_t after = 0;;) {
-    auto page = http.get("/v1/events?after=" + std::to_string(after) + "&limit=1000",
-                         {{"Authorization", std::string("Bearer ") + kOperatorToken}});
-    ASSERT_EQ(page.status, 200);
-    const json body = page.json();
-    for (const auto& e : body["events"]) {
-      if (e["type"] == "OrganizationCreated") in_log.insert(e["payload"]["organization_id"].get<std::string>());
-      after = e["position"].get<std::uint64_t>();
-    }
-    if (body["next"].is_null()) break;
+  for (const auto& e : logged_events(http)) {
+    if (e["type"] == "OrganizationCreated") in_log.insert(e["payload"]["organization_id"].get<std::string>());
   }
   EXPECT_GE(in_log.size(), acknowledged.size());
   for (const auto& org : acknowledged) EXPECT_TRUE(in_log.contains(org)) << "lost organisation " << org;
@@ -153,14 +168,7 @@ TEST(Crash, SigkillOnOneHotOrganisationWith64ClientsLosesNoAcknowledgedCommand) 
         }
       });
     }
-    for (int i = 0; i < 500; ++i) {
-      {
-        std::lock_guard lock(mu);
-        if (acknowledged.size() >= 1000) break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    server.kill_now();
+    kill_when(server, mu, [&] { return acknowledged.size() >= 1000; });
     stop = true;
     for (auto& t : clients) t.join();
   }
@@ -169,16 +177,8 @@ TEST(Crash, SigkillOnOneHotOrganisationWith64ClientsLosesNoAcknowledgedCommand) 
   ServerProcess server(TOUCHLINED_PATH, server_args(dir));
   HttpClient http(server.port());
   std::set<std::string> in_log;
-  for (std::uint64_t after = 0;;) {
-    auto page = http.get("/v1/events?after=" + std::to_string(after) + "&limit=1000",
-                         {{"Authorization", std::string("Bearer ") + kOperatorToken}});
-    ASSERT_EQ(page.status, 200);
-    const json body = page.json();
-    for (const auto& e : body["events"]) {
-      if (e["type"] == "ActionRecorded") in_log.insert(e["payload"]["details"]["mark"].get<std::string>());
-      after = e["position"].get<std::uint64_t>();
-    }
-    if (body["next"].is_null()) break;
+  for (const auto& e : logged_events(http)) {
+    if (e["type"] == "ActionRecorded") in_log.insert(e["payload"]["details"]["mark"].get<std::string>());
   }
   for (const auto& mark : acknowledged) EXPECT_TRUE(in_log.contains(mark)) << "lost action " << mark;
   EXPECT_TRUE(WIFEXITED(server.terminate()));

@@ -148,8 +148,8 @@ class CommandHarness {
         .staff_organizations = [](const std::string&) -> Result<std::vector<std::string>> {
           return std::vector<std::string>{};
         },
+        .cache = cache_,
     };
-    deps.cache = cache_;
     service_ = std::make_unique<api::CommandService>(std::move(deps));
   }
 

@@ -17,7 +17,7 @@ struct ServiceConfig {
   std::string data_dir;              // RocksDB directory; created if missing
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;         // 0: any free port
-  int threads = 4;
+  int threads = 2;  // HTTP worker threads (touchlined: the number of cores, at least 2)
   std::string operator_token;        // empty: GET /v1/events is closed
   std::chrono::seconds token_ttl{12 * 3600};
   bool sync = true;                  // false loses acknowledged writes on power loss: benchmarks only

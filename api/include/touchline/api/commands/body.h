@@ -46,6 +46,8 @@ class Body {
   const nlohmann::json* field(const char* name);  // marks it seen; nullptr when absent
   void fail(const char* name, const std::string& message);
   std::string read_string(const char* name, bool required);
+  template <typename Value>  // std::string or bool
+  std::map<std::string, Value> required_map(const char* name, const char* values, const char* one_value);
 
   const nlohmann::json& body_;
   std::set<std::string> seen_;
