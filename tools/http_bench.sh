@@ -5,7 +5,8 @@
 #   TOUCHLINED=/path/to/other/touchlined tools/http_bench.sh
 #   TOUCHLINED=build/api/touchlined:/other/build/api/touchlined tools/http_bench.sh
 #
-# In one run:
+# In one run (each measurement, the floor's and each load's, starts after `sync`, on a disk with
+# nothing left to write back):
 #   1. the floor: one writer's synced appends per second (touchline_bench's
 #      BM_DurableAppend/threads:1), on the filesystem that holds the server's data; measured
 #      again after the loads, the ratios using the mean (a warning when the two differ by
@@ -143,11 +144,17 @@ thousands() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
 # ---------------------------------------------------------------------------------------------
 # 1. The floor (measured again at the end: fsync latency drifts when the machine gets busy).
 floor_filter='BM_DurableAppend/.*threads:1$'
+# Each measurement starts with the page cache written back (sync), so that what the previous
+# step or server left dirty (a filled history, another build's loads) does not share the disk
+# with this one's fsyncs.
+quiesce_disk() { timeout 120 sync || true; }
+
 measure_floor() {  # measure_floor NAME: sets floor_NAME
   local t0=$SECONDS rate
   echo "== floor ($1): one writer's synced appends, on the disk of the server's data" \
     "($(df -P "$work" | awk 'NR == 2 { print $1 " at " $6 }'))"
   mkdir -p "$work/floor-tmp"
+  quiesce_disk
   TMPDIR=$work/floor-tmp timeout 300 "$bench_bin" --benchmark_filter="$floor_filter" --benchmark_min_time=3 \
     --benchmark_format=json >"$work/floor-$1.json" 2>"$work/floor-$1.stderr" ||
     { cat "$work/floor-$1.stderr" >&2; die "touchline_bench failed"; }
@@ -238,6 +245,7 @@ run_load() {
   local id=$1 title=$2 threads=$3 conns=$4 orgs=$5 out=$work/wrk-$srv-$1.txt before after line kv
   probe_action "${orgs%%,*}" "before ($id)"
   before=$probe
+  quiesce_disk
   echo
   echo "== ($id) $title: wrk -t$threads -c$conns -d${seconds}s --latency" \
     "($(tr -cd , <<<"$orgs" | wc -c | awk '{ print $1 + 1 }') organisation(s))"
