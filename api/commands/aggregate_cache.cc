@@ -72,6 +72,13 @@ struct AggregateCache::Entry {
   std::uint64_t snapshot_version = 0;  // of the snapshot kept in the store (0: none known)
   // The newest append decided on this state that the store has not settled yet.
   std::shared_ptr<store::AppendTicket> undurable;
+  // How many appends had been sealed when this state was read from the store: it holds the
+  // events of those sealed after, and of no earlier one still in flight.
+  std::uint64_t loaded_at = 0;
+  // Its state was lost while `undurable` was in flight (an exception while applying a later
+  // decision): until that append settles, the store does not hold what this entry held, so it
+  // is neither used nor read again.
+  bool held_back = false;
   std::size_t bytes = 0;
   std::list<std::string>::iterator recency;
 };
@@ -105,11 +112,17 @@ void AggregateCache::evict_over_budget() {
 
 void AggregateCache::maybe_snapshot(const std::string& stream, Entry& e) {
   if (e.undurable || e.version < e.snapshot_version + options_.snapshot_every) return;
-  store::Snapshot snapshot{e.version,
-                           std::visit([](const auto& s) { return domain::snapshot_json(s); }, e.state).dump()};
-  if (auto st = log_.write_snapshot(stream, domain::kSnapshotFormat, snapshot); !st.ok()) {
-    // Only time is lost: the stream is folded from its previous snapshot next time.
-    options_.log("cannot write the snapshot of " + stream + ": " + st.error().message);
+  // Only time is lost when a snapshot is not written: the stream is folded from its previous
+  // snapshot next time. So nothing here may fail the command whose settlement triggered it.
+  try {
+    store::Snapshot snapshot{e.version,
+                             std::visit([](const auto& s) { return domain::snapshot_json(s); }, e.state).dump()};
+    if (auto st = log_.write_snapshot(stream, domain::kSnapshotFormat, snapshot); !st.ok()) {
+      options_.log("cannot write the snapshot of " + stream + ": " + st.error().message);
+      return;
+    }
+  } catch (const std::exception& ex) {
+    options_.log("cannot write the snapshot of " + stream + ": " + ex.what());
     return;
   }
   e.snapshot_version = e.version;
@@ -126,16 +139,23 @@ void AggregateCache::drop(const std::string& stream) {
 }
 
 void AggregateCache::settle(const std::vector<std::string>& streams,
-                            const std::shared_ptr<store::AppendTicket>& ticket, bool applied) {
+                            const std::shared_ptr<store::AppendTicket>& ticket, std::uint64_t sequence,
+                            bool applied) noexcept {
   auto lock = lock_unless_held();
   for (const auto& stream : streams) {
     auto it = entries_.find(stream);
     if (it == entries_.end()) continue;
     Entry& e = *it->second;
+    if (e.held_back) {
+      // Held back for this append: now that it is written or refused, the store holds the truth.
+      if (e.undurable == ticket) drop(stream);
+      continue;
+    }
     if (!applied) {
-      // Its state holds events that were never written (and maybe later decisions on them,
-      // which the store refuses in turn): read it again.
-      drop(stream);
+      // An entry read before this append was sealed holds its events, which were never written
+      // (and maybe later decisions on them, which the store refuses in turn): read it again. One
+      // read since came from the store and holds none of them.
+      if (e.loaded_at < sequence) drop(stream);
       continue;
     }
     if (e.undurable == ticket) {
@@ -150,7 +170,7 @@ Status AggregateCache::write_snapshots() {
   std::lock_guard lock(mu_);
   Status first = ok_status();
   for (auto& [stream, e] : entries_) {
-    if (e->undurable || e->version == 0 || e->version == e->snapshot_version) continue;
+    if (e->undurable || e->held_back || e->version == 0 || e->version == e->snapshot_version) continue;
     store::Snapshot snapshot{e->version,
                              std::visit([](const auto& s) { return domain::snapshot_json(s); }, e->state).dump()};
     auto st = log_.write_snapshot(stream, domain::kSnapshotFormat, snapshot);
@@ -200,6 +220,10 @@ Result<AggregateCache::Entry*> AggregateCache::Decision::read(const std::string&
   Entry* e = nullptr;
   if (auto it = cache_.entries_.find(stream); it != cache_.entries_.end()) {
     e = it->second.get();
+    if (e->held_back) {
+      return Error::make(ErrorCode::unavailable,
+                         "the state of " + stream + " is being re-read after a failed command; retry shortly");
+    }
     if (!std::holds_alternative<State>(e->state)) {
       return Error::make(ErrorCode::internal, "stream " + stream + " is cached as another kind of aggregate");
     }
@@ -222,8 +246,20 @@ Result<AggregateCache::Entry*> AggregateCache::Decision::read(const std::string&
                             "); folding its events instead");
       }
     }
-    auto envelopes = cache_.log_.read_stream(stream, version + 1);
+    // From the snapshot's own version: that event must be there, or the snapshot is of a log
+    // this one is not (restored from an older backup, say) and the events are folded instead.
+    auto envelopes = cache_.log_.read_stream(stream, std::max<std::uint64_t>(version, 1));
     if (!envelopes.ok()) return envelopes.error();
+    if (version > 0 && (envelopes->empty() || envelopes->front().stream_version != version)) {
+      cache_.options_.log("the snapshot of " + stream + " is ahead of its stream; folding its events instead");
+      state = State{};
+      version = snapshot_version = 0;
+      --cache_.stats_.snapshots_loaded;
+      envelopes = cache_.log_.read_stream(stream);
+      if (!envelopes.ok()) return envelopes.error();
+    } else if (version > 0) {
+      envelopes->erase(envelopes->begin());  // already in the snapshot
+    }
     for (const auto& env : *envelopes) {
       auto decoded = events::decode_event(env.type, env.schema_version, env.payload);
       if (!decoded.ok()) {
@@ -236,6 +272,7 @@ Result<AggregateCache::Entry*> AggregateCache::Decision::read(const std::string&
     entry->state = std::move(state);
     entry->version = version;
     entry->snapshot_version = snapshot_version;
+    entry->loaded_at = cache_.sealed_;
     entry->bytes = approximate_bytes(entry->state);
     cache_.recency_.push_front(stream);
     entry->recency = cache_.recency_.begin();
@@ -303,17 +340,44 @@ void AggregateCache::Decision::seal(const std::vector<events::DomainEvent>& deci
       t_holding = &cache_;
     }
     request.ticket = std::make_shared<store::AppendTicket>();
-    try {
-      apply(decided, request.ticket);
-    } catch (...) {
-      // A state may be left half-folded (moved from, even): forget every one this decision
-      // writes, and let the caller answer the error. Nothing was queued.
-      for (const auto& sa : request.streams) cache_.drop(sa.stream);
-      throw;
+    sequence_ = ++cache_.sealed_;
+  }
+  // The appends in flight on the states this one writes, before it replaces them as undurable.
+  std::unordered_map<std::string, std::shared_ptr<store::AppendTicket>> earlier;
+  for (const auto& sa : request.streams) {
+    if (auto it = cache_.entries_.find(sa.stream); it != cache_.entries_.end() && it->second->undurable) {
+      earlier.emplace(sa.stream, it->second->undurable);
     }
   }
-  submit(request);
+  try {
+    if (!decided.empty()) apply(decided, request.ticket);
+    submit(request);
+  } catch (...) {
+    if (request.ticket) request.ticket->settle(store::AppendTicket::State::failed);
+    forget(request, earlier);
+    release();
+    throw;
+  }
   release();
+}
+
+void AggregateCache::Decision::forget(
+    const store::AppendRequest& request,
+    const std::unordered_map<std::string, std::shared_ptr<store::AppendTicket>>& earlier) {
+  for (const auto& sa : request.streams) {
+    auto it = cache_.entries_.find(sa.stream);
+    if (it == cache_.entries_.end()) continue;
+    auto in_flight = earlier.find(sa.stream);
+    if (in_flight == earlier.end()) {
+      cache_.drop(sa.stream);  // the store holds all it held: read it again
+      continue;
+    }
+    // Read from the store now, it would miss the earlier append's events if that is written:
+    // hold the stream back until it settles.
+    Entry& e = *it->second;
+    e.held_back = true;
+    e.undurable = in_flight->second;
+  }
 }
 
 void AggregateCache::Decision::apply(const std::vector<events::DomainEvent>& decided,
@@ -326,6 +390,7 @@ void AggregateCache::Decision::apply(const std::vector<events::DomainEvent>& dec
         if (!empty) continue;
         auto entry = std::make_unique<Entry>();
         entry->state = std::move(*empty);
+        entry->loaded_at = sequence_ - 1;  // it holds this append's events
         cache_.recency_.push_front(stream);
         entry->recency = cache_.recency_.begin();
         it = cache_.entries_.emplace(stream, std::move(entry)).first;

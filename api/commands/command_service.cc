@@ -159,7 +159,22 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
   commands::PlanContext ctx{decision,       req.actor,  deps_.now_ms(), req.client_address,
                             req.by_operator, deps_.new_id, random_id,     deps_.staff_organizations};
   auto plan = a->planner(ctx, req.body);
-  if (!plan.ok()) return a->done(plan.error());
+  if (!plan.ok()) {
+    if (!decision.read_undurable_state()) {
+      decision.release();
+      return a->done(plan.error());
+    }
+    // Refused on a state an append in flight left: answered once that append is durable, or
+    // decided again if it fails (a one-at-a-time run would have decided on what it leaves).
+    store::AppendRequest wait;
+    return decision.seal({}, wait, [&](store::AppendRequest& request) {
+      deps_.log.append_async(std::move(request), [this, a, refusal = plan.error()](Result<store::AppendResult> r) {
+        if (r.ok()) return a->done(refusal);
+        if (r.error().code == ErrorCode::conflict && a->attempts < deps_.max_attempts) return retry(a);
+        a->done(r.error());
+      });
+    });
+  }
 
   store::AppendRequest append;
   append.secrets = std::move(plan->secrets);
@@ -172,6 +187,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
   } else if (plan->events.empty() && append.secrets.empty() && !decision.read_undurable_state()) {
     // Nothing to record (the state already is what the command asks for), and what it was
     // decided on is durable.
+    decision.release();
     result["position"] = deps_.log.head_position();
     return a->done(CommandResponse{std::move(result), false});
   }
@@ -182,8 +198,9 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     std::shared_ptr<store::AppendTicket> ticket = request.ticket;
     deps_.log.append_async(
         std::move(request), [this, a, streams = std::move(streams), ticket = std::move(ticket),
+                             sequence = decision.sequence(),
                              result = std::move(result)](Result<store::AppendResult> r) mutable {
-          cache_.settle(streams, ticket, r.ok() && !r->replayed);
+          cache_.settle(streams, ticket, sequence, r.ok() && !r->replayed);
           if (!r.ok()) {
             if (r.error().code != ErrorCode::conflict) return a->done(r.error());
             if (a->attempts < deps_.max_attempts) return retry(a);

@@ -121,6 +121,52 @@ TEST(AggregateCache, AStateBehindTheLogIsReadAgainAfterTheConflictItCauses) {
   EXPECT_TRUE(on_bo.ok()) << on_bo.error().message;
 }
 
+// Two commands on one club are decided one on the other while the store's writer is held up; the
+// first fails (another writer moved the stream under the cache), and the second, whose expected
+// version that other writer happens to make true, must fail with it and be decided again, on
+// what the log holds, rather than spend credits the pool no longer has.
+TEST(AggregateCache, AFailedAppendTakesTheDecisionsMadeOnItWithIt) {
+  CommandHarness h;
+  h.append({events::AccountRegistered{"owner", "o@x.io", "Owner", "coach"},
+            events::AccountRegistered{"coach", "c@x.io", "Coach", "coach"},
+            events::OrganizationCreated{"t", "Harbour FC", "club", "owner", "owner", 2},
+            events::OrganizationTierChanged{"t", "club", "free"},
+            events::MemberAdded{"t", "coach", "coach"},
+            events::CreditsAdded{"t", 10, 10}});
+  const json spend4{{"organization_id", "t"}, {"amount", 4}};
+  const json spend6{{"organization_id", "t"}, {"amount", 6}};
+  // Cached with a pool of 10 (a no-op reads the organisation and appends nothing).
+  ASSERT_TRUE(h.run("ChangeOrganizationSetting",
+                    {{"organization_id", "t"}, {"setting", "admin_document_visibility"}, {"enabled", false}}, "owner")
+                  .ok());
+  h.append({events::CreditsSpent{"t", "coach", 10, 0}});  // behind the cache's back: the pool is empty
+
+  // Hold the writer in a callback while both decisions queue behind it.
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  store::AppendRequest blocker;
+  blocker.streams.push_back({"blocker", store::ExpectedVersion::any(), {{"Blocker", 1, json::object()}}});
+  blocker.metadata = {"test", "b", "b", "b"};
+  h.log().append_async(std::move(blocker), [released](Result<store::AppendResult>) { released.wait(); });
+  std::promise<Result<api::CommandResponse>> first, second;
+  h.service().execute({"SpendCredits", spend6, "coach", "", "", ""},
+                      [&](Result<api::CommandResponse> r) { first.set_value(std::move(r)); });
+  h.service().execute({"SpendCredits", spend4, "coach", "", "", ""},
+                      [&](Result<api::CommandResponse> r) { second.set_value(std::move(r)); });
+  release.set_value();
+
+  for (auto* answer : {&first, &second}) {
+    auto r = answer->get_future().get();
+    ASSERT_FALSE(r.ok()) << "spent credits the pool did not have";
+    EXPECT_EQ(r.error().code, ErrorCode::failed_precondition) << r.error().message;
+  }
+  auto stream = h.log().read_stream("organization-t");
+  ASSERT_TRUE(stream.ok());
+  domain::OrganizationState org;
+  for (const auto& e : *stream) org = domain::evolve(std::move(org), *events::decode_event(e.type, e.schema_version, e.payload));
+  EXPECT_EQ(org.credits, 0);
+}
+
 TEST(AggregateCache, MemoryStaysWithinItsBudget) {
   api::commands::AggregateCacheOptions options;
   options.budget_bytes = 4096;

@@ -73,17 +73,26 @@ class AggregateCache {
     Result<const domain::OrganizationState*> organization(const std::string& organization_id) override;
     Result<const domain::EmailClaimState*> email_claim(const std::string& normalized_email) override;
 
-    // Whether a state read was left by an append that is not yet durable: a plan with nothing
-    // to append must then still wait for it before answering.
+    // Whether a state read was left by an append that is not yet durable: an answer decided on
+    // it (a refusal, or a plan with nothing to append) must then still wait for that append.
     bool read_undurable_state() const;
 
     // Turns the plan's events into `request`'s streams (each stream read is expected at the
     // version read; one not read must be new), names the undurable appends it read in `after`,
     // gives it a ticket, and applies the events to the cached states. Then `submit` is called
     // with the request, still holding the cache, so that appends reach the store in the order
-    // they were decided; afterwards the cache is released. Call at most once.
+    // they were decided; afterwards the cache is released. With no events, the request only
+    // waits for what it read (`after`). Call at most once. If applying or submitting throws,
+    // the states it touched are forgotten (or, where an earlier append is still in flight on
+    // them, held back until it settles) and the exception propagates.
     void seal(const std::vector<events::DomainEvent>& events, store::AppendRequest& request,
               const std::function<void(store::AppendRequest&)>& submit);
+
+    // The sequence number seal gave the append (0 when it appended nothing), for settle().
+    std::uint64_t sequence() const { return sequence_; }
+
+    // Lets go of the cache without sealing (a refusal or a no-op answered at once).
+    void release();
 
    private:
     friend class AggregateCache;
@@ -92,20 +101,25 @@ class AggregateCache {
     // Folds the decided events into their streams' entries, marked undurable under `ticket`.
     void apply(const std::vector<events::DomainEvent>& decided, const std::shared_ptr<store::AppendTicket>& ticket);
     void detach_parents();
-    void release();
+    // After an exception in apply or submit: see seal().
+    void forget(const store::AppendRequest& request,
+                const std::unordered_map<std::string, std::shared_ptr<store::AppendTicket>>& earlier);
 
     AggregateCache& cache_;
     std::unique_lock<std::mutex> lock_;
     std::unordered_map<std::string, std::uint64_t> versions_;  // stream -> version read
     std::vector<std::shared_ptr<const store::AppendTicket>> after_;
     std::vector<Entry*> attached_parents_;  // organisations whose parent pointer this decision set
+    std::uint64_t sequence_ = 0;
   };
 
-  // The outcome of a sealed decision's append (its streams and ticket), from the store's callback
-  // on any thread, including inside submit. Applied: its streams' entries are durable up to it
-  // (and may be snapshotted). Not applied: its streams' entries are dropped, to be read again.
+  // The outcome of a sealed decision's append (its streams, ticket and sequence), from the
+  // store's callback on any thread, including inside submit. Applied: its streams' entries are
+  // durable up to it (and may be snapshotted). Not applied: the entries that hold its events
+  // (those read before it was sealed) are dropped, to be read again; one read from the store
+  // since holds none of them and stays. Does not throw.
   void settle(const std::vector<std::string>& streams, const std::shared_ptr<store::AppendTicket>& ticket,
-              bool applied);
+              std::uint64_t sequence, bool applied) noexcept;
 
   // Writes a snapshot of every cached stream changed since its last one and durable. For
   // shutdown, once no command is in flight. Returns the first error, after trying them all.
@@ -125,6 +139,7 @@ class AggregateCache {
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   std::list<std::string> recency_;  // front: most recently used
+  std::uint64_t sealed_ = 0;        // appends sealed so far: their sequence numbers
   AggregateCacheStats stats_;
 };
 
