@@ -3,10 +3,11 @@
 //   touchline dump    --data DIR [--after N] [--limit N]   the log as NDJSON, one envelope a line
 //   touchline verify  --data DIR                           check the hash chain; exit 1 at a bad event
 //   touchline rebuild --data DIR --projection NAME|all     replay a projection from position 0
+//   touchline drop-snapshots --data DIR                    delete the write side's snapshots
 //   touchline roles-doc                                    docs/roles.md, from the role models
 //
-// dump and verify open the directory read-only and work beside a running server. rebuild writes
-// projection state, so it needs the server stopped (RocksDB's lock says so if it is not).
+// dump and verify open the directory read-only and work beside a running server. rebuild and
+// drop-snapshots write, so they need the server stopped (RocksDB's lock says so if it is not).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -32,6 +33,7 @@ int usage() {
                "  touchline dump    --data DIR [--after N] [--limit N]\n"
                "  touchline verify  --data DIR\n"
                "  touchline rebuild --data DIR --projection permissions|audit|all\n"
+               "  touchline drop-snapshots --data DIR\n"
                "  touchline roles-doc\n";
   return 2;
 }
@@ -44,7 +46,7 @@ std::unique_ptr<store::EventStore> open_store(const std::string& dir, bool read_
   auto s = store::EventStore::open(o);
   if (!s.ok()) {
     std::cerr << "touchline: cannot open " << dir << ": " << s.error().message << "\n";
-    if (!read_only) std::cerr << "touchline: rebuild writes; stop the server using " << dir << " first\n";
+    if (!read_only) std::cerr << "touchline: this command writes; stop the server using " << dir << " first\n";
     std::exit(1);
   }
   return std::move(*s);
@@ -243,6 +245,16 @@ int main(int argc, char** argv) {
     if (!opts.count("projection")) return usage();
     auto log = open_store(opts["data"], false);
     return rebuild(*log, opts["projection"]);
+  }
+  if (command == "drop-snapshots") {
+    // Derived data only: the next server folds each aggregate from its events once more.
+    auto log = open_store(opts["data"], false);
+    if (auto st = log->drop_snapshots(); !st.ok()) {
+      std::cerr << "touchline: " << st.error().message << "\n";
+      return 1;
+    }
+    std::cerr << "dropped the write side's snapshots; the log is untouched\n";
+    return 0;
   }
   return usage();
 }

@@ -1,5 +1,5 @@
 // The operator's tool, run as operators run it: dump, verify (and what it says about a flipped
-// byte), rebuild, and its refusals.
+// byte), rebuild, drop-snapshots, and its refusals.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -80,6 +80,22 @@ TEST(TouchlineCli, RebuildReplaysEachProjection) {
   EXPECT_NE(run.output.find("rebuilt audit to position 3"), std::string::npos);
 }
 
+TEST(TouchlineCli, DropSnapshotsLeavesTheLogAlone) {
+  TempDir dir;
+  write_log(dir.path(), 2);
+  {
+    auto log = store::testing::open_store(store::testing::options_for(dir.path()));
+    ASSERT_TRUE(log->write_snapshot("organization-org-0", 1, store::Snapshot{1, "{}"}).ok());
+  }
+  auto run = touchline_cli("drop-snapshots --data " + dir.path());
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  auto log = store::testing::open_store(store::testing::options_for(dir.path()));
+  auto snapshot = log->read_snapshot("organization-org-0", 1);
+  ASSERT_TRUE(snapshot.ok());
+  EXPECT_FALSE(snapshot->has_value());
+  EXPECT_EQ(log->head_position(), 2u);
+}
+
 TEST(TouchlineCli, RefusesWhatItCannotDo) {
   TempDir dir;
   write_log(dir.path(), 1);
@@ -95,6 +111,7 @@ TEST(TouchlineCli, RefusesWhatItCannotDo) {
     auto locked = touchline_cli("rebuild --data " + dir.path() + " --projection all");
     EXPECT_EQ(locked.exit_code, 1);
     EXPECT_NE(locked.output.find("stop the server"), std::string::npos);
+    EXPECT_EQ(touchline_cli("drop-snapshots --data " + dir.path()).exit_code, 1);
     EXPECT_EQ(touchline_cli("verify --data " + dir.path()).exit_code, 0);  // read-only is fine
   }
 }
