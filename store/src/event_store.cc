@@ -343,12 +343,9 @@ Result<std::uint64_t> EventStore::Impl::read_stream_head(const std::string& stre
   return std::uint64_t{0};
 }
 
-void EventStore::Impl::publish_head(std::uint64_t h) {
-  {
-    std::lock_guard lk(head_mu);
-    head.store(h);
-  }
-  head_cv.notify_all();
+void EventStore::Impl::set_head(std::uint64_t h) {
+  std::lock_guard lk(head_mu);
+  head.store(h);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +459,7 @@ Result<std::uint64_t> EventStore::Impl::cached_stream_head(const std::string& st
 
 void EventStore::Impl::process_group(std::vector<Pending>& group) {
   std::vector<std::optional<Result<AppendResult>>> answers(group.size());
+  bool head_moved = false;
   if (failure_) {
     for (auto& a : answers) {
       a = Error::make(ErrorCode::internal, "the store refuses appends: " + *failure_);
@@ -517,7 +515,8 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       } else {
         next_position_ = st.next_position;
         last_hash_ = std::move(st.last_hash);
-        publish_head(next_position_ - 1);
+        set_head(next_position_ - 1);
+        head_moved = true;
       }
     }
   }
@@ -527,6 +526,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
     }
     answer(group[i], std::move(*answers[i]));
   }
+  if (head_moved) wake_head_waiters();
 }
 
 void EventStore::Impl::settle(const AppendRequest& req, const Result<AppendResult>& r) {

@@ -107,7 +107,16 @@ class EventStore::Impl {
   Result<std::uint64_t> read_stream_head(const std::string& stream) const;
   // Re-reads the head position from the log CF (used at open and by catch_up).
   Result<std::uint64_t> read_log_head(std::string* last_value) const;
-  void publish_head(std::uint64_t head);
+  // Moves head_position() to `head` (under head_mu, so a waiter that checks after this sees it)
+  // without waking anyone: the writer answers its group first, then wakes the waiters
+  // (wake_head_waiters), because waking them costs more than the answer and nobody who waits on
+  // the head is waiting for that answer.
+  void set_head(std::uint64_t head);
+  void wake_head_waiters() { head_cv.notify_all(); }
+  void publish_head(std::uint64_t head) {
+    set_head(head);
+    wake_head_waiters();
+  }
 
   rocksdb::WriteOptions write_options() const {
     rocksdb::WriteOptions wo;

@@ -34,13 +34,17 @@ Status write_batch(EventStore::Impl& im, rocksdb::WriteBatch& batch, const char*
   if (im.options.read_only) {
     return Error::make(ErrorCode::unavailable, "the store is open read-only");
   }
-  // Unsynced: projection state is derived from the log, and its checkpoint is written in the same
-  // batch, so a write lost in a crash only makes the projection replay a little more. The WAL is
-  // shared, so the next synced append makes it durable anyway; syncing here would cost each
-  // command a second fsync, queued behind or ahead of the writer's.
-  rocksdb::WriteOptions unsynced;
-  unsynced.sync = false;
-  auto s = im.db->Write(unsynced, &batch);
+  // Not in the WAL at all: projection state is derived from the log, and each batch carries its
+  // checkpoint, so losing the writes since the projections column family's last flush to a crash
+  // only makes the projection replay from an earlier checkpoint. Every write to that column
+  // family goes through here, so what a crash leaves of it is always a prefix of its batches.
+  // In the shared WAL these bytes would lengthen every synced append's fsync (measured in
+  // docs/PERFORMANCE.md); RocksDB flushes them when the WAL grows past max_total_wal_size and at
+  // a clean close.
+  rocksdb::WriteOptions derived;
+  derived.sync = false;
+  derived.disableWAL = true;
+  auto s = im.db->Write(derived, &batch);
   if (!s.ok()) {
     return Error::make(ErrorCode::internal, std::string(what) + ": " + s.ToString());
   }
