@@ -8,9 +8,11 @@
 # In one run (each measurement, the floor's and each load's, starts after `sync`, on a disk with
 # nothing left to write back):
 #   1. the floor: one writer's synced appends per second (touchline_bench's
-#      BM_DurableAppend/threads:1), on the filesystem that holds the server's data; measured
-#      again after the loads, the ratios using the mean (a warning when the two differ by
-#      more than 25%: the disk's fsync latency changed, the machine is busy);
+#      BM_DurableAppend/threads:1), on the filesystem that holds the server's data, measured
+#      just before and just after each of the loads (a), (b) and (c) (the server idle), each
+#      load's ratio using the mean of the two beside it: this disk's fsync latency drifts by
+#      half within minutes, so a floor measured a minute away says little (a warning when the
+#      two differ by more than 25%);
 #   2. starts touchlined on a fresh data directory (127.0.0.1, a port the kernel picks);
 #   3. signs up a coach who heads 64 organisations, and signs in;
 #   4. the command measured: POST /v1/actions recording "athlete_data.viewed" by the head coach
@@ -142,14 +144,15 @@ fmt() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x == "" || x == "-") print "-"
 thousands() { printf "%'d" "$1" 2>/dev/null || printf '%s' "$1"; }
 
 # ---------------------------------------------------------------------------------------------
-# 1. The floor (measured again at the end: fsync latency drifts when the machine gets busy).
+# 1. The floor, measured beside each load (fsync latency drifts when the machine gets busy).
 floor_filter='BM_DurableAppend/.*threads:1$'
 # Each measurement starts with the page cache written back (sync), so that what the previous
 # step or server left dirty (a filled history, another build's loads) does not share the disk
 # with this one's fsyncs.
 quiesce_disk() { timeout 120 sync || true; }
 
-measure_floor() {  # measure_floor NAME: sets floor_NAME
+declare -A floors
+measure_floor() {  # measure_floor NAME: sets floors[NAME]
   local t0=$SECONDS rate
   echo "== floor ($1): one writer's synced appends, on the disk of the server's data" \
     "($(df -P "$work" | awk 'NR == 2 { print $1 " at " $6 }'))"
@@ -164,11 +167,10 @@ measure_floor() {  # measure_floor NAME: sets floor_NAME
   jq -r '.benchmarks[] | "\(.name): \(.iterations) appends, \(.real_time | . * 1000 | round / 1000) \(.time_unit) each, \(.items_per_second | round) appends/s"' \
     "$work/floor-$1.json"
   echo "floor ($1): $((SECONDS - t0)) s"
-  printf -v "floor_$1" '%s' "$rate"
+  floors[$1]=$rate
 }
 echo "http_bench.sh: ${seconds} s per load, history $history events, server(s): ${servers[*]}"
 echo "work directory: $work"
-measure_floor start
 
 # ---------------------------------------------------------------------------------------------
 # HTTP helpers. api METHOD PATH [BODY] [TOKEN]: sets status and body.
@@ -303,10 +305,14 @@ for srv in "${!servers[@]}"; do
   ((p2 == p1 + 1)) || die "two POST /v1/actions answered positions $p1 and $p2: not one event each"
   echo "command: POST /v1/actions athlete_data.viewed answers 201, allowed, positions $p1 then $p2 (one event each)"
 
-  # 5. The loads.
+  # 5. The loads, each between two measurements of the floor.
+  measure_floor "$srv,0"
   run_load a "1 organisation, 1 connection" 1 1 "${orgs[0]}"
+  measure_floor "$srv,a"
   run_load b "1 organisation, $connections connections" 2 "$connections" "${orgs[1]}"
+  measure_floor "$srv,b"
   run_load c "$organizations organisations, $connections connections" 2 "$connections" "$(IFS=,; echo "${orgs[*]}")"
+  measure_floor "$srv,c"
 
   # 6. After a long history.
   if ((history > 0)); then
@@ -343,10 +349,17 @@ for srv in "${!servers[@]}"; do
   stop_server
 done
 
-echo
-measure_floor end
-floor=$(awk -v a="$floor_start" -v b="$floor_end" 'BEGIN { print (a + b) / 2 }')
-floor_drift=$(awk -v a="$floor_start" -v b="$floor_end" 'BEGIN { d = (b - a) / a; if (d < 0) d = -d; print (d > 0.25) ? 1 : 0 }')
+# The floors beside load (a), (b) or (c): measured just before it (after the previous load) and
+# just after it.
+floor_before() { case $2 in a) echo "${floors[$1,0]}" ;; b) echo "${floors[$1,a]}" ;; c) echo "${floors[$1,b]}" ;; esac; }
+floor_after() { echo "${floors[$1,$2]}"; }
+floor_beside() {  # floor_beside SRV LOAD: their mean
+  awk -v a="$(floor_before "$1" "$2")" -v b="$(floor_after "$1" "$2")" 'BEGIN { print (a + b) / 2 }'
+}
+floor_drifted() {  # floor_drifted SRV LOAD: exit 0 when they differ by more than 25%
+  awk -v a="$(floor_before "$1" "$2")" -v b="$(floor_after "$1" "$2")" \
+    'BEGIN { d = (b - a) / a; if (d < 0) d = -d; exit !(d > 0.25) }'
+}
 
 # ---------------------------------------------------------------------------------------------
 # 7. The table.
@@ -384,17 +397,21 @@ echo "==========================================================================
 echo "Durable commands over HTTP: POST /v1/actions (athlete_data.viewed: one ActionRecorded, one synced"
 echo "append per request), wrk ${seconds} s per load, $(nproc) CPUs shared by wrk and the server"
 echo "The floor is touchline_bench's BM_DurableAppend/threads:1 on the disk of the servers' data,"
-echo "measured before and after the loads; the ratios use the mean."
-echo
-printf '%-51s %12s\n' "floor: one writer's synced appends/s, mean" "$(fmt "$floor" 1)"
-printf '%-51s %12s\n' "       before the loads" "$(fmt "$floor_start" 1)" "       after the loads" "$(fmt "$floor_end" 1)"
-if ((floor_drift)); then
-  echo "WARNING: the floor moved by more than 25% during the run (the disk's fsync latency changed:"
-  echo "         something else is using the machine); the ratios below are not reliable."
-fi
+echo "measured just before and just after each of (a), (b) and (c); each ratio uses the mean of the"
+echo "two beside its load."
 for srv in "${!servers[@]}"; do
   echo
   echo "server: ${servers[$srv]}"
+  printf '%-51s %12s %10s %9s\n' "floor: one writer's synced appends/s" before after mean
+  for l in a b c; do
+    [[ -n ${floors[$srv,$l]:-} ]] || continue
+    printf '%-51s %12s %10s %9s\n' "       beside ($l)" "$(fmt "$(floor_before "$srv" "$l")" 1)" \
+      "$(fmt "$(floor_after "$srv" "$l")" 1)" "$(fmt "$(floor_beside "$srv" "$l")" 1)"
+    if floor_drifted "$srv" "$l"; then
+      echo "WARNING: the floor moved by more than 25% across ($l) (the disk's fsync latency changed:"
+      echo "         something else is using the machine); its ratio is not reliable."
+    fi
+  done
   printf '%-51s %12s %10s %9s %8s\n' load commands/s "p99 ms" non-2xx errors
   for l in a b c d; do
     [[ -n ${result[$srv,$l,ok_rps]:-} ]] || continue
@@ -412,9 +429,10 @@ for srv in "${!servers[@]}"; do
   fi
   echo
   printf '%-12s %-38s %8s %9s  %s\n' ratio "" value target result
-  ratio_row "(a) / floor" "1 org, 1 client" "$(ratio "${result[$srv,a,ok_rps]}" "$floor")" 0.5 a
-  ratio_row "(b) / floor" "1 org, $connections clients" "$(ratio "${result[$srv,b,ok_rps]}" "$floor")" 1.5 b
-  ratio_row "(c) / floor" "$organizations orgs, $connections clients" "$(ratio "${result[$srv,c,ok_rps]}" "$floor")" 2.5 c
+  ratio_row "(a) / floor" "1 org, 1 client" "$(ratio "${result[$srv,a,ok_rps]}" "$(floor_beside "$srv" a)")" 0.5 a
+  ratio_row "(b) / floor" "1 org, $connections clients" "$(ratio "${result[$srv,b,ok_rps]}" "$(floor_beside "$srv" b)")" 1.5 b
+  ratio_row "(c) / floor" "$organizations orgs, $connections clients" \
+    "$(ratio "${result[$srv,c,ok_rps]}" "$(floor_beside "$srv" c)")" 2.5 c
   if [[ -n ${result[$srv,d,ok_rps]:-} ]]; then
     ratio_row "(d) / (a)" "1 client, after history vs empty" \
       "$(ratio "${result[$srv,d,ok_rps]}" "${result[$srv,a,ok_rps]}")" 0.8 a d
