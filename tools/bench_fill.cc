@@ -145,11 +145,15 @@ int main(int argc, char** argv) {
     }
   }
   const std::uint64_t head = log.head_position();
-  const std::uint64_t version = log.stream_version(stream);
+  const auto version = log.stream_version(stream);
   log.stop();
+  if (!version.ok()) {
+    std::cerr << "touchline_bench_fill: " << version.error().message << "\n";
+    return 1;
+  }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cerr << "touchline_bench_fill: appended " << written << " events in " << seconds << " s; "
-            << stream << " now holds " << version << " events, log head " << head << "\n";
+            << stream << " now holds " << *version << " events, log head " << head << "\n";
   return 0;
 }

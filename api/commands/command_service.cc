@@ -147,12 +147,14 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
   ++a->attempts;
   const CommandRequest& req = a->request;
   if (!a->key.empty()) {
-    if (auto rec = deps_.log.find_idempotency(a->key)) {
-      if (rec->request_hash != a->request_hash) {
+    auto rec = deps_.log.find_idempotency(a->key);
+    if (!rec.ok()) return a->done(rec.error());
+    if (*rec) {
+      if ((*rec)->request_hash != a->request_hash) {
         return a->done(Error::make(ErrorCode::idempotency_mismatch,
                                    "this Idempotency-Key was already used with a different request"));
       }
-      return a->done(CommandResponse{rec->result, true});
+      return a->done(CommandResponse{(*rec)->result, true});
     }
   }
   commands::AggregateCache::Decision decision(cache_);

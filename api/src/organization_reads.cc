@@ -182,8 +182,9 @@ void Api::audit(const std::string& org_id, const std::map<std::string, std::stri
       }
     }
     auto page = deps_.audit.page(org_id, before, limit, filter);
-    respond(json_response(200, {{"entries", page.entries},
-                                {"next", page.next_before == 0 ? json(nullptr) : json(page.next_before)},
+    if (!page.ok()) return respond(fail(page.error()));
+    respond(json_response(200, {{"entries", page->entries},
+                                {"next", page->next_before == 0 ? json(nullptr) : json(page->next_before)},
                                 {"position", deps_.audit_runner.position()}}));
   };
   after_position(deps_.permissions_runner, "permissions", *min_position, std::move(respond),

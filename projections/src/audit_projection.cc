@@ -271,14 +271,14 @@ const std::vector<std::string>& audit_categories() {
   return all;
 }
 
-AuditPage AuditProjection::page(const std::string& organization_id, std::uint64_t before,
-                                std::size_t limit, const AuditFilter& filter) const {
+Result<AuditPage> AuditProjection::page(const std::string& organization_id, std::uint64_t before,
+                                        std::size_t limit, const AuditFilter& filter) const {
   AuditPage out;
   const std::string prefix = org_prefix(organization_id);
   const std::string before_key = before == 0 ? std::string{} : prefix + position_key(before);
   std::uint64_t last_position = 0;
   bool more = false;
-  state_.scan_reverse(prefix, before_key, [&](std::string_view, std::string_view value) {
+  auto st = state_.scan_reverse(prefix, before_key, [&](std::string_view, std::string_view value) {
     if (out.entries.size() == limit) {
       more = true;
       return false;
@@ -289,6 +289,7 @@ AuditPage AuditProjection::page(const std::string& organization_id, std::uint64_
     out.entries.push_back(std::move(entry));
     return true;
   });
+  if (!st.ok()) return st.error();
   out.next_before = more ? last_position : 0;
   return out;
 }

@@ -112,22 +112,30 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   return org;
 }
 
-void PermissionProjection::load(const store::StateStore& state) {
+Status PermissionProjection::load(const store::StateStore& state) {
   std::unique_lock lock(mu_);
   organizations_.clear();
   dirty_.clear();
-  state.scan(kOrgPrefix, [this](std::string_view, std::string_view value) {
+  privacy_.clear();
+  dirty_privacy_.clear();
+  auto st = state.scan(kOrgPrefix, [this](std::string_view, std::string_view value) {
     auto org = organization_from_json(nlohmann::json::parse(value));
     organizations_.emplace(org.id, std::move(org));
     return true;
   });
-  privacy_.clear();
-  dirty_privacy_.clear();
-  state.scan(kPrivacyPrefix, [this](std::string_view key, std::string_view value) {
-    privacy_[std::string(key.substr(kPrivacyPrefix.size()))] =
-        domain::Privacy{nlohmann::json::parse(value).get<std::map<std::string, bool>>()};
-    return true;
-  });
+  if (st.ok()) {
+    st = state.scan(kPrivacyPrefix, [this](std::string_view key, std::string_view value) {
+      privacy_[std::string(key.substr(kPrivacyPrefix.size()))] =
+          domain::Privacy{nlohmann::json::parse(value).get<std::map<std::string, bool>>()};
+      return true;
+    });
+  }
+  if (!st.ok()) {
+    // Half a state must not be served: drop what was read.
+    organizations_.clear();
+    privacy_.clear();
+  }
+  return st;
 }
 
 void PermissionProjection::apply(const events::Envelope& e) {

@@ -15,33 +15,42 @@ ProjectionRunner::~ProjectionRunner() { stop(); }
 
 void ProjectionRunner::start() {
   // Decide on the stored state before load() sees any of it: state of another format is cleared
-  // unread, and the worker's catch-up below replays the log into it from position 0.
-  if (auto st = adopt_state_format(); !st.ok()) {
+  // unread, and the worker's catch-up below replays the log into it from position 0. Any read
+  // that fails stops the runner here: replaying over state whose checkpoint it could not read
+  // would fold events into it twice.
+  auto stop_with = [this](const Error& e) {
     {
       std::lock_guard lock(mu_);
-      failure_ = st.error().message;
+      failure_ = e.message;
     }
     if (options_.log) options_.log("projection " + projection_.name() + " stopped: " + *failure());
-    return;
-  }
-  projection_.load(state_);
+  };
+  if (auto st = adopt_state_format(); !st.ok()) return stop_with(st.error());
+  auto checkpoint = state_.checkpoint();
+  if (!checkpoint.ok()) return stop_with(checkpoint.error());
+  if (auto st = projection_.load(state_); !st.ok()) return stop_with(st.error());
   {
     std::lock_guard lock(mu_);
-    position_ = state_.checkpoint();
+    position_ = *checkpoint;
   }
   worker_ = std::thread([this] { run(); });
 }
 
 Status ProjectionRunner::adopt_state_format() {
   const std::uint32_t wanted = projection_.state_format();
-  const std::uint32_t stored = state_.format();
+  auto format = state_.format();
+  if (!format.ok()) return format.error();
+  const std::uint32_t stored = *format;
   if (stored == wanted) return ok_status();
-  bool has_state = state_.checkpoint() > 0;
+  // Whether there is anything to clear; a checkpoint too damaged to read is something.
+  auto checkpoint = state_.checkpoint();
+  bool has_state = !checkpoint.ok() || *checkpoint > 0;
   if (!has_state) {
-    state_.scan("", [&](std::string_view, std::string_view) {
+    auto st = state_.scan("", [&](std::string_view, std::string_view) {
       has_state = true;
       return false;
     });
+    if (!st.ok()) return st.error();
   }
   if (has_state) {
     if (auto st = state_.clear(); !st.ok()) {

@@ -155,6 +155,7 @@ Status EventStore::Impl::open(StoreOptions opts) {
 
   const bool may_create = options.create_if_missing && !options.read_only;
   rocksdb::DBOptions dbo;
+  if (options.env != nullptr) dbo.env = options.env;
   dbo.create_if_missing = may_create;
   // Missing column families are created only after the format check, so that a newer
   // database is never modified by an older binary.
@@ -815,12 +816,11 @@ Result<std::vector<events::Envelope>> EventStore::read_stream(const std::string&
   return out;
 }
 
-std::uint64_t EventStore::stream_version(const std::string& stream) const {
+Result<std::uint64_t> EventStore::stream_version(const std::string& stream) const {
   if (!valid_stream_name(stream)) {
-    return 0;
+    return std::uint64_t{0};
   }
-  auto h = impl_->read_stream_head(stream);
-  return h.ok() ? *h : 0;
+  return impl_->read_stream_head(stream);
 }
 
 Result<std::vector<events::Envelope>> EventStore::read_all(std::uint64_t after,
@@ -865,18 +865,17 @@ bool EventStore::wait_for_position(std::uint64_t position,
   return im.head.load() >= position;
 }
 
-std::optional<IdempotencyRecord> EventStore::find_idempotency(const std::string& key) const {
+Result<std::optional<IdempotencyRecord>> EventStore::find_idempotency(const std::string& key) const {
   std::string raw;
   auto s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf_idempotency, key, &raw);
-  if (!s.ok()) {
-    return std::nullopt;
-  }
+  if (s.IsNotFound()) return std::optional<IdempotencyRecord>{};
+  if (!s.ok()) return storage_error("cannot read an idempotency record", s);
   auto j = nlohmann::json::parse(raw, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("request_hash") ||
       !j["request_hash"].is_string() || !j.contains("result")) {
-    return std::nullopt;
+    return Error::make(ErrorCode::internal, "a stored idempotency record is unreadable");
   }
-  return IdempotencyRecord{key, j["request_hash"].get<std::string>(), j["result"]};
+  return std::optional<IdempotencyRecord>{IdempotencyRecord{key, j["request_hash"].get<std::string>(), j["result"]}};
 }
 
 Result<std::optional<std::string>> EventStore::read_secret(const std::string& key) const {

@@ -61,22 +61,41 @@ StateStore::StateStore(EventStore& store, std::string projection_name)
   }
 }
 
-std::optional<std::string> StateStore::get(std::string_view key) const {
-  if (reserved(key)) {
-    return std::nullopt;
-  }
-  const auto& im = store_.impl();
-  std::string full = name_ + '/';
-  full.append(key);
+namespace {
+
+Result<std::optional<std::string>> read_value(const EventStore::Impl& im, const std::string& full_key,
+                                              std::string_view projection) {
   std::string value;
-  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, full, &value);
+  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, full_key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>{};
   if (!s.ok()) {
-    return std::nullopt;
+    return Error::make(ErrorCode::internal,
+                       "cannot read the state of projection " + std::string(projection) + ": " + s.ToString());
   }
-  return value;
+  return std::optional<std::string>{std::move(value)};
 }
 
-void StateStore::scan(
+// What ended an iteration: ok when it ran out of keys, an error when RocksDB stopped it. Valid()
+// turns false on both, so only status() tells them apart.
+Status iteration_status(const rocksdb::Iterator& it, std::string_view projection) {
+  if (it.status().ok()) return ok_status();
+  return Error::make(ErrorCode::internal,
+                     "cannot read the state of projection " + std::string(projection) + ": " + it.status().ToString());
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> StateStore::get(std::string_view key) const {
+  if (reserved(key)) {
+    return std::optional<std::string>{};
+  }
+  std::string full = name_ + '/';
+  full.append(key);
+  return read_value(store_.impl(), full, name_);
+}
+
+
+Status StateStore::scan(
     std::string_view prefix,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
   const auto& im = store_.impl();
@@ -96,12 +115,13 @@ void StateStore::scan(
       continue;
     }
     if (!fn(key, to_sv(it->value()))) {
-      break;
+      return ok_status();
     }
   }
+  return iteration_status(*it, name_);
 }
 
-void StateStore::scan_reverse(
+Status StateStore::scan_reverse(
     std::string_view prefix, std::string_view before,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
   const auto& im = store_.impl();
@@ -117,7 +137,7 @@ void StateStore::scan_reverse(
     }
   }
   if (upper <= lower) {
-    return;
+    return ok_status();
   }
   rocksdb::Slice lower_slice(lower);
   rocksdb::Slice upper_slice(upper);
@@ -131,9 +151,10 @@ void StateStore::scan_reverse(
       continue;
     }
     if (!fn(key, to_sv(it->value()))) {
-      break;
+      return ok_status();
     }
   }
+  return iteration_status(*it, name_);
 }
 
 Status StateStore::commit(const StateBatch& batch, std::uint64_t checkpoint) {
@@ -160,25 +181,30 @@ Status StateStore::commit(const StateBatch& batch, std::uint64_t checkpoint) {
   return write_batch(im, wb, "cannot commit projection state");
 }
 
-// A reserved value of this projection, when it is stored with `size` bytes; else empty.
-std::string StateStore::reserved_value(std::string_view reserved_key, std::size_t size) const {
-  const auto& im = store_.impl();
+Result<std::optional<std::string>> StateStore::reserved_value(std::string_view reserved_key) const {
   std::string key = name_ + '/';
   key.append(reserved_key);
-  std::string value;
-  auto s = im.db->Get(rocksdb::ReadOptions(), im.cf_projections, key, &value);
-  return s.ok() && value.size() == size ? value : std::string{};
+  return read_value(store_.impl(), key, name_);
 }
 
-std::uint64_t StateStore::checkpoint() const {
-  const std::string value = reserved_value(kCheckpointKey, 8);
-  return value.empty() ? 0 : decode_be64(value);
+Result<std::uint64_t> StateStore::checkpoint() const {
+  auto value = reserved_value(kCheckpointKey);
+  if (!value.ok()) return value.error();
+  if (!*value) return std::uint64_t{0};
+  if ((*value)->size() != 8) {
+    return Error::make(ErrorCode::internal, "the checkpoint of projection " + name_ + " is " +
+                                                std::to_string((*value)->size()) +
+                                                " bytes, not 8: its state is damaged; rebuild it");
+  }
+  return decode_be64(**value);
 }
 
-std::uint32_t StateStore::format() const {
-  const std::string value = reserved_value(kFormatKey, 4);
+Result<std::uint32_t> StateStore::format() const {
+  auto value = reserved_value(kFormatKey);
+  if (!value.ok()) return value.error();
+  if (!*value || (*value)->size() != 4) return std::uint32_t{0};
   std::uint32_t v = 0;
-  for (const char c : value) {
+  for (const char c : **value) {
     v = (v << 8) | static_cast<unsigned char>(c);
   }
   return v;

@@ -492,7 +492,9 @@ TEST_F(ApiTest, IdempotentSignUpStoresNoUnkeyedHashOfThePassword) {
   o.path = server.data_dir();
   auto log = store::EventStore::open(o);
   ASSERT_TRUE(log.ok()) << log.error().message;
-  auto record = (*log)->find_idempotency("anonymous/signup-1");
+  auto found = (*log)->find_idempotency("anonymous/signup-1");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  const auto& record = *found;
   ASSERT_TRUE(record.has_value());
   EXPECT_NE(record->request_hash, api::sha256_hex("SignUp\n" + body.dump()));
   EXPECT_EQ(record->request_hash.size(), 64u);

@@ -95,7 +95,7 @@ TEST_F(CommandServiceTest, AConflictOnceIsRetriedAndSucceeds) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->body["organization_id"], "fresh");
   EXPECT_EQ(ids_used.load(), 1 + 2);
-  EXPECT_EQ(log->stream_version("organization-fresh"), 1u);
+  EXPECT_EQ(log->stream_version("organization-fresh").value(), 1u);
 }
 
 TEST_F(CommandServiceTest, ARetryThePoolRefusesIsAnsweredUnavailable) {

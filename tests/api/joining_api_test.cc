@@ -36,7 +36,9 @@ class JoiningApiTest : public ::testing::Test {
     const auto before = server.head();
     auto r = send(org, command, body, token);
     EXPECT_EQ(r.status, status) << command << ": " << r.body;
-    if (!reason.empty()) EXPECT_EQ(r.json().value("reason", std::string()), reason) << r.body;
+    if (!reason.empty()) {
+      EXPECT_EQ(r.json().value("reason", std::string()), reason) << r.body;
+    }
     EXPECT_EQ(server.head(), before) << command << " appended after a refusal";
     return r.json();
   }

@@ -68,7 +68,7 @@ void append(store::EventStore& log, const std::string& actor, const std::string&
       r.streams.back().events.push_back(std::move(event));
       continue;
     }
-    const auto v = log.stream_version(stream);
+    const auto v = log.stream_version(stream).value();
     r.streams.push_back({stream, v == 0 ? store::ExpectedVersion::no_stream() : store::ExpectedVersion::exact(v),
                          {std::move(event)}});
   }

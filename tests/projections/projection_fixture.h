@@ -37,6 +37,7 @@ class ProjectionTest : public ::testing::Test {
     store::StoreOptions o;
     o.path = dir;
     o.now_ms = [] { return std::int64_t{1767225600000}; };
+    o.env = env;
     auto s = store::EventStore::open(o);
     ASSERT_TRUE(s.ok()) << s.error().message;
     log = std::move(*s);
@@ -76,16 +77,17 @@ class ProjectionTest : public ::testing::Test {
   std::map<std::string, std::string> stored(const std::string& name) {
     std::map<std::string, std::string> out;
     store::StateStore state(*log, name);
-    state.scan("", [&](std::string_view k, std::string_view v) {
+    EXPECT_TRUE(state.scan("", [&](std::string_view k, std::string_view v) {
       out.emplace(k, v);
       return true;
-    });
-    out["<checkpoint>"] = std::to_string(state.checkpoint());
-    out["<format>"] = std::to_string(state.format());
+    }).ok());
+    out["<checkpoint>"] = std::to_string(state.checkpoint().value());
+    out["<format>"] = std::to_string(state.format().value());
     return out;
   }
 
   std::string dir = temp_dir();
+  rocksdb::Env* env = nullptr;  // set before open() to inject faults
   std::unique_ptr<store::EventStore> log;
   int commands = 0;
 };

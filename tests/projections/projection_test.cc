@@ -36,7 +36,7 @@ TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
   const auto live_snapshot = live_permissions.snapshot();
   const auto live_permission_state = stored(PermissionProjection::kName);
   const auto live_audit_state = stored(AuditProjection::kName);
-  const auto live_page = live_audit.page("org", 0, 1000).entries;
+  const auto live_page = live_audit.page("org", 0, 1000).value().entries;
   ASSERT_FALSE(live_page.empty());
 
   PermissionProjection rebuilt_permissions;
@@ -47,7 +47,7 @@ TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
   EXPECT_EQ(rebuilt_permissions.snapshot(), live_snapshot);
   EXPECT_EQ(stored(PermissionProjection::kName), live_permission_state);
   EXPECT_EQ(stored(AuditProjection::kName), live_audit_state);
-  EXPECT_EQ(rebuilt_audit.page("org", 0, 1000).entries, live_page);
+  EXPECT_EQ(rebuilt_audit.page("org", 0, 1000).value().entries, live_page);
 }
 
 TEST_F(ProjectionTest, CatchesUpFromItsCheckpointAfterARestart) {
@@ -91,18 +91,18 @@ TEST_F(ProjectionTest, AuditPagesNewestFirst) {
   store::StateStore audit_state(*log, AuditProjection::kName);
   AuditProjection audit(audit_state);
   ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
-  auto all = audit.page("org", 0, 1000).entries;
-  auto first = audit.page("org", 0, 10);
+  auto all = audit.page("org", 0, 1000).value().entries;
+  auto first = audit.page("org", 0, 10).value();
   ASSERT_EQ(first.entries.size(), 10u);
   EXPECT_NE(first.next_before, 0u);
-  auto second = audit.page("org", first.next_before, 10);
+  auto second = audit.page("org", first.next_before, 10).value();
   EXPECT_EQ(second.entries.front(), all[10]);
   for (std::size_t i = 1; i < all.size(); ++i) {
     EXPECT_GT(all[i - 1]["position"].get<std::uint64_t>(), all[i]["position"].get<std::uint64_t>());
   }
   EXPECT_EQ(all.back()["action"], "organization.created");
   // Account events are platform-wide, not in the organisation's list.
-  auto platform = audit.page("", 0, 1000).entries;
+  auto platform = audit.page("", 0, 1000).value().entries;
   EXPECT_GT(platform.size(), all.size());
 }
 

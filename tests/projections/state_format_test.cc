@@ -18,6 +18,7 @@
 #include "touchline/store/event_store.h"
 #include "touchline/store/state_store.h"
 #include "projection_fixture.h"
+#include "support/fault_fs.h"
 
 namespace touchline::projections {
 namespace {
@@ -34,9 +35,9 @@ class Counting final : public Projection {
 
   const std::string& name() const override { return inner_.name(); }
   std::uint32_t state_format() const override { return format_; }
-  void load(const store::StateStore& state) override {
+  Status load(const store::StateStore& state) override {
     ++loads;
-    inner_.load(state);
+    return inner_.load(state);
   }
   void apply(const events::Envelope& e) override {
     ++applies;
@@ -143,15 +144,15 @@ TEST_F(StateFormatTest, StateStoredBeforeFormatsWereRecordedIsRebuiltAtStart) {
   AuditProjection fresh(audit_state);
   ASSERT_TRUE(ProjectionRunner(*log, fresh).rebuild().ok());
   const auto fresh_state = stored(AuditProjection::kName);
-  const auto fresh_page = fresh.page("org", 0, 1000).entries;
+  const auto fresh_page = fresh.page("org", 0, 1000).value().entries;
   ASSERT_FALSE(fresh_page.empty());
 
   auto old_state = fresh_state;
   old_state["<format>"] = "0";  // none recorded
   old_state["org/stale-entry"] = "{}";
   put_back(AuditProjection::kName, old_state);
-  ASSERT_EQ(audit_state.format(), 0u);
-  ASSERT_EQ(audit_state.checkpoint(), head);
+  ASSERT_EQ(audit_state.format().value(), 0u);
+  ASSERT_EQ(audit_state.checkpoint().value(), head);
 
   AuditProjection audit(audit_state);
   Counting counting(audit);
@@ -165,7 +166,7 @@ TEST_F(StateFormatTest, StateStoredBeforeFormatsWereRecordedIsRebuiltAtStart) {
                                                   std::to_string(audit.state_format()) +
                                                   "; rebuilding from position 0"});
   EXPECT_EQ(stored(AuditProjection::kName), fresh_state);
-  EXPECT_EQ(audit.page("org", 0, 1000).entries, fresh_page);
+  EXPECT_EQ(audit.page("org", 0, 1000).value().entries, fresh_page);
 }
 
 TEST_F(StateFormatTest, ANewerStoredFormatIsRebuiltToo) {
@@ -179,7 +180,7 @@ TEST_F(StateFormatTest, ANewerStoredFormatIsRebuiltToo) {
     ASSERT_TRUE(runner.wait_for(head, 10s));
   }
   const std::uint32_t current = PermissionProjection().state_format();
-  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), current + 1);
+  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format().value(), current + 1);
 
   PermissionProjection permissions;
   Counting counting(permissions);
@@ -192,7 +193,7 @@ TEST_F(StateFormatTest, ANewerStoredFormatIsRebuiltToo) {
   EXPECT_NE(lines.get()[0].find("stored state format " + std::to_string(current + 1) + ", this build uses " +
                                 std::to_string(current)),
             std::string::npos);
-  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
+  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format().value(), PermissionProjection().state_format());
 }
 
 TEST_F(StateFormatTest, AMatchingFormatIsLoadedNotReplayed) {
@@ -206,7 +207,7 @@ TEST_F(StateFormatTest, AMatchingFormatIsLoadedNotReplayed) {
     ASSERT_TRUE(runner.wait_for(head, 10s));
     EXPECT_EQ(counting.applies.load(), head);
   }
-  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
+  ASSERT_EQ(store::StateStore(*log, PermissionProjection::kName).format().value(), PermissionProjection().state_format());
 
   PermissionProjection permissions;
   Counting counting(permissions);
@@ -235,7 +236,7 @@ TEST_F(StateFormatTest, ANewProjectionRecordsItsFormatWithoutARebuild) {
   Lines lines;
   ProjectionRunner runner(*log, counting, lines.options());
   runner.start();
-  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
+  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format().value(), PermissionProjection().state_format());
   ASSERT_TRUE(runner.wait_for(log->head_position(), 10s));
   EXPECT_EQ(counting.resets.load(), 0);
   EXPECT_TRUE(lines.get().empty());
@@ -253,9 +254,9 @@ TEST_F(StateFormatTest, RebuildRecordsTheFormat) {
   AuditProjection audit(audit_state);
   ASSERT_TRUE(ProjectionRunner(*log, permissions).rebuild().ok());
   ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
-  EXPECT_EQ(permission_state.format(), permissions.state_format());
-  EXPECT_EQ(audit_state.format(), audit.state_format());
-  EXPECT_EQ(permission_state.checkpoint(), log->head_position());
+  EXPECT_EQ(permission_state.format().value(), permissions.state_format());
+  EXPECT_EQ(audit_state.format().value(), audit.state_format());
+  EXPECT_EQ(permission_state.checkpoint().value(), log->head_position());
 
   // So the next start loads the rebuilt state instead of rebuilding it again.
   PermissionProjection next;
@@ -271,7 +272,7 @@ TEST_F(StateFormatTest, RebuildRecordsTheFormat) {
 TEST_F(StateFormatTest, AnEmptyLogRebuildRecordsTheFormat) {
   PermissionProjection permissions;
   ASSERT_TRUE(ProjectionRunner(*log, permissions).rebuild().ok());
-  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format(), PermissionProjection().state_format());
+  EXPECT_EQ(store::StateStore(*log, PermissionProjection::kName).format().value(), PermissionProjection().state_format());
 }
 
 TEST_F(StateFormatTest, AStoreThatCannotBeClearedStopsTheRunnerBeforeLoading) {
@@ -287,7 +288,7 @@ TEST_F(StateFormatTest, AStoreThatCannotBeClearedStopsTheRunnerBeforeLoading) {
   o.read_only = true;
   auto secondary = store::EventStore::open(o);
   ASSERT_TRUE(secondary.ok()) << secondary.error().message;
-  ASSERT_EQ(store::StateStore(**secondary, PermissionProjection::kName).format(), 1u);
+  ASSERT_EQ(store::StateStore(**secondary, PermissionProjection::kName).format().value(), 1u);
 
   PermissionProjection permissions;
   Counting counting(permissions);
@@ -300,6 +301,62 @@ TEST_F(StateFormatTest, AStoreThatCannotBeClearedStopsTheRunnerBeforeLoading) {
   EXPECT_EQ(runner.position(), 0u);
   ASSERT_EQ(lines.get().size(), 1u);
   EXPECT_EQ(lines.get()[0].rfind("projection permissions stopped: ", 0), 0u) << lines.get()[0];
+}
+
+// A runner that cannot read its stored state (its format, its checkpoint, the state itself) stops
+// with the read's error, which /healthz reports, rather than take the failed read for "no state"
+// and replay the log over the state it has.
+TEST_F(StateFormatTest, ARunnerThatCannotReadItsStateStopsAndFoldsNothing) {
+  write_history();
+  {
+    PermissionProjection permissions;
+    ProjectionRunner runner(*log, permissions);
+    store::StateStore audit_state(*log, AuditProjection::kName);
+    AuditProjection audit(audit_state);
+    ProjectionRunner audit_runner(*log, audit);
+    runner.start();
+    audit_runner.start();
+    ASSERT_TRUE(runner.wait_for(log->head_position(), 5s));
+    ASSERT_TRUE(audit_runner.wait_for(log->head_position(), 5s));
+  }
+  const std::uint64_t head = log->head_position();
+  log.reset();  // flushes the projections' state into table files, where reads can fail
+  const auto files = touchline::testing::table_files_of(dir, "projections");
+  ASSERT_FALSE(files.empty());
+  static touchline::testing::FaultFs faults;  // static: the store, closed in TearDown, must not outlive it
+  faults.fail_reads_of({});
+  env = faults.env();
+  open();
+  faults.fail_reads_of(files);
+
+  PermissionProjection permissions;
+  Counting counting(permissions);
+  Lines lines;
+  ProjectionRunner runner(*log, counting, lines.options());
+  runner.start();
+  ASSERT_TRUE(runner.failure().has_value());
+  EXPECT_NE(runner.failure()->find("cannot read the state of projection permissions"), std::string::npos)
+      << *runner.failure();
+  EXPECT_EQ(counting.applies.load(), 0);
+  EXPECT_EQ(runner.position(), 0u);
+  ASSERT_EQ(lines.get().size(), 1u);
+  EXPECT_EQ(lines.get()[0].rfind("projection permissions stopped: ", 0), 0u) << lines.get()[0];
+
+  // An audit page read over the failing disk is an error, not a short last page.
+  store::StateStore audit_state(*log, AuditProjection::kName);
+  AuditProjection audit(audit_state);
+  EXPECT_FALSE(audit.page("org", 0, 1000).ok());
+
+  // Once reads work again, a runner resumes from the checkpoint it could not read before.
+  faults.fail_reads_of({});
+  PermissionProjection again;
+  Counting counting_again(again);
+  ProjectionRunner resumed(*log, counting_again);
+  resumed.start();
+  EXPECT_FALSE(resumed.failure().has_value());
+  EXPECT_EQ(resumed.position(), head);
+  EXPECT_EQ(counting_again.applies.load(), 0);
+  EXPECT_FALSE(audit.page("org", 0, 1000).value().entries.empty());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <rocksdb/iterator.h>
 
+#include "support/fault_fs.h"
 #include "test_util.h"
 #include "touchline/store/hash_chain.h"
 
@@ -43,7 +44,7 @@ TEST(EventStore, AppendsToNewStreamThenAtExactVersion) {
   auto store = open_store(options_for(dir.path()));
   ASSERT_TRUE(store);
   EXPECT_EQ(store->head_position(), 0u);
-  EXPECT_EQ(store->stream_version("account-1"), 0u);
+  EXPECT_EQ(store->stream_version("account-1").value(), 0u);
 
   auto r1 = store->append(one("account-1", ExpectedVersion::no_stream(),
                               {ev("AccountRegistered", {{"n", 1}})}));
@@ -59,7 +60,7 @@ TEST(EventStore, AppendsToNewStreamThenAtExactVersion) {
   EXPECT_EQ(r2->first_position, 2u);
   EXPECT_EQ(r2->last_position, 3u);
   EXPECT_EQ(store->head_position(), 3u);
-  EXPECT_EQ(store->stream_version("account-1"), 3u);
+  EXPECT_EQ(store->stream_version("account-1").value(), 3u);
 
   auto events = store->read_stream("account-1");
   ASSERT_TRUE(events.ok());
@@ -123,8 +124,8 @@ TEST(EventStore, WrongExpectationConflictsAndWritesNothing) {
   EXPECT_EQ(missing.error().code, ErrorCode::conflict);
 
   EXPECT_EQ(store->head_position(), 2u);
-  EXPECT_EQ(store->stream_version("s"), 2u);
-  EXPECT_EQ(store->stream_version("t"), 0u);
+  EXPECT_EQ(store->stream_version("s").value(), 2u);
+  EXPECT_EQ(store->stream_version("t").value(), 0u);
   EXPECT_EQ(all_events(*store), before);
 
   // The chain continues from the last accepted event, not from the rejected ones.
@@ -146,8 +147,8 @@ TEST(EventStore, MultiStreamAppendIsAllOrNothing) {
   auto r = store->append(req);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::conflict);
-  EXPECT_EQ(store->stream_version("account-2"), 0u);
-  EXPECT_EQ(store->stream_version("email-a@x"), 1u);
+  EXPECT_EQ(store->stream_version("account-2").value(), 0u);
+  EXPECT_EQ(store->stream_version("email-a@x").value(), 1u);
   EXPECT_EQ(store->head_position(), 1u);
   EXPECT_EQ(all_events(*store).size(), 1u);
 
@@ -156,8 +157,8 @@ TEST(EventStore, MultiStreamAppendIsAllOrNothing) {
   ASSERT_TRUE(ok.ok()) << ok.error().message;
   EXPECT_EQ(ok->first_position, 2u);
   EXPECT_EQ(ok->last_position, 3u);
-  EXPECT_EQ(store->stream_version("account-2"), 1u);
-  EXPECT_EQ(store->stream_version("email-b@x"), 1u);
+  EXPECT_EQ(store->stream_version("account-2").value(), 1u);
+  EXPECT_EQ(store->stream_version("email-b@x").value(), 1u);
 }
 
 TEST(EventStore, SameStreamTwiceInOneRequestSeesItsOwnEvents) {
@@ -168,7 +169,7 @@ TEST(EventStore, SameStreamTwiceInOneRequestSeesItsOwnEvents) {
   req.streams.push_back({"s", ExpectedVersion::no_stream(), {ev("A")}});
   req.streams.push_back({"s", ExpectedVersion::exact(1), {ev("B")}});
   ASSERT_TRUE(store->append(req).ok());
-  EXPECT_EQ(store->stream_version("s"), 2u);
+  EXPECT_EQ(store->stream_version("s").value(), 2u);
 }
 
 TEST(EventStore, PositionsAreGapFreeAcrossStreamsAndReadsPage) {
@@ -245,7 +246,7 @@ TEST(EventStore, RejectsMalformedRequestsWithoutSideEffects) {
   EXPECT_EQ(bad_utf8.error().code, ErrorCode::invalid_argument);
 
   EXPECT_EQ(store->head_position(), 1u);
-  EXPECT_EQ(store->stream_version("s"), 1u);
+  EXPECT_EQ(store->stream_version("s").value(), 1u);
   auto next = store->append(one("s", ExpectedVersion::exact(1), {ev("C")}));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->first_position, 2u);
@@ -289,7 +290,7 @@ TEST(EventStore, RejectedRequestsInAGroupDoNotDisturbTheOthers) {
   EXPECT_EQ(ok, kRequests / 2);
   EXPECT_EQ(conflicts, kRequests / 2);
   EXPECT_EQ(store->head_position(), 1u + kRequests / 2);
-  EXPECT_EQ(store->stream_version("s"), 1u + kRequests / 2);
+  EXPECT_EQ(store->stream_version("s").value(), 1u + kRequests / 2);
   auto report = verify_log(*store);
   EXPECT_TRUE(report.ok) << report.problem;
 }
@@ -299,6 +300,41 @@ AppendRequest idempotent(const std::string& stream, const std::string& key,
   auto r = one(stream, ExpectedVersion::no_stream(), {ev("A")});
   r.idempotency = IdempotencyRecord{key, request_hash, {{"account_id", stream}}};
   return r;
+}
+
+// A lookup the disk failed is an error, not "never used" or "no such stream".
+TEST(EventStore, FailedLookupsAreErrorsNeverAbsence) {
+  TempDir dir;
+  touchline::testing::FaultFs faults;
+  auto o = options_for(dir.path());
+  o.env = faults.env();
+  {
+    auto store = open_store(o);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->append(idempotent("s", "actor-1/key-1", "h1")).ok());
+  }
+  // The append is in the WAL; the next open recovers it into table files, where reads can fail.
+  ASSERT_TRUE(open_store(o));
+  auto failing = touchline::testing::table_files_of(dir.path(), "idempotency");
+  const auto streams = touchline::testing::table_files_of(dir.path(), "streams");
+  ASSERT_FALSE(failing.empty());
+  ASSERT_FALSE(streams.empty());
+  failing.insert(streams.begin(), streams.end());
+  auto store = open_store(o);
+  ASSERT_TRUE(store);
+  faults.fail_reads_of(failing);
+
+  auto record = store->find_idempotency("actor-1/key-1");
+  ASSERT_FALSE(record.ok());
+  EXPECT_EQ(record.error().code, ErrorCode::internal);
+  auto version = store->stream_version("s");
+  ASSERT_FALSE(version.ok());
+  EXPECT_EQ(version.error().code, ErrorCode::internal);
+
+  faults.fail_reads_of({});
+  EXPECT_EQ(store->find_idempotency("actor-1/key-1").value()->request_hash, "h1");
+  EXPECT_EQ(store->stream_version("s").value(), 1u);
+  store.reset();  // before faults (and its env) go
 }
 
 TEST(EventStore, IdempotentRetryReplaysTheStoredResult) {
@@ -323,13 +359,15 @@ TEST(EventStore, IdempotentRetryReplaysTheStoredResult) {
   EXPECT_EQ(again->last_position, 2u);
   EXPECT_EQ(again->first_position, 0u);
   EXPECT_EQ(store->head_position(), 3u);
-  EXPECT_EQ(store->stream_version("s"), 1u);
+  EXPECT_EQ(store->stream_version("s").value(), 1u);
 
-  auto rec = store->find_idempotency("actor-1/key-1");
+  auto found = store->find_idempotency("actor-1/key-1");
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  const auto& rec = *found;
   ASSERT_TRUE(rec.has_value());
   EXPECT_EQ(rec->request_hash, "h1");
   EXPECT_EQ(rec->result, first->result);
-  EXPECT_FALSE(store->find_idempotency("actor-1/key-2").has_value());
+  EXPECT_FALSE(store->find_idempotency("actor-1/key-2").value().has_value());
 }
 
 TEST(EventStore, IdempotencyKeyWithAnotherRequestIsAMismatch) {
@@ -341,7 +379,7 @@ TEST(EventStore, IdempotencyKeyWithAnotherRequestIsAMismatch) {
   ASSERT_FALSE(other.ok());
   EXPECT_EQ(other.error().code, ErrorCode::idempotency_mismatch);
   EXPECT_EQ(store->head_position(), 1u);
-  EXPECT_EQ(store->stream_version("t"), 0u);
+  EXPECT_EQ(store->stream_version("t").value(), 0u);
 }
 
 TEST(EventStore, IdempotencyRecordWithoutEvents) {
@@ -461,7 +499,7 @@ TEST(EventStore, ManyThreadsRacingOnOneStreamGetOneWinnerPerVersion) {
   EXPECT_EQ(unexpected.load(), 0);
   // Every version is taken by somebody: a thread that is behind still tries each version, and
   // the first attempt at a version whose predecessor exists succeeds.
-  EXPECT_EQ(store->stream_version("contended"), kVersions);
+  EXPECT_EQ(store->stream_version("contended").value(), kVersions);
   EXPECT_EQ(store->head_position(), kVersions);
   auto events = store->read_stream("contended");
   ASSERT_TRUE(events.ok());
@@ -489,7 +527,7 @@ TEST(EventStore, RestartKeepsEventsHeadAndChain) {
   ASSERT_TRUE(store);
   EXPECT_EQ(store->head_position(), 3u);
   EXPECT_EQ(all_events(*store), before);
-  EXPECT_EQ(store->stream_version("a"), 2u);
+  EXPECT_EQ(store->stream_version("a").value(), 2u);
   auto r = store->append(one("a", ExpectedVersion::exact(2), {ev("D")}));
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->first_position, 4u);
@@ -572,7 +610,7 @@ TEST(EventStore, ReadOnlySecondaryBesideARunningPrimary) {
   ASSERT_TRUE(caught.ok()) << caught.error().message;
   EXPECT_EQ(secondary->head_position(), 4u);
   EXPECT_EQ(all_events(*secondary), all_events(*primary));
-  EXPECT_EQ(secondary->stream_version("s"), 3u);
+  EXPECT_EQ(secondary->stream_version("s").value(), 3u);
   EXPECT_TRUE(verify_log(*secondary).ok);
 
   auto append = secondary->append(one("u", ExpectedVersion::any(), {ev("E")}));
@@ -697,7 +735,7 @@ void expect_opens_but_refuses_appends(const std::string& path, bool last_decodes
     EXPECT_EQ(first_two->size(), 2u);
   }
   EXPECT_EQ(store->read_stream("s")->size(), 2u);
-  EXPECT_EQ(store->stream_version("t"), 1u);
+  EXPECT_EQ(store->stream_version("t").value(), 1u);
 
   auto report = verify_log(*store);
   EXPECT_FALSE(report.ok);
@@ -719,7 +757,7 @@ void expect_opens_but_refuses_appends(const std::string& path, bool last_decodes
   EXPECT_EQ(r2.error().code, ErrorCode::internal);
   EXPECT_FALSE(store->read_secret("some-secret").value().has_value());
   EXPECT_EQ(store->head_position(), 3u);
-  EXPECT_EQ(store->stream_version("u"), 0u);
+  EXPECT_EQ(store->stream_version("u").value(), 0u);
 
   // The read-only instance the operator tools use opens it as well.
   auto ro = options_for(path);
@@ -776,7 +814,7 @@ TEST(EventStore, ARequestThatThrowsFailsAloneAndTheWriterCarriesOn) {
   EXPECT_EQ(r.error().code, ErrorCode::internal);
   EXPECT_NE(r.error().message.find("clock exploded"), std::string::npos) << r.error().message;
   EXPECT_EQ(store->head_position(), 1u);
-  EXPECT_EQ(store->stream_version("s"), 1u);
+  EXPECT_EQ(store->stream_version("s").value(), 1u);
 
   // Nothing of the failed request was applied, not even to the cached stream head.
   auto next = store->append(one("s", ExpectedVersion::exact(1), {ev("C")}));

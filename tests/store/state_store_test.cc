@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/fault_fs.h"
 #include "test_util.h"
 
 namespace touchline::store {
@@ -21,19 +22,19 @@ using KV = std::vector<std::pair<std::string, std::string>>;
 
 KV scan_all(const StateStore& s, std::string_view prefix) {
   KV out;
-  s.scan(prefix, [&](std::string_view k, std::string_view v) {
+  EXPECT_TRUE(s.scan(prefix, [&](std::string_view k, std::string_view v) {
     out.emplace_back(k, v);
     return true;
-  });
+  }).ok());
   return out;
 }
 
 KV scan_back(const StateStore& s, std::string_view prefix, std::string_view before) {
   KV out;
-  s.scan_reverse(prefix, before, [&](std::string_view k, std::string_view v) {
+  EXPECT_TRUE(s.scan_reverse(prefix, before, [&](std::string_view k, std::string_view v) {
     out.emplace_back(k, v);
     return true;
-  });
+  }).ok());
   return out;
 }
 
@@ -42,25 +43,25 @@ TEST(StateStore, CommitWritesStateAndCheckpointTogether) {
   auto store = open_store(options_for(dir.path()));
   ASSERT_TRUE(store);
   StateStore state(*store, "members");
-  EXPECT_EQ(state.checkpoint(), 0u);
-  EXPECT_FALSE(state.get("a").has_value());
+  EXPECT_EQ(state.checkpoint().value(), 0u);
+  EXPECT_FALSE(state.get("a").value().has_value());
 
   ASSERT_TRUE(state.commit({{{"a", "1"}, {"b", "2"}}, {}}, 5).ok());
-  EXPECT_EQ(state.get("a"), "1");
-  EXPECT_EQ(state.get("b"), "2");
-  EXPECT_EQ(state.checkpoint(), 5u);
+  EXPECT_EQ(state.get("a").value(), "1");
+  EXPECT_EQ(state.get("b").value(), "2");
+  EXPECT_EQ(state.checkpoint().value(), 5u);
 
   ASSERT_TRUE(state.commit({{{"c", "3"}, {"a", "1b"}}, {"b"}}, 9).ok());
-  EXPECT_EQ(state.get("a"), "1b");
-  EXPECT_FALSE(state.get("b").has_value());
-  EXPECT_EQ(state.checkpoint(), 9u);
+  EXPECT_EQ(state.get("a").value(), "1b");
+  EXPECT_FALSE(state.get("b").value().has_value());
+  EXPECT_EQ(state.checkpoint().value(), 9u);
 
   // A batch that cannot be applied changes nothing, checkpoint included.
   auto bad = state.commit({{{"d", "4"}, {std::string("\0x", 2), "no"}}, {}}, 12);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, ErrorCode::invalid_argument);
-  EXPECT_FALSE(state.get("d").has_value());
-  EXPECT_EQ(state.checkpoint(), 9u);
+  EXPECT_FALSE(state.get("d").value().has_value());
+  EXPECT_EQ(state.checkpoint().value(), 9u);
 
   // Both the state and the checkpoint sit in the projections column family under the prefix.
   store.reset();
@@ -80,8 +81,8 @@ TEST(StateStore, SurvivesRestart) {
   auto store = open_store(options_for(dir.path()));
   ASSERT_TRUE(store);
   StateStore state(*store, "p");
-  EXPECT_EQ(state.get("k"), "v");
-  EXPECT_EQ(state.checkpoint(), 42u);
+  EXPECT_EQ(state.get("k").value(), "v");
+  EXPECT_EQ(state.checkpoint().value(), 42u);
 }
 
 TEST(StateStore, ClearRemovesOnlyThisProjection) {
@@ -96,18 +97,18 @@ TEST(StateStore, ClearRemovesOnlyThisProjection) {
   ASSERT_TRUE(role.commit({{{"x", "b"}}, {}}, 8).ok());
 
   ASSERT_TRUE(roles.clear().ok());
-  EXPECT_EQ(roles.checkpoint(), 0u);
-  EXPECT_FALSE(roles.get("x").has_value());
-  EXPECT_FALSE(roles.get("").has_value());
+  EXPECT_EQ(roles.checkpoint().value(), 0u);
+  EXPECT_FALSE(roles.get("x").value().has_value());
+  EXPECT_FALSE(roles.get("").value().has_value());
   EXPECT_TRUE(scan_all(roles, "").empty());
-  EXPECT_EQ(roles2.get("x"), "a");
-  EXPECT_EQ(roles2.checkpoint(), 7u);
-  EXPECT_EQ(role.get("x"), "b");
-  EXPECT_EQ(role.checkpoint(), 8u);
+  EXPECT_EQ(roles2.get("x").value(), "a");
+  EXPECT_EQ(roles2.checkpoint().value(), 7u);
+  EXPECT_EQ(role.get("x").value(), "b");
+  EXPECT_EQ(role.checkpoint().value(), 8u);
 
   ASSERT_TRUE(roles.commit({{{"z", "3"}}, {}}, 1).ok());
   EXPECT_EQ(scan_all(roles, ""), (KV{{"z", "3"}}));
-  EXPECT_EQ(roles.checkpoint(), 1u);
+  EXPECT_EQ(roles.checkpoint().value(), 1u);
 }
 
 TEST(StateStore, FormatIsKeptBesideTheStateAndClearedWithIt) {
@@ -117,21 +118,21 @@ TEST(StateStore, FormatIsKeptBesideTheStateAndClearedWithIt) {
     ASSERT_TRUE(store);
     StateStore state(*store, "members");
     StateStore other(*store, "members2");
-    EXPECT_EQ(state.format(), 0u);  // none stored
+    EXPECT_EQ(state.format().value(), 0u);  // none stored
     ASSERT_TRUE(state.commit({{{"a", "1"}}, {}}, 5).ok());
-    EXPECT_EQ(state.format(), 0u);  // commit does not record one
+    EXPECT_EQ(state.format().value(), 0u);  // commit does not record one
 
     ASSERT_TRUE(state.set_format(3).ok());
     ASSERT_TRUE(other.set_format(7).ok());
-    EXPECT_EQ(state.format(), 3u);
+    EXPECT_EQ(state.format().value(), 3u);
     // The state and the checkpoint are left as they are; the format is not state.
-    EXPECT_EQ(state.checkpoint(), 5u);
+    EXPECT_EQ(state.checkpoint().value(), 5u);
     EXPECT_EQ(scan_all(state, ""), (KV{{"a", "1"}}));
-    EXPECT_FALSE(state.get(std::string("\0format", 7)).has_value());
+    EXPECT_FALSE(state.get(std::string("\0format", 7)).value().has_value());
     EXPECT_EQ(scan_back(state, "", ""), (KV{{"a", "1"}}));
 
     ASSERT_TRUE(state.set_format(0xfffffffeu).ok());
-    EXPECT_EQ(state.format(), 0xfffffffeu);
+    EXPECT_EQ(state.format().value(), 0xfffffffeu);
     ASSERT_TRUE(state.set_format(4).ok());
   }
   {
@@ -139,13 +140,13 @@ TEST(StateStore, FormatIsKeptBesideTheStateAndClearedWithIt) {
     auto store = open_store(options_for(dir.path()));
     ASSERT_TRUE(store);
     StateStore state(*store, "members");
-    EXPECT_EQ(state.format(), 4u);
-    EXPECT_EQ(StateStore(*store, "members2").format(), 7u);
+    EXPECT_EQ(state.format().value(), 4u);
+    EXPECT_EQ(StateStore(*store, "members2").format().value(), 7u);
 
     ASSERT_TRUE(state.clear().ok());
-    EXPECT_EQ(state.format(), 0u);
-    EXPECT_EQ(state.checkpoint(), 0u);
-    EXPECT_EQ(StateStore(*store, "members2").format(), 7u);  // only this projection's
+    EXPECT_EQ(state.format().value(), 0u);
+    EXPECT_EQ(state.checkpoint().value(), 0u);
+    EXPECT_EQ(StateStore(*store, "members2").format().value(), 7u);  // only this projection's
     ASSERT_TRUE(state.set_format(4).ok());
   }
   {
@@ -156,7 +157,7 @@ TEST(StateStore, FormatIsKeptBesideTheStateAndClearedWithIt) {
   }
   auto store = open_store(options_for(dir.path()));
   ASSERT_TRUE(store);
-  EXPECT_EQ(StateStore(*store, "members").format(), 0u);
+  EXPECT_EQ(StateStore(*store, "members").format().value(), 0u);
 }
 
 TEST(StateStore, ScanByPrefixInKeyOrder) {
@@ -179,10 +180,10 @@ TEST(StateStore, ScanByPrefixInKeyOrder) {
   EXPECT_EQ(scan_all(s, "nothing"), KV{});
 
   KV first_two;
-  s.scan("org/", [&](std::string_view k, std::string_view v) {
+  ASSERT_TRUE(s.scan("org/", [&](std::string_view k, std::string_view v) {
     first_two.emplace_back(k, v);
     return first_two.size() < 2;
-  });
+  }).ok());
   EXPECT_EQ(first_two, (KV{{"org/1/a", "A"}, {"org/1/b", "B"}}));
 }
 
@@ -212,10 +213,10 @@ TEST(StateStore, ScanReverseWithPrefixAndBefore) {
                 {"", "root"}}));
 
   KV one;
-  s.scan_reverse("a/", "", [&](std::string_view k, std::string_view v) {
+  ASSERT_TRUE(s.scan_reverse("a/", "", [&](std::string_view k, std::string_view v) {
     one.emplace_back(k, v);
     return false;
-  });
+  }).ok());
   EXPECT_EQ(one, (KV{{"a/04", "4"}}));
 }
 
@@ -234,8 +235,8 @@ TEST(StateStore, ReadOnlyStoreRefusesCommits) {
   auto secondary = open_store(o);
   ASSERT_TRUE(secondary);
   StateStore s(*secondary, "p");
-  EXPECT_EQ(s.get("k"), "v");
-  EXPECT_EQ(s.checkpoint(), 3u);
+  EXPECT_EQ(s.get("k").value(), "v");
+  EXPECT_EQ(s.checkpoint().value(), 3u);
   auto r = s.commit({{{"k", "w"}}, {}}, 4);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::unavailable);
@@ -245,7 +246,70 @@ TEST(StateStore, ReadOnlyStoreRefusesCommits) {
   StateStore p(*primary, "p");
   ASSERT_TRUE(p.set_format(2).ok());
   EXPECT_EQ(s.set_format(5).error().code, ErrorCode::unavailable);
-  EXPECT_EQ(p.format(), 2u);
+  EXPECT_EQ(p.format().value(), 2u);
+}
+
+TEST(StateStore, AFailedReadIsAnErrorNeverAbsence) {
+  TempDir dir;
+  touchline::testing::FaultFs faults;
+  auto o = options_for(dir.path());
+  o.env = faults.env();
+  {
+    auto store = open_store(o);
+    ASSERT_TRUE(store);
+    StateStore s(*store, "p");
+    ASSERT_TRUE(s.commit({{{"a/1", "x"}, {"a/2", "y"}}, {}}, 7).ok());
+    ASSERT_TRUE(s.set_format(3).ok());
+  }  // closing flushes the state into table files, where reads can fail
+  const auto files = touchline::testing::table_files_of(dir.path(), "projections");
+  ASSERT_FALSE(files.empty());
+  auto store = open_store(o);
+  ASSERT_TRUE(store);
+  StateStore s(*store, "p");
+  faults.fail_reads_of(files);
+
+  auto got = s.get("a/1");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, ErrorCode::internal);
+  EXPECT_NE(got.error().message.find("injected read error"), std::string::npos) << got.error().message;
+  EXPECT_FALSE(s.get("a/15").ok());  // not "absent": the read that would say so failed
+  EXPECT_FALSE(s.checkpoint().ok());
+  EXPECT_FALSE(s.format().ok());
+  KV seen;
+  auto collect = [&](std::string_view k, std::string_view v) {
+    seen.emplace_back(k, v);
+    return true;
+  };
+  EXPECT_FALSE(s.scan("a/", collect).ok());
+  EXPECT_FALSE(s.scan_reverse("a/", "", collect).ok());
+  EXPECT_TRUE(seen.empty());
+  EXPECT_GT(faults.failed_reads(), 0);
+
+  faults.fail_reads_of({});
+  EXPECT_EQ(s.get("a/1").value(), "x");
+  EXPECT_FALSE(s.get("a/15").value().has_value());
+  EXPECT_EQ(s.checkpoint().value(), 7u);
+  EXPECT_EQ(s.format().value(), 3u);
+  EXPECT_EQ(scan_all(s, "a/"), (KV{{"a/1", "x"}, {"a/2", "y"}}));
+}
+
+TEST(StateStore, ADamagedCheckpointIsAnError) {
+  TempDir dir;
+  {
+    auto store = open_store(options_for(dir.path()));
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(StateStore(*store, "p").commit({{{"k", "v"}}, {}}, 3).ok());
+  }
+  {
+    RawDb raw(dir.path());
+    raw.put("projections", std::string("p/\0checkpoint", 13), "abc");
+  }
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  auto checkpoint = StateStore(*store, "p").checkpoint();
+  ASSERT_FALSE(checkpoint.ok());
+  EXPECT_EQ(checkpoint.error().code, ErrorCode::internal);
+  EXPECT_NE(checkpoint.error().message.find("not 8"), std::string::npos) << checkpoint.error().message;
 }
 
 TEST(StateStore, RejectsNamesThatCouldOverlap) {

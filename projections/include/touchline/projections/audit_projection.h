@@ -47,15 +47,16 @@ class AuditProjection final : public Projection {
   // document is; credential.edited is about the holder. 5: credential entries name no credential
   // name or expiry (the compliance dashboard's readers see those).
   std::uint32_t state_format() const override { return 5; }
-  void load(const store::StateStore&) override {}  // nothing in memory
+  Status load(const store::StateStore&) override { return ok_status(); }  // nothing in memory
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 
   // Entries of the organisation (or, with an empty id, of the whole platform) with position
-  // < before (0: from the newest) that match `filter`, at most limit. Thread-safe.
-  AuditPage page(const std::string& organization_id, std::uint64_t before, std::size_t limit,
-                 const AuditFilter& filter = {}) const;
+  // < before (0: from the newest) that match `filter`, at most limit; internal when a read
+  // failed (never a short page that looks like the last). Thread-safe.
+  Result<AuditPage> page(const std::string& organization_id, std::uint64_t before, std::size_t limit,
+                         const AuditFilter& filter = {}) const;
 
   // The entry an event produces, or null for events that are not audited. Pure.
   static nlohmann::json entry_for(const events::Envelope& e);

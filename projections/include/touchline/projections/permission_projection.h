@@ -29,7 +29,7 @@ class PermissionProjection final : public Projection {
   // consent. 7: credentials. 8: deactivated members. 9: sub-organisations.
   // 10: an invite's issuer.
   std::uint32_t state_format() const override { return 10; }
-  void load(const store::StateStore& state) override;
+  Status load(const store::StateStore& state) override;
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;

@@ -27,7 +27,9 @@ class Projection {
   virtual std::uint32_t state_format() const = 0;
 
   // Loads the persisted state into memory, at start. Only ever given state of state_format().
-  virtual void load(const store::StateStore& state) = 0;
+  // Returns ok, or the storage error that stopped it (the projection then holds nothing, and the
+  // runner stops rather than serve or extend a partial state).
+  virtual Status load(const store::StateStore& state) = 0;
 
   // Folds one event into memory and remembers what changed. Events it does not care about are
   // ignored. Throws std::runtime_error on an event it cannot decode (a log from a newer version):

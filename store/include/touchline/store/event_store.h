@@ -5,12 +5,10 @@
 // failure the store cannot recover from (corruption, a failed sync) is also an error
 // (ErrorCode::internal) and leaves the store refusing further appends.
 //
-// Reads come in two kinds. Those returning Result (read_stream, read_all) report a storage
-// error as internal. The others (stream_version, find_idempotency, and
-// StateStore's get, scan, scan_reverse and checkpoint) follow the LevelDB-style contract: a
-// storage error reads as "absent" (0, nullopt, or the end of a scan), so a caller must not
-// treat their "absent" as proof. Appends never depend on them: the writer re-reads stream heads
-// and idempotency records itself and fails the request with internal on a storage error.
+// Every read says whether it failed, as LevelDB's Status does: "absent" (an empty vector, 0,
+// nullopt, the end of a scan) means the data is not there, and a storage error is an error
+// (ErrorCode::internal), never "absent". This holds for StateStore's reads too, and iterators'
+// statuses are checked wherever an iteration ends.
 #pragma once
 
 #include <atomic>
@@ -26,6 +24,10 @@
 
 #include "touchline/events/envelope.h"
 #include "touchline/events/result.h"
+
+namespace rocksdb {
+class Env;
+}
 
 namespace touchline::store {
 
@@ -136,6 +138,9 @@ struct StoreOptions {
   bool create_if_missing = true;
   // The clock recorded in each envelope (Unix ms). Injected so tests and golden files are exact.
   std::function<std::int64_t()> now_ms;
+  // The environment RocksDB does its I/O through; nullptr for the local file system. Tests pass
+  // one that injects faults (tests/support/fault_fs.h). Must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 class EventStore {
@@ -185,10 +190,10 @@ class EventStore {
                                                     std::uint64_t from_version = 1,
                                                     std::size_t max_count = SIZE_MAX) const;
 
-  // The stream's last version; 0 when the stream does not exist. A storage error reads as 0
-  // (absent), so use it for display and planning only; expected versions are checked by the
-  // writer against its own reads.
-  std::uint64_t stream_version(const std::string& stream) const;
+  // The stream's last version: 0 when the stream does not exist (or its name is not valid),
+  // internal when the read failed. Expected versions are checked by the writer against its own
+  // reads, so this is for display and planning.
+  Result<std::uint64_t> stream_version(const std::string& stream) const;
 
   // Up to `limit` events of the global log with position > after, in position order.
   Result<std::vector<events::Envelope>> read_all(std::uint64_t after, std::size_t limit) const;
@@ -200,10 +205,10 @@ class EventStore {
   // whether the position was reached. The live tail: the writer wakes every waiter on commit.
   bool wait_for_position(std::uint64_t position, std::chrono::milliseconds timeout) const;
 
-  // The stored record for an idempotency key, if the key was used. A storage error or an
-  // unreadable record reads as nullopt (absent); the writer checks the key again, with errors
-  // reported, before it appends.
-  std::optional<IdempotencyRecord> find_idempotency(const std::string& key) const;
+  // The stored record for an idempotency key: the record, nullopt when the key was never used,
+  // internal when the read failed or the stored record is unreadable. (The writer checks the key
+  // again itself before it appends.)
+  Result<std::optional<IdempotencyRecord>> find_idempotency(const std::string& key) const;
 
   // A value written with SecretWrite: the value, nullopt when it was never written, or internal
   // on a storage error (so that a caller never takes a failed read for a missing key and, say,

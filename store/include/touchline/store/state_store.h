@@ -31,36 +31,40 @@ class StateStore {
   // such a name's key range could overlap another projection's).
   StateStore(EventStore& store, std::string projection_name);
 
-  // The value under key, or nullopt when absent. A storage error also reads as nullopt.
-  std::optional<std::string> get(std::string_view key) const;
+  // The value under key: the value, nullopt when there is none (a reserved key reads as none),
+  // or internal when the read failed. Never a failed read as "absent".
+  Result<std::optional<std::string>> get(std::string_view key) const;
 
-  // Calls fn for each key starting with prefix, in key order, until fn returns false. A storage
-  // error ends the scan early, as if there were no more keys.
-  void scan(std::string_view prefix,
-            const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // Calls fn for each key starting with prefix, in key order, until fn returns false. Returns ok
+  // when the scan reached the last such key or fn stopped it; internal when a read failed, after
+  // fn has seen the keys before the failure (so a caller must not take what it saw for all).
+  Status scan(std::string_view prefix,
+              const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
 
   // Like scan, from the largest key with the prefix down to the smallest, starting at keys
-  // strictly less than `before` when `before` is non-empty.
-  void scan_reverse(std::string_view prefix, std::string_view before,
-                    const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+  // strictly less than `before` when `before` is non-empty. Returns as scan does.
+  Status scan_reverse(std::string_view prefix, std::string_view before,
+                      const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
 
-  // Applies the batch and moves the checkpoint to `checkpoint`, atomically. Synced like the log
-  // is. Returns internal on a storage failure, unavailable on a read-only store.
+  // Applies the batch and moves the checkpoint to `checkpoint`, atomically. Not synced and not
+  // in the WAL: a crash loses the batches since the last flush of the state, never part of one
+  // (docs/LOG_FORMAT.md). Returns internal on a storage failure, unavailable on a read-only store.
   Status commit(const StateBatch& batch, std::uint64_t checkpoint);
 
-  // The position of the last event whose effects are in the state; 0 for a new projection. A
-  // storage error (or a malformed stored checkpoint) also reads as 0.
-  std::uint64_t checkpoint() const;
+  // The position of the last event whose effects are in the state: 0 for a new (or cleared)
+  // projection; internal when the read failed or the stored checkpoint is not 8 bytes (damage:
+  // the state cannot say where it stands, and replaying over it would fold events twice).
+  Result<std::uint64_t> checkpoint() const;
 
   // The format of the stored state, as recorded by set_format(): the number the projection that
   // wrote it gives for the shape of its values. 0 when none is stored (a new projection, a
-  // cleared one, or state written before formats were recorded). A storage error (or a malformed
-  // stored format) also reads as 0, which a runner takes for a stale format: the worst it causes
-  // is a rebuild, never stale state parsed as current. Thread-safe, like get().
-  std::uint32_t format() const;
+  // cleared one, or state written before formats were recorded), and when the stored format is
+  // not 4 bytes, which a runner takes for a stale format: the worst that causes is a rebuild,
+  // never stale state parsed as current. internal when the read failed. Thread-safe, like get().
+  Result<std::uint32_t> format() const;
 
   // Records the format of the stored state, under a reserved key beside the checkpoint, and
-  // leaves the state and the checkpoint as they are. Synced like commit(). Returns ok on
+  // leaves the state and the checkpoint as they are. Written like commit(). Returns ok on
   // success, internal on a storage failure (the stored format is then unchanged), unavailable on
   // a read-only store. The one writer only; not concurrently with commit() or clear().
   Status set_format(std::uint32_t format);
@@ -72,7 +76,9 @@ class StateStore {
   const std::string& name() const { return name_; }
 
  private:
-  std::string reserved_value(std::string_view reserved_key, std::size_t size) const;
+  // The value under a reserved key: the value, nullopt when none is stored, internal when the
+  // read failed.
+  Result<std::optional<std::string>> reserved_value(std::string_view reserved_key) const;
 
   EventStore& store_;
   std::string name_;

@@ -1,0 +1,134 @@
+// A file system that fails on demand, for tests of what the store does when RocksDB's I/O
+// fails. RocksDB's own FaultInjectionTestFS is not in Debian's package; this covers what the
+// tests need: reads of table files that fail from a given moment.
+//
+//   FaultFs faults;                     // wraps the local file system
+//   StoreOptions o; o.env = faults.env();
+//   ... write, close (state reaches table files), reopen ...
+//   faults.fail_table_reads(true);      // every later read of a .sst file is an I/O error
+//   faults.fail_reads_of({"000012.sst"}); // or only those files' (by name, any directory)
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+#include <rocksdb/metadata.h>
+
+namespace touchline::testing {
+
+class FaultFs {
+ public:
+  FaultFs() : fs_(std::make_shared<FileSystem>(rocksdb::FileSystem::Default(), state_)),
+              env_(rocksdb::NewCompositeEnv(fs_)) {}
+
+  rocksdb::Env* env() const { return env_.get(); }
+
+  // From now on (true) or no longer (false), every read of a table (.sst) file fails with an I/O
+  // error, as a failing disk's would. Files already open are affected too.
+  void fail_table_reads(bool on) { state_->fail_table_reads = on; }
+  // From now on, reads of the table files with these names (no directory) fail.
+  void fail_reads_of(std::set<std::string> file_names) {
+    std::lock_guard lock(state_->mu);
+    state_->failing_files = std::move(file_names);
+  }
+  // How many reads failed because of it.
+  int failed_reads() const { return state_->failed_reads; }
+
+ private:
+  struct State {
+    std::atomic<bool> fail_table_reads{false};
+    std::atomic<int> failed_reads{0};
+    std::mutex mu;
+    std::set<std::string> failing_files;  // guarded by mu
+
+    bool fails(const std::string& file) {
+      if (fail_table_reads) return true;
+      std::lock_guard lock(mu);
+      return failing_files.contains(file);
+    }
+  };
+
+  class TableFile final : public rocksdb::FSRandomAccessFileOwnerWrapper {
+   public:
+    TableFile(std::unique_ptr<rocksdb::FSRandomAccessFile> file, std::string name, std::shared_ptr<State> state)
+        : FSRandomAccessFileOwnerWrapper(std::move(file)), name_(std::move(name)), state_(std::move(state)) {}
+
+    rocksdb::IOStatus Read(uint64_t offset, size_t n, const rocksdb::IOOptions& options,
+                           rocksdb::Slice* result, char* scratch,
+                           rocksdb::IODebugContext* dbg) const override {
+      if (state_->fails(name_)) {
+        ++state_->failed_reads;
+        return rocksdb::IOStatus::IOError("injected read error");
+      }
+      return FSRandomAccessFileOwnerWrapper::Read(offset, n, options, result, scratch, dbg);
+    }
+
+    rocksdb::IOStatus MultiRead(rocksdb::FSReadRequest* reqs, size_t num_reqs,
+                                const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+      if (state_->fails(name_)) {
+        ++state_->failed_reads;
+        for (size_t i = 0; i < num_reqs; ++i) reqs[i].status = rocksdb::IOStatus::IOError("injected read error");
+        return rocksdb::IOStatus::IOError("injected read error");
+      }
+      return FSRandomAccessFileOwnerWrapper::MultiRead(reqs, num_reqs, options, dbg);
+    }
+
+   private:
+    std::string name_;
+    std::shared_ptr<State> state_;
+  };
+
+  class FileSystem final : public rocksdb::FileSystemWrapper {
+   public:
+    FileSystem(const std::shared_ptr<rocksdb::FileSystem>& target, std::shared_ptr<State> state)
+        : FileSystemWrapper(target), state_(std::move(state)) {}
+
+    const char* Name() const override { return "TouchlineFaultFs"; }
+
+    rocksdb::IOStatus NewRandomAccessFile(const std::string& name, const rocksdb::FileOptions& options,
+                                          std::unique_ptr<rocksdb::FSRandomAccessFile>* result,
+                                          rocksdb::IODebugContext* dbg) override {
+      auto s = FileSystemWrapper::NewRandomAccessFile(name, options, result, dbg);
+      if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".sst") == 0) {
+        *result = std::make_unique<TableFile>(std::move(*result), name.substr(name.find_last_of('/') + 1), state_);
+      }
+      return s;
+    }
+
+   private:
+    std::shared_ptr<State> state_;
+  };
+
+  std::shared_ptr<State> state_ = std::make_shared<State>();  // first: fs_ is built from it
+  std::shared_ptr<rocksdb::FileSystem> fs_;
+  std::unique_ptr<rocksdb::Env> env_;
+};
+
+// The names of the table files that hold `column_family` in the (closed) database at `path`, to
+// fail only its reads. Opens the database read-only for a moment; empty when it cannot.
+inline std::set<std::string> table_files_of(const std::string& path, const std::string& column_family) {
+  std::vector<std::string> names;
+  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok()) return {};
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  if (!rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok()) return {};
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db->GetLiveFilesMetaData(&files);
+  std::set<std::string> out;
+  for (const auto& f : files) {
+    if (f.column_family_name == column_family) out.insert(f.name.substr(f.name.find_last_of('/') + 1));
+  }
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return out;
+}
+
+}  // namespace touchline::testing
