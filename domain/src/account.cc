@@ -94,6 +94,9 @@ Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const Sign
   if (name_length == 0 || name_length > kMaxNameChars) {
     return invalid("display_name is required and at most 100 characters", "display_name");
   }
+  if (has_control_characters(cmd.display_name)) {
+    return invalid("display_name must not contain control characters", "display_name");
+  }
   const std::string role = cmd.membership_role.empty() ? "athlete" : cmd.membership_role;
   if (role == "head_coach" || role == "assistant_coach") {
     return invalid("membership_role '" + role +
@@ -110,6 +113,9 @@ Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const Sign
   }
   if (utf8_length(cmd.organization_name) > kMaxNameChars) {
     return invalid("organization_name is at most 100 characters", "organization_name");
+  }
+  if (has_control_characters(cmd.organization_name)) {
+    return invalid("organization_name must not contain control characters", "organization_name");
   }
   const std::string model_id = cmd.role_model.empty() ? std::string(kDefaultRoleModel) : cmd.role_model;
   const RoleModel* model = find_role_model(model_id);
@@ -140,6 +146,9 @@ Result<std::vector<DomainEvent>> decide(const AccountState& account, const Upgra
   if (cmd.organization_name.empty()) return out;
   if (utf8_length(cmd.organization_name) > kMaxNameChars) {
     return invalid("organization_name is at most 100 characters", "organization_name");
+  }
+  if (has_control_characters(cmd.organization_name)) {
+    return invalid("organization_name must not contain control characters", "organization_name");
   }
   const std::string model_id = cmd.role_model.empty() ? std::string(kDefaultRoleModel) : cmd.role_model;
   const RoleModel* model = find_role_model(model_id);

@@ -29,6 +29,9 @@ std::optional<Error> check_fields(const std::string& name, const std::string& ex
   if (name.empty() || utf8_length(name) > kMaxNameChars) {
     return Error::make(ErrorCode::invalid_argument, "name is required and at most 100 characters", "name");
   }
+  if (has_control_characters(name)) {
+    return Error::make(ErrorCode::invalid_argument, "name must not contain control characters", "name");
+  }
   if (!dates::parse_date(expires_on)) {
     return Error::make(ErrorCode::invalid_argument, "expires_on must be a date, YYYY-MM-DD", "expires_on");
   }

@@ -397,6 +397,9 @@ Result<Events> decide(const AccountState& actor, const CreateOrganization& cmd) 
     return Error::make(ErrorCode::invalid_argument, "name is required and at most 100 characters",
                        "name");
   }
+  if (has_control_characters(cmd.name)) {
+    return Error::make(ErrorCode::invalid_argument, "name must not contain control characters", "name");
+  }
   const std::string model_id =
       cmd.role_model.empty() ? std::string(kDefaultRoleModel) : cmd.role_model;
   const RoleModel* model = find_role_model(model_id);
@@ -509,6 +512,9 @@ Result<Events> decide(const OrganizationState& parent, const AccountState& admin
   }
   if (cmd.name.empty() || utf8_length(cmd.name) > kMaxNameChars) {
     return Error::make(ErrorCode::invalid_argument, "name is required and at most 100 characters", "name");
+  }
+  if (has_control_characters(cmd.name)) {
+    return Error::make(ErrorCode::invalid_argument, "name must not contain control characters", "name");
   }
   if (!admin.exists) return Error::make(ErrorCode::not_found, "account " + cmd.admin_id + " not found", "admin_id");
   if (admin.membership_role != "coach") {
@@ -743,6 +749,9 @@ std::optional<Error> check_definition(const OrganizationState& org, const std::s
                                       const std::map<std::string, std::string>& permissions) {
   if (utf8_length(label) > kMaxNameChars) {
     return Error::make(ErrorCode::invalid_argument, "label is at most 100 characters", "label");
+  }
+  if (has_control_characters(label)) {
+    return Error::make(ErrorCode::invalid_argument, "label must not contain control characters", "label");
   }
   if (permissions.empty()) {
     return Error::make(ErrorCode::invalid_argument, "a role needs at least one permission",

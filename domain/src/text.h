@@ -17,6 +17,18 @@ inline std::size_t utf8_length(std::string_view s) {
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
+// True when s holds a control character: C0 (below U+0020: NUL, newline, tab, escape...), DEL, or
+// C1 (U+0080-U+009F, encoded 0xC2 0x80-0x9F). Names are shown in lists, logs and audit entries,
+// where such characters forge lines or hide text, so no name may hold one.
+inline bool has_control_characters(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xC2 && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= 0x9F) return true;
+  }
+  return false;
+}
+
 // "a, b, c": the names of `items` (as `name_of` gives them), for messages that list what is valid.
 template <typename Items, typename NameOf>
 std::string join_names(const Items& items, NameOf name_of) {

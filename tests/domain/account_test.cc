@@ -73,6 +73,16 @@ TEST(SignUp, FieldRulesNameTheField) {
       {[](SignUp& s) { s.email = "two@@example.com"; }, "email"},
       {[](SignUp& s) { s.password = "123456789"; }, "password"},
       {[](SignUp& s) { s.display_name = ""; }, "display_name"},
+      {[](SignUp& s) { s.display_name = std::string("Ana\0Admin", 9); }, "display_name"},
+      {[](SignUp& s) { s.display_name = "Ana\nPassword reset by operator"; }, "display_name"},
+      {[](SignUp& s) { s.display_name = "Ana\x1b[2J"; }, "display_name"},
+      {[](SignUp& s) { s.display_name = "Ana\x7f"; }, "display_name"},
+      {[](SignUp& s) { s.display_name = "Ana\xc2\x85"; }, "display_name"},  // U+0085, NEXT LINE
+      {[](SignUp& s) {
+         s.membership_role = "coach";
+         s.organization_name = "Club\r\nX";
+       },
+       "organization_name"},
       {[](SignUp& s) { s.organization_name = "Club"; }, "organization_name"},  // athlete
       {[](SignUp& s) { s.role_model = "no-such-model"; }, "role_model"},
   };
@@ -84,6 +94,12 @@ TEST(SignUp, FieldRulesNameTheField) {
     EXPECT_EQ(result.error().code, ErrorCode::invalid_argument) << c.field;
     EXPECT_EQ(result.error().field, c.field);
   }
+}
+
+TEST(SignUp, NamesMayHoldAnyPrintableCharacter) {
+  auto cmd = valid_sign_up();
+  cmd.display_name = "Zoë Ñúñez-O'Brien \xc2\xa0 \xe2\x80\x94 \xf0\x9f\x8f\x83";  // NBSP, em dash, runner
+  EXPECT_TRUE(decide(EmailClaimState{}, cmd).ok());
 }
 
 TEST(SignUp, PasswordLengthCountsCharactersNotBytes) {

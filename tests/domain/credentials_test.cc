@@ -57,6 +57,8 @@ TEST(DeclareCredential, ACoachDeclaresTheirOwnWithAnExpiryDate) {
   expect_error(decide(team(), "coach1", declare("DBS check", "2027-02-29")), ErrorCode::invalid_argument, "YYYY-MM-DD");
   EXPECT_TRUE(decide(team(), "coach1", declare("DBS check", "2028-02-29")).ok());  // a leap day
   expect_error(decide(team(), "coach1", declare("", "2027-06-30")), ErrorCode::invalid_argument, "name");
+  expect_error(decide(team(), "coach1", declare("DBS\ncheck", "2027-06-30")), ErrorCode::invalid_argument,
+               "control characters");
   // Credentials are staff's: not an athlete's, not a stranger's, and only where the model keeps them.
   expect_error(decide(team(), "ath", declare("DBS check", "2027-06-30")), ErrorCode::failed_precondition, "staff");
   expect_error(decide(team(), "stranger", declare("DBS check", "2027-06-30")), ErrorCode::permission_denied);

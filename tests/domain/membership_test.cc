@@ -378,6 +378,9 @@ TEST(UpdateRole, ARoleMembersHoldIsRedefinedOnlyByWhoeverMayGiveIt) {
   // The builder (no roles.manage) may not narrow what the analyst's holder may do...
   expect_error(when(org, "senior", UpdateRole{"p", "analyst", "", {{"athletes.view", "assigned"}}}),
                ErrorCode::permission_denied);
+  // ...a label is a name, so no control characters...
+  expect_error(when(org, "owner", UpdateRole{"p", "analyst", "Ana\nlyst", {{"athletes.view", "assigned"}}}),
+               ErrorCode::invalid_argument, "control characters");
   // ...and an empty label keeps the current one.
   auto r = when(org, "owner", UpdateRole{"p", "analyst", "", {{"athletes.view", "assigned"}}});
   ASSERT_TRUE(r.ok()) << r.error().message;

@@ -25,6 +25,14 @@ TEST(CreateOrganization, AthleteIsDenied) {
 
 TEST(CreateOrganization, NameAndModelAreValidated) {
   EXPECT_EQ(decide(coach_account("c1"), CreateOrganization{"", "", "o"}).error().field, "name");
+  // A control character in a name would forge lines in lists, logs and the audit trail.
+  for (const char* name : {"Club\nAdmins", "Club\t", "\x1b[31mClub", "Club\xc2\x9b"}) {
+    auto refused = decide(coach_account("c1"), CreateOrganization{name, "", "o"});
+    ASSERT_FALSE(refused.ok()) << name;
+    EXPECT_EQ(refused.error().field, "name");
+    EXPECT_NE(refused.error().message.find("control characters"), std::string::npos);
+  }
+  EXPECT_TRUE(decide(coach_account("c1"), CreateOrganization{"Club Ñandú \xe2\x80\x94 Élite", "", "o"}).ok());
   EXPECT_EQ(decide(coach_account("c1"), CreateOrganization{"X", "nope", "o"}).error().field,
             "role_model");
 }

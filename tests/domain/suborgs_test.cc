@@ -44,6 +44,10 @@ Family family() {
 
 TEST(CreateSubOrganization, TheOwnerCreatesOneOnBusinessWithItsAdmin) {
   auto parent = given<OrganizationState>(parent_history());
+  EXPECT_EQ(decide(parent, coach_account("admin"), "owner", CreateSubOrganization{"p", "Jun\x07iors", "admin", "s"})
+                .error()
+                .field,
+            "name");
   auto r = decide(parent, coach_account("admin"), "owner", CreateSubOrganization{"p", "Juniors", "admin", "s"});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(*r, (Events{events::SubOrganizationCreated{"s", "p", "Juniors", "custom-roles", 3, "business", "admin", "owner"},
