@@ -9,8 +9,13 @@ namespace touchline::api {
 
 namespace {
 
-std::string scoped_idempotency_key(const CommandRequest& r) {
-  return (r.actor.empty() ? std::string("anonymous") : r.actor) + "/" + r.idempotency_key;
+// Keys are kept per actor. Callers without a token (SignUp) are nobody in particular, so theirs
+// are kept per request: the key plus the request's keyed fingerprint. A retry of the same request
+// replays; the same key on another request is another request, so that nobody can pre-empt a key
+// someone else is going to send.
+std::string scoped_idempotency_key(const CommandRequest& r, const std::string& request_hash) {
+  if (r.actor.empty()) return "anonymous/" + request_hash + "/" + r.idempotency_key;
+  return r.actor + "/" + r.idempotency_key;
 }
 
 Error stopping() { return Error::make(ErrorCode::unavailable, "the server is stopping; retry the command"); }
@@ -81,7 +86,7 @@ void CommandService::admit(std::shared_ptr<Attempt> a, CommandRequest request,
   a->command_id = deps_.new_id();
   if (!request.idempotency_key.empty()) {
     a->request_hash = deps_.fingerprint(request.name + "\n" + request.body.dump());
-    a->key = scoped_idempotency_key(request);
+    a->key = scoped_idempotency_key(request, a->request_hash);
   }
   a->request = std::move(request);
   a->done = [this, key = a->key, done = std::move(done),

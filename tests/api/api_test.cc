@@ -2,8 +2,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <thread>
 
+#include <rocksdb/db.h>
+
+#include "support/raw_db.h"
 #include "support/test_server.h"
 #include "touchline/api/auth.h"
 #include "touchline/store/event_store.h"
@@ -213,6 +218,27 @@ TEST_F(ApiTest, IdempotencyKeyReplaysAndRejectsADifferentBody) {
   auto different = server.command("CreateOrganization", {{"name", "Other"}}, token, {{"Idempotency-Key", "k-1"}});
   EXPECT_EQ(different.status, 422);
   EXPECT_EQ(server.head(), head);
+}
+
+// Without a token (SignUp) there is no actor to keep keys per, so one caller's key must not
+// decide another's request: the same key on another body is another request, not a 422 and not
+// somebody else's result; a retry of the same body still replays.
+TEST_F(ApiTest, AnonymousIdempotencyKeysCannotBePreemptedByAnotherCaller) {
+  const json attacker{{"email", "mallory@example.com"}, {"password", "a long password"}, {"display_name", "M"}};
+  const json victim{{"email", "ana@example.com"}, {"password", "another long password"}, {"display_name", "Ana"}};
+  auto first = server.command("SignUp", attacker, "", {{"Idempotency-Key", "signup-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  auto theirs = server.command("SignUp", victim, "", {{"Idempotency-Key", "signup-1"}});
+  ASSERT_EQ(theirs.status, 201) << theirs.body;
+  EXPECT_NE(theirs.json()["account_id"], first.json()["account_id"]);
+  const auto head = server.head();
+  auto retry = server.command("SignUp", victim, "", {{"Idempotency-Key", "signup-1"}});
+  EXPECT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(retry.headers["idempotent-replayed"], "true");
+  EXPECT_EQ(retry.json(), theirs.json());
+  EXPECT_EQ(server.head(), head);
+  auto session = server.http().post("/v1/sessions", json{{"email", "ana@example.com"}, {"password", "another long password"}}.dump());
+  EXPECT_EQ(session.status, 201) << session.body;
 }
 
 TEST_F(ApiTest, ConcurrentRetriesWithOneKeyAppendOnce) {
@@ -484,20 +510,31 @@ TEST_F(ApiTest, ConcurrentCommandsOnOneOrganizationAllLand) {
   EXPECT_EQ(created.load(), 16) << (failures.empty() ? "" : failures.front());
 }
 
+// Every stored idempotency record of a closed data directory: key -> request_hash, read with
+// RocksDB directly (the store looks records up by key only).
+std::map<std::string, std::string> idempotency_records(const std::string& dir) {
+  RawDb raw(dir);
+  std::map<std::string, std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(raw.db()->NewIterator(rocksdb::ReadOptions(), raw.cf("idempotency")));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out[it->key().ToString()] = json::parse(it->value().ToString())["request_hash"];
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status().ToString();
+  return out;
+}
+
 TEST_F(ApiTest, IdempotentSignUpStoresNoUnkeyedHashOfThePassword) {
   const json body{{"email", "ana@example.com"}, {"password", "a long password"}, {"display_name", "Ana"}};
   ASSERT_EQ(server.command("SignUp", body, "", {{"Idempotency-Key", "signup-1"}}).status, 201);
   server.stop();
-  store::StoreOptions o;
-  o.path = server.data_dir();
-  auto log = store::EventStore::open(o);
-  ASSERT_TRUE(log.ok()) << log.error().message;
-  auto found = (*log)->find_idempotency("anonymous/signup-1");
-  ASSERT_TRUE(found.ok()) << found.error().message;
-  const auto& record = *found;
-  ASSERT_TRUE(record.has_value());
-  EXPECT_NE(record->request_hash, api::sha256_hex("SignUp\n" + body.dump()));
-  EXPECT_EQ(record->request_hash.size(), 64u);
+  // The one record there is: its key is scoped by the request's keyed fingerprint, and that
+  // fingerprint is all it keeps of the request.
+  const auto records = idempotency_records(server.data_dir());
+  ASSERT_EQ(records.size(), 1u);
+  const auto& [key, request_hash] = *records.begin();
+  EXPECT_NE(request_hash, api::sha256_hex("SignUp\n" + body.dump()));
+  EXPECT_EQ(request_hash.size(), 64u);
+  EXPECT_EQ(key, "anonymous/" + request_hash + "/signup-1");
 }
 
 TEST(ApiWaits, AProjectionThatCannotReachMinPositionIs503AndHealthSaysWhy) {

@@ -3,12 +3,9 @@
 // tests/store/state_store_test.cc and tests/projections/state_format_test.cc.)
 #include <gtest/gtest.h>
 
-#include <memory>
 #include <string>
-#include <vector>
 
-#include <rocksdb/db.h>
-
+#include "support/raw_db.h"
 #include "support/test_server.h"
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
@@ -19,26 +16,6 @@ namespace {
 
 using testing::TestServer;
 
-// Writes one raw key into a column family of a closed data directory, the way a damaged disk or
-// a stray tool would.
-void write_raw(const std::string& dir, const std::string& column_family, const std::string& key,
-               const std::string& value) {
-  std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir, descriptors, &handles, &db).ok());
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == column_family) {
-      EXPECT_TRUE(db->Put(rocksdb::WriteOptions(), handles[i], key, value).ok());
-    }
-  }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
-}
-
 // A projection whose checkpoint cannot be read stops, and /healthz says so (503, degraded, with
 // the reason), instead of replaying the log over the state it has; after the operator's rebuild
 // the server is healthy again.
@@ -47,7 +24,8 @@ TEST(ReadErrorsTest, HealthzReportsAProjectionThatCannotReadItsCheckpoint) {
   auto coach = server.account("coach@example.com", "coach", "Club");
   ASSERT_EQ(server.http().get("/healthz").status, 200);
   server.stop();
-  write_raw(server.data_dir(), "projections", std::string("permissions/\0checkpoint", 23), "abc");
+  // Damaged, as by a failing disk or a stray tool: a checkpoint of 3 bytes, not 8.
+  testing::RawDb(server.data_dir()).put("projections", std::string("permissions/\0checkpoint", 23), "abc");
 
   server.start();
   auto health = server.http().get("/healthz");

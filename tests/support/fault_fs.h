@@ -24,6 +24,8 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/metadata.h>
 
+#include "support/raw_db.h"
+
 namespace touchline::testing {
 
 class FaultFs {
@@ -172,23 +174,15 @@ class FaultFs {
 };
 
 // The names of the table files that hold `column_family` in the (closed) database at `path`, to
-// fail only its reads. Opens the database read-only for a moment; empty when it cannot.
+// fail only its reads. Opening it first recovers whatever its WAL holds into table files.
 inline std::set<std::string> table_files_of(const std::string& path, const std::string& column_family) {
-  std::vector<std::string> names;
-  if (!rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok()) return {};
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  if (!rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok()) return {};
+  RawDb raw(path);
   std::vector<rocksdb::LiveFileMetaData> files;
-  db->GetLiveFilesMetaData(&files);
+  raw.db()->GetLiveFilesMetaData(&files);
   std::set<std::string> out;
   for (const auto& f : files) {
     if (f.column_family_name == column_family) out.insert(f.name.substr(f.name.find_last_of('/') + 1));
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
   return out;
 }
 
