@@ -27,7 +27,10 @@ constexpr Setting kSettings[] = {
     {"data", "RocksDB data directory (created if missing) [./var/touchline]"},
     {"port", "TCP port [8080]"},
     {"address", "address to listen on [127.0.0.1]"},
-    {"operator_token", "bearer token for the operator endpoints (GET /v1/events, POST /v1/operator/commands) [unset: closed]"},
+    {"operator_token", "bearer token for the operator endpoints (GET /v1/events, POST /v1/operator/commands) [unset: closed]; "
+                       "on the command line every user of the machine sees it (ps): prefer TOUCHLINE_OPERATOR_TOKEN, "
+                       "the config file or --operator-token-file"},
+    {"operator_token_file", "a file holding the operator token (its first line), instead of --operator-token"},
     {"threads", "HTTP worker threads [the number of cores, at least 2]"},
     {"token_ttl_seconds", "session token lifetime [43200]"},
     {"aggregate_cache_mb", "memory for the aggregates the write side keeps folded, in MiB (an estimate; "
@@ -122,6 +125,7 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
     if (const char* v = std::getenv(env.c_str())) settings[s.key] = v;
   }
   for (auto& [k, v] : flags) settings[k] = v;
+  if (flags.count("operator_token")) settings["operator_token_on_command_line"] = "true";
   return settings;
 }
 
@@ -147,6 +151,14 @@ int main(int argc, char** argv) {
   config.threads = static_cast<int>(number(settings, "threads", 1, 256));
   config.token_ttl = std::chrono::seconds(number(settings, "token_ttl_seconds", 60, 30L * 24 * 3600));
   config.operator_token = settings.count("operator_token") ? settings["operator_token"] : "";
+  if (settings.count("operator_token_file")) {
+    if (!config.operator_token.empty()) fail("give the operator token once: operator_token or operator_token_file");
+    std::ifstream in(settings["operator_token_file"]);
+    if (!in) fail("cannot read operator_token_file " + settings["operator_token_file"]);
+    std::getline(in, config.operator_token);
+    config.operator_token = trim(config.operator_token);
+    if (config.operator_token.empty()) fail("operator_token_file " + settings["operator_token_file"] + " is empty");
+  }
   config.aggregate_cache_bytes = static_cast<std::size_t>(number(settings, "aggregate_cache_mb", 1, 1L << 20)) << 20;
   const std::string& relaxed = settings["relaxed_durability"];
   if (relaxed != "true" && relaxed != "false") fail("relaxed_durability must be true or false");
@@ -156,6 +168,10 @@ int main(int argc, char** argv) {
   };
   if (!config.sync) config.log("WARNING: relaxed durability: acknowledged writes may be lost on power loss");
   if (config.operator_token.empty()) config.log("no operator token set: GET /v1/events and operator commands are closed");
+  if (settings.count("operator_token_on_command_line")) {
+    config.log("WARNING: --operator-token on the command line is visible to every user of this machine (ps); "
+               "use TOUCHLINE_OPERATOR_TOKEN, the config file or --operator-token-file");
+  }
 
   // Block the stop signals in every thread the service starts; the main thread waits for them.
   sigset_t stop_signals;

@@ -66,6 +66,8 @@ class ServerProcess {
   }
 
   std::uint16_t port() const { return port_; }
+  // What it wrote to stderr up to the line saying where it listens.
+  const std::string& startup_output() const { return output_; }
 
   void kill_now() { signal_and_wait(SIGKILL); }
 
