@@ -69,6 +69,7 @@ struct Shared {
   std::condition_variable drained;   // notified (under no lock) when in_flight drops to zero
   std::uint64_t next_id = 0;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;                   // open connections
+  std::map<std::string, std::size_t> connections_from;  // open connections by client address
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers;  // pending post_after
 };
 
@@ -99,17 +100,18 @@ inline HttpResponse fallback_error(int status, const std::string& detail) {
 // brings back (on the strand), and loops while the connection is kept alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, std::uint64_t id)
-      : shared_(std::move(shared)), id_(id), stream_(std::move(socket)) {
-    beast::error_code ec;
-    auto endpoint = stream_.socket().remote_endpoint(ec);
-    if (!ec) remote_address_ = endpoint.address().to_string();
-  }
+  // Counted in shared->connections_from[remote_address] by whoever creates it (under mu).
+  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, std::uint64_t id, std::string remote_address)
+      : shared_(std::move(shared)), id_(id), stream_(std::move(socket)), remote_address_(std::move(remote_address)) {}
 
   ~Session() {
     {
       std::lock_guard lock(shared_->mu);
       shared_->sessions.erase(id_);
+      if (auto it = shared_->connections_from.find(remote_address_);
+          it != shared_->connections_from.end() && --it->second == 0) {
+        shared_->connections_from.erase(it);
+      }
     }
     end_response();  // a Responder dropped without answering
   }
@@ -425,16 +427,45 @@ class Listener : public std::enable_shared_from_this<Listener> {
       });
       return;
     }
+    beast::error_code remote_ec;
+    const auto remote = socket.remote_endpoint(remote_ec);
+    const std::string address = remote_ec ? std::string() : remote.address().to_string();
     std::shared_ptr<Session> session;
+    bool over_limit = false;
     {
       std::lock_guard lock(shared_->mu);
       if (shared_->stopping) return;  // the socket closes as it goes out of scope
-      const auto id = shared_->next_id++;
-      session = std::make_shared<Session>(std::move(socket), shared_, id);
-      shared_->sessions.emplace(id, session);
+      auto& from_address = shared_->connections_from[address];
+      over_limit = shared_->sessions.size() >= shared_->options.max_connections ||
+                   from_address >= shared_->options.max_connections_per_address;
+      if (!over_limit) {
+        ++from_address;
+        const auto id = shared_->next_id++;
+        session = std::make_shared<Session>(std::move(socket), shared_, id, address);
+        shared_->sessions.emplace(id, session);
+      } else if (from_address == 0) {
+        shared_->connections_from.erase(address);
+      }
     }
-    session->run();
+    if (over_limit) {
+      refuse(std::move(socket));
+    } else {
+      session->run();
+    }
     do_accept();
+  }
+
+  // A connection over the limits: one short answer, written without waiting (it fits in any
+  // socket buffer), then closed. Nothing of the client's is read.
+  static void refuse(tcp::socket socket) {
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
+        "Content-Type: text/plain\r\nContent-Length: 22\r\n\r\ntoo many connections\r\n";
+    beast::error_code ec;
+    socket.non_blocking(true, ec);
+    socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
   }
 
   std::shared_ptr<Shared> shared_;

@@ -92,6 +92,8 @@ Status Service::start(const ServiceConfig& config) {
   ho.port = config.port;
   ho.threads = config.threads;
   ho.body_limit = config.body_limit;
+  ho.max_connections = config.max_connections;
+  ho.max_connections_per_address = config.max_connections_per_address;
   // The HTTP server is built before the handler can reach it, so the handler goes through Api,
   // which is set right below and before start().
   p->http = std::make_unique<HttpServer>(

@@ -2,6 +2,8 @@
 // a config file (--config FILE or TOUCHLINE_CONFIG; lines "key = value", # comments), environment
 // variables (TOUCHLINE_PORT, ...), command-line flags (--port, ...). Stops cleanly on SIGTERM or
 // SIGINT.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -32,6 +34,9 @@ constexpr Setting kSettings[] = {
                        "the config file or --operator-token-file"},
     {"operator_token_file", "a file holding the operator token (its first line), instead of --operator-token"},
     {"threads", "HTTP worker threads [the number of cores, at least 2]"},
+    {"max_connections", "open connections at most; one more is answered 503 and closed [the open-file limit "
+                        "less 512 for the store, at most 10000]"},
+    {"max_connections_per_address", "open connections from one client address at most [256]"},
     {"token_ttl_seconds", "session token lifetime [43200]"},
     {"aggregate_cache_mb", "memory for the aggregates the write side keeps folded, in MiB (an estimate; "
                            "least recently used out) [256]"},
@@ -43,6 +48,14 @@ constexpr Setting kSettings[] = {
 // a context switch the commands wait for), and at least two, so that one slow request (a sign-in's
 // password hash) does not hold up every connection.
 int default_threads() { return static_cast<int>(std::max(2u, std::thread::hardware_concurrency())); }
+
+// Connections must leave file descriptors to the store (RocksDB keeps its table files open): past
+// the limit, accept() fails and nobody can connect.
+long default_max_connections() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10000;
+  return std::clamp<long>(static_cast<long>(limit.rlim_cur) - 512, 16, 10000);
+}
 
 void usage() {
   std::cerr << "usage: touchlined [--config FILE] [--<setting> VALUE ...]\n\nsettings:\n";
@@ -101,6 +114,8 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
                                               {"port", "8080"},
                                               {"address", "127.0.0.1"},
                                               {"threads", std::to_string(default_threads())},
+                                              {"max_connections", std::to_string(default_max_connections())},
+                                              {"max_connections_per_address", "256"},
                                               {"token_ttl_seconds", "43200"},
                                               {"aggregate_cache_mb", "256"},
                                               {"relaxed_durability", "false"}};
@@ -149,6 +164,9 @@ int main(int argc, char** argv) {
   config.address = settings["address"];
   config.port = static_cast<std::uint16_t>(number(settings, "port", 0, 65535));
   config.threads = static_cast<int>(number(settings, "threads", 1, 256));
+  config.max_connections = static_cast<std::size_t>(number(settings, "max_connections", 1, 1000000));
+  config.max_connections_per_address =
+      static_cast<std::size_t>(number(settings, "max_connections_per_address", 1, 1000000));
   config.token_ttl = std::chrono::seconds(number(settings, "token_ttl_seconds", 60, 30L * 24 * 3600));
   config.operator_token = settings.count("operator_token") ? settings["operator_token"] : "";
   if (settings.count("operator_token_file")) {

@@ -53,6 +53,11 @@ struct HttpServerOptions {
   int threads = 4;
   std::size_t body_limit = 64 * 1024;
   std::chrono::seconds read_timeout{30};  // per request, headers and body
+  // Open connections at most, in all and from one client address. A connection beyond either is
+  // answered 503 with Retry-After and closed at once, so that idle connections can neither use up
+  // the file descriptors (after which nobody could connect) nor be one client's to hoard.
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_address = 256;
   // How long stop() waits for requests already handed to the handler to be answered before it
   // closes their connections anyway (see HttpServer::stop). Zero: no wait.
   std::chrono::milliseconds drain_timeout{5000};

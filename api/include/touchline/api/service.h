@@ -22,6 +22,9 @@ struct ServiceConfig {
   std::chrono::seconds token_ttl{12 * 3600};
   bool sync = true;                  // false loses acknowledged writes on power loss: benchmarks only
   std::size_t body_limit = 64 * 1024;
+  // Open connections at most, in all and from one client address (see HttpServerOptions).
+  std::size_t max_connections = 10000;
+  std::size_t max_connections_per_address = 256;
   std::chrono::milliseconds max_position_wait{2000};
   // The memory the write side may keep aggregates in (an estimate; least recently used out).
   std::size_t aggregate_cache_bytes = 256u << 20;
