@@ -147,6 +147,15 @@ class Session : public std::enable_shared_from_this<Session> {
     // A fresh parser for every request: the body limit applies per request.
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
+    const auto& o = shared_->options;
+    stream_.expires_after(std::min<std::chrono::steady_clock::duration>(o.header_timeout, o.read_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  // The header is in: the body (if any) gets the rest of the read timeout.
+  void on_header(beast::error_code ec, std::size_t bytes) {
+    if (ec || parser_->is_done()) return on_read(ec, bytes);
     stream_.expires_after(shared_->options.read_timeout);
     http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read, shared_from_this()));
   }

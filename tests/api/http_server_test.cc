@@ -293,6 +293,29 @@ TEST(HttpServer, DisconnectsAClientThatSendsNothing) {
   EXPECT_TRUE(slow.wait_closed(10s));
 }
 
+// A client gets header_timeout to send a whole header, then read_timeout for the body: a header
+// trickled in is cut off early, a body that takes longer than the header timeout is not.
+TEST(HttpServer, AHeaderHasAShorterTimeoutThanABody) {
+  auto options = test_options();
+  options.read_timeout = 10s;
+  options.header_timeout = 300ms;
+  auto server = start_server(options, echo);
+
+  HttpConnection trickle(server->port());
+  const auto started = std::chrono::steady_clock::now();
+  trickle.send_raw("GET /trickle HTTP/1.1\r\n");
+  EXPECT_TRUE(trickle.wait_closed(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);  // by the header timeout, not the read timeout
+
+  HttpConnection slow_body(server->port());
+  slow_body.send_raw("POST /slow-body HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab");
+  std::this_thread::sleep_for(800ms);  // past the header timeout, well within the read timeout
+  slow_body.send_raw("cd");
+  auto r = slow_body.read_response();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["body"], "abcd");
+}
+
 TEST(HttpServer, StopClosesOpenConnectionsAndJoins) {
   auto server = start_server(test_options(), echo);
   HttpConnection idle(server->port());

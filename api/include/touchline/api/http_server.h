@@ -52,7 +52,12 @@ struct HttpServerOptions {
   std::uint16_t port = 8080;  // 0: pick a free port (see HttpServer::port)
   int threads = 4;
   std::size_t body_limit = 64 * 1024;
-  std::chrono::seconds read_timeout{30};  // per request, headers and body
+  std::chrono::seconds read_timeout{30};  // for a request's body, once its header is in
+  // For a request's header, and so for an idle kept-alive connection (and never more than
+  // read_timeout): a
+  // client that connects and sends nothing, or a header a byte at a time, holds a connection
+  // this long, not the whole read_timeout.
+  std::chrono::milliseconds header_timeout{10000};
   // Open connections at most, in all and from one client address. A connection beyond either is
   // answered 503 with Retry-After and closed at once, so that idle connections can neither use up
   // the file descriptors (after which nobody could connect) nor be one client's to hoard.
