@@ -1,7 +1,8 @@
 // A file system that fails on demand, for tests of what the store does when RocksDB's I/O
 // fails. RocksDB's own FaultInjectionTestFS is not in Debian's package; this covers what the
 // tests need: reads of table files, and writes and syncs of the write-ahead log, that fail from a
-// given moment, and syncs of the log that take longer than the disk's.
+// given moment; syncs of the log that take longer than the disk's; and a power loss, after which
+// every file holds only what was synced.
 //
 //   FaultFs faults;                     // wraps the local file system
 //   StoreOptions o; o.env = faults.env();
@@ -9,10 +10,20 @@
 //   faults.fail_table_reads(true);      // every later read of a .sst file is an I/O error
 //   faults.fail_reads_of({"000012.sst"}); // or only those files' (by name, any directory)
 //   faults.fail_wal_syncs(true);        // every later sync of the WAL (.log) fails
+//
+//   faults.lose_power();                // every later write and sync fails...
+//   store.reset();                      // ...so closing it adds nothing to the disk
+//   faults.drop_unsynced_data();        // each file cut back to its last sync: power is back
+//
+// The power loss is per file, as RocksDB's FaultInjectionTestFS does it: bytes appended since a
+// file's last Sync/Fsync are dropped (a file never synced ends up empty). It does not drop files
+// whose directory entry was not synced, nor tear a sector in half.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -46,6 +57,28 @@ class FaultFs {
   // How many reads failed because of it.
   int failed_reads() const { return state_->failed_reads; }
 
+  // The power goes: from now on every write and sync through this file system fails, whatever
+  // the process does next (close the store before drop_unsynced_data()).
+  void lose_power() { state_->powered = false; }
+  // The power is back: each file written through this file system is cut back to the bytes it
+  // held at its last sync, and writes work again. Returns how many bytes were dropped.
+  std::uint64_t drop_unsynced_data() {
+    std::lock_guard lock(state_->mu);
+    std::uint64_t dropped = 0;
+    for (auto& [name, sizes] : state_->files) {
+      std::error_code ec;
+      const auto on_disk = std::filesystem::file_size(name, ec);
+      if (ec) continue;  // deleted since
+      if (on_disk > sizes.synced) {
+        dropped += on_disk - sizes.synced;
+        std::filesystem::resize_file(name, sizes.synced);
+      }
+      sizes.written = sizes.synced;
+    }
+    state_->powered = true;
+    return dropped;
+  }
+
   // From now on (true) or no longer (false), appends to / syncs of the write-ahead log fail with
   // an I/O error, as a full or failing disk's would.
   void fail_wal_writes(bool on) { state_->fail_wal_writes = on; }
@@ -61,8 +94,23 @@ class FaultFs {
     std::atomic<long long> wal_sync_delay_ms{0};
     std::atomic<bool> fail_table_reads{false};
     std::atomic<int> failed_reads{0};
+    std::atomic<bool> powered{true};
     std::mutex mu;
     std::set<std::string> failing_files;  // guarded by mu
+    struct Sizes {
+      std::uint64_t written = 0, synced = 0;
+    };
+    std::map<std::string, Sizes> files;  // every file opened for writing, by path; guarded by mu
+
+    void appended(const std::string& file, std::uint64_t bytes) {
+      std::lock_guard lock(mu);
+      files[file].written += bytes;
+    }
+    void synced(const std::string& file) {
+      std::lock_guard lock(mu);
+      auto& sizes = files[file];
+      sizes.synced = sizes.written;
+    }
 
     bool fails(const std::string& file) {
       if (fail_table_reads) return true;
@@ -101,32 +149,52 @@ class FaultFs {
     std::shared_ptr<State> state_;
   };
 
-  class WalFile final : public rocksdb::FSWritableFileOwnerWrapper {
+  // Every file RocksDB writes: its appended and synced bytes are counted for a power loss; the
+  // write-ahead log's (.log) also fail or slow down on demand.
+  class WrittenFile final : public rocksdb::FSWritableFileOwnerWrapper {
    public:
-    WalFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::shared_ptr<State> state)
-        : FSWritableFileOwnerWrapper(std::move(file)), state_(std::move(state)) {}
+    WrittenFile(std::unique_ptr<rocksdb::FSWritableFile> file, std::string path, std::shared_ptr<State> state)
+        : FSWritableFileOwnerWrapper(std::move(file)),
+          path_(std::move(path)),
+          wal_(path_.size() > 4 && path_.compare(path_.size() - 4, 4, ".log") == 0),
+          state_(std::move(state)) {}
 
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              rocksdb::IODebugContext* dbg) override {
-      if (state_->fail_wal_writes) return rocksdb::IOStatus::IOError("injected WAL write error");
-      return FSWritableFileOwnerWrapper::Append(data, options, dbg);
+      if (auto s = before_write(); !s.ok()) return s;
+      auto s = FSWritableFileOwnerWrapper::Append(data, options, dbg);
+      if (s.ok()) state_->appended(path_, data.size());
+      return s;
     }
     rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                              const rocksdb::DataVerificationInfo& info, rocksdb::IODebugContext* dbg) override {
-      if (state_->fail_wal_writes) return rocksdb::IOStatus::IOError("injected WAL write error");
-      return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+      if (auto s = before_write(); !s.ok()) return s;
+      auto s = FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
+      if (s.ok()) state_->appended(path_, data.size());
+      return s;
     }
     rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
       if (auto s = before_sync(); !s.ok()) return s;
-      return FSWritableFileOwnerWrapper::Sync(options, dbg);
+      auto s = FSWritableFileOwnerWrapper::Sync(options, dbg);
+      if (s.ok()) state_->synced(path_);
+      return s;
     }
     rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
       if (auto s = before_sync(); !s.ok()) return s;
-      return FSWritableFileOwnerWrapper::Fsync(options, dbg);
+      auto s = FSWritableFileOwnerWrapper::Fsync(options, dbg);
+      if (s.ok()) state_->synced(path_);
+      return s;
     }
 
    private:
+    rocksdb::IOStatus before_write() const {
+      if (!state_->powered) return rocksdb::IOStatus::IOError("injected power loss");
+      if (wal_ && state_->fail_wal_writes) return rocksdb::IOStatus::IOError("injected WAL write error");
+      return rocksdb::IOStatus::OK();
+    }
     rocksdb::IOStatus before_sync() const {
+      if (!state_->powered) return rocksdb::IOStatus::IOError("injected power loss");
+      if (!wal_) return rocksdb::IOStatus::OK();
       if (const auto ms = state_->wal_sync_delay_ms.load(); ms > 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
       }
@@ -134,6 +202,8 @@ class FaultFs {
       return rocksdb::IOStatus::OK();
     }
 
+    std::string path_;
+    bool wal_;
     std::shared_ptr<State> state_;
   };
 
@@ -157,9 +227,41 @@ class FaultFs {
     rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
                                       rocksdb::IODebugContext* dbg) override {
+      if (!state_->powered) return rocksdb::IOStatus::IOError("injected power loss");
       auto s = FileSystemWrapper::NewWritableFile(name, options, result, dbg);
-      if (s.ok() && name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0) {
-        *result = std::make_unique<WalFile>(std::move(*result), state_);
+      if (s.ok()) {
+        {
+          std::lock_guard lock(state_->mu);
+          state_->files[name] = {};  // created empty, or truncated to empty
+        }
+        *result = std::make_unique<WrittenFile>(std::move(*result), name, state_);
+      }
+      return s;
+    }
+
+    // A renamed file keeps what it had synced (RocksDB writes CURRENT as a synced temporary
+    // file renamed into place).
+    rocksdb::IOStatus RenameFile(const std::string& from, const std::string& to, const rocksdb::IOOptions& options,
+                                 rocksdb::IODebugContext* dbg) override {
+      if (!state_->powered) return rocksdb::IOStatus::IOError("injected power loss");
+      auto s = FileSystemWrapper::RenameFile(from, to, options, dbg);
+      if (s.ok()) {
+        std::lock_guard lock(state_->mu);
+        if (auto it = state_->files.find(from); it != state_->files.end()) {
+          state_->files[to] = it->second;
+          state_->files.erase(it);
+        }
+      }
+      return s;
+    }
+
+    rocksdb::IOStatus DeleteFile(const std::string& name, const rocksdb::IOOptions& options,
+                                 rocksdb::IODebugContext* dbg) override {
+      if (!state_->powered) return rocksdb::IOStatus::IOError("injected power loss");
+      auto s = FileSystemWrapper::DeleteFile(name, options, dbg);
+      if (s.ok()) {
+        std::lock_guard lock(state_->mu);
+        state_->files.erase(name);
       }
       return s;
     }
