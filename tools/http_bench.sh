@@ -197,6 +197,9 @@ start_server() {
   local help
   help=$("$bin" --help 2>&1 || true)
   if [[ $help == *--relaxed-durability* ]]; then flags+=(--relaxed-durability false); fi
+  # The load is one member recording actions as fast as it can: exactly what the per-member
+  # limit is there to stop, so the benchmark turns it off (builds without it ignore this).
+  if [[ $help == *--actions-per-member* ]]; then flags+=(--actions-per-member 0); fi
   echo "starting: $bin --data $data --address 127.0.0.1 --port 0 --operator-token … ${flags[*]}"
   "$bin" --data "$data" --address 127.0.0.1 --port 0 --operator-token "$operator_token" "${flags[@]}" \
     >"$log" 2>&1 &

@@ -1,6 +1,5 @@
 // Accounts: signing up, becoming a coach and back, privacy settings.
 #include "shapes.h"
-#include "touchline/api/auth.h"
 
 namespace touchline::api::commands {
 
@@ -16,17 +15,24 @@ Result<Plan> plan_sign_up(PlanContext& ctx, const nlohmann::json& json_body) {
   if (auto err = body.finish()) return *err;
   cmd.new_account_id = ctx.new_id();
   cmd.new_organization_id = ctx.new_id();
-  // Hashing takes tens of milliseconds: before the first read, so that it never holds up other
-  // decisions (planners.h). A refused sign-up has hashed for nothing, which costs only time.
-  std::string password_hash = hash_password(cmd.password);
+  if (ctx.password_hash.empty()) {
+    return Error::make(ErrorCode::internal, "SignUp was planned without its password's hash");
+  }
 
   TL_READ(claim, ctx.state.email_claim(domain::normalize_email(cmd.email)));
-  TL_TRY_ASSIGN(decided, domain::decide(claim, cmd));
+  auto decided = domain::decide(claim, cmd);
   Plan plan;
-  plan.events = std::move(decided);
-  plan.secrets.push_back({"password/" + cmd.new_account_id, std::move(password_hash)});
   plan.result["account_id"] = cmd.new_account_id;
   if (!cmd.organization_name.empty()) plan.result["organization_id"] = cmd.new_organization_id;
+  if (!decided.ok() && decided.error().code == ErrorCode::already_exists) {
+    // A taken email is answered as a new one would be, ids and all, with nothing recorded: so
+    // that signing up does not tell anyone which emails have accounts. The owner of the email
+    // learns at sign-in, which answers their account's id.
+    return plan;
+  }
+  if (!decided.ok()) return decided.error();
+  plan.events = std::move(*decided);
+  plan.secrets.push_back({"password/" + cmd.new_account_id, ctx.password_hash});
   plan.actor = cmd.new_account_id;
   return plan;
 }

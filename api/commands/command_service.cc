@@ -29,6 +29,7 @@ struct CommandService::Attempt {
   std::string command_id;
   std::string request_hash;
   std::string key;  // the scoped Idempotency-Key, or empty
+  std::string password_hash;  // SignUp: made once, before the first attempt
   int attempts = 0;
 };
 
@@ -45,6 +46,8 @@ const std::vector<std::string>& CommandService::command_names() {
 }
 
 bool CommandService::is_anonymous(const std::string& name) { return name == "SignUp"; }
+
+bool CommandService::hashes_a_password(const std::string& name) { return name == "SignUp"; }
 
 const std::vector<std::string>& CommandService::operator_commands() {
   static const std::vector<std::string> names = {"DowngradeToAthlete", "ChangeTier", "AddCredits"};
@@ -103,7 +106,18 @@ void CommandService::admit(std::shared_ptr<Attempt> a, CommandRequest request,
     } release{this, key};
     done(std::move(r));
   };
+  if (hashes_a_password(a->request.name)) return hash_password_then_run(std::move(a));
   run(std::move(a));
+}
+
+void CommandService::hash_password_then_run(std::shared_ptr<Attempt> a) {
+  const auto password = a->request.body.find("password");
+  if (password == a->request.body.end() || !password->is_string()) return run(std::move(a));  // the planner says why
+  deps_.hasher.hash(password->get<std::string>(), [this, a](Result<std::string> hash) {
+    if (!hash.ok()) return a->done(hash.error());
+    a->password_hash = std::move(*hash);
+    if (!deps_.post([this, a] { run(a); })) a->done(stopping());
+  });
 }
 
 void CommandService::run(std::shared_ptr<Attempt> a) {
@@ -164,7 +178,8 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
   }
   commands::AggregateCache::Decision decision(cache_);
   commands::PlanContext ctx{decision,       req.actor,  deps_.now_ms(), req.client_address,
-                            req.by_operator, deps_.new_id, random_id,     deps_.staff_organizations};
+                            req.by_operator, deps_.new_id, random_id,     deps_.staff_organizations,
+                            a->password_hash};
   auto plan = a->planner(ctx, req.body);
   if (!plan.ok()) {
     if (!decision.read_undurable_state()) {

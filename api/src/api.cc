@@ -21,7 +21,7 @@ namespace touchline::api {
 
 using namespace endpoints;
 
-Api::Api(ApiDeps deps) : deps_(std::move(deps)) {}
+Api::Api(ApiDeps deps) : deps_(std::move(deps)), limits_(deps_.limits) {}
 
 void Api::handle(HttpRequest req, Responder respond) {
   RouteMatch m = route(req.method, req.target);
@@ -203,26 +203,38 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   if (email.empty()) return respond(fail(invalid("email is required", "email")));
   if (password.empty()) return respond(fail(invalid("password is required", "password")));
 
-  const Error wrong = Error::make(ErrorCode::unauthenticated, "the email or password is incorrect");
-  auto claim = deps_.log.read_stream(events::email_stream(domain::normalize_email(email)));
+  const std::string normalized = domain::normalize_email(email);
+  if (auto limited = limits_.password_attempt(req.remote_address, normalized, deps_.now_ms())) {
+    return respond(fail(*limited));
+  }
+  auto claim = deps_.log.read_stream(events::email_stream(normalized));
   if (!claim.ok()) return respond(fail(claim.error()));
   std::string account_id;
   for (const auto& e : *claim) account_id = string_field(e.payload, "account_id");
-  std::optional<std::string> hash;
+  std::string hash;  // empty: no such account, and the hasher spends a real check's time anyway
   if (!account_id.empty()) {
     auto stored = deps_.log.read_secret("password/" + account_id);
     if (!stored.ok()) return respond(fail(stored.error()));
-    hash = std::move(*stored);
+    if (*stored) hash = std::move(**stored);
   }
-  if (!hash) {
-    // Spend the same Argon2 time as a real check, so that timing does not tell which emails
-    // have accounts.
-    static const std::string dummy = hash_password("no account has this password");
-    verify_password(dummy, password);
-    return respond(fail(wrong));
-  }
-  if (!verify_password(*hash, password)) return respond(fail(wrong));
+  // Argon2id on the hasher's threads; the answer continues on the server's pool.
+  deps_.hasher.verify(std::move(hash), password,
+                      [this, correlation = req.header("x-correlation-id"), console, normalized, account_id,
+                       respond](Result<bool> matched) mutable {
+    if (!matched.ok()) return respond(fail(matched.error()));
+    deps_.post([this, correlation = std::move(correlation), console, normalized, account_id,
+                matched = *matched, respond = std::move(respond)]() mutable {
+      if (!matched || account_id.empty()) {
+        limits_.sign_in_failed(normalized, deps_.now_ms());
+        return respond(fail(Error::make(ErrorCode::unauthenticated, "the email or password is incorrect")));
+      }
+      signed_in(account_id, console, correlation, std::move(respond));
+    });
+  });
+}
 
+void Api::signed_in(const std::string& account_id, bool console, const std::string& correlation_id,
+                    Responder respond) {
   IssuedToken t = deps_.tokens.issue(account_id, deps_.now_ms());
   json session{{"token", t.token},
                {"account_id", account_id},
@@ -240,7 +252,7 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   upgrade.name = "UpgradeToCoach";
   upgrade.actor = account_id;
   upgrade.body = {{"organization_name", display_name + "'s organisation"}};
-  upgrade.correlation_id = req.header("x-correlation-id");
+  upgrade.correlation_id = correlation_id;
   deps_.commands.execute(std::move(upgrade), [this, session = std::move(session),
                                               respond = std::move(respond)](Result<CommandResponse> r) mutable {
     if (!r.ok()) return respond(fail(r.error()));
@@ -260,6 +272,11 @@ void Api::command(const std::string& name, const HttpRequest& req, Responder res
     cmd.actor = *actor;
   }
   if (auto err = read_command(req, cmd)) return respond(fail(*err));
+  if (CommandService::hashes_a_password(name)) {
+    if (auto limited = limits_.password_attempt(req.remote_address, "", deps_.now_ms())) {
+      return respond(fail(*limited));
+    }
+  }
   execute(std::move(cmd), std::move(respond));
 }
 
@@ -297,6 +314,7 @@ void Api::record_action(const HttpRequest& req, Responder respond) {
   cmd.actor = *actor;
   cmd.client_address = req.remote_address;
   if (auto err = read_command(req, cmd)) return respond(fail(*err));
+  if (auto limited = limits_.action(cmd.actor, deps_.now_ms())) return respond(fail(*limited));
   deps_.commands.record_action(std::move(cmd), [this, respond = std::move(respond)](Result<CommandResponse> r) {
     if (!r.ok()) return respond(fail(r.error()));
     HttpResponse out;

@@ -16,6 +16,7 @@ int http_status(ErrorCode code) {
     case ErrorCode::payload_too_large: return 413;
     case ErrorCode::idempotency_mismatch: return 422;
     case ErrorCode::unavailable: return 503;
+    case ErrorCode::rate_limited: return 429;
     case ErrorCode::internal: return 500;
   }
   return 500;
@@ -34,6 +35,7 @@ std::string_view title(ErrorCode code) {
     case ErrorCode::payload_too_large: return "Request body too large";
     case ErrorCode::idempotency_mismatch: return "Idempotency key reused";
     case ErrorCode::unavailable: return "Temporarily unavailable";
+    case ErrorCode::rate_limited: return "Too many requests";
     case ErrorCode::internal: return "Internal error";
   }
   return "Internal error";
@@ -63,6 +65,7 @@ HttpResponse problem_response(const Error& error) {
   HttpResponse r = make_problem(http_status(error.code), error_code_name(error.code), title(error.code),
                                 error.message, error.field, error.reason);
   if (error.code == ErrorCode::unauthenticated) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (error.retry_after_seconds > 0) r.headers.emplace_back("Retry-After", std::to_string(error.retry_after_seconds));
   return r;
 }
 

@@ -48,6 +48,7 @@ struct Service::Parts {
   std::unique_ptr<projections::ProjectionRunner> permissions_runner;
   std::unique_ptr<projections::ProjectionRunner> audit_runner;
   std::unique_ptr<TokenSigner> tokens;
+  std::unique_ptr<PasswordHasher> hasher;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> http;
@@ -104,8 +105,10 @@ Status Service::start(const ServiceConfig& config) {
       [](int status, std::string detail) { return http_problem(status, std::move(detail)); });
 
   HttpServer* http = p->http.get();
+  p->hasher = std::make_unique<PasswordHasher>(config.password_hashing);
   CommandServiceDeps cd{
       .log = *p->log,
+      .hasher = *p->hasher,
       .now_ms = now_ms,
       .new_id = random_id,
       .post = [http](std::function<void()> fn) { return http->post(std::move(fn)); },
@@ -122,11 +125,22 @@ Status Service::start(const ServiceConfig& config) {
   };
   p->commands = std::make_unique<CommandService>(std::move(cd));
   p->api = std::make_unique<Api>(ApiDeps{
-      *p->log, *p->commands, *p->permissions, *p->permissions_runner, *p->audit, *p->audit_runner,
-      *p->tokens, config.operator_token, now_ms,
-      [http](std::function<void()> fn) { http->post(std::move(fn)); },
-      [http](std::chrono::milliseconds d, std::function<void()> fn) { http->post_after(d, std::move(fn)); },
-      config.max_position_wait, log_line});
+      .log = *p->log,
+      .commands = *p->commands,
+      .permissions = *p->permissions,
+      .permissions_runner = *p->permissions_runner,
+      .audit = *p->audit,
+      .audit_runner = *p->audit_runner,
+      .tokens = *p->tokens,
+      .operator_token = config.operator_token,
+      .now_ms = now_ms,
+      .post = [http](std::function<void()> fn) { http->post(std::move(fn)); },
+      .post_after = [http](std::chrono::milliseconds d, std::function<void()> fn) { http->post_after(d, std::move(fn)); },
+      .max_position_wait = config.max_position_wait,
+      .log_line = log_line,
+      .hasher = *p->hasher,
+      .limits = config.limits,
+  });
 
   if (auto st = p->http->start(); !st.ok()) return st;
   log_line("touchlined listening on http://" + config.address + ":" + std::to_string(p->http->port()) +
@@ -138,9 +152,14 @@ Status Service::start(const ServiceConfig& config) {
 
 std::uint16_t Service::port() const { return parts_ ? parts_->http->port() : 0; }
 
+void Service::handle(HttpRequest request, Responder respond) {
+  parts_->api->handle(std::move(request), std::move(respond));
+}
+
 void Service::stop() {
   if (!parts_) return;
   parts_->http->stop();
+  parts_->hasher->stop();
   parts_->permissions_runner->stop();
   parts_->audit_runner->stop();
   parts_->log->stop();

@@ -40,13 +40,21 @@ constexpr Setting kSettings[] = {
     {"token_ttl_seconds", "session token lifetime [43200]"},
     {"aggregate_cache_mb", "memory for the aggregates the write side keeps folded, in MiB (an estimate; "
                            "least recently used out) [256]"},
+    {"password_hashing_threads", "threads that hash passwords (sign-in, sign-up), apart from the HTTP threads [half "
+                                 "the cores, at least 1]"},
+    {"password_hashing_queue", "sign-ins and sign-ups waiting for a hashing thread at most; one more is answered "
+                               "503 [64]"},
+    {"password_attempts_per_address", "sign-ins and sign-ups from one client address, as N/s, N/min or N/hour "
+                                      "(0: no limit); one more is answered 429 with Retry-After [30/min]"},
+    {"sign_in_failures_per_account", "failed sign-ins on one email, from any address [20/hour]"},
+    {"actions_per_member", "recorded actions (POST /v1/actions) by one member [600/min]"},
     {"relaxed_durability", "true: acknowledge appends before their WAL sync (benchmarks only; "
                            "loses acknowledged writes on power loss) [false]"},
 };
 
 // As many HTTP threads as cores: more only wake each other for the same requests (each wakeup is
-// a context switch the commands wait for), and at least two, so that one slow request (a sign-in's
-// password hash) does not hold up every connection.
+// a context switch the commands wait for), and at least two, so that one slow request does not
+// hold up every connection. Password hashing has threads of its own (password_hasher.h).
 int default_threads() { return static_cast<int>(std::max(2u, std::thread::hardware_concurrency())); }
 
 // Connections must leave file descriptors to the store (RocksDB keeps its table files open): past
@@ -118,6 +126,11 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
                                               {"max_connections_per_address", "256"},
                                               {"token_ttl_seconds", "43200"},
                                               {"aggregate_cache_mb", "256"},
+                                              {"password_hashing_threads", std::to_string(default_threads() / 2)},
+                                              {"password_hashing_queue", "64"},
+                                              {"password_attempts_per_address", "30/min"},
+                                              {"sign_in_failures_per_account", "20/hour"},
+                                              {"actions_per_member", "600/min"},
                                               {"relaxed_durability", "false"}};
   if (!config_file.empty()) {
     std::ifstream in(config_file);
@@ -154,6 +167,12 @@ long number(const std::map<std::string, std::string>& s, const char* key, long m
   return n;
 }
 
+touchline::api::RateLimit rate_limit(const std::map<std::string, std::string>& s, const char* key) {
+  auto limit = touchline::api::RateLimit::parse(s.at(key));
+  if (!limit.ok()) fail(std::string(key) + ": " + limit.error().message);
+  return *limit;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +197,11 @@ int main(int argc, char** argv) {
     if (config.operator_token.empty()) fail("operator_token_file " + settings["operator_token_file"] + " is empty");
   }
   config.aggregate_cache_bytes = static_cast<std::size_t>(number(settings, "aggregate_cache_mb", 1, 1L << 20)) << 20;
+  config.password_hashing.threads = static_cast<int>(number(settings, "password_hashing_threads", 1, 64));
+  config.password_hashing.max_queued = static_cast<std::size_t>(number(settings, "password_hashing_queue", 1, 100000));
+  config.limits.password_attempts_per_address = rate_limit(settings, "password_attempts_per_address");
+  config.limits.sign_in_failures_per_account = rate_limit(settings, "sign_in_failures_per_account");
+  config.limits.actions_per_member = rate_limit(settings, "actions_per_member");
   const std::string& relaxed = settings["relaxed_durability"];
   if (relaxed != "true" && relaxed != "false") fail("relaxed_durability must be true or false");
   config.sync = relaxed == "false";

@@ -14,6 +14,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::idempotency_mismatch: return "idempotency_mismatch";
     case ErrorCode::unavailable: return "unavailable";
     case ErrorCode::payload_too_large: return "payload_too_large";
+    case ErrorCode::rate_limited: return "rate_limited";
     case ErrorCode::internal: return "internal";
   }
   return "internal";

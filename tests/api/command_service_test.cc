@@ -51,7 +51,7 @@ class CommandServiceTest : public ::testing::Test {
     auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
     // The service outlives the answer: its bookkeeping runs after `done`, on the writer.
     service = std::make_unique<CommandService>(CommandServiceDeps{
-        *log, [] { return std::int64_t{0}; },
+        *log, hasher, [] { return std::int64_t{0}; },
         [this, next, list] {
           ++ids_used;
           std::string id = (*list)[std::min(*next, list->size() - 1)];
@@ -72,6 +72,7 @@ class CommandServiceTest : public ::testing::Test {
   }
 
   std::string dir = testing::make_temp_dir("touchline-commands");
+  PasswordHasher hasher{{}};
   std::unique_ptr<store::EventStore> log;
   std::unique_ptr<CommandService> service;  // destroyed after the store's writer and the workers stop
   std::mutex mu;

@@ -141,6 +141,7 @@ class CommandHarness {
     pool_ = std::make_unique<WorkPool>();
     api::CommandServiceDeps deps{
         .log = *log_,
+        .hasher = hasher_,
         .now_ms = [] { return std::int64_t{1'700'000'000'000}; },
         .new_id = api::random_id,
         .post = [pool = pool_.get()](std::function<void()> fn) { return pool->post(std::move(fn)); },
@@ -156,6 +157,7 @@ class CommandHarness {
   std::string dir_;
   bool sync_;
   api::commands::AggregateCacheOptions cache_;
+  api::PasswordHasher hasher_{{}};
   std::unique_ptr<store::EventStore> log_;
   std::unique_ptr<WorkPool> pool_;
   std::unique_ptr<api::CommandService> service_;

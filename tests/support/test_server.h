@@ -29,11 +29,15 @@ inline constexpr const char* kOperatorToken = "operator-secret-for-tests";
 
 class TestServer {
  public:
-  // `before_start` may write into the data directory before the server opens it.
+  // `before_start` may write into the data directory before the server opens it; `configure`
+  // may change the server's settings. The request limits are off unless `configure` sets them:
+  // every test signs its people up and in from one address (tests/api/limits_test.cc tests them).
   explicit TestServer(std::chrono::milliseconds max_position_wait = std::chrono::milliseconds(2000),
-                      const std::function<void(const std::string&)>& before_start = {})
+                      const std::function<void(const std::string&)>& before_start = {},
+                      const std::function<void(api::ServiceConfig&)>& configure = {})
       : dir_(make_temp_dir("touchline-api")) {
     if (before_start) before_start(dir_);
+    config_.limits = api::LimitSettings{api::RateLimit{}, api::RateLimit{}, api::RateLimit{}};
     config_.data_dir = dir_;
     config_.port = 0;
     config_.threads = 4;
@@ -44,6 +48,7 @@ class TestServer {
                  .count() +
              offset->load();
     };
+    if (configure) configure(config_);
     start();
   }
   ~TestServer() {

@@ -11,6 +11,8 @@
 #include "touchline/api/auth.h"
 #include "touchline/api/commands.h"
 #include "touchline/api/http_server.h"
+#include "touchline/api/password_hasher.h"
+#include "touchline/api/rate_limiter.h"
 #include "touchline/events/result.h"
 #include "touchline/projections/audit_projection.h"
 #include "touchline/projections/permission_projection.h"
@@ -33,6 +35,8 @@ struct ApiDeps {
   std::function<void(std::chrono::milliseconds, std::function<void()>)> post_after;
   std::chrono::milliseconds max_position_wait{2000};  // bound on min_position waits
   std::function<void(const std::string&)> log_line;    // server-side detail of internal errors
+  PasswordHasher& hasher;  // sign-in's Argon2id checks
+  LimitSettings limits;
 };
 
 class Api {
@@ -45,6 +49,10 @@ class Api {
 
  private:
   void sign_in(const HttpRequest& req, Responder respond);
+  // Answers the session of an account whose password matched (and, at the console, upgrades an
+  // athlete account).
+  void signed_in(const std::string& account_id, bool console, const std::string& correlation_id,
+                 Responder respond);
   void command(const std::string& name, const HttpRequest& req, Responder respond);
   void check(const HttpRequest& req, Responder respond);
   void member_permissions(const std::string& org, const std::string& account, const HttpRequest& req,
@@ -91,6 +99,7 @@ class Api {
                       std::function<void(Responder)> then);
 
   ApiDeps deps_;
+  RequestLimits limits_;
 };
 
 // The one place an error becomes an HTTP answer: application/problem+json with type, title,

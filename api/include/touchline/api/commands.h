@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "touchline/api/commands/aggregate_cache.h"
+#include "touchline/api/password_hasher.h"
 #include "touchline/events/result.h"
 #include "touchline/store/event_store.h"
 
@@ -42,6 +43,8 @@ struct CommandResponse {
 
 struct CommandServiceDeps {
   store::EventStore& log;
+  // SignUp's password is hashed here, before its decision, off the threads that decide.
+  PasswordHasher& hasher;
   std::function<std::int64_t()> now_ms;
   std::function<std::string()> new_id;
   // Runs a continuation off the store's writer thread (the server's thread pool); returns false
@@ -67,6 +70,8 @@ class CommandService {
 
   // Whether the command can be sent without a bearer token (only SignUp).
   static bool is_anonymous(const std::string& name);
+  // Whether the command hashes a password (only SignUp): the API limits those per address.
+  static bool hashes_a_password(const std::string& name);
 
   // The commands an operator sends (POST /v1/operator/commands/{name}): DowngradeToAthlete, which
   // only an operator may, and ChangeTier and AddCredits on an organisation's behalf.
@@ -95,6 +100,8 @@ class CommandService {
  private:
   struct Attempt;
   void admit(std::shared_ptr<Attempt> a, CommandRequest request, std::function<void(Result<CommandResponse>)> done);
+  // SignUp: hashes the body's password on the hasher, then runs the attempt on `post`.
+  void hash_password_then_run(std::shared_ptr<Attempt> a);
   void run(std::shared_ptr<Attempt> a);
   void attempt(const std::shared_ptr<Attempt>& a);
   void attempt_once(const std::shared_ptr<Attempt>& a);

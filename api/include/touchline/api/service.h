@@ -9,6 +9,9 @@
 #include <memory>
 #include <string>
 
+#include "touchline/api/http_server.h"
+#include "touchline/api/password_hasher.h"
+#include "touchline/api/rate_limiter.h"
 #include "touchline/events/result.h"
 
 namespace touchline::api {
@@ -28,6 +31,10 @@ struct ServiceConfig {
   std::chrono::milliseconds max_position_wait{2000};
   // The memory the write side may keep aggregates in (an estimate; least recently used out).
   std::size_t aggregate_cache_bytes = 256u << 20;
+  // Password hashing (sign-in, sign-up) runs on its own threads, behind a bounded queue: a
+  // flood of them waits there (503 once the queue is full) instead of on the HTTP threads.
+  PasswordHasherOptions password_hashing;
+  LimitSettings limits;  // per client address, account and member (rate_limiter.h)
   std::function<void(const std::string&)> log;  // one line per notable event
   // Unix milliseconds now, for event times, token and invite expiry; empty: the system clock.
   std::function<std::int64_t()> clock;
@@ -44,8 +51,12 @@ class Service {
 
   std::uint16_t port() const;  // the bound port, after start()
 
-  // Stops the HTTP server, the projection runners and the store's writer, in that order, each
-  // waiting for its threads. Idempotent.
+  // Answers one request exactly as a request read from a connection would be answered, without
+  // the socket: for the in-process HTTP fuzz target. After a successful start(); thread-safe.
+  void handle(HttpRequest request, Responder respond);
+
+  // Stops the HTTP server, the password hasher, the projection runners and the store's writer,
+  // in that order, each waiting for its threads. Idempotent.
   void stop();
 
  private:

@@ -2,6 +2,7 @@
 // ErrorCode; exceptions are kept for bugs and fatal conditions (a corrupt or unwritable store).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,7 @@ enum class ErrorCode {
   failed_precondition,   // the request is well formed but the current state forbids it
   idempotency_mismatch,  // an Idempotency-Key reused with a different request
   unavailable,           // a bounded wait ran out (e.g. a projection behind min_position)
+  rate_limited,          // one client, account or member asked too often; retry_after_seconds says when to retry
   payload_too_large,     // request body over the server's limit
   internal,              // a bug or a storage failure; details are logged, not returned
 };
@@ -34,12 +36,17 @@ struct Error {
   // Where one code covers refusals a client tells apart, which one (stable, like the code), e.g.
   // "invite_expired" and "invite_revoked" under failed_precondition.
   std::string reason;
+  std::int64_t retry_after_seconds = 0;  // rate_limited: when a retry may succeed (0: not said)
 
   static Error make(ErrorCode code, std::string message, std::string field = {}) {
     return Error{code, std::move(message), std::move(field), {}};
   }
   Error because(std::string stable_reason) && {
     reason = std::move(stable_reason);
+    return std::move(*this);
+  }
+  Error retry_after(std::int64_t seconds) && {
+    retry_after_seconds = seconds;
     return std::move(*this);
   }
 };

@@ -58,6 +58,9 @@ struct PlanContext {
   // The organisations where an account holds a staff role, for DowngradeToAthlete; unavailable
   // while the read model that knows them is behind the log. May wait: call it before any read.
   std::function<Result<std::vector<std::string>>(const std::string& account_id)> staff_organizations;
+  // SignUp: the Argon2id hash of the body's password, made before planning off the deciding
+  // threads (touchline/api/password_hasher.h); the planner keeps it as the account's secret.
+  std::string password_hash;
 };
 
 using Planner = Result<Plan> (*)(PlanContext& ctx, const nlohmann::json& body);
