@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Touchline's one entry point for newcomers and CI.
 #   ./dev.sh run    install dependencies, build, start touchlined on 127.0.0.1:8080 (data in ./var/touchline)
-#   ./dev.sh test   install dependencies, build everything, run every test
+#   ./dev.sh test   install dependencies, build everything, run every test: the suite, the suite
+#                   again under ASan+UBSan (clang), each fuzz target for a bounded time
+#                   (TOUCHLINE_FUZZ_SECONDS, default 30); the suites include a short crash
+#                   test (tests/crash/)
+#   ./dev.sh test suite      the suite only (the everyday loop)
+#   ./dev.sh sanitize        the suite under AddressSanitizer and UndefinedBehaviorSanitizer
+#   ./dev.sh fuzz [seconds]  replay each fuzz target's corpus and kept crashes, then fuzz it
+#   ./dev.sh crashtest [rounds] [flags]   SIGKILL touchlined under load, restart, check (default
+#                   10 rounds; flags: build/tests/crash/touchline_crashtest --help)
 #   ./dev.sh build  install dependencies and build only
 #   ./dev.sh bench  build, run the hot-path benchmarks (tools/bench.cc), then durable commands/s
 #                   over HTTP (tools/http_bench.sh: wrk against touchlined, about a minute)
@@ -14,10 +22,60 @@ cd "$(dirname "$0")"
 build_dir=${TOUCHLINE_BUILD_DIR:-build}
 jobs=${TOUCHLINE_JOBS:-$(nproc)}
 
+sanitize_dir=${TOUCHLINE_SANITIZE_BUILD_DIR:-build-sanitize}
+fuzz_seconds=${TOUCHLINE_FUZZ_SECONDS:-30}
+
 build() {
   bash scripts/install-deps.sh
   cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$build_dir" -j "$jobs" "$@"
+}
+
+build_sanitized() {
+  bash scripts/install-deps.sh
+  # -O1 and line tables only: a third of -O2 -g's build time, and still a file:line per frame.
+  CXX=clang++ cmake -S . -B "$sanitize_dir" -DCMAKE_BUILD_TYPE=Debug \
+    -DCMAKE_CXX_FLAGS_DEBUG="-O1 -gline-tables-only" -DTOUCHLINE_SANITIZE=ON >/dev/null
+  cmake --build "$sanitize_dir" -j "$jobs" "$@"
+}
+
+# Any sanitizer report ends the process with a failure; leaks are reported too.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+stage() { printf '\n== %s (%s)\n' "$1" "$(date -u +%T)"; }
+
+run_suite() {
+  build
+  (cd "$build_dir" && ctest --output-on-failure -j "$jobs")
+}
+
+run_sanitized_suite() {
+  build_sanitized
+  (cd "$sanitize_dir" && ctest --output-on-failure -j "$jobs")
+}
+
+# Each target: its seed corpus and kept crashes first (they must pass), then new inputs for
+# `seconds`, in a scratch copy of the corpus so a run does not write into the repository. A
+# crash leaves its input in $sanitize_dir/fuzz/<target>/: add it to tests/fuzz/regressions/.
+run_fuzzers() {
+  local seconds=$1
+  build_sanitized --target fuzz_events fuzz_commands fuzz_http
+  local target root=$PWD bin_dir
+  bin_dir=$(cd "$sanitize_dir" && pwd)/tests/fuzz
+  for target in events commands http; do
+    local work="$bin_dir/work/$target"
+    rm -rf "$work" && mkdir -p "$work/corpus"
+    cp tests/fuzz/corpus/$target/* "$work/corpus/"
+    if ! (cd "$work" && "$bin_dir/fuzz_$target" -max_total_time="$seconds" \
+            -print_final_stats=1 -max_len=4096 -timeout=20 \
+            corpus "$root/tests/fuzz/regressions/$target" >log 2>&1); then
+      cat "$work/log"
+      echo "fuzz_$target failed: the input is in $work (crash-*); keep it in tests/fuzz/regressions/$target/" >&2
+      return 1
+    fi
+    echo "fuzz_$target: $(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}') inputs in ${seconds}s, $(ls "$work/corpus" | wc -l) in the corpus"
+  done
 }
 
 case "${1:-}" in
@@ -29,9 +87,29 @@ case "${1:-}" in
     exec "$build_dir/api/touchlined" --data var/touchline --port "${TOUCHLINE_PORT:-8080}"
     ;;
   test)
-    build
-    cd "$build_dir"
-    ctest --output-on-failure -j "$jobs"
+    if [[ ${2:-} == suite ]]; then
+      run_suite
+      exit
+    fi
+    started=$SECONDS
+    stage "the suite"
+    run_suite
+    stage "the suite under ASan and UBSan"
+    run_sanitized_suite
+    stage "fuzzing, ${fuzz_seconds}s a target"
+    run_fuzzers "$fuzz_seconds"
+    stage "every test passed in $((SECONDS - started))s"
+    ;;
+  sanitize)
+    run_sanitized_suite
+    ;;
+  fuzz)
+    run_fuzzers "${2:-60}"
+    ;;
+  crashtest)
+    build --target touchline_crashtest
+    exec "$build_dir/tests/crash/touchline_crashtest" --touchlined "$build_dir/api/touchlined" \
+      --touchline "$build_dir/tools/touchline" --rounds "${2:-10}" "${@:3}"
     ;;
   build)
     build
@@ -52,7 +130,7 @@ case "${1:-}" in
     TOUCHLINE_BUILD_DIR=$build_dir exec tools/http_bench.sh
     ;;
   *)
-    sed -n '2,10p' "$0"
+    sed -n '2,/^set -euo/p' "$0" | sed '$d'
     exit 2
     ;;
 esac

@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev        # Google Benchmark for the hot-path measurements
   wrk                     # the HTTP load benchmark (./dev.sh bench)
+  clang libclang-rt-dev   # the sanitizer build: ASan, UBSan and libFuzzer (./dev.sh sanitize, fuzz)
+  llvm                    # llvm-symbolizer: file:line in sanitizer reports
 )
 
 missing=()
