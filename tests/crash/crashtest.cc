@@ -328,7 +328,6 @@ std::vector<Ack> load_until_killed(ServerProcess& server, Load& load, const Sett
                                    std::mt19937_64& rng, std::map<std::string, int>& counts) {
   std::mutex mu;
   std::vector<Ack> acks;
-  std::atomic<int> server_errors{0};
   std::vector<std::thread> clients;
   std::vector<std::string> errors;
   for (int c = 0; c < s.clients; ++c) {
