@@ -10,6 +10,8 @@
 #   ./dev.sh fuzz [seconds]  replay each fuzz target's corpus and kept crashes, then fuzz it
 #   ./dev.sh crashtest [rounds] [flags]   SIGKILL touchlined under load, restart, check (default
 #                   10 rounds; flags: build/tests/crash/touchline_crashtest --help)
+#   ./dev.sh modeltest [steps] [seed]     random commands, every check compared after each step
+#                   with the reference evaluator (tests/model/; default 100000 steps)
 #   ./dev.sh build  install dependencies and build only
 #   ./dev.sh bench  build, run the hot-path benchmarks (tools/bench.cc), then durable commands/s
 #                   over HTTP (tools/http_bench.sh: wrk against touchlined, about a minute)
@@ -114,6 +116,11 @@ case "${1:-}" in
     build --target touchline_crashtest
     exec "$build_dir/tests/crash/touchline_crashtest" --touchlined "$build_dir/api/touchlined" \
       --touchline "$build_dir/tools/touchline" --rounds "${2:-10}" "${@:3}"
+    ;;
+  modeltest)
+    build --target model_test
+    TOUCHLINE_MODEL_STEPS=${2:-100000} TOUCHLINE_MODEL_SEED=${3:-$RANDOM$RANDOM} \
+      exec "$build_dir/tests/model/model_test"
     ;;
   build)
     build

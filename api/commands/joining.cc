@@ -1,4 +1,5 @@
-// Joining an organisation: invites and athletes' consent to coaching.
+// Joining and leaving an organisation: invites, answers to AddMember's offers, leaving, and
+// athletes' consent to coaching.
 #include "shapes.h"
 #include "touchline/api/auth.h"
 #include "touchline/api/ids.h"
@@ -60,6 +61,37 @@ Result<Plan> plan_accept_invite(PlanContext& ctx, const nlohmann::json& json_bod
   TL_TRY_ASSIGN(plan, plan_of(domain::decide(org, joiner, cmd)));
   plan.result["role"] = std::get<events::MemberAdded>(plan.events.at(1)).role;
   return std::move(plan);
+}
+
+namespace {
+
+// AcceptMembership and LeaveOrganization change the signed-in account too (an athlete's one
+// organisation), so they read it beside the organisation.
+template <typename Command>
+Result<Plan> plan_on_own_membership(PlanContext& ctx, const nlohmann::json& json_body) {
+  Body body(json_body);
+  Command cmd;
+  cmd.organization_id = body.required_id("organization_id");
+  if (auto err = body.finish()) return *err;
+  TL_READ(org, ctx.state.organization(cmd.organization_id));
+  TL_READ(account, ctx.state.account(ctx.actor));
+  return plan_of(domain::decide(org, account, cmd));
+}
+
+}  // namespace
+
+Result<Plan> plan_accept_membership(PlanContext& ctx, const nlohmann::json& body) {
+  TL_TRY_ASSIGN(plan, plan_on_own_membership<domain::AcceptMembership>(ctx, body));
+  plan.result["role"] = std::get<events::MemberAdded>(plan.events.at(1)).role;
+  return std::move(plan);
+}
+
+Result<Plan> plan_decline_membership(PlanContext& ctx, const nlohmann::json& body) {
+  return plan_on_organization<domain::DeclineMembership, read_nothing<domain::DeclineMembership>>(ctx, body);
+}
+
+Result<Plan> plan_leave_organization(PlanContext& ctx, const nlohmann::json& body) {
+  return plan_on_own_membership<domain::LeaveOrganization>(ctx, body);
 }
 
 Result<Plan> plan_give_consent(PlanContext& ctx, const nlohmann::json& body) {

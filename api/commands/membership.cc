@@ -57,8 +57,11 @@ Result<Plan> plan_create_organization(PlanContext& ctx, const nlohmann::json& js
   return std::move(plan);
 }
 
+// The account becomes a member only when it accepts (AcceptMembership): the answer says so.
 Result<Plan> plan_add_member(PlanContext& ctx, const nlohmann::json& body) {
-  return plan_on_membership<domain::AddMember, read_role>(ctx, body);
+  TL_TRY_ASSIGN(plan, (plan_on_membership<domain::AddMember, read_role>(ctx, body)));
+  plan.result["pending"] = true;
+  return std::move(plan);
 }
 
 Result<Plan> plan_remove_member(PlanContext& ctx, const nlohmann::json& body) {

@@ -152,6 +152,64 @@ Result<Events> decide(const OrganizationState& org, const AccountState& joiner, 
   return out;
 }
 
+namespace {
+
+Error no_offer(const std::string& account_id) {
+  return Error::make(ErrorCode::not_found,
+                     "this organisation has offered account " + account_id + " no membership", "organization_id")
+      .because("no_offer");
+}
+
+}  // namespace
+
+Result<Events> decide(const OrganizationState& org, const AccountState& joiner, const AcceptMembership& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  auto offer = org.offers.find(joiner.id);
+  if (offer == org.offers.end()) return no_offer(joiner.id);
+  const Role* role = org.find_role(offer->second.role);
+  if (!role) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the offered role " + offer->second.role + " no longer exists in this organisation",
+                       "organization_id");
+  }
+  if (check_may_give(org, offer->second.offered_by, *role)) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "whoever offered the membership may no longer give the " + role->name + " role",
+                       "organization_id")
+        .because("offer_lost_rights");
+  }
+  if (auto refused = check_may_join(org, joiner, joiner.id, *role, "organization_id")) return *refused;
+  Events out{events::MembershipAccepted{org.id, joiner.id}, events::MemberAdded{org.id, joiner.id, role->name}};
+  if (role->athlete) out.push_back(events::AthleteJoinedOrganization{joiner.id, org.id});
+  return out;
+}
+
+Result<Events> decide(const OrganizationState& org, const std::string& actor, const DeclineMembership& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  if (!org.offers.contains(actor)) return no_offer(actor);
+  return Events{events::MembershipDeclined{org.id, actor}};
+}
+
+Result<Events> decide(const OrganizationState& org, const AccountState& member, const LeaveOrganization& cmd) {
+  if (!org.exists) return org_not_found(cmd.organization_id);
+  const Role* role = org.role_of(member.id);
+  if (!role) return not_a_member(member.id, "organization_id").because("not_a_member");
+  if (last_active_founder(org, member.id)) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the last " + role->name + " stays until another member is " + role->name,
+                       "organization_id")
+        .because("last_founder");
+  }
+  Events out;
+  if (org.consenting.contains(member.id)) out.push_back(events::ConsentWithdrawn{org.id, member.id});
+  release(org, member.id, nullptr, out);
+  out.push_back(events::MemberLeft{org.id, member.id, role->name});
+  if (role->athlete && member.athlete_organization_id == org.id) {
+    out.push_back(events::AthleteLeftOrganization{member.id, org.id});
+  }
+  return out;
+}
+
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const GiveConsent& cmd) {
   if (auto refused = check_athlete_member(org, cmd.organization_id, actor)) return *refused;
   if (org.consenting.contains(actor)) return Events{};

@@ -132,14 +132,21 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, events::RoleModelVersionAdopted>) {
           state.role_model_version = e.version;
           for (auto& [name, role] : state.custom_roles) role = custom_role(state.model(), role);
-        } else if constexpr (std::is_same_v<E, events::MemberAdded> ||
-                             std::is_same_v<E, events::MemberRoleChanged>) {
+        } else if constexpr (std::is_same_v<E, events::MemberAdded>) {
           state.members[e.account_id] = e.role;
+          state.offers.erase(e.account_id);  // joined, by its offer or otherwise
+        } else if constexpr (std::is_same_v<E, events::MemberRoleChanged>) {
+          state.members[e.account_id] = e.role;
+        } else if constexpr (std::is_same_v<E, events::MembershipOffered>) {
+          state.offers[e.account_id] = MembershipOffer{e.role, e.offered_by};
+        } else if constexpr (std::is_same_v<E, events::MembershipAccepted> ||
+                             std::is_same_v<E, events::MembershipDeclined>) {
+          state.offers.erase(e.account_id);
         } else if constexpr (std::is_same_v<E, events::MemberDeactivated>) {
           state.deactivated.insert(e.account_id);
         } else if constexpr (std::is_same_v<E, events::MemberReactivated>) {
           state.deactivated.erase(e.account_id);
-        } else if constexpr (std::is_same_v<E, events::MemberRemoved>) {
+        } else if constexpr (std::is_same_v<E, events::MemberRemoved> || std::is_same_v<E, events::MemberLeft>) {
           state.members.erase(e.account_id);
           state.deactivated.erase(e.account_id);
           state.consenting.erase(e.account_id);  // a returning athlete accepts again
@@ -343,8 +350,6 @@ events::DomainEvent grant_event(const OrganizationState& org, const std::string&
   return events::MemberGrantRevoked{org.id, account_id, grant};
 }
 
-// The consequences of a member holding `role` from now on (nullptr: leaving): athletes they may
-// no longer coach are unassigned, grants they may no longer hold are revoked.
 // The one member athletes go back to when their coach leaves: the holder of a unique founding
 // role that coaches athletes (athlete-coach's head coach, custom-roles' owner). Empty where the
 // founding role is shared (head-assistant's head coaches take unassigned athletes as a group) or
@@ -357,6 +362,15 @@ std::string fallback_coach(const OrganizationState& org, const std::string& leav
     if (role == founder->name && member != leaving && !org.deactivated.contains(member)) return member;
   }
   return {};
+}
+
+bool last_active_founder(const OrganizationState& org, const std::string& account_id) {
+  const std::string& founder = org.model().founder_role;
+  auto held = org.members.find(account_id);
+  if (held == org.members.end() || held->second != founder) return false;
+  return std::none_of(org.members.begin(), org.members.end(), [&](const auto& m) {
+    return m.first != account_id && m.second == founder && !org.deactivated.contains(m.first);
+  });
 }
 
 void release(const OrganizationState& org, const std::string& account_id, const Role* role,
@@ -417,9 +431,10 @@ Result<Events> decide(const OrganizationState& org, const AccountState& target,
   if (!role || !role->addable) return role_not_givable(org, cmd.role);
   if (auto denied = check_may_give(org, actor, *role)) return *denied;
   if (auto refused = check_may_join(org, target, cmd.account_id, *role, "account_id")) return *refused;
-  Events out{events::MemberAdded{org.id, cmd.account_id, role->name}};
-  if (role->athlete) out.push_back(events::AthleteJoinedOrganization{cmd.account_id, org.id});
-  return out;
+  if (auto it = org.offers.find(cmd.account_id); it != org.offers.end() && it->second.role == role->name) {
+    return Events{};  // offered already: the account has yet to answer
+  }
+  return Events{events::MembershipOffered{org.id, cmd.account_id, role->name, actor}};
 }
 
 namespace {
@@ -440,16 +455,11 @@ Result<const Role*> check_may_take(const OrganizationState& org, const std::stri
   }
   // Whoever cannot take such roles at all hears that first, not facts about the organisation.
   if (auto denied = require(org, actor, role->add_requires)) return *denied;
-  if (role->name == org.model().founder_role) {
-    const bool another = std::any_of(org.members.begin(), org.members.end(), [&](const auto& m) {
-      return m.first != account_id && m.second == role->name && !org.deactivated.contains(m.first);
-    });
-    if (!another) {
-      return Error::make(ErrorCode::failed_precondition,
-                         "the last " + role->name + " cannot be " + verb + "; make another member " + role->name +
-                             " first",
-                         "account_id");
-    }
+  if (last_active_founder(org, account_id)) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "the last " + role->name + " cannot be " + verb + "; make another member " + role->name +
+                           " first",
+                       "account_id");
   }
   if (auto denied = require(org, actor, role->add_requires, account_id)) return *denied;
   return role;
@@ -697,6 +707,13 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   auto grant = check_grant(org, actor, cmd.account_id, cmd.grant);
   if (!grant.ok()) return grant.error();
   if (org.holds_grant(cmd.grant, cmd.account_id)) return Events{};
+  // Deactivation revoked their grants and reactivation gives none back: a grant given meanwhile
+  // would come back with them unasked.
+  if (org.deactivated.contains(cmd.account_id)) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "account " + cmd.account_id + " is deactivated and is given no grant until reactivated",
+                       "account_id");
+  }
   return Events{grant_event(org, cmd.account_id, cmd.grant, true)};
 }
 

@@ -42,4 +42,14 @@ bool acts_in(const OrganizationState& org, const std::string& actor);
 // A staff seat free for `role` on the organisation's tier (reason "no_staff_seat" when not).
 std::optional<Error> check_staff_seat(const OrganizationState& org, const Role& role);
 
+// A member leaving (or, with `role` set, holding `role` from now on): their athletes go back where
+// they no longer may coach them, their own assignment ends when leaving, and grants they may no
+// longer hold are revoked. Appends those events to `out`.
+void release(const OrganizationState& org, const std::string& account_id, const Role* role,
+             std::vector<events::DomainEvent>& out);
+
+// Whether `account_id` holds the model's founding role and no other member holds it actively:
+// such a member stays (they are not removed, deactivated, and do not leave).
+bool last_active_founder(const OrganizationState& org, const std::string& account_id);
+
 }  // namespace touchline::domain::rules

@@ -43,6 +43,8 @@ json invite_json(const Invite& i) {
               {"revoked", i.revoked}};
 }
 
+json offer_json(const MembershipOffer& o) { return json{{"role", o.role}, {"offered_by", o.offered_by}}; }
+
 json credential_json(const Credential& c) {
   return json{{"holder", c.holder},
               {"name", c.name},
@@ -175,6 +177,11 @@ class Reader {
     field(v, at, "revoked", out.revoked);
   }
 
+  void read(const json& v, const std::string& at, MembershipOffer& out) {
+    field(v, at, "role", out.role);
+    field(v, at, "offered_by", out.offered_by);
+  }
+
   void read(const json& v, const std::string& at, Credential& out) {
     field(v, at, "holder", out.holder);
     field(v, at, "name", out.name);
@@ -226,6 +233,7 @@ json snapshot_json(const OrganizationState& s) {
               {"credits", s.credits},
               {"invites", object_of(s.invites, invite_json)},
               {"consenting", json(s.consenting)},
+              {"offers", object_of(s.offers, offer_json)},
               {"credentials", object_of(s.credentials, credential_json)},
               {"deactivated", json(s.deactivated)},
               {"parent_id", s.parent_id},
@@ -269,6 +277,7 @@ Result<OrganizationState> organization_from_snapshot(const json& j) {
   r.field(j, "", "credits", s.credits);
   r.field(j, "", "invites", s.invites);
   r.field(j, "", "consenting", s.consenting);
+  r.field(j, "", "offers", s.offers);
   r.field(j, "", "credentials", s.credentials);
   r.field(j, "", "deactivated", s.deactivated);
   r.field(j, "", "parent_id", s.parent_id);

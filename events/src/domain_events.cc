@@ -31,6 +31,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationSettingChanged, organization_id, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleModelVersionAdopted, organization_id, role_model, version,
                                    previous_version)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberRemoved, organization_id, account_id, role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberLeft, organization_id, account_id, role)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MembershipOffered, organization_id, account_id, role, offered_by)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MembershipAccepted, organization_id, account_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MembershipDeclined, organization_id, account_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberRoleChanged, organization_id, account_id, role, previous_role)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteLeftOrganization, account_id, organization_id)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteUnassigned, organization_id, athlete_id, coach_id)

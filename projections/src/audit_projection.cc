@@ -65,6 +65,15 @@ std::optional<Described> describe(const events::DomainEvent& event) {
           return Described{"member.added", e.account_id, e.organization_id, {{"role", e.role}}};
         } else if constexpr (std::is_same_v<E, MemberRemoved>) {
           return Described{"member.removed", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, MemberLeft>) {
+          return Described{"member.left", e.account_id, e.organization_id, {{"role", e.role}}};
+        } else if constexpr (std::is_same_v<E, MembershipOffered>) {
+          return Described{"membership.offered", e.account_id, e.organization_id,
+                           {{"role", e.role}, {"offered_by", e.offered_by}}};
+        } else if constexpr (std::is_same_v<E, MembershipAccepted>) {
+          return Described{"membership.accepted", e.account_id, e.organization_id, nlohmann::json::object()};
+        } else if constexpr (std::is_same_v<E, MembershipDeclined>) {
+          return Described{"membership.declined", e.account_id, e.organization_id, nlohmann::json::object()};
         } else if constexpr (std::is_same_v<E, MemberDeactivated>) {
           return Described{"member.deactivated", e.account_id, e.organization_id, {{"role", e.role}}};
         } else if constexpr (std::is_same_v<E, MemberReactivated>) {
@@ -168,6 +177,10 @@ std::string_view category_of(std::string_view action) {
       {"organization.role_model_version_adopted", "roles"},
       {"member.added", "membership"},
       {"member.removed", "membership"},
+      {"member.left", "membership"},
+      {"membership.offered", "membership"},
+      {"membership.accepted", "membership"},
+      {"membership.declined", "membership"},
       {"member.deactivated", "membership"},
       {"member.reactivated", "membership"},
       {"athlete.assigned", "membership"},

@@ -54,6 +54,8 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                        {"document", c.document},
                        {"verified", c.verified}};
   }
+  nlohmann::json offers = nlohmann::json::object();
+  for (const auto& [account, offer] : org.offers) offers[account] = {{"role", offer.role}, {"offered_by", offer.offered_by}};
   return nlohmann::json{{"id", org.id},
                         {"name", org.name},
                         {"role_model", org.role_model},
@@ -67,6 +69,7 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                         {"credits", org.credits},
                         {"invites", invites},
                         {"consenting", org.consenting},
+                        {"offers", offers},
                         {"credentials", credentials},
                         {"deactivated", org.deactivated},
                         {"parent_id", org.parent_id},
@@ -104,6 +107,10 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
                                      invite.at("issued_by").get<std::string>(),
                                      invite.at("uses").get<int>(),
                                      invite.at("revoked").get<bool>()};
+  }
+  for (const auto& [account, offer] : j.at("offers").items()) {
+    org.offers[account] = domain::MembershipOffer{offer.at("role").get<std::string>(),
+                                                  offer.at("offered_by").get<std::string>()};
   }
   for (const auto& [name, role] : j.at("custom_roles").items()) {
     org.custom_roles[name] = domain::custom_role(org.model(), name, role.at("label").get<std::string>(),

@@ -700,6 +700,7 @@ Result<AppendResult> EventStore::Impl::process_one(
     }
   }
   batch.PopSavePoint().PermitUncheckedError();
+  if (options.while_adding_for_testing) options.while_adding_for_testing(req);
 
   st.next_position = pos;
   st.last_hash = std::move(hash);

@@ -30,8 +30,7 @@ TEST_F(ApiTest, WalkThroughFromSignUpToAudit) {
   const std::string org = coach["organization_id"];
   ASSERT_FALSE(org.empty());
 
-  auto add = server.command("AddMember", {{"organization_id", org}, {"account_id", athlete["account_id"]},
-                                          {"role", "athlete"}}, coach["token"]);
+  auto add = server.join(org, athlete, "athlete", coach["token"]);
   ASSERT_EQ(add.status, 201) << add.body;
   auto assign = server.command("AssignAthlete", {{"organization_id", org}, {"athlete_id", athlete["account_id"]},
                                                  {"coach_id", coach["account_id"]}}, coach["token"]);
@@ -71,14 +70,19 @@ TEST_F(ApiTest, WalkThroughFromSignUpToAudit) {
                                  {{"Authorization", "Bearer " + coach["token"].get<std::string>()}});
   ASSERT_EQ(audit.status, 200) << audit.body;
   auto entries = audit.json()["entries"];
-  ASSERT_EQ(entries.size(), 4u);
+  ASSERT_EQ(entries.size(), 6u);
   EXPECT_EQ(entries[0]["action"], "consent.given");
   EXPECT_EQ(entries[0]["category"], "consent");
   EXPECT_EQ(entries[0]["actor"], athlete["account_id"]);
   EXPECT_EQ(entries[1]["action"], "athlete.assigned");
   EXPECT_EQ(entries[1]["actor"], coach["account_id"]);
+  // The coach offered, the athlete accepted and so joined.
   EXPECT_EQ(entries[2]["action"], "member.added");
-  EXPECT_EQ(entries[3]["action"], "organization.created");
+  EXPECT_EQ(entries[2]["actor"], athlete["account_id"]);
+  EXPECT_EQ(entries[3]["action"], "membership.accepted");
+  EXPECT_EQ(entries[4]["action"], "membership.offered");
+  EXPECT_EQ(entries[4]["actor"], coach["account_id"]);
+  EXPECT_EQ(entries[5]["action"], "organization.created");
 
   auto log = server.http().get("/v1/events?after=0&limit=100",
                                {{"Authorization", std::string("Bearer ") + kOperatorToken}});
@@ -333,10 +337,8 @@ TEST_F(ApiTest, BillingDelegationOverHttp) {
   auto ath = server.account("ath@example.com");
   const std::string org = head["organization_id"];
   const std::string token = head["token"];
-  ASSERT_EQ(server.command("AddMember", {{"organization_id", org}, {"account_id", asst["account_id"]},
-                                         {"role", "assistant_coach"}}, token).status, 201);
-  ASSERT_EQ(server.command("AddMember", {{"organization_id", org}, {"account_id", ath["account_id"]},
-                                         {"role", "athlete"}}, token).status, 201);
+  ASSERT_EQ(server.join(org, asst, "assistant_coach", token).status, 201);
+  ASSERT_EQ(server.join(org, ath, "athlete", token).status, 201);
   ASSERT_EQ(server.command("AssignAthlete", {{"organization_id", org}, {"athlete_id", ath["account_id"]},
                                              {"coach_id", asst["account_id"]}}, token).status, 201);
   json check{{"organization_id", org}, {"subject", asst["account_id"]},
@@ -467,7 +469,7 @@ TEST_F(ApiTest, AClubTeamNeedsTheClubTierAndItsOwnerSetsIt) {
   EXPECT_NE(too_low.json()["detail"].get<std::string>().find("needs the club tier"), std::string::npos);
   EXPECT_EQ(server.command("ChangeTier", {{"organization_id", org}, {"tier", "club"}}, coach["token"]).status, 403);
   ASSERT_EQ(server.command("ChangeTier", {{"organization_id", org}, {"tier", "club"}}, token).status, 201);
-  EXPECT_EQ(server.command("AddMember", add, token).status, 201);
+  EXPECT_EQ(server.join(org, coach, "coach", token).status, 201);
 
   auto not_bool = server.command("ChangeOrganizationSetting",
                                  {{"organization_id", org}, {"setting", "admin_document_visibility"}, {"enabled", "yes"}}, token);
@@ -481,7 +483,9 @@ TEST_F(ApiTest, AClubTeamNeedsTheClubTierAndItsOwnerSetsIt) {
                                  {{"Authorization", "Bearer " + token}});
   ASSERT_EQ(audit.status, 200) << audit.body;
   EXPECT_EQ(audit.json()["entries"][0]["action"], "organization.setting_changed");
-  EXPECT_EQ(audit.json()["entries"][2]["action"], "organization.tier_changed");
+  // Between them, the coach's joining: offered, accepted, added.
+  EXPECT_EQ(audit.json()["entries"][1]["action"], "member.added");
+  EXPECT_EQ(audit.json()["entries"][4]["action"], "organization.tier_changed");
 }
 
 TEST_F(ApiTest, ClientTokensAreValidated) {

@@ -32,7 +32,7 @@ class CredentialsApiTest : public ::testing::Test {
     ASSERT_EQ(send("ChangeTier", {{"tier", "club"}}, owner_token).status, 201);
     for (const std::string role : {"admin", "coach", "safeguarding_officer", "viewer"}) {
       staff[role] = server.account(role + "@club.test", "coach");
-      auto added = send("AddMember", {{"account_id", staff[role]["account_id"]}, {"role", role}}, owner_token);
+      auto added = server.join(org, staff[role], role, owner_token);
       ASSERT_EQ(added.status, 201) << added.body;
     }
   }
@@ -80,7 +80,7 @@ TEST_F(CredentialsApiTest, ACoachDeclaresSomeoneElseVerifiesAndAnEditClearsIt) {
   EXPECT_EQ(server.head(), before);
   // Coaches do not verify others' either; safeguarding officers do.
   auto other = server.account("coach2@club.test", "coach");
-  ASSERT_EQ(send("AddMember", {{"account_id", other["account_id"]}, {"role", "coach"}}, owner_token).status, 201);
+  ASSERT_EQ(server.join(org, other, "coach", owner_token).status, 201);
   EXPECT_EQ(send("VerifyCredential", {{"credential_id", credential}}, other["token"]).status, 403);
   ASSERT_EQ(send("VerifyCredential", {{"credential_id", credential}}, token("safeguarding_officer")).status, 201);
   EXPECT_EQ(row(id("coach"))["credentials"][0]["verified"], true);

@@ -148,7 +148,7 @@ TEST_F(JoiningApiTest, CodesAreRevokedWhileUnusedAndBoundInvitesAreTheirEmailsAl
 TEST_F(JoiningApiTest, Seed002AssistantSeatsAreCappedByTier) {
   const json platform = organisation("custom-roles", "pro");
   auto first = account("first", "coach");
-  ASSERT_EQ(send(platform, "AddMember", {{"account_id", first["account_id"]}, {"role", "assistant"}}).status, 201);
+  ASSERT_EQ(server.join(platform["id"], first, "assistant", platform["token"]).status, 201);
   auto second = account("second", "coach");
   auto refused = expect_refused(platform, "AddMember", {{"account_id", second["account_id"]}, {"role", "assistant"}},
                                 409, "no_staff_seat", platform["token"].get<std::string>());
@@ -165,7 +165,7 @@ TEST_F(JoiningApiTest, CoachesSeeAnAthletesDataOnlyWhileTheyConsent) {
   auto athlete = account("athlete", "athlete");
   const std::string ath = athlete["account_id"];
   const std::string head = runners["founder"];
-  ASSERT_EQ(send(runners, "AddMember", {{"account_id", ath}, {"role", "athlete"}}).status, 201);
+  ASSERT_EQ(server.join(runners["id"], athlete, "athlete", runners["token"]).status, 201);
   EXPECT_FALSE(allowed(runners, head, "athletes.view_pace", ath));
 
   // Nobody consents for the athlete, the head coach included.

@@ -165,8 +165,29 @@ TEST(MembershipPlanners, AddMemberReadsTheOrganisationAndTheMember) {
   auto plan = plan_add_member(ctx, {{"organization_id", "org"}, {"account_id", "bo"}, {"role", "athlete"}});
   ASSERT_TRUE(plan.ok()) << plan.error().message;
   EXPECT_EQ(state.streams_read, (std::vector<std::string>{"organization-org", "account-bo"}));
-  EXPECT_EQ(types(*plan), (std::vector<std::string>{"MemberAdded", "AthleteJoinedOrganization"}));
+  EXPECT_EQ(types(*plan), (std::vector<std::string>{"MembershipOffered"}));
+  EXPECT_EQ(plan->result["pending"], true);
   expect_invalid(plan_add_member(ctx, {{"organization_id", "org"}, {"account_id", "bo"}}), "role");
+}
+
+TEST(MembershipPlanners, AcceptingAndLeavingReadTheOrganisationAndTheSignedInAccount) {
+  GivenState state{events::AccountRegistered{"coach", "c@x.io", "Coach", "coach"},
+                   events::AccountRegistered{"bo", "bo@x.io", "Bo", "athlete"},
+                   events::OrganizationCreated{"org", "Harbour", "athlete-coach", "coach", "head_coach", 3},
+                   events::MembershipOffered{"org", "bo", "athlete", "coach"}};
+  auto bo = context(state, "bo");
+  auto accepted = plan_accept_membership(bo, {{"organization_id", "org"}});
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+  EXPECT_EQ(state.streams_read, (std::vector<std::string>{"organization-org", "account-bo"}));
+  EXPECT_EQ(types(*accepted), (std::vector<std::string>{"MembershipAccepted", "MemberAdded", "AthleteJoinedOrganization"}));
+  EXPECT_EQ(accepted->result["role"], "athlete");
+  EXPECT_EQ(types(*plan_decline_membership(bo, {{"organization_id", "org"}})),
+            std::vector<std::string>{"MembershipDeclined"});
+  auto coach = context(state, "coach");
+  auto founder_leaving = plan_leave_organization(coach, {{"organization_id", "org"}});
+  ASSERT_FALSE(founder_leaving.ok());
+  EXPECT_EQ(founder_leaving.error().reason, "last_founder");
+  expect_invalid(plan_leave_organization(coach, {{"organization_id", "org"}, {"account_id", "bo"}}), "account_id");
 }
 
 TEST(MembershipPlanners, AssigningIsTheHeadCoachsAndAnAthleteCannot) {

@@ -30,9 +30,7 @@ TEST(SubOrganizationsApi, Seed002OrgHierarchyWithAdminsScopedPerSubOrg) {
 
   // The parent's owner adds an athlete to the sub-organisation through the parent's rights.
   auto kid = server.account("kid@tri.test", "athlete");
-  ASSERT_EQ(server.command("AddMember", {{"organization_id", sub}, {"account_id", kid["account_id"]}, {"role", "athlete"}},
-                           owner["token"]).status,
-            201);
+  ASSERT_EQ(server.join(sub, kid, "athlete", owner["token"]).status, 201);
   ASSERT_EQ(server.command("GiveConsent", {{"organization_id", sub}}, kid["token"]).status, 201);
   auto check = [&](const std::string& org, const json& subject, const std::string& permission, const std::string& target) {
     json body{{"organization_id", org}, {"subject", subject["account_id"]}, {"permission", permission},
@@ -56,10 +54,7 @@ TEST(SubOrganizationsApi, Seed002OrgHierarchyWithAdminsScopedPerSubOrg) {
   EXPECT_EQ(server.head(), before);
 
   // Coaches move between them; the tier is the parent's.
-  ASSERT_EQ(server.command("AddMember",
-                           {{"organization_id", parent}, {"account_id", newcomer["account_id"]}, {"role", "assistant"}},
-                           owner["token"]).status,
-            201);
+  ASSERT_EQ(server.join(parent, newcomer, "assistant", owner["token"]).status, 201);
   auto moved = server.command(
       "MoveMember", {{"organization_id", parent}, {"to_organization_id", sub}, {"account_id", newcomer["account_id"]}},
       owner["token"]);

@@ -226,7 +226,7 @@ class Load {
     };
     const Person& staff = pick(rng, 4) == 0 ? any_member() : o.founder;  // mostly someone allowed
 
-    switch (pick(rng, 34)) {
+    switch (pick(rng, 38)) {
       case 0: case 1: case 2:
         return by(staff, "AddMember", {{"account_id", pick(rng, 2) ? athlete().id : coach().id}, {"role", role()}});
       case 3: return by(staff, "RemoveMember", {{"account_id", any_member().id}});
@@ -293,6 +293,10 @@ class Load {
         }
         return Request{"/v1/commands/CreateOrganization", {{"name", "Crash extra"}}, coach().token};
       }
+      case 34: case 35:  // AddMember offers; the account accepts or declines
+        return by(pick(rng, 2) ? athlete() : coach(), "AcceptMembership", json::object());
+      case 36: return by(pick(rng, 2) ? athlete() : coach(), "DeclineMembership", json::object());
+      case 37: return by(any_member(), "LeaveOrganization", json::object());
       default: {
         if (pick(rng, 2)) return Request{"/v1/commands/UpgradeToCoach", json::object(), athlete().token};
         return Request{"/v1/operator/commands/DowngradeToAthlete", {{"account_id", coach().id}}, kOperatorToken};

@@ -6,7 +6,10 @@
 #include <vector>
 
 #include "given.h"
+#include <stdexcept>
+
 #include "touchline/domain/account.h"
+#include "touchline/domain/joining.h"
 #include "touchline/domain/organization.h"
 
 namespace touchline::domain::testing {
@@ -32,6 +35,19 @@ inline AccountState athlete_account(const std::string& id, const std::string& or
 
 inline AccountState coach_account(const std::string& id) {
   return given<AccountState>({events::AccountRegistered{id, id + "@x.io", id, "coach"}});
+}
+
+// `account` offered `role` by `actor` (AddMember) and accepting (AcceptMembership), both decided
+// and folded. Throws, failing the test, when either is refused.
+inline OrganizationState add_and_accept(OrganizationState org, const AccountState& account, const std::string& actor,
+                                        const std::string& role) {
+  auto fold = [&org](const Result<std::vector<events::DomainEvent>>& decided) {
+    if (!decided.ok()) throw std::runtime_error("refused: " + decided.error().message);
+    for (const auto& e : *decided) org = evolve(org, e);
+  };
+  fold(decide(org, account, actor, AddMember{org.id, account.id, role}));
+  fold(decide(org, account, AcceptMembership{org.id}));
+  return org;
 }
 
 }  // namespace touchline::domain::testing

@@ -223,13 +223,95 @@ TEST(RevokeInvite, OnlyWhileUnusedAndOnlyByWhoeverMayGiveItsRole) {
   EXPECT_EQ(decide(org, "head", RevokeInvite{"r", "nope"}).error().code, ErrorCode::not_found);
 }
 
+// --- Membership offers and leaving -------------------------------------------------------------
+
+// The organisation after `actor` offered `account` the role (AddMember).
+OrganizationState offered(OrganizationState org, const AccountState& account, const std::string& actor,
+                          const std::string& role) {
+  auto r = decide(org, account, actor, AddMember{org.id, account.id, role});
+  if (!r.ok()) throw std::runtime_error(r.error().message);
+  for (const auto& e : *r) org = evolve(org, e);
+  return org;
+}
+
+TEST(AcceptMembership, JoinsWithTheOfferedRoleOnTheAthletesAccountToo) {
+  auto org = offered(runners(), athlete_account("new"), "head", "athlete");
+  auto r = decide(org, athlete_account("new"), AcceptMembership{"r"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, (Events{events::MembershipAccepted{"r", "new"}, events::MemberAdded{"r", "new", "athlete"},
+                        events::AthleteJoinedOrganization{"new", "r"}}));
+  for (const auto& e : *r) org = evolve(org, e);
+  EXPECT_EQ(org.members.at("new"), "athlete");
+  EXPECT_TRUE(org.offers.empty());
+  // Joining is not consenting: the athlete still gives that on their own.
+  EXPECT_FALSE(check(org, "head", "athletes.view_activities", "new").allowed);
+}
+
+TEST(AcceptMembership, AsksAddMembersRulesAgainAndTheOfferersRights) {
+  expect_refused(decide(runners(), athlete_account("new"), AcceptMembership{"r"}), ErrorCode::not_found, "no_offer");
+  // Joined another organisation since the offer: one organisation at a time.
+  auto org = offered(runners(), athlete_account("new"), "head", "athlete");
+  expect_refused(decide(org, athlete_account("new", "elsewhere"), AcceptMembership{"r"}),
+                 ErrorCode::failed_precondition, "", "one organisation at a time");
+  // The offer speaks for whoever made it: once they may no longer give the role, it is void.
+  auto company_offer = offered(company(), coach_account("c2"), "head2", "assistant_coach");
+  company_offer = evolve(company_offer, events::MemberRemoved{"c", "head2", "head_coach"});
+  expect_refused(decide(company_offer, coach_account("c2"), AcceptMembership{"c"}), ErrorCode::failed_precondition,
+                 "offer_lost_rights");
+}
+
+TEST(DeclineMembership, EndsTheOfferAndOnlyTheAccountDeclinesIt) {
+  auto org = offered(runners(), athlete_account("new"), "head", "athlete");
+  expect_refused(decide(org, "ath1", DeclineMembership{"r"}), ErrorCode::not_found, "no_offer");
+  auto r = decide(org, "new", DeclineMembership{"r"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, (Events{events::MembershipDeclined{"r", "new"}}));
+  org = evolve(org, r->at(0));
+  expect_refused(decide(org, athlete_account("new"), AcceptMembership{"r"}), ErrorCode::not_found, "no_offer");
+}
+
+TEST(LeaveOrganization, AnAthleteTakesBackConsentAndAssignmentInTheSameBatch) {
+  auto org = evolve(runners(), events::ConsentGiven{"r", "ath1"});
+  auto r = decide(org, athlete_account("ath1", "r"), LeaveOrganization{"r"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, (Events{events::ConsentWithdrawn{"r", "ath1"}, events::AthleteUnassigned{"r", "ath1", "asst"},
+                        events::MemberLeft{"r", "ath1", "athlete"}, events::AthleteLeftOrganization{"ath1", "r"}}));
+  for (const auto& e : *r) org = evolve(org, e);
+  EXPECT_FALSE(org.members.contains("ath1"));
+  EXPECT_FALSE(check(org, "asst", "athletes.view_activities", "ath1").allowed);
+}
+
+TEST(LeaveOrganization, ACoachHandsBackTheirAthletes) {
+  auto r = decide(runners(), coach_account("asst"), LeaveOrganization{"r"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(*r, (Events{events::AthleteAssigned{"r", "ath1", "head", "asst"},
+                        events::MemberLeft{"r", "asst", "assistant_coach"}}));
+}
+
+TEST(LeaveOrganization, TheLastActiveFounderStaysAndOutsidersAreNotMembers) {
+  expect_refused(decide(runners(), coach_account("head"), LeaveOrganization{"r"}), ErrorCode::failed_precondition,
+                 "last_founder");
+  // Seed 001 shares the head coach's role: one of two may go, the other stays.
+  auto both = company();
+  auto first = decide(both, coach_account("head"), LeaveOrganization{"c"});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, (Events{events::MemberLeft{"c", "head", "head_coach"}}));
+  expect_refused(decide(evolve(both, first->at(0)), coach_account("head2"), LeaveOrganization{"c"}),
+                 ErrorCode::failed_precondition, "last_founder");
+  // A deactivated head coach holds nothing, so the active one is the last.
+  auto one_active = evolve(both, events::MemberDeactivated{"c", "head2", "head_coach"});
+  expect_refused(decide(one_active, coach_account("head"), LeaveOrganization{"c"}), ErrorCode::failed_precondition,
+                 "last_founder");
+  EXPECT_TRUE(decide(one_active, coach_account("head2"), LeaveOrganization{"c"}).ok());
+  expect_refused(decide(both, coach_account("stranger"), LeaveOrganization{"c"}), ErrorCode::not_found,
+                 "not_a_member");
+}
+
 // --- Seat caps (seed 002: "Pro +1, Head Coach +5, Business unlimited") -------------------------
 
 TEST(StaffSeats, ProHasOneAssistantSeatClubFiveBusinessNoCap) {
   auto pro = platform("pro");
-  auto first = decide(pro, coach_account("a1"), "owner", AddMember{"p", "a1", "assistant"});
-  ASSERT_TRUE(first.ok()) << first.error().message;
-  pro = evolve(pro, first->at(0));
+  pro = add_and_accept(pro, coach_account("a1"), "owner", "assistant");
   expect_refused(decide(pro, coach_account("a2"), "owner", AddMember{"p", "a2", "assistant"}),
                  ErrorCode::failed_precondition, "no_staff_seat", "pro tier has 1 staff seat");
   // Athletes take no seat.

@@ -37,13 +37,18 @@ TEST(CreateOrganization, NameAndModelAreValidated) {
             "role_model");
 }
 
-TEST(AddMember, HeadCoachAddsAnAthleteWhoJoinsOnTheirAccountToo) {
+TEST(AddMember, OffersTheRoleAndMakesNobodyAMember) {
   auto result = decide(club(), athlete_account("ath3"), "head", AddMember{"org", "ath3", "athlete"});
   ASSERT_TRUE(result.ok()) << result.error().message;
-  ASSERT_EQ(result->size(), 2u);
-  EXPECT_EQ(std::get<events::MemberAdded>((*result)[0]), (events::MemberAdded{"org", "ath3", "athlete"}));
-  EXPECT_EQ(std::get<events::AthleteJoinedOrganization>((*result)[1]),
-            (events::AthleteJoinedOrganization{"ath3", "org"}));
+  EXPECT_EQ(*result, (std::vector<events::DomainEvent>{events::MembershipOffered{"org", "ath3", "athlete", "head"}}));
+  auto offered = given<OrganizationState>(concat(club_history(), *result));
+  EXPECT_FALSE(offered.members.contains("ath3"));
+  EXPECT_FALSE(check(offered, "ath3", "activities.log_own", "ath3").allowed);
+  // The same offer again is already made; another role replaces it.
+  EXPECT_TRUE(decide(offered, athlete_account("ath3"), "head", AddMember{"org", "ath3", "athlete"})->empty());
+  auto as_coach = decide(offered, coach_account("ath3"), "head", AddMember{"org", "ath3", "coach"});
+  ASSERT_TRUE(as_coach.ok()) << as_coach.error().message;
+  EXPECT_EQ(as_coach->size(), 1u);
 }
 
 TEST(AddMember, HeadCoachAddsACoach) {
@@ -194,9 +199,7 @@ OrganizationState company() {
 }
 
 TEST(HeadAssistantModel, AHeadCoachMakesAnotherHeadCoach) {
-  auto result = decide(company(), coach_account("c2"), "head", AddMember{"co", "c2", "head_coach"});
-  ASSERT_TRUE(result.ok()) << result.error().message;
-  auto org = evolve(company(), (*result)[0]);
+  auto org = add_and_accept(company(), coach_account("c2"), "head", "head_coach");
   EXPECT_EQ(org.members.at("c2"), "head_coach");
   EXPECT_EQ(org.members.at("head"), "head_coach");  // several are allowed
 }

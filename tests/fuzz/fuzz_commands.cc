@@ -38,7 +38,8 @@ testing::GivenState history() {
           events::MemberAdded{"club", "amir", "admin"},
           events::MemberAdded{"club", "ben", "athlete"},
           events::AthleteJoinedOrganization{"ben", "club"},
-          events::CreditsAdded{"club", 100, 100}};
+          events::CreditsAdded{"club", 100, 100},
+          events::MembershipOffered{"club", "cara", "coach", "owen"}};
 }
 
 std::string_view next_line(std::string_view& rest) {

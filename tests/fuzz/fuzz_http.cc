@@ -62,6 +62,9 @@ class Fixture {
                              R"(","role":"athlete"})");
     added.headers["authorization"] = "Bearer " + coach_token_;
     field(call(added), "position");
+    auto accepted = request("POST", "/v1/commands/AcceptMembership", R"({"organization_id":")" + organization_ + R"("})");
+    accepted.headers["authorization"] = "Bearer " + athlete_token_;
+    field(call(accepted), "position");
   }
 
   ~Fixture() {

@@ -11,6 +11,7 @@
 // log_v5: format 1, adding sub-organisations.
 // log_v6: format 1, adding an operator's downgrade of a coach account.
 // log_v7: format 1, InviteIssued schema 2 (issued_by).
+// log_v8: format 1, adding membership offers and their answers, and leaving.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -39,7 +40,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}, {"log_v7", 54}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}, {"log_v7", 54}, {"log_v8", 60}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -152,6 +153,12 @@ void write_history(store::EventStore& log) {
           SubOrganizationAdded{"org-2", "org-4", "Valley Tri Juniors"}});
   // log_v6 from here on.
   append(log, "operator", "cmd-42", {AccountDowngradedToAthlete{"acc-c2"}});
+  // log_v8 from here on.
+  append(log, "acc-c2", "cmd-43", {MembershipOffered{"org-3", "acc-asst", "coach", "acc-c2"}});
+  append(log, "acc-asst", "cmd-44", {MembershipAccepted{"org-3", "acc-asst"}, MemberAdded{"org-3", "acc-asst", "coach"}});
+  append(log, "acc-c2", "cmd-45", {MembershipOffered{"org-2", "acc-head", "assistant", "acc-c2"}});
+  append(log, "acc-head", "cmd-46", {MembershipDeclined{"org-2", "acc-head"}});
+  append(log, "acc-asst", "cmd-47", {MemberLeft{"org-3", "acc-asst", "coach"}});
 }
 
 std::string dump(const store::EventStore& log) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <new>
 #include <set>
 #include <string>
 #include <thread>
@@ -128,6 +129,48 @@ TEST(WriteFaults, AnUnencodableRequestFailsAloneAndItsGroupIsWritten) {
   EXPECT_EQ(log_contents(*store), (std::vector<std::string>{"a:First", "b:Valid"}));
   EXPECT_TRUE(verify_log(*store).ok);
   store.reset();  // before faults (and its env) go
+}
+
+// An exception while a request is half added to its group's batch (here thrown by the test hook,
+// in production a failed allocation) throws the whole group away: nothing of it is written, every
+// request in it fails, and the store carries on with the stream versions it had.
+TEST(WriteFaults, AnExceptionWhileAddingDiscardsTheWholeGroupAndTheStoreCarriesOn) {
+  TempDir dir;
+  touchline::testing::FaultFs faults;
+  auto o = options_for(dir.path());
+  o.env = faults.env();
+  o.while_adding_for_testing = [](const AppendRequest& r) {
+    if (r.streams.at(0).stream == "c") throw std::bad_alloc();
+  };
+  auto store = open_store(o);
+  ASSERT_TRUE(store);
+
+  faults.delay_wal_syncs(300ms);  // as above: "b" and "c" queue up behind "a" and form one group
+  std::promise<Result<AppendResult>> first, valid, poisoned;
+  store->append_async(one("a", ExpectedVersion::any(), {ev("First")}),
+                      [&](Result<AppendResult> r) { first.set_value(std::move(r)); });
+  std::this_thread::sleep_for(100ms);
+  store->append_async(one("b", ExpectedVersion::no_stream(), {ev("InTheGroup")}),
+                      [&](Result<AppendResult> r) { valid.set_value(std::move(r)); });
+  store->append_async(one("c", ExpectedVersion::any(), {ev("Throws")}),
+                      [&](Result<AppendResult> r) { poisoned.set_value(std::move(r)); });
+  ASSERT_TRUE(first.get_future().get().ok());
+  faults.delay_wal_syncs(0ms);
+
+  for (auto* answer : {&valid, &poisoned}) {
+    auto r = answer->get_future().get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, ErrorCode::internal);
+    EXPECT_NE(r.error().message.find("abandoned with its group"), std::string::npos) << r.error().message;
+  }
+  EXPECT_EQ(log_contents(*store), (std::vector<std::string>{"a:First"}));
+  // "b" was never written: its cached head went with the group, so it is still a new stream.
+  auto again = store->append(one("b", ExpectedVersion::no_stream(), {ev("Again")}));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->first_position, 2u);
+  EXPECT_EQ(log_contents(*store), (std::vector<std::string>{"a:First", "b:Again"}));
+  EXPECT_TRUE(verify_log(*store).ok);
+  store.reset();
 }
 
 // What a power loss in the middle of appends from several threads leaves: the appends that were

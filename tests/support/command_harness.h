@@ -71,9 +71,21 @@ class WorkPool {
 
 class CommandHarness {
  public:
+  using StaffOrganizations = std::function<Result<std::vector<std::string>>(const std::string& account_id)>;
+
   // `sync`: whether appends wait for fsync (tests of durability only need it).
-  explicit CommandHarness(api::commands::AggregateCacheOptions cache = {}, bool sync = false)
-      : dir_(make_temp_dir("touchline-commands")), sync_(sync), cache_(std::move(cache)) {
+  // `staff_organizations`: DowngradeToAthlete's read (default: the account is on no staff).
+  explicit CommandHarness(api::commands::AggregateCacheOptions cache = {}, bool sync = false,
+                          StaffOrganizations staff_organizations = {})
+      : dir_(make_temp_dir("touchline-commands")),
+        sync_(sync),
+        cache_(std::move(cache)),
+        staff_organizations_(std::move(staff_organizations)) {
+    if (!staff_organizations_) {
+      staff_organizations_ = [](const std::string&) -> Result<std::vector<std::string>> {
+        return std::vector<std::string>{};
+      };
+    }
     open();
   }
   ~CommandHarness() {
@@ -146,9 +158,7 @@ class CommandHarness {
         .new_id = api::random_id,
         .post = [pool = pool_.get()](std::function<void()> fn) { return pool->post(std::move(fn)); },
         .fingerprint = [](std::string_view s) { return api::sha256_hex(s); },
-        .staff_organizations = [](const std::string&) -> Result<std::vector<std::string>> {
-          return std::vector<std::string>{};
-        },
+        .staff_organizations = staff_organizations_,
         .cache = cache_,
     };
     service_ = std::make_unique<api::CommandService>(std::move(deps));
@@ -157,6 +167,7 @@ class CommandHarness {
   std::string dir_;
   bool sync_;
   api::commands::AggregateCacheOptions cache_;
+  StaffOrganizations staff_organizations_;
   api::PasswordHasher hasher_{{}};
   std::unique_ptr<store::EventStore> log_;
   std::unique_ptr<WorkPool> pool_;

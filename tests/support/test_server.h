@@ -80,6 +80,17 @@ class TestServer {
     return client_->post("/v1/commands/" + name, body.dump(), headers);
   }
 
+  // `member` (as account() returns it) joins the organisation with `role`: offered by the account
+  // of `by_token` (AddMember), then accepting (AcceptMembership). Returns the offer's answer when
+  // it is not 201, else the acceptance's.
+  HttpResult join(const std::string& organization_id, const nlohmann::json& member, const std::string& role,
+                  const std::string& by_token) {
+    auto offer = command("AddMember", {{"organization_id", organization_id}, {"account_id", member["account_id"]}, {"role", role}},
+                         by_token);
+    if (offer.status != 201) return offer;
+    return command("AcceptMembership", {{"organization_id", organization_id}}, member["token"].get<std::string>());
+  }
+
   // Signs up and signs in; returns {account_id, token, organization_id?}.
   nlohmann::json account(const std::string& email, const std::string& role = "athlete",
                          const std::string& organization_name = "") {

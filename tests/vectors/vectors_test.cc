@@ -169,8 +169,7 @@ class VectorClub {
 
   std::string join(const std::string& email, const std::string& account_role, const std::string& member_role) {
     auto a = server_.account(email, account_role);
-    auto r = server_.command("AddMember", {{"organization_id", org_}, {"account_id", a["account_id"]},
-                                           {"role", member_role}}, token_);
+    auto r = server_.join(org_, a, member_role, token_);
     EXPECT_EQ(r.status, 201) << r.body;
     if (account_role == "athlete") {
       athlete_tokens_.push_back(a["token"]);

@@ -1,6 +1,8 @@
-// How people join an organisation and what athletes accept once in it: invites (IssueInvite,
-// RevokeInvite, AcceptInvite) and an athlete's consent to being coached (GiveConsent,
-// WithdrawConsent). Pure deciders over the Organisation aggregate (organization.h).
+// How people join and leave an organisation, and what athletes accept once in it: invites
+// (IssueInvite, RevokeInvite, AcceptInvite), the answer to AddMember's offer (AcceptMembership,
+// DeclineMembership), leaving (LeaveOrganization) and an athlete's consent to being coached
+// (GiveConsent, WithdrawConsent). Nobody becomes a member without their own command, and any
+// member may leave. Pure deciders over the Organisation aggregate (organization.h).
 #pragma once
 
 #include <cstdint>
@@ -46,6 +48,20 @@ struct AcceptInvite {
   std::int64_t now_ms = 0;  // injected by the caller
 };
 
+// The signed-in account answers the offer AddMember made it.
+struct AcceptMembership {
+  std::string organization_id;
+};
+
+struct DeclineMembership {
+  std::string organization_id;
+};
+
+// The signed-in member leaves the organisation.
+struct LeaveOrganization {
+  std::string organization_id;
+};
+
 // The signed-in athlete member accepts (or stops accepting) being coached by the organisation.
 struct GiveConsent {
   std::string organization_id;
@@ -77,6 +93,30 @@ Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, co
 // a unique role taken, "no_staff_seat"), already_exists (already a member).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const AccountState& joiner,
                                                 const AcceptInvite& cmd);
+
+// `joiner` is the signed-in account. Joins with the offer's role: MembershipAccepted, MemberAdded
+// (and AthleteJoinedOrganization for an athlete role). The offer speaks for whoever made it, and
+// the organisation may have changed since, so AddMember's rules are asked again. Errors, each with
+// its reason: not_found (organisation; no offer to this account: "no_offer"), failed_precondition
+// (the offer's role no longer exists; whoever offered may no longer give it:
+// "offer_lost_rights"; then what AddMember would refuse: a coach account needed, an athlete
+// elsewhere, a unique role taken, "no_staff_seat"), already_exists (already a member).
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const AccountState& joiner,
+                                                const AcceptMembership& cmd);
+
+// The offer is gone (MembershipDeclined). Errors: not_found (organisation; no offer to this
+// account: "no_offer").
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const std::string& actor,
+                                                const DeclineMembership& cmd);
+
+// `member` is the signed-in account. Any member leaves, deactivated or not, in one batch with its
+// consequences: an athlete's consent withdrawn (ConsentWithdrawn) and own assignment ended, a
+// coach's athletes handed back and grants revoked (as RemoveMember), then MemberLeft, and for an
+// athlete AthleteLeftOrganization on their account. Errors: not_found (organisation; not a member:
+// "not_a_member"), failed_precondition (the last active holder of the founding role, who stays
+// until another member holds it: "last_founder").
+Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org, const AccountState& member,
+                                                const LeaveOrganization& cmd);
 
 // Only an athlete member, for themself. Giving consent held, or withdrawing consent not given,
 // succeeds with no events. Errors: not_found (organisation), permission_denied (not an athlete

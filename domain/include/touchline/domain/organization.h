@@ -29,6 +29,13 @@ struct Invite {
   bool operator==(const Invite&) const = default;
 };
 
+// AddMember's offer to an existing account, waiting for it to accept or decline (domain/joining.h).
+struct MembershipOffer {
+  std::string role;
+  std::string offered_by;
+  bool operator==(const MembershipOffer&) const = default;
+};
+
 // A staff member's credential (domain/credentials.h).
 struct Credential {
   std::string holder;
@@ -54,6 +61,7 @@ struct OrganizationState {
   std::int64_t credits = 0;  // the owner's AI credit pool; never below zero
   std::map<std::string, Invite> invites;  // invite id -> invite
   std::set<std::string> consenting;  // athlete members who have accepted coaching
+  std::map<std::string, MembershipOffer> offers;  // account id -> offer it has not answered
   std::map<std::string, Credential> credentials;  // credential id -> credential
   std::set<std::string> deactivated;  // members who hold nothing until reactivated
   std::string parent_id;              // set for a sub-organisation
@@ -242,11 +250,14 @@ struct ChangeOrganizationSetting {
 Result<std::vector<events::DomainEvent>> decide(const AccountState& actor,
                                                 const CreateOrganization& cmd);
 
-// `target` is the account being added. Errors: not_found (organisation or account),
-// permission_denied (actor lacks the permission the role needs; for a custom role, also below its
-// tier or holding more than the actor holds), invalid_argument (role not
-// addable in this model), failed_precondition (already a member; staff role for an athlete
-// account; athlete already in another organisation).
+// `target` is the account being added. Nobody is made a member without their acceptance: this
+// offers the role (MembershipOffered, replacing an earlier offer), and the account's own
+// AcceptMembership makes it a member under the same rules, checked again then (joining.h).
+// Errors: not_found (organisation or account), permission_denied (actor lacks the permission the
+// role needs; for a custom role, also below its tier or holding more than the actor holds),
+// invalid_argument (role not addable in this model), already_exists (already a member),
+// failed_precondition (staff role for an athlete account; unique role taken; athlete already in
+// another organisation; no staff seat).
 Result<std::vector<events::DomainEvent>> decide(const OrganizationState& org,
                                                 const AccountState& target,
                                                 const std::string& actor, const AddMember& cmd);

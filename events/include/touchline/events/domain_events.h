@@ -104,6 +104,49 @@ struct MemberRemoved {
   bool operator==(const MemberRemoved&) const = default;
 };
 
+// A member left by their own LeaveOrganization. As with MemberRemoved, whatever they held there
+// ended with it, and the events before it in the batch state each consequence (their athletes
+// handed back, their grants revoked; an athlete's consent withdrawn and assignment ended).
+struct MemberLeft {
+  static constexpr std::string_view kType = "MemberLeft";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string role;  // the role they held
+  bool operator==(const MemberLeft&) const = default;
+};
+
+// AddMember of an existing account: the organisation offers it `role`, and nothing more happens
+// until the account accepts (MembershipAccepted, then MemberAdded) or declines. A later offer to
+// the same account replaces this one.
+struct MembershipOffered {
+  static constexpr std::string_view kType = "MembershipOffered";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  std::string role;
+  std::string offered_by;
+  bool operator==(const MembershipOffered&) const = default;
+};
+
+// The account accepted the organisation's offer; MemberAdded follows in the same batch.
+struct MembershipAccepted {
+  static constexpr std::string_view kType = "MembershipAccepted";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  bool operator==(const MembershipAccepted&) const = default;
+};
+
+// The account declined the organisation's offer; it is gone.
+struct MembershipDeclined {
+  static constexpr std::string_view kType = "MembershipDeclined";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string organization_id;
+  std::string account_id;
+  bool operator==(const MembershipDeclined&) const = default;
+};
+
 struct MemberRoleChanged {
   static constexpr std::string_view kType = "MemberRoleChanged";
   static constexpr std::uint32_t kSchema = 1;
@@ -457,7 +500,8 @@ using DomainEvent =
                  CreditsSpent, InviteIssued, InviteRevoked, InviteAccepted, ConsentGiven,
                  ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
                  CredentialVerified, ActionRecorded, MemberDeactivated, MemberReactivated,
-                 SubOrganizationCreated, SubOrganizationAdded, AccountDowngradedToAthlete>;
+                 SubOrganizationCreated, SubOrganizationAdded, AccountDowngradedToAthlete, MemberLeft,
+                 MembershipOffered, MembershipAccepted, MembershipDeclined>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);

@@ -27,8 +27,8 @@ class PermissionProjection final : public Projection {
   // 3: grants, role_model_version and custom_roles (2 was briefly written with the shape before).
   // 4: members' privacy settings, beside the organisations. 5: the credit pool. 6: invites and
   // consent. 7: credentials. 8: deactivated members. 9: sub-organisations.
-  // 10: an invite's issuer.
-  std::uint32_t state_format() const override { return 10; }
+  // 10: an invite's issuer. 11: membership offers.
+  std::uint32_t state_format() const override { return 11; }
   Status load(const store::StateStore& state) override;
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;

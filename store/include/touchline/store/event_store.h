@@ -141,6 +141,10 @@ struct StoreOptions {
   // The environment RocksDB does its I/O through; nullptr for the local file system. Tests pass
   // one that injects faults (tests/support/fault_fs.h). Must outlive the store.
   rocksdb::Env* env = nullptr;
+  // Fault injection, for tests only (empty otherwise): called on the writer thread for each
+  // request once its writes are in its group's batch and before the group's state records it,
+  // the one point where an exception discards the whole group (see append_async).
+  std::function<void(const AppendRequest&)> while_adding_for_testing;
 };
 
 class EventStore {

@@ -87,6 +87,9 @@ Result<Plan> plan_adopt_role_model_version(PlanContext& ctx, const nlohmann::jso
 Result<Plan> plan_issue_invite(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_revoke_invite(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_accept_invite(PlanContext& ctx, const nlohmann::json& body);
+Result<Plan> plan_accept_membership(PlanContext& ctx, const nlohmann::json& body);
+Result<Plan> plan_decline_membership(PlanContext& ctx, const nlohmann::json& body);
+Result<Plan> plan_leave_organization(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_give_consent(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_withdraw_consent(PlanContext& ctx, const nlohmann::json& body);
 
