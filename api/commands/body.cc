@@ -55,6 +55,16 @@ std::string Body::optional_id(const char* name) {
   return v;
 }
 
+const json* Body::required_array(const char* name) {
+  const json* v = field(name);
+  if (error_) return nullptr;
+  if (!v || !v->is_array()) {
+    fail(name, std::string(name) + " is required: an array");
+    return nullptr;
+  }
+  return v;
+}
+
 bool Body::required_bool(const char* name) {
   const json* v = field(name);
   if (error_) return false;

@@ -10,6 +10,7 @@
 
 #include "touchline/api/commands/body.h"
 #include "touchline/api/ids.h"
+#include "touchline/api/queries.h"
 #include "touchline/api/router.h"
 #include "touchline/domain/account.h"
 #include "touchline/domain/credentials.h"
@@ -47,6 +48,10 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::command: return command(m.params["name"], req, std::move(respond));
     case Endpoint::operator_command: return operator_command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
+    case Endpoint::checks: return checks(req, std::move(respond));
+    case Endpoint::lookup_subjects: return lookup_subjects(req, std::move(respond));
+    case Endpoint::lookup_targets: return lookup_targets(req, std::move(respond));
+    case Endpoint::members: return members(m.params["organization_id"], m.query, req, std::move(respond));
     case Endpoint::action: return record_action(req, std::move(respond));
     case Endpoint::member_permissions: {
       auto min = parse_count(m.query, "min_position", 0);
@@ -207,10 +212,9 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   if (auto limited = limits_.password_attempt(req.remote_address, normalized, deps_.now_ms())) {
     return respond(fail(*limited));
   }
-  auto claim = deps_.log.read_stream(events::email_stream(normalized));
-  if (!claim.ok()) return respond(fail(claim.error()));
-  std::string account_id;
-  for (const auto& e : *claim) account_id = string_field(e.payload, "account_id");
+  auto found = queries::account_of_email(deps_.log, normalized);
+  if (!found.ok()) return respond(fail(found.error()));
+  const std::string account_id = std::move(*found);
   std::string hash;  // empty: no such account, and the hasher spends a real check's time anyway
   if (!account_id.empty()) {
     auto stored = deps_.log.read_secret("password/" + account_id);
@@ -242,16 +246,12 @@ void Api::signed_in(const std::string& account_id, bool console, const std::stri
   if (!console) return respond(json_response(201, session));
   // Signing in at the coach console with an athlete account upgrades it (seed 000), founding
   // the coach's organisation, instead of asking for a second account.
-  auto account = deps_.log.read_stream(events::account_stream(account_id));
+  auto account = queries::account(deps_.log, account_id);
   if (!account.ok()) return respond(fail(account.error()));
-  std::string display_name;
-  for (const auto& e : *account) {
-    if (e.type == "AccountRegistered") display_name = string_field(e.payload, "display_name");
-  }
   CommandRequest upgrade;
   upgrade.name = "UpgradeToCoach";
   upgrade.actor = account_id;
-  upgrade.body = {{"organization_name", display_name + "'s organisation"}};
+  upgrade.body = {{"organization_name", account->display_name + "'s organisation"}};
   upgrade.correlation_id = correlation_id;
   deps_.commands.execute(std::move(upgrade), [this, session = std::move(session),
                                               respond = std::move(respond)](Result<CommandResponse> r) mutable {
@@ -293,17 +293,13 @@ void Api::account_privacy(const std::string& account, const HttpRequest& req, st
                           Responder respond) {
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
-  // The settings are the athlete's own: no role, coach or owner reads them here.
-  if (*caller != account) {
-    return respond(fail(Error::make(ErrorCode::permission_denied, "an account reads only its own privacy settings")));
-  }
-  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [this, account](Responder respond) {
-    const std::uint64_t position = deps_.permissions_runner.position();
-    const domain::Privacy privacy = deps_.permissions.privacy(account);
+  read_permissions(min_position, std::move(respond),
+                   [this, caller = *caller, account](const projections::PermissionView& view) {
+    auto privacy = queries::own_privacy(view, caller, account);
+    if (!privacy.ok()) return fail(privacy.error());
     json settings = json::object();
-    for (const auto& s : domain::privacy_settings()) settings[s.name] = privacy.value(s.name);
-    respond(json_response(200, {{"account_id", account}, {"settings", settings}, {"position", position}}));
+    for (const auto& s : domain::privacy_settings()) settings[s.name] = privacy->value(s.name);
+    return json_response(200, {{"account_id", account}, {"settings", settings}, {"position", view.position()}});
   });
 }
 
@@ -332,45 +328,6 @@ void Api::record_action(const HttpRequest& req, Responder respond) {
     }
     if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");
     respond(std::move(out));
-  });
-}
-
-void Api::check(const HttpRequest& req, Responder respond) {
-  auto caller = authenticate(req);
-  if (!caller.ok()) return respond(fail(caller.error()));
-  auto json_body = parse_json_object(req.body);
-  if (!json_body.ok()) return respond(fail(json_body.error()));
-  commands::Body body(*json_body);
-  struct CheckRequest {
-    std::string organization, subject, permission, target;
-  } c{body.required_id("organization_id"), body.required_id("subject"), body.required("permission"),
-      body.optional_id("target")};
-  const std::uint64_t min_position = body.optional_position("min_position");
-  if (auto err = body.finish()) return respond(fail(*err));
-  if (!domain::find_permission(c.permission)) {
-    return respond(fail(
-        invalid("'" + c.permission + "' is not a known permission; GET /v1/permissions lists them",
-                "permission")));
-  }
-  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [this, c, caller = *caller](Responder respond) {
-    const std::uint64_t position = deps_.permissions_runner.position();
-    if (caller != c.subject) {
-      auto may_view = deps_.permissions.check(c.organization, caller, "members.view", "");
-      if (may_view && !may_view->allowed) {
-        return respond(fail(Error::make(
-            ErrorCode::permission_denied,
-            "you may check only your own permissions in an organisation whose members you cannot view")));
-      }
-    }
-    auto decision = deps_.permissions.check(c.organization, c.subject, c.permission, c.target);
-    if (!decision) {
-      return respond(fail(Error::make(
-          ErrorCode::not_found, "organisation " + c.organization + " not found", "organization_id")));
-    }
-    respond(json_response(200, {{"allowed", decision->allowed},
-                                {"reason", decision->reason},
-                                {"position", position}}));
   });
 }
 

@@ -1,10 +1,11 @@
 // The organisation's read endpoints: the organisation and its members, a member's effective
-// permissions, the compliance dashboard and the audit log, each from its projection.
+// permissions, the compliance dashboard and the audit log. Each decodes, asks the read side's
+// queries (touchline/api/queries.h) on one view of the permission projection, and renders.
 #include <algorithm>
-#include <set>
 
 #include "endpoint_helpers.h"
 #include "touchline/api/api.h"
+#include "touchline/api/queries.h"
 #include "touchline/domain/credentials.h"
 #include "touchline/domain/role_model.h"
 
@@ -12,107 +13,144 @@ namespace touchline::api {
 
 using namespace endpoints;
 
-void Api::read_organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
-                            Responder respond, OrganizationReader then) {
-  auto caller = authenticate(req);
-  if (!caller.ok()) return respond(fail(caller.error()));
+namespace {
+
+Result<std::optional<bool>> parse_optional_bool(const std::map<std::string, std::string>& query, const std::string& name) {
+  auto it = query.find(name);
+  if (it == query.end() || it->second.empty()) return std::optional<bool>();
+  if (it->second == "true") return std::optional<bool>(true);
+  if (it->second == "false") return std::optional<bool>(false);
+  return invalid(name + " must be true or false", name);
+}
+
+}  // namespace
+
+void Api::read_permissions(std::uint64_t min_position, Responder respond, PermissionRead read) {
   after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [this, org_id, caller = *caller, then = std::move(then)](Responder respond) {
-    const std::uint64_t position = deps_.permissions_runner.position();
-    auto org = deps_.permissions.organization(org_id);
-    if (!org) return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
-    then(caller, &*org, position, std::move(respond));
+                 [read = std::move(read), &permissions = deps_.permissions](Responder respond) {
+    HttpResponse answer = [&] {
+      const projections::PermissionView view = permissions.read();
+      return read(view);
+    }();
+    respond(std::move(answer));
   });
 }
 
 void Api::member_permissions(const std::string& org_id, const std::string& account,
                              const HttpRequest& req, std::uint64_t min_position, Responder respond) {
-  read_organization(org_id, req, min_position, std::move(respond),
-                    [this, org_id, account](const std::string& caller, const domain::OrganizationState* org,
-                                            std::uint64_t position, Responder respond) {
-    if (caller != account && !deps_.permissions.check(org_id, caller, "members.view", "")->allowed) {
-      return respond(fail(Error::make(
-          ErrorCode::permission_denied,
-          "you may read only your own permissions in an organisation whose members you cannot view")));
-    }
-    const domain::Role* role = org->role_of(account);
-    if (!role) {
-      return respond(fail(Error::make(
-          ErrorCode::not_found, "account " + account + " is not a member of organisation " + org_id)));
-    }
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  read_permissions(min_position, std::move(respond),
+                   [this, caller = *caller, org_id, account](const projections::PermissionView& view) {
+    auto member = queries::member_permissions(view, caller, org_id, account);
+    if (!member.ok()) return fail(member.error());
     json permissions = json::array();
-    for (const auto& [name, scope] : domain::effective_permissions(*org, account)) {
+    for (const auto& [name, scope] : member->permissions) {
       permissions.push_back({{"permission", name}, {"scope", domain::scope_name(scope)}});
     }
-    json grants = json::array();
-    for (const auto& [name, holders] : org->grants) {
-      if (holders.contains(account)) grants.push_back(name);
+    return json_response(200, {{"organization_id", org_id},
+                               {"account_id", account},
+                               {"role", member->role->name},
+                               {"custom_role", member->role->custom},
+                               {"deactivated", member->deactivated},
+                               {"role_model", member->organization->role_model},
+                               {"role_model_version", member->organization->role_model_version},
+                               {"grants", member->grants},
+                               {"permissions", permissions},
+                               {"position", view.position()}});
+  });
+}
+
+void Api::members(const std::string& org_id, const std::map<std::string, std::string>& query, const HttpRequest& req,
+                  Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  auto limit = parse_count(query, "limit", 100);
+  auto min_position = parse_count(query, "min_position", 0);
+  auto deactivated = parse_optional_bool(query, "deactivated");
+  for (const auto* r : {&limit, &min_position}) {
+    if (!r->ok()) return respond(fail(r->error()));
+  }
+  if (!deactivated.ok()) return respond(fail(deactivated.error()));
+  if (*limit == 0 || *limit > 1000) return respond(fail(invalid("limit must be between 1 and 1000", "limit")));
+  queries::MemberFilter filter;
+  queries::PageRequest page;
+  page.limit = static_cast<std::size_t>(*limit);
+  for (auto [field, name] : {std::pair{&filter.role, "role"}, std::pair{&filter.coach, "coach"},
+                             std::pair{&page.after, "after"}}) {
+    auto it = query.find(name);
+    if (it == query.end() || it->second.empty()) continue;
+    if (std::string(name) != "role" && !is_valid_id(it->second)) {
+      return respond(fail(invalid(std::string(name) + " must be an account id", name)));
     }
-    respond(json_response(200, {{"organization_id", org_id},
-                                {"account_id", account},
-                                {"role", role->name},
-                                {"custom_role", role->custom},
-                                {"deactivated", org->deactivated.contains(account)},
-                                {"role_model", org->role_model},
-                                {"role_model_version", org->role_model_version},
-                                {"grants", grants},
-                                {"permissions", permissions},
-                                {"position", position}}));
+    *field = it->second;
+  }
+  filter.deactivated = *deactivated;
+  read_permissions(*min_position, std::move(respond),
+                   [this, caller = *caller, org_id, filter, page](const projections::PermissionView& view) {
+    auto found = queries::members(view, caller, org_id, filter, page);
+    if (!found.ok()) return fail(found.error());
+    json list = json::array();
+    for (const auto& m : found->members) {
+      json entry{{"account_id", m.account_id}, {"role", m.role}, {"custom_role", m.custom_role},
+                 {"deactivated", m.deactivated}, {"coach", m.coach.empty() ? json(nullptr) : json(m.coach)}};
+      if (m.athlete) entry["consenting"] = m.consenting;
+      list.push_back(std::move(entry));
+    }
+    return json_response(200, {{"organization_id", org_id},
+                               {"members", std::move(list)},
+                               {"next", found->next.empty() ? json(nullptr) : json(found->next)},
+                               {"position", view.position()}});
   });
 }
 
 void Api::organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                        Responder respond) {
-  read_organization(org_id, req, min_position, std::move(respond),
-                    [this, org_id](const std::string& caller, const domain::OrganizationState* org,
-                                   std::uint64_t position, Responder respond) {
-    // Members, and a sub-organisation's managers in its parent.
-    if (!org->role_of(caller) && !deps_.permissions.check(org_id, caller, "suborgs.manage", "")->allowed) {
-      return respond(fail(Error::make(ErrorCode::permission_denied,
-                                      "only members of an organisation may read it")));
-    }
-    const auto& model = org->model();
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  read_permissions(min_position, std::move(respond),
+                   [this, caller = *caller, org_id](const projections::PermissionView& view) {
+    auto found = queries::organization(view, caller, org_id);
+    if (!found.ok()) return fail(found.error());
+    const domain::OrganizationState& org = **found;
     json settings = json::object();
-    for (const auto& [name, declared] : model.settings) settings[name] = org->setting(name);
+    for (const auto& [name, declared] : org.model().settings) settings[name] = org.setting(name);
     json custom = json::array();
-    for (const auto& [name, role] : org->custom_roles) custom.push_back(name);
-    respond(json_response(200, {{"organization_id", org->id},
-                                {"name", org->name},
-                                {"role_model", org->role_model},
-                                {"role_model_version", org->role_model_version},
-                                {"tier", org->tier},
-                                {"settings", settings},
-                                {"credits", org->credits},
-                                {"members", org->members.size()},
-                                {"custom_roles", custom},
-                                {"parent_id", org->parent_id.empty() ? json(nullptr) : json(org->parent_id)},
-                                {"sub_organizations", org->children},
-                                {"position", position}}));
+    for (const auto& [name, role] : org.custom_roles) custom.push_back(name);
+    return json_response(200, {{"organization_id", org.id},
+                               {"name", org.name},
+                               {"role_model", org.role_model},
+                               {"role_model_version", org.role_model_version},
+                               {"tier", org.tier},
+                               {"settings", settings},
+                               {"credits", org.credits},
+                               {"members", org.members.size()},
+                               {"custom_roles", custom},
+                               {"parent_id", org.parent_id.empty() ? json(nullptr) : json(org.parent_id)},
+                               {"sub_organizations", org.children},
+                               {"position", view.position()}});
   });
 }
 
 void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                      Responder respond) {
-  read_organization(org_id, req, min_position, std::move(respond),
-                    [this, org_id](const std::string& caller, const domain::OrganizationState* org,
-                                   std::uint64_t position, Responder respond) {
-    const auto may = deps_.permissions.check(org_id, caller, "safeguarding.view_dashboard", "");
-    if (!may->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
-    // Where each scan is kept only for readers of credential documents (club: admins only when
-    // the owner turns on admin_document_visibility).
-    const bool documents = deps_.permissions.check(org_id, caller, "credentials.view_documents", "")->allowed;
-    const std::int64_t today = domain::day_of(deps_.now_ms());
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  const std::int64_t today = domain::day_of(deps_.now_ms());
+  read_permissions(min_position, std::move(respond),
+                   [this, caller = *caller, org_id, today](const projections::PermissionView& view) {
+    auto dashboard = queries::compliance(view, caller, org_id, today);
+    if (!dashboard.ok()) return fail(dashboard.error());
     json staff = json::array();
-    for (const auto& row : domain::compliance_dashboard(*org, today)) {
+    for (const auto& row : dashboard->staff) {
       json credentials = json::array();
-      for (const auto& id : row.credential_ids) {
-        const auto& c = org->credentials.at(id);
-        json entry{{"credential_id", id},
-                   {"name", c.name},
-                   {"expires_on", c.expires_on},
-                   {"status", domain::credential_status_name(domain::credential_status(c, today))},
-                   {"verified", c.verified}};
-        if (documents) entry["document"] = c.document;
+      for (const auto& c : row.credentials) {
+        json entry{{"credential_id", c.credential_id},
+                   {"name", c.credential->name},
+                   {"expires_on", c.credential->expires_on},
+                   {"status", domain::credential_status_name(c.status)},
+                   {"verified", c.credential->verified}};
+        if (dashboard->documents_shown) entry["document"] = c.credential->document;
         credentials.push_back(std::move(entry));
       }
       staff.push_back({{"account_id", row.account_id},
@@ -120,12 +158,12 @@ void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uin
                        {"status", domain::credential_status_name(row.status)},
                        {"credentials", credentials}});
     }
-    respond(json_response(200, {{"organization_id", org->id},
-                                {"as_of", domain::format_day(today)},
-                                {"lapsing_within_days", domain::kLapsingWithinDays},
-                                {"documents_shown", documents},
-                                {"staff", staff},
-                                {"position", position}}));
+    return json_response(200, {{"organization_id", org_id},
+                               {"as_of", domain::format_day(today)},
+                               {"lapsing_within_days", domain::kLapsingWithinDays},
+                               {"documents_shown", dashboard->documents_shown},
+                               {"staff", staff},
+                               {"position", view.position()}});
   });
 }
 
@@ -157,31 +195,15 @@ void Api::audit(const std::string& org_id, const std::map<std::string, std::stri
     if (auto it = query.find(name); it != query.end()) *field = it->second;
   }
   // Who may read is decided by the permission projection, what they read by the audit one:
-  // both must have reached min_position. audit_log.view reads every category; a model's activity
-  // log (activity_log.view, club) reads all but athlete access and consent, which need
-  // activity_log.view_restricted.
+  // both must have reached min_position.
   auto read_page = [this, org_id, caller = *caller, before = *before, limit = *limit,
                     filter = std::move(filter)](Responder respond) mutable {
-    auto may = deps_.permissions.check(org_id, caller, "audit_log.view", "");
-    if (!may) {
-      return respond(fail(Error::make(ErrorCode::not_found, "organisation " + org_id + " not found")));
-    }
-    if (!may->allowed) {
-      auto activity = deps_.permissions.check(org_id, caller, "activity_log.view", "");
-      if (!activity->allowed) return respond(fail(Error::make(ErrorCode::permission_denied, may->reason)));
-      const bool restricted = deps_.permissions.check(org_id, caller, "activity_log.view_restricted", "")->allowed;
-      std::set<std::string> readable;
-      for (const auto& c : projections::audit_categories()) {
-        if (restricted || (c != "athlete_access" && c != "consent")) readable.insert(c);
-      }
-      if (filter.categories.empty()) {
-        filter.categories = readable;
-      } else if (!readable.contains(*filter.categories.begin())) {
-        auto denied = deps_.permissions.check(org_id, caller, "activity_log.view_restricted", "");
-        return respond(fail(Error::make(ErrorCode::permission_denied, denied->reason)));
-      }
-    }
-    auto page = deps_.audit.page(org_id, before, limit, filter);
+    auto readable = [&] {
+      const projections::PermissionView view = deps_.permissions.read();
+      return queries::audit_filter(view, caller, org_id, std::move(filter));
+    }();
+    if (!readable.ok()) return respond(fail(readable.error()));
+    auto page = deps_.audit.page(org_id, before, limit, *readable);
     if (!page.ok()) return respond(fail(page.error()));
     respond(json_response(200, {{"entries", page->entries},
                                 {"next", page->next_before == 0 ? json(nullptr) : json(page->next_before)},

@@ -69,13 +69,13 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
   if (!in_parent.allowed) return in_parent;
   if (target == subject && info.not_on_self) return {false, "nobody may use " + info.name + " on themself"};
   const std::string from = "holds " + info.name + " in the parent organisation, which manages this one";
-  if (target.empty() || target == subject) return {true, from};
+  if (target.empty() || target == subject) return {true, from, "", true};
   if (!org.members.contains(std::string(target))) return {false, "the target is not a member of this organisation"};
   const auto scopes = effective_permissions(parent, subject);
   if (auto it = scopes.find(info.name); it == scopes.end() || it->second != Scope::all) {
     return {false, "the subject holds " + info.name + " in the parent organisation only for its own members"};
   }
-  return gated(org, org.model(), info, target, target_privacy, {true, from + ", for every member"});
+  return gated(org, org.model(), info, target, target_privacy, {true, from + ", for every member", "", true});
 }
 
 }  // namespace
@@ -123,8 +123,9 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   const std::string holder = held->grant ? "role " + role->name + " holds " + info->name +
                                                " through the " + held->grant->name + " grant"
                                          : "role " + role->name + " holds " + info->name;
+  const std::string grant = held->grant ? held->grant->name : std::string();
   if (target.empty() || target == subject) {
-    return {true, holder + " (scope " + std::string(scope_name(scope)) + ")"};
+    return {true, holder + " (scope " + std::string(scope_name(scope)) + ")", grant};
   }
   if (!org.members.contains(std::string(target))) {
     return {false, "the target is not a member of this organisation"};
@@ -136,12 +137,12 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
       case Scope::assigned: {
         auto it = org.assignments.find(std::string(target));
         if (it != org.assignments.end() && it->second == subject) {
-          return {true, holder + " for their assigned athletes, and the target is assigned to them"};
+          return {true, holder + " for their assigned athletes, and the target is assigned to them", grant};
         }
         return {false, holder + " only for their assigned athletes, and the target is not assigned to them"};
       }
       case Scope::all:
-        return {true, holder + " for every member of the organisation"};
+        return {true, holder + " for every member of the organisation", grant};
     }
     return {false, model.denial(*info)};
   }();

@@ -137,6 +137,14 @@ Status PermissionProjection::load(const store::StateStore& state) {
       return true;
     });
   }
+  if (st.ok()) {
+    auto checkpoint = state.checkpoint();
+    if (!checkpoint.ok()) {
+      st = checkpoint.error();
+    } else {
+      applied_.store(*checkpoint, std::memory_order_release);
+    }
+  }
   if (!st.ok()) {
     // Half a state must not be served: drop what was read.
     organizations_.clear();
@@ -158,14 +166,20 @@ void PermissionProjection::apply(const events::Envelope& e) {
     account.privacy = privacy_[changed->account_id];
     privacy_[changed->account_id] = domain::evolve(std::move(account), *decoded).privacy;
     dirty_privacy_.insert(changed->account_id);
+    applied_.store(e.position, std::memory_order_release);
     return;
   }
   const std::string* org_id = organization_of(*decoded);
-  if (!org_id) return;
+  if (!org_id) {
+    // Changes nothing here: a reader under the shared lock sees the same state at this position.
+    applied_.store(e.position, std::memory_order_release);
+    return;
+  }
   std::unique_lock lock(mu_);
   auto& org = organizations_[*org_id];
   org = domain::evolve(std::move(org), *decoded);
   dirty_.insert(*org_id);
+  applied_.store(e.position, std::memory_order_release);
 }
 
 void PermissionProjection::write_changes(store::StateBatch& batch) {
@@ -184,28 +198,49 @@ void PermissionProjection::write_changes(store::StateBatch& batch) {
 
 void PermissionProjection::reset() {
   std::unique_lock lock(mu_);
+  applied_.store(0, std::memory_order_release);
   organizations_.clear();
   dirty_.clear();
   privacy_.clear();
   dirty_privacy_.clear();
 }
 
+PermissionView::PermissionView(const PermissionProjection& projection)
+    : projection_(&projection),
+      lock_(projection.mu_),
+      position_(projection.applied_.load(std::memory_order_acquire)) {}
+
+const domain::OrganizationState* PermissionView::organization(const std::string& organization_id) const {
+  auto it = projection_->organizations_.find(organization_id);
+  return it == projection_->organizations_.end() ? nullptr : &it->second;
+}
+
+const domain::OrganizationState* PermissionView::parent_of(const domain::OrganizationState& org) const {
+  return org.parent_id.empty() ? nullptr : organization(org.parent_id);
+}
+
+const domain::Privacy* PermissionView::privacy(const std::string& account_id) const {
+  auto it = projection_->privacy_.find(account_id);
+  return it == projection_->privacy_.end() ? nullptr : &it->second;
+}
+
+domain::Decision PermissionView::check(const domain::OrganizationState& org, const std::string& subject,
+                                       const std::string& permission, const std::string& target) const {
+  return domain::check(org, subject, permission, target, target.empty() ? nullptr : privacy(target), parent_of(org));
+}
+
+std::optional<domain::Decision> PermissionView::check(const std::string& organization_id, const std::string& subject,
+                                                      const std::string& permission, const std::string& target) const {
+  const domain::OrganizationState* org = organization(organization_id);
+  if (!org) return std::nullopt;
+  return check(*org, subject, permission, target);
+}
+
 std::optional<domain::Decision> PermissionProjection::check(const std::string& organization_id,
                                                             const std::string& subject,
                                                             const std::string& permission,
                                                             const std::string& target) const {
-  std::shared_lock lock(mu_);
-  auto it = organizations_.find(organization_id);
-  if (it == organizations_.end()) return std::nullopt;
-  const domain::Privacy* target_privacy = nullptr;
-  if (!target.empty()) {
-    if (auto p = privacy_.find(target); p != privacy_.end()) target_privacy = &p->second;
-  }
-  const domain::OrganizationState* parent = nullptr;
-  if (!it->second.parent_id.empty()) {
-    if (auto p = organizations_.find(it->second.parent_id); p != organizations_.end()) parent = &p->second;
-  }
-  return domain::check(it->second, subject, permission, target, target_privacy, parent);
+  return read().check(organization_id, subject, permission, target);
 }
 
 domain::Privacy PermissionProjection::privacy(const std::string& account_id) const {

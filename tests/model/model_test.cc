@@ -5,8 +5,10 @@
 // (reference_model.h), which was written from the role-model data and the documents alone. After
 // every step, every check of every organisation the step touched (each member, the parent's
 // members and an outsider, as subject; no target, each member and the outsider, as target; every
-// permission of the catalogue) must get the same answer from both, a refused command must append
-// nothing, and the reference's invariants must hold.
+// permission of the catalogue) must get the same answer from both, the read side's lookups must
+// list exactly whom and what the reference allows (who holds each permission, with no target and
+// on each target; whom each subject may use it on), a refused command must append nothing, and the
+// reference's invariants must hold.
 //
 //   TOUCHLINE_MODEL_STEPS   steps to run (default 2,000; the suite runs 5,000, 1,000 under the sanitizers)
 //   TOUCHLINE_MODEL_SEED    the generator's seed (default 20261130); a failure names it
@@ -24,6 +26,7 @@
 
 #include "model/reference_model.h"
 #include "support/command_harness.h"
+#include "touchline/api/queries.h"
 #include "touchline/domain/privacy.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/projections/permission_projection.h"
@@ -105,6 +108,7 @@ class ModelRun {
   }
 
   std::uint64_t checks() const { return checks_; }
+  std::uint64_t lookups() const { return lookups_; }
   std::uint64_t acknowledged() const { return acknowledged_; }
   std::uint64_t refused() const { return refused_; }
   const std::map<std::string, std::uint64_t>& acknowledged_by_kind() const { return by_kind_; }
@@ -205,6 +209,70 @@ class ModelRun {
                              (expected.allowed ? "allows" : "denies") + " (" + expected.why + ")");
           if (problems.size() >= 10) return;
         }
+      }
+    }
+    compare_lookups(org_id, subjects, targets, problems);
+  }
+
+  // The lookups agree with the reference's checks: for every permission, the subjects listed
+  // (with no target, and on each target) are exactly those the reference allows, and the targets
+  // listed for each subject exactly the members it allows them on.
+  void compare_lookups(const std::string& org_id, const std::set<std::string>& subjects,
+                       const std::set<std::string>& targets, std::vector<std::string>& problems) {
+    const projections::PermissionView view = projection_.read();
+    if (!view.organization(org_id)) return;
+    std::string asker;  // someone who may ask who holds what
+    for (const auto& s : subjects) {
+      if (view.check(org_id, s, "members.view")->allowed) {
+        asker = s;
+        break;
+      }
+    }
+    const api::queries::PageRequest everything{"", SIZE_MAX};
+    auto report = [&](const std::string& what, bool listed, bool allowed) {
+      problems.push_back(what + " in " + org_id + ": the lookup " + (listed ? "lists" : "leaves out") +
+                         " what the reference " + (allowed ? "allows" : "denies"));
+    };
+    for (const auto& permission : permissions_) {
+      if (!asker.empty()) {
+        for (const auto& target : targets) {
+          ++lookups_;
+          auto found = api::queries::lookup_subjects(view, asker, org_id, permission, target, everything);
+          if (!found.ok()) {
+            problems.push_back("lookup_subjects failed: " + found.error().message);
+            return;
+          }
+          std::set<std::string> listed;
+          for (const auto& h : found->subjects) listed.insert(h.account_id);
+          for (const auto& subject : subjects) {
+            const bool allowed = reference_.check(org_id, subject, permission, target).allowed;
+            if (listed.contains(subject) != allowed) {
+              report("subjects of " + permission + (target.empty() ? "" : " on " + target) + ": " + subject,
+                     listed.contains(subject), allowed);
+            }
+            listed.erase(subject);
+          }
+          if (!listed.empty()) problems.push_back("lookup_subjects lists " + *listed.begin() + ", who is no subject");
+          if (problems.size() >= 10) return;
+        }
+      }
+      for (const auto& subject : subjects) {
+        ++lookups_;
+        auto found = api::queries::lookup_targets(view, subject, org_id, subject, permission, everything);
+        if (!found.ok()) {
+          problems.push_back("lookup_targets failed: " + found.error().message);
+          return;
+        }
+        std::set<std::string> listed;
+        for (const auto& t : found->targets) listed.insert(t.account_id);
+        for (const auto& target : targets) {
+          if (target.empty()) continue;
+          const bool allowed = reference_.check(org_id, subject, permission, target).allowed;
+          if (listed.contains(target) != allowed) {
+            report("targets of " + subject + " for " + permission + ": " + target, listed.contains(target), allowed);
+          }
+        }
+        if (problems.size() >= 10) return;
       }
     }
   }
@@ -386,7 +454,7 @@ class ModelRun {
   std::uint64_t position_ = 0;
   std::vector<std::string> permissions_, coaches_, athletes_, accounts_, models_;
   std::vector<Org> orgs_;
-  std::uint64_t checks_ = 0, acknowledged_ = 0, refused_ = 0;
+  std::uint64_t checks_ = 0, lookups_ = 0, acknowledged_ = 0, refused_ = 0;
   std::map<std::string, std::uint64_t> by_kind_;
 };
 
@@ -409,7 +477,8 @@ TEST(AuthorizationModel, RandomCommandsAgreeWithTheReferenceAfterEveryStep) {
     }
     if (n % report_every == 0 || n == steps) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::cerr << "  step " << n << "/" << steps << ": " << run.checks() << " checks agreed, " << run.acknowledged()
+      std::cerr << "  step " << n << "/" << steps << ": " << run.checks() << " checks and " << run.lookups()
+                << " lookups agreed, " << run.acknowledged()
                 << " commands acknowledged, " << run.refused() << " refused, " << static_cast<int>(s) << " s ("
                 << static_cast<int>(n / std::max(s, 0.001)) << " steps/s)\n";
     }

@@ -391,6 +391,7 @@ class ScenarioRun {
         return sign_in(actor, true, *expect);
       }
       if (w[1] == "GET" && w.size() == 3) return get(token, w[2], *expect);
+      if (w[1] == "POST" && w.size() == 4) return post_read(token, w[2], w[3], *expect);
       if (w[1] == "does") return does(token, w, *expect);
       if (w.size() <= 3) return command(token, w[1], w.size() == 3 ? w[2] : "", *expect);
     }
@@ -542,6 +543,21 @@ class ScenarioRun {
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     const auto before = server_.head();
     return judge(server_.http().get(path, headers), e, before, Judged::read);
+  }
+
+  // `<name>: POST <path> {body}`: a read that takes a body (/v1/checks, /v1/lookup/...), with
+  // min_position = the log's head unless the body names one. It must append nothing.
+  bool post_read(const std::string& token, const std::string& path, const std::string& text, const Expect& e) {
+    json body = json::parse(text, nullptr, false);
+    if (!body.is_object()) {
+      fail("the body must be a JSON object");
+      return false;
+    }
+    if (!body.contains("min_position")) body["min_position"] = server_.head();
+    std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+    if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+    const auto before = server_.head();
+    return judge(server_.http().post(path, body.dump(), headers), e, before, Judged::read);
   }
 
   // `<name>: does <action> to <target> [{more fields}] -> allowed|denied ["reason"]`: POST

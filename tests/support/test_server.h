@@ -118,6 +118,11 @@ class TestServer {
     return client_->post("/v1/check", body.dump(), {{"Authorization", "Bearer " + token}});
   }
 
+  // A read that takes a body: /v1/checks, /v1/lookup/subjects, /v1/lookup/targets.
+  HttpResult post_read(const std::string& path, const std::string& token, const nlohmann::json& body) {
+    return client_->post(path, body.dump(), {{"Authorization", "Bearer " + token}});
+  }
+
   const std::string& data_dir() const { return dir_; }
 
  private:

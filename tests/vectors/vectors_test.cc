@@ -1,11 +1,14 @@
 // Runs the seed vectors (tests/vectors/*.vectors: one line per cell of a seed's permission
 // tables) through the real check path of a running server: each file's organisation is built
-// with commands over HTTP, then every line is one POST /v1/check.
+// with commands over HTTP, then every line is one POST /v1/check. Each block of lines (between
+// two changes to the organisation) is then asked again as one POST /v1/checks, and through both
+// lookups, which must agree with every check.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "support/data_files.h"
@@ -200,6 +203,107 @@ class VectorClub {
 
 class SeedVectors : public ::testing::TestWithParam<fs::path> {};
 
+// The read side's other answers to the same questions, asked at one position: a batch of every
+// vector of a block in one POST /v1/checks, and the two lookups, which must list a vector's subject
+// (who holds the permission on its target) and its target (on whom its subject holds it) exactly
+// when the check allows.
+class Agreement {
+ public:
+  Agreement(TestServer& server, const VectorClub& club) : server_(server), club_(club) {}
+
+  // One vector's check, answered `allowed` by /v1/check at `head`.
+  void add(const Vector& v, const std::string& subject, const std::string& target, bool allowed, std::uint64_t head) {
+    pending_.push_back({&v, subject, target, allowed});
+    head_ = head;
+  }
+
+  // Asks the batch and the lookups for the vectors added since the last call, and compares.
+  void compare(const std::string& file) {
+    if (pending_.empty()) return;
+    json items = json::array();
+    for (const auto& p : pending_) items.push_back(item(p));
+    auto batch = server_.post_read("/v1/checks", club_.token(), {{"checks", items}, {"min_position", head_}});
+    ASSERT_EQ(batch.status, 200) << batch.body;
+    const json results = batch.json()["results"];
+    ASSERT_EQ(results.size(), pending_.size());
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+      EXPECT_EQ(results[i]["allowed"].get<bool>(), pending_[i].allowed)
+          << file << ":" << pending_[i].vector->line << ": /v1/checks and /v1/check disagree";
+      ++compared_;
+    }
+    for (const auto& p : pending_) {
+      const auto& holders = subjects(p.vector->permission, p.target);
+      EXPECT_EQ(holders.contains(p.subject), p.allowed)
+          << file << ":" << p.vector->line << ": /v1/lookup/subjects " << (p.allowed ? "leaves out" : "lists")
+          << " the subject /v1/check " << (p.allowed ? "allows" : "denies");
+      if (!p.target.empty()) {
+        const auto& on = targets(p.subject, p.vector->permission);
+        EXPECT_EQ(on.contains(p.target), p.allowed)
+            << file << ":" << p.vector->line << ": /v1/lookup/targets " << (p.allowed ? "leaves out" : "lists")
+            << " the target /v1/check " << (p.allowed ? "allows" : "denies");
+      }
+      ++compared_;
+    }
+    pending_.clear();
+    subjects_.clear();
+    targets_.clear();
+  }
+
+  int compared() const { return compared_; }
+
+ private:
+  struct Pending {
+    const Vector* vector;
+    std::string subject, target;
+    bool allowed;
+  };
+
+  json item(const Pending& p) const {
+    json j{{"organization_id", club_.organization()}, {"subject", p.subject}, {"permission", p.vector->permission}};
+    if (!p.target.empty()) j["target"] = p.target;
+    return j;
+  }
+
+  // Every page of a lookup's answer, as a set of account ids.
+  std::set<std::string> all_pages(const std::string& path, json body, const char* list) {
+    std::set<std::string> out;
+    body["organization_id"] = club_.organization();
+    body["min_position"] = head_;
+    body["limit"] = 5;  // several pages, so that paging is part of what agrees
+    for (int page = 0; page < 100; ++page) {
+      auto r = server_.post_read(path, club_.token(), body);
+      EXPECT_EQ(r.status, 200) << path << " " << body.dump() << ": " << r.body;
+      if (r.status != 200) break;
+      const json answer = r.json();
+      for (const auto& e : answer[list]) out.insert(e["account_id"].get<std::string>());
+      if (answer["next"].is_null()) break;
+      body["after"] = answer["next"];
+    }
+    return out;
+  }
+
+  const std::set<std::string>& subjects(const std::string& permission, const std::string& target) {
+    const std::string key = permission + " " + target;
+    if (auto it = subjects_.find(key); it != subjects_.end()) return it->second;
+    json body{{"permission", permission}};
+    if (!target.empty()) body["target"] = target;
+    return subjects_[key] = all_pages("/v1/lookup/subjects", body, "subjects");
+  }
+
+  const std::set<std::string>& targets(const std::string& subject, const std::string& permission) {
+    const std::string key = subject + " " + permission;
+    if (auto it = targets_.find(key); it != targets_.end()) return it->second;
+    return targets_[key] = all_pages("/v1/lookup/targets", {{"subject", subject}, {"permission", permission}}, "targets");
+  }
+
+  TestServer& server_;
+  const VectorClub& club_;
+  std::vector<Pending> pending_;
+  std::uint64_t head_ = 0;
+  std::map<std::string, std::set<std::string>> subjects_, targets_;
+  int compared_ = 0;
+};
+
 TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
   const VectorFile file = parse(GetParam());
   ASSERT_FALSE(file.model.empty()) << GetParam() << " names no model";
@@ -211,10 +315,13 @@ TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
   }
   TestServer server;
   VectorClub club(server, *model, file.vectors.front().before);
+  Agreement agreement(server, club);
+  const std::string name = GetParam().filename().string();
   std::uint64_t head = server.head();
   int checked = 0;
   for (const auto& v : file.vectors) {
     if (&v != &file.vectors.front() && !v.before.empty()) {
+      agreement.compare(name);
       for (const auto& d : v.before) club.apply(d);
       head = server.head();
     }
@@ -228,9 +335,12 @@ TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
         << GetParam().filename() << ":" << v.line << ": " << v.role << " " << v.permission << " "
         << v.target << " should be " << (v.allow ? "allowed" : "denied") << " (" << v.source
         << "); reason: " << r.json()["reason"];
+    agreement.add(v, subject, body.value("target", ""), r.json()["allowed"].get<bool>(), head);
     ++checked;
   }
+  agreement.compare(name);
   EXPECT_EQ(checked, static_cast<int>(file.vectors.size()));
+  EXPECT_EQ(agreement.compared(), 2 * checked);
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, SeedVectors,

@@ -55,6 +55,11 @@ class Api {
                  Responder respond);
   void command(const std::string& name, const HttpRequest& req, Responder respond);
   void check(const HttpRequest& req, Responder respond);
+  void checks(const HttpRequest& req, Responder respond);
+  void lookup_subjects(const HttpRequest& req, Responder respond);
+  void lookup_targets(const HttpRequest& req, Responder respond);
+  void members(const std::string& org, const std::map<std::string, std::string>& query, const HttpRequest& req,
+               Responder respond);
   void member_permissions(const std::string& org, const std::string& account, const HttpRequest& req,
                           std::uint64_t min_position, Responder respond);
   void audit(const std::string& org, const std::map<std::string, std::string>& query,
@@ -63,13 +68,11 @@ class Api {
               Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
-  // Authenticates, waits for the permission projection to reach min_position, and hands the
-  // caller, the organisation's projected state and the projection's position to `then`; answers
-  // 401 or 404 itself.
-  using OrganizationReader = std::function<void(const std::string& caller, const domain::OrganizationState* org,
-                                                std::uint64_t position, Responder respond)>;
-  void read_organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
-                         Responder respond, OrganizationReader then);
+  // Waits for the permission projection to reach min_position, takes one view of it and answers
+  // what `read` makes of the view (the view is let go before the answer is sent). Answers 400 and
+  // 503 for min_position itself.
+  using PermissionRead = std::function<HttpResponse(const projections::PermissionView& view)>;
+  void read_permissions(std::uint64_t min_position, Responder respond, PermissionRead read);
   void record_action(const HttpRequest& req, Responder respond);
   void account_privacy(const std::string& account, const HttpRequest& req, std::uint64_t min_position,
                        Responder respond);

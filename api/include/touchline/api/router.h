@@ -14,6 +14,10 @@ enum class Endpoint {
   operator_command,    // POST /v1/operator/commands/{name}
   sign_in,             // POST /v1/sessions
   check,               // POST /v1/check
+  checks,              // POST /v1/checks
+  lookup_subjects,     // POST /v1/lookup/subjects
+  lookup_targets,      // POST /v1/lookup/targets
+  members,             // GET  /v1/organizations/{organization_id}/members
   action,              // POST /v1/actions
   member_permissions,  // GET  /v1/organizations/{organization_id}/members/{account_id}/permissions
   audit,               // GET  /v1/organizations/{organization_id}/audit

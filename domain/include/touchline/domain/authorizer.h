@@ -12,8 +12,16 @@
 namespace touchline::domain {
 
 struct Decision {
+  Decision() = default;
+  Decision(bool allowed, std::string reason, std::string grant = {}, bool from_parent = false)
+      : allowed(allowed), reason(std::move(reason)), grant(std::move(grant)), from_parent(from_parent) {}
+
   bool allowed = false;
   std::string reason;  // why, in a sentence: the role and scope that allowed, or what is missing
+  // When allowed: the member grant that gave the permission (empty when the role did), and
+  // whether the subject holds it from the parent organisation, which manages this one.
+  std::string grant;
+  bool from_parent = false;
 };
 
 // `target` empty: the permission itself, regardless of whom it is used on. Otherwise the member

@@ -2,7 +2,10 @@
 // permission check never reads RocksDB. Persisted as one JSON value per organisation.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <set>
@@ -17,6 +20,44 @@
 #include "touchline/projections/projection.h"
 
 namespace touchline::projections {
+
+class PermissionProjection;
+
+// One consistent read of the permission projection: every organisation and privacy setting as
+// of one position of the log, held under the projection's shared lock for the view's lifetime.
+// A request takes one view and answers everything from it, so that no answer mixes two
+// positions. Keep it only for the length of one request: while a view lives, the runner waits to
+// fold the next event that changes anything. Not to be shared between threads.
+class PermissionView {
+ public:
+  // The position of the last event folded into what this view sees (0 before any).
+  std::uint64_t position() const { return position_; }
+
+  // The organisation, or nullptr when unknown. Valid while the view lives.
+  const domain::OrganizationState* organization(const std::string& organization_id) const;
+
+  // The organisation's parent when it is a sub-organisation and the parent is known, else nullptr.
+  const domain::OrganizationState* parent_of(const domain::OrganizationState& org) const;
+
+  // The account's privacy settings, or nullptr when they are all at their defaults.
+  const domain::Privacy* privacy(const std::string& account_id) const;
+
+  // The check (domain::check) with the target's privacy settings and the parent organisation;
+  // nullopt when the organisation is unknown.
+  std::optional<domain::Decision> check(const std::string& organization_id, const std::string& subject,
+                                        const std::string& permission, const std::string& target = "") const;
+  // The same on an organisation already found in this view.
+  domain::Decision check(const domain::OrganizationState& org, const std::string& subject,
+                         const std::string& permission, const std::string& target = "") const;
+
+ private:
+  friend class PermissionProjection;
+  explicit PermissionView(const PermissionProjection& projection);
+
+  const PermissionProjection* projection_;
+  std::shared_lock<std::shared_mutex> lock_;
+  std::uint64_t position_;
+};
 
 class PermissionProjection final : public Projection {
  public:
@@ -34,8 +75,11 @@ class PermissionProjection final : public Projection {
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 
+  // A consistent read of everything (see PermissionView). Thread-safe.
+  PermissionView read() const { return PermissionView(*this); }
+
   // The check, answered from memory, with the target's privacy settings. nullopt when the
-  // organisation is unknown. Thread-safe.
+  // organisation is unknown. Thread-safe. (read().check(...), for one check alone.)
   std::optional<domain::Decision> check(const std::string& organization_id,
                                         const std::string& subject, const std::string& permission,
                                         const std::string& target) const;
@@ -55,7 +99,12 @@ class PermissionProjection final : public Projection {
   nlohmann::json snapshot() const;
 
  private:
+  friend class PermissionView;
   mutable std::shared_mutex mu_;
+  // The position of the last event applied (or of the checkpoint loaded). Stored after the event
+  // changed the state, under the exclusive lock when it changed anything, so that a reader holding
+  // the shared lock never sees a position whose effects it does not see.
+  std::atomic<std::uint64_t> applied_{0};
   std::unordered_map<std::string, domain::OrganizationState> organizations_;
   std::unordered_map<std::string, domain::Privacy> privacy_;  // only accounts that changed some
   std::set<std::string> dirty_;          // organisation ids

@@ -39,6 +39,8 @@ class Body {
   // An object of true/false values, e.g. {"share_pace_data": false}.
   std::map<std::string, bool> required_bool_map(const char* name);
 
+  // A JSON array, or nullptr (the problem recorded) when absent or not an array.
+  const nlohmann::json* required_array(const char* name);
   // The first problem, or nullopt when every field read was valid and there were no others.
   std::optional<Error> finish() const;
 

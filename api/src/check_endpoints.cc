@@ -1,0 +1,170 @@
+// The check endpoints: one check, a batch of them, and the two lookups. Each decodes its body,
+// waits for min_position, and answers from one view of the permission projection through the
+// read side's queries (touchline/api/queries.h).
+#include "endpoint_helpers.h"
+#include "touchline/api/api.h"
+#include "touchline/api/commands/body.h"
+#include "touchline/api/queries.h"
+#include "touchline/domain/role_model.h"
+
+namespace touchline::api {
+
+using namespace endpoints;
+
+namespace {
+
+constexpr std::size_t kMaxBatch = 1000;
+constexpr std::uint64_t kMaxPage = 1000;
+
+std::optional<Error> unknown_permission(const std::string& permission, const std::string& field) {
+  if (domain::find_permission(permission)) return std::nullopt;
+  return invalid("'" + permission + "' is not a known permission; GET /v1/permissions lists them", field);
+}
+
+// One check's fields; the body's finish() says what was wrong with them.
+queries::CheckQuery read_check(commands::Body& body) {
+  return {body.required_id("organization_id"), body.required_id("subject"), body.required("permission"),
+          body.optional_id("target")};
+}
+
+Result<queries::PageRequest> read_page(commands::Body& body) {
+  queries::PageRequest page;
+  page.after = body.optional_id("after");
+  const int limit = body.optional_count("limit", 100);
+  if (limit < 1 || static_cast<std::uint64_t>(limit) > kMaxPage) {
+    return invalid("limit must be between 1 and " + std::to_string(kMaxPage), "limit");
+  }
+  page.limit = static_cast<std::size_t>(limit);
+  return page;
+}
+
+json next_json(const std::string& next) { return next.empty() ? json(nullptr) : json(next); }
+
+// What both lookups take: the organisation, the permission, the page and min_position.
+struct LookupRequest {
+  std::string organization_id, permission;
+  queries::PageRequest page;
+  std::uint64_t min_position = 0;
+};
+
+// Reads a lookup's body: the fields both take, and through `own` the one that differs.
+Result<LookupRequest> read_lookup(const std::string& text, const std::function<void(commands::Body&)>& own) {
+  auto json_body = parse_json_object(text);
+  if (!json_body.ok()) return json_body.error();
+  commands::Body body(*json_body);
+  LookupRequest q;
+  q.organization_id = body.required_id("organization_id");
+  own(body);
+  q.permission = body.required("permission");
+  auto page = read_page(body);
+  q.min_position = body.optional_position("min_position");
+  if (auto err = body.finish()) return *err;
+  if (!page.ok()) return page.error();
+  if (auto err = unknown_permission(q.permission, "permission")) return *err;
+  q.page = std::move(*page);
+  return q;
+}
+
+}  // namespace
+
+void Api::check(const HttpRequest& req, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  auto json_body = parse_json_object(req.body);
+  if (!json_body.ok()) return respond(fail(json_body.error()));
+  commands::Body body(*json_body);
+  queries::CheckQuery q = read_check(body);
+  const std::uint64_t min_position = body.optional_position("min_position");
+  if (auto err = body.finish()) return respond(fail(*err));
+  if (auto err = unknown_permission(q.permission, "permission")) return respond(fail(*err));
+  read_permissions(min_position, std::move(respond),
+                   [this, caller = *caller, q = std::move(q)](const projections::PermissionView& view) {
+    auto decision = queries::check(view, caller, q);
+    if (!decision.ok()) return fail(decision.error());
+    return json_response(200, {{"allowed", decision->allowed}, {"reason", decision->reason}, {"position", view.position()}});
+  });
+}
+
+void Api::checks(const HttpRequest& req, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  auto json_body = parse_json_object(req.body);
+  if (!json_body.ok()) return respond(fail(json_body.error()));
+  commands::Body body(*json_body);
+  const json* items = body.required_array("checks");
+  const std::uint64_t min_position = body.optional_position("min_position");
+  if (auto err = body.finish()) return respond(fail(*err));
+  if (items->empty() || items->size() > kMaxBatch) {
+    return respond(fail(invalid("checks must hold 1 to " + std::to_string(kMaxBatch) + " items", "checks")));
+  }
+  std::vector<queries::CheckQuery> batch;
+  batch.reserve(items->size());
+  for (std::size_t i = 0; i < items->size(); ++i) {
+    const std::string where = "checks[" + std::to_string(i) + "]";
+    commands::Body item((*items)[i]);
+    queries::CheckQuery q = read_check(item);
+    std::optional<Error> err = item.finish();
+    if (!err) err = unknown_permission(q.permission, "permission");
+    if (err) {
+      err->message = where + ": " + err->message;
+      err->field = err->field.empty() ? where : where + "." + err->field;
+      return respond(fail(*err));
+    }
+    batch.push_back(std::move(q));
+  }
+  read_permissions(min_position, std::move(respond),
+                   [caller = *caller, batch = std::move(batch)](const projections::PermissionView& view) {
+    json results = json::array();
+    for (auto& answer : queries::check_many(view, caller, batch)) {
+      json r{{"allowed", answer.decision.allowed}, {"reason", std::move(answer.decision.reason)}};
+      if (!answer.not_asked.empty()) r["not_asked"] = answer.not_asked;
+      results.push_back(std::move(r));
+    }
+    return json_response(200, {{"results", std::move(results)}, {"position", view.position()}});
+  });
+}
+
+void Api::lookup_subjects(const HttpRequest& req, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  std::string target;
+  auto q = read_lookup(req.body, [&](commands::Body& body) { target = body.optional_id("target"); });
+  if (!q.ok()) return respond(fail(q.error()));
+  read_permissions(q->min_position, std::move(respond),
+                   [this, caller = *caller, q = *q, target](const projections::PermissionView& view) {
+    auto found = queries::lookup_subjects(view, caller, q.organization_id, q.permission, target, q.page);
+    if (!found.ok()) return fail(found.error());
+    json subjects = json::array();
+    for (const auto& s : found->subjects) {
+      json entry{{"account_id", s.account_id}, {"role", s.role}, {"reason", s.reason}};
+      if (!s.grant.empty()) entry["grant"] = s.grant;
+      if (s.from_parent) entry["from_parent"] = true;
+      subjects.push_back(std::move(entry));
+    }
+    return json_response(200, {{"subjects", std::move(subjects)}, {"next", next_json(found->next)},
+                               {"position", view.position()}});
+  });
+}
+
+void Api::lookup_targets(const HttpRequest& req, Responder respond) {
+  auto caller = authenticate(req);
+  if (!caller.ok()) return respond(fail(caller.error()));
+  std::string subject;
+  auto q = read_lookup(req.body, [&](commands::Body& body) { subject = body.required_id("subject"); });
+  if (!q.ok()) return respond(fail(q.error()));
+  read_permissions(q->min_position, std::move(respond),
+                   [this, caller = *caller, q = *q, subject](const projections::PermissionView& view) {
+    auto found = queries::lookup_targets(view, caller, q.organization_id, subject, q.permission, q.page);
+    if (!found.ok()) return fail(found.error());
+    json targets = json::array();
+    for (const auto& t : found->targets) targets.push_back({{"account_id", t.account_id}, {"reason", t.reason}});
+    return json_response(200, {{"without_target",
+                                {{"allowed", found->without_target.allowed}, {"reason", found->without_target.reason}}},
+                               {"all", found->all},
+                               {"targets", std::move(targets)},
+                               {"next", next_json(found->next)},
+                               {"position", view.position()}});
+  });
+}
+
+}  // namespace touchline::api
