@@ -83,7 +83,7 @@ Result<SubjectsPage> lookup_subjects(const PermissionView& view, const std::stri
       break;
     }
     const domain::Role* role = where->role_of(account);
-    out.subjects.push_back({account, role ? role->name : std::string(), std::move(d.grant), d.from_parent,
+    out.subjects.push_back({account, role ? role->name : std::string(), std::string(d.grant), d.from_parent,
                             std::move(d.reason)});
   }
   out.next = next_after(out.subjects, more);

@@ -60,6 +60,7 @@ void Api::handle(HttpRequest req, Responder respond) {
                                 std::move(respond));
     }
     case Endpoint::audit: return audit(m.params["organization_id"], m.query, req, std::move(respond));
+    case Endpoint::audit_stream: return audit_stream(m.params["organization_id"], m.query, req, std::move(respond));
     case Endpoint::organization:
     case Endpoint::compliance: {
       auto min = parse_count(m.query, "min_position", 0);
@@ -70,6 +71,7 @@ void Api::handle(HttpRequest req, Responder respond) {
       return organization(m.params["organization_id"], req, *min, std::move(respond));
     }
     case Endpoint::events: return events(m.query, req, std::move(respond));
+    case Endpoint::event_stream: return event_stream(m.query, req, std::move(respond));
     case Endpoint::account_privacy: {
       auto min = parse_count(m.query, "min_position", 0);
       if (!min.ok()) return respond(fail(min.error()));
@@ -356,26 +358,6 @@ void Api::operator_command(const std::string& name, const HttpRequest& req, Resp
   cmd.by_operator = true;
   if (auto err = read_command(req, cmd)) return respond(fail(*err));
   execute(std::move(cmd), std::move(respond));
-}
-
-void Api::events(const std::map<std::string, std::string>& query, const HttpRequest& req,
-                 Responder respond) {
-  if (auto denied = require_operator(req, "the event log is")) return respond(fail(*denied));
-  auto after = parse_count(query, "after", 0);
-  auto limit = parse_count(query, "limit", 100);
-  if (!after.ok()) return respond(fail(after.error()));
-  if (!limit.ok()) return respond(fail(limit.error()));
-  if (*limit == 0 || *limit > 1000) {
-    return respond(fail(invalid("limit must be between 1 and 1000", "limit")));
-  }
-  auto page = deps_.log.read_all(*after, *limit);
-  if (!page.ok()) return respond(fail(page.error()));
-  json list = json::array();
-  for (const auto& e : *page) list.push_back(events::to_json(e));
-  const bool full = page->size() == *limit;
-  respond(json_response(200, {{"events", list},
-                              {"next", full ? json(page->back().position) : json(nullptr)},
-                              {"head", deps_.log.head_position()}}));
 }
 
 }  // namespace touchline::api

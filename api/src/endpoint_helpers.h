@@ -2,7 +2,9 @@
 // reading query parameters and command requests.
 #pragma once
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -12,6 +14,7 @@
 #include "touchline/api/api.h"
 #include "touchline/api/commands.h"
 #include "touchline/api/ids.h"
+#include "touchline/projections/audit_projection.h"
 
 namespace touchline::api::endpoints {
 
@@ -39,6 +42,36 @@ inline Result<std::uint64_t> parse_count(const std::map<std::string, std::string
     return invalid(name + " must be a non-negative integer", name);
   }
   return v;
+}
+
+// ?wait= of a long poll: 0 (answer at once) to `max` seconds.
+inline Result<std::chrono::seconds> parse_wait(const std::map<std::string, std::string>& query,
+                                              std::chrono::seconds max) {
+  auto wait = parse_count(query, "wait", 0);
+  if (!wait.ok()) return wait.error();
+  if (*wait > static_cast<std::uint64_t>(max.count())) {
+    return invalid("wait must be at most " + std::to_string(max.count()) + " seconds", "wait");
+  }
+  return std::chrono::seconds(*wait);
+}
+
+// The audit log's filters: category (one of audit_categories()), actor, subject, since, until.
+inline Result<projections::AuditFilter> parse_audit_filter(const std::map<std::string, std::string>& query) {
+  projections::AuditFilter filter;
+  if (auto it = query.find("category"); it != query.end()) {
+    const auto& known = projections::audit_categories();
+    if (std::find(known.begin(), known.end(), it->second) == known.end()) {
+      std::string valid;
+      for (const auto& c : known) valid += (valid.empty() ? "" : ", ") + c;
+      return invalid("category must be one of " + valid, "category");
+    }
+    filter.categories.insert(it->second);
+  }
+  for (auto [field, name] : {std::pair{&filter.actor, "actor"}, std::pair{&filter.subject, "subject"},
+                             std::pair{&filter.since, "since"}, std::pair{&filter.until, "until"}}) {
+    if (auto it = query.find(name); it != query.end()) *field = it->second;
+  }
+  return filter;
 }
 
 inline Result<json> parse_json_object(const std::string& body) {

@@ -130,13 +130,14 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
+    body_stream_.reset();  // whatever it holds (a pending wait, a timer) is let go
     end_response();
   }
 
   // The start of the drain (posted onto the strand by HttpServer::stop()): a connection without a
   // request in flight closes now; one with a request finishes it (see do_write and on_write).
   void begin_drain() {
-    if (!in_flight_) close_now();
+    if (!in_flight_ || streaming_) close_now();
   }
 
   const beast::tcp_stream::executor_type& executor() { return executor_; }
@@ -252,6 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_write(HttpResponse r) {
     if (shared_->stopped) return close_now();
+    if (r.stream && !head_) return do_write_stream_head(std::move(r));
     int status = r.status;
     if (status < 200 || status > 999) {
       std::cerr << "touchline http: handler answered with status " << status << "; sending 500\n";
@@ -286,6 +288,56 @@ class Session : public std::enable_shared_from_this<Session> {
     res_ = res;
     stream_.expires_after(shared_->options.read_timeout);  // a client that never reads is dropped
     http::async_write(stream_, *res, beast::bind_front_handler(&Session::on_write, shared_from_this(), res->need_eof()));
+  }
+
+  // A streamed response: the head (chunked, no keep-alive), then each piece the stream gives as
+  // one chunk, until it ends, the client goes or the server stops. While the stream has nothing
+  // to give, the connection waits without a deadline; each write has the read timeout, so a
+  // client that stops reading is dropped.
+  void do_write_stream_head(HttpResponse r) {
+    streaming_ = true;
+    if (shared_->stopping) return close_now();
+    auto head = std::make_shared<StreamHead>();
+    head->res.version(version_);
+    head->res.result(static_cast<unsigned>(r.status));
+    head->res.set(http::field::server, "touchline");
+    head->res.set(http::field::content_type, strip_crlf(r.content_type));
+    for (auto& [name, value] : r.headers) {
+      const auto key = lower(name);
+      if (key == "content-length" || key == "transfer-encoding" || key == "connection") continue;
+      head->res.set(strip_crlf(name), strip_crlf(value));
+    }
+    head->res.keep_alive(false);
+    head->res.chunked(true);
+    body_stream_ = std::move(r.stream);
+    stream_.expires_after(shared_->options.read_timeout);
+    http::async_write_header(stream_, head->serializer, [self = shared_from_this(), head](beast::error_code ec, std::size_t) {
+      self->on_stream_written(ec);
+    });
+  }
+
+  void on_stream_written(beast::error_code ec) {
+    if (ec || shared_->stopping || !body_stream_) return close_now();
+    stream_.expires_never();
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    body_stream_->pull([self = shared_from_this(), once](std::optional<std::string> piece) {
+      if (once->exchange(true)) return;
+      std::lock_guard lock(self->shared_->mu);
+      if (self->shared_->stopped) return;
+      asio::post(self->executor_, [self, piece = std::move(piece)]() mutable { self->do_write_piece(std::move(piece)); });
+    });
+  }
+
+  void do_write_piece(std::optional<std::string> piece) {
+    if (shared_->stopping || !stream_.socket().is_open()) return close_now();
+    stream_.expires_after(shared_->options.read_timeout);
+    if (!piece) {
+      return asio::async_write(stream_, http::make_chunk_last(),
+                               [self = shared_from_this()](beast::error_code, std::size_t) { self->close_now(); });
+    }
+    auto bytes = std::make_shared<std::string>(std::move(*piece));
+    asio::async_write(stream_, http::make_chunk(asio::buffer(*bytes)),
+                      [self = shared_from_this(), bytes](beast::error_code ec, std::size_t) { self->on_stream_written(ec); });
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
@@ -329,6 +381,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool head_ = false;
   bool close_after_ = false;
   bool in_flight_ = false;  // counted in shared_->in_flight; written under shared_->mu
+  bool streaming_ = false;  // the response in flight is a BodyStream's
+  std::shared_ptr<BodyStream> body_stream_;
+  struct StreamHead {
+    http::response<http::empty_body> res;
+    http::response_serializer<http::empty_body> serializer{res};
+  };
   std::array<char, 4096> drain_{};
   std::size_t drained_ = 0;
 };

@@ -174,30 +174,26 @@ void Api::audit(const std::string& org_id, const std::map<std::string, std::stri
   auto before = parse_count(query, "before", 0);
   auto limit = parse_count(query, "limit", 50);
   auto min_position = parse_count(query, "min_position", 0);
-  for (const auto* r : {&before, &limit, &min_position}) {
+  auto after = parse_count(query, "after", 0);
+  for (const auto* r : {&before, &limit, &min_position, &after}) {
     if (!r->ok()) return respond(fail(r->error()));
   }
+  auto wait = parse_wait(query, deps_.max_poll_wait);
+  if (!wait.ok()) return respond(fail(wait.error()));
   if (*limit == 0 || *limit > 500) {
     return respond(fail(invalid("limit must be between 1 and 500", "limit")));
   }
-  projections::AuditFilter filter;
-  if (auto it = query.find("category"); it != query.end()) {
-    const auto& known = projections::audit_categories();
-    if (std::find(known.begin(), known.end(), it->second) == known.end()) {
-      std::string valid;
-      for (const auto& c : known) valid += (valid.empty() ? "" : ", ") + c;
-      return respond(fail(invalid("category must be one of " + valid, "category")));
-    }
-    filter.categories.insert(it->second);
-  }
-  for (auto [field, name] : {std::pair{&filter.actor, "actor"}, std::pair{&filter.subject, "subject"},
-                             std::pair{&filter.since, "since"}, std::pair{&filter.until, "until"}}) {
-    if (auto it = query.find(name); it != query.end()) *field = it->second;
+  auto filter = parse_audit_filter(query);
+  if (!filter.ok()) return respond(fail(filter.error()));
+  const bool following = query.contains("after");
+  if (following && query.contains("before")) {
+    return respond(fail(invalid("give before (newest first) or after (oldest first), not both", "after")));
   }
   // Who may read is decided by the permission projection, what they read by the audit one:
   // both must have reached min_position.
-  auto read_page = [this, org_id, caller = *caller, before = *before, limit = *limit,
-                    filter = std::move(filter)](Responder respond) mutable {
+  auto read_page = [this, org_id, caller = *caller, before = *before, limit = *limit, after = *after,
+                    following, wait = *wait, filter = std::move(*filter)](Responder respond) mutable {
+    if (following) return audit_after(org_id, after, limit, filter, caller, wait, std::move(respond));
     auto readable = [&] {
       const projections::PermissionView view = deps_.permissions.read();
       return queries::audit_filter(view, caller, org_id, std::move(filter));

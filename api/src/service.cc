@@ -137,6 +137,7 @@ Status Service::start(const ServiceConfig& config) {
       .post = [http](std::function<void()> fn) { http->post(std::move(fn)); },
       .post_after = [http](std::chrono::milliseconds d, std::function<void()> fn) { http->post_after(d, std::move(fn)); },
       .max_position_wait = config.max_position_wait,
+      .max_poll_wait = config.max_poll_wait,
       .log_line = log_line,
       .hasher = *p->hasher,
       .limits = config.limits,

@@ -123,7 +123,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   const std::string holder = held->grant ? "role " + role->name + " holds " + info->name +
                                                " through the " + held->grant->name + " grant"
                                          : "role " + role->name + " holds " + info->name;
-  const std::string grant = held->grant ? held->grant->name : std::string();
+  const std::string_view grant = held->grant ? std::string_view(held->grant->name) : std::string_view();
   if (target.empty() || target == subject) {
     return {true, holder + " (scope " + std::string(scope_name(scope)) + ")", grant};
   }

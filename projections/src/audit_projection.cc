@@ -307,4 +307,19 @@ Result<AuditPage> AuditProjection::page(const std::string& organization_id, std:
   return out;
 }
 
+Result<AuditPage> AuditProjection::after(const std::string& organization_id, std::uint64_t after,
+                                         std::size_t limit, const AuditFilter& filter, std::uint64_t through) const {
+  AuditPage out;
+  if (after >= through || limit == 0) return out;
+  const std::string prefix = org_prefix(organization_id);
+  auto st = state_.scan_from(prefix, prefix + position_key(after + 1), [&](std::string_view, std::string_view value) {
+    auto entry = nlohmann::json::parse(value);
+    if (entry["position"].get<std::uint64_t>() > through) return false;
+    if (filter.matches(entry)) out.entries.push_back(std::move(entry));
+    return out.entries.size() < limit;
+  });
+  if (!st.ok()) return st.error();
+  return out;
+}
+
 }  // namespace touchline::projections

@@ -349,6 +349,25 @@ void EventStore::Impl::set_head(std::uint64_t h) {
   head.store(h);
 }
 
+void EventStore::Impl::wake_head_waiters() {
+  head_cv.notify_all();
+  std::vector<std::function<void()>> due;
+  {
+    std::lock_guard lk(head_mu);
+    if (head_callbacks.empty()) return;
+    const auto end = head_callbacks.upper_bound(head.load());
+    for (auto it = head_callbacks.begin(); it != end; ++it) due.push_back(std::move(it->second.fn));
+    head_callbacks.erase(head_callbacks.begin(), end);
+  }
+  for (auto& fn : due) {
+    try {
+      fn();
+    } catch (...) {
+      // A caller's callback must not take the writer down; theirs to report.
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Impl: the writer
 
@@ -373,6 +392,7 @@ void EventStore::Impl::stop() {
   {
     std::lock_guard lk(head_mu);
     stopped = true;
+    head_callbacks.clear();  // each caller has its own timeout
   }
   head_cv.notify_all();
 }
@@ -864,6 +884,33 @@ bool EventStore::wait_for_position(std::uint64_t position,
     im.head_cv.wait_for(lk, timeout, reached);
   }
   return im.head.load() >= position;
+}
+
+std::uint64_t EventStore::when_head_reaches(std::uint64_t position, std::function<void()> fn) {
+  Impl& im = *impl_;
+  {
+    std::lock_guard lk(im.head_mu);
+    if (im.head.load() < position) {
+      if (im.stopped) return 0;  // nothing will ever call it: dropped, as at stop()
+      const std::uint64_t ticket = im.next_head_ticket++;
+      im.head_callbacks.emplace(position, Impl::HeadCallback{ticket, std::move(fn)});
+      return ticket;
+    }
+  }
+  fn();
+  return 0;
+}
+
+bool EventStore::cancel_head_wait(std::uint64_t ticket) {
+  Impl& im = *impl_;
+  std::lock_guard lk(im.head_mu);
+  for (auto it = im.head_callbacks.begin(); it != im.head_callbacks.end(); ++it) {
+    if (it->second.ticket == ticket) {
+      im.head_callbacks.erase(it);
+      return true;
+    }
+  }
+  return false;
 }
 
 Result<std::optional<IdempotencyRecord>> EventStore::find_idempotency(const std::string& key) const {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -112,7 +113,9 @@ class EventStore::Impl {
   // (wake_head_waiters), because waking them costs more than the answer and nobody who waits on
   // the head is waiting for that answer.
   void set_head(std::uint64_t head);
-  void wake_head_waiters() { head_cv.notify_all(); }
+  // Wakes the threads in wait_for_position and runs the when_head_reaches callbacks now due
+  // (outside head_mu, on the calling thread).
+  void wake_head_waiters();
   void publish_head(std::uint64_t head) {
     set_head(head);
     wake_head_waiters();
@@ -144,6 +147,12 @@ class EventStore::Impl {
   mutable std::mutex head_mu;
   mutable std::condition_variable head_cv;
   bool stopped = false;  // guarded by head_mu; wakes waiters for good
+  struct HeadCallback {
+    std::uint64_t ticket;
+    std::function<void()> fn;
+  };
+  std::multimap<std::uint64_t, HeadCallback> head_callbacks;  // by position; guarded by head_mu
+  std::uint64_t next_head_ticket = 1;                         // guarded by head_mu
 
  private:
   struct GroupState;

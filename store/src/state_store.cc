@@ -98,6 +98,12 @@ Result<std::optional<std::string>> StateStore::get(std::string_view key) const {
 Status StateStore::scan(
     std::string_view prefix,
     const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
+  return scan_from(prefix, {}, fn);
+}
+
+Status StateStore::scan_from(
+    std::string_view prefix, std::string_view from,
+    const std::function<bool(std::string_view key, std::string_view value)>& fn) const {
   const auto& im = store_.impl();
   const std::size_t strip = name_.size() + 1;
   std::string lower = name_ + '/';
@@ -109,7 +115,9 @@ Status StateStore::scan(
   ro.iterate_lower_bound = &lower_slice;
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_projections));
-  for (it->Seek(lower_slice); it->Valid(); it->Next()) {
+  std::string start = name_ + '/';
+  start.append(from);
+  for (it->Seek(start > lower ? rocksdb::Slice(start) : lower_slice); it->Valid(); it->Next()) {
     const auto key = to_sv(it->key()).substr(strip);
     if (reserved(key)) {
       continue;

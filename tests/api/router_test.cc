@@ -13,6 +13,13 @@ TEST(Router, MatchesEachEndpoint) {
   EXPECT_EQ(route("POST", "/v1/check").endpoint, Endpoint::check);
   EXPECT_EQ(route("POST", "/v1/actions").endpoint, Endpoint::action);
   EXPECT_EQ(route("GET", "/v1/events?after=3").endpoint, Endpoint::events);
+  EXPECT_EQ(route("GET", "/v1/events/stream?after=3").endpoint, Endpoint::event_stream);
+  EXPECT_EQ(route("POST", "/v1/checks").endpoint, Endpoint::checks);
+  EXPECT_EQ(route("POST", "/v1/lookup/subjects").endpoint, Endpoint::lookup_subjects);
+  EXPECT_EQ(route("POST", "/v1/lookup/targets").endpoint, Endpoint::lookup_targets);
+  EXPECT_EQ(route("GET", "/v1/organizations/o1/members?role=athlete").endpoint, Endpoint::members);
+  EXPECT_EQ(route("GET", "/v1/organizations/o1/audit/stream").endpoint, Endpoint::audit_stream);
+  EXPECT_EQ(route("GET", "/v1/lookup/subjects").outcome, Outcome::method_not_allowed);
 
   auto cmd = route("POST", "/v1/commands/SignUp");
   EXPECT_EQ(cmd.outcome, Outcome::matched);

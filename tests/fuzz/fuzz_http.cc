@@ -45,6 +45,7 @@ class Fixture {
     config.sync = false;
     config.operator_token = "fuzz-operator-token";
     config.max_position_wait = std::chrono::milliseconds(100);
+    config.max_poll_wait = std::chrono::seconds(1);  // every answer comes within the harness's 10 s
     if (!service_.start(config).ok()) std::abort();
 
     auto coach = call(request("POST", "/v1/commands/SignUp",

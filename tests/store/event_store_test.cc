@@ -646,6 +646,52 @@ TEST(EventStore, WaitForPositionWakesOnAppend) {
   EXPECT_TRUE(store->wait_for_position(1, 0ms));
 }
 
+TEST(EventStore, HeadCallbacksRunOnceTheHeadReachesTheirPosition) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  std::mutex mu;
+  std::vector<std::string> ran;
+  auto note = [&](std::string what) {
+    return [&, what] {
+      std::lock_guard lock(mu);
+      ran.push_back(what);
+    };
+  };
+  EXPECT_EQ(store->when_head_reaches(0, note("at once")), 0u);  // already there: called now
+  const auto at_two = store->when_head_reaches(2, note("two"));
+  const auto at_three = store->when_head_reaches(3, note("three"));
+  const auto cancelled = store->when_head_reaches(1, note("cancelled"));
+  EXPECT_NE(at_two, 0u);
+  EXPECT_NE(at_three, 0u);
+  EXPECT_TRUE(store->cancel_head_wait(cancelled));
+  EXPECT_FALSE(store->cancel_head_wait(cancelled));
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::no_stream(), {ev("A")})).ok());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(ran, std::vector<std::string>{"at once"});  // the head is at 1
+  }
+  ASSERT_TRUE(store->append(one("s", ExpectedVersion::exact(1), {ev("B")})).ok());
+  // The writer runs them after answering: wait for the head's waiters to have been woken.
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (ran.size() == 2) break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(ran, (std::vector<std::string>{"at once", "two"}));
+  }
+  EXPECT_FALSE(store->cancel_head_wait(at_two));  // already ran
+  store->stop();
+  EXPECT_FALSE(store->cancel_head_wait(at_three));  // dropped at stop, never called
+  EXPECT_EQ(store->when_head_reaches(5, note("after stop")), 0u);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(ran.size(), 2u);
+}
+
 TEST(EventStore, WaitForPositionTimesOut) {
   TempDir dir;
   auto store = open_store(options_for(dir.path()));

@@ -34,6 +34,7 @@ struct ApiDeps {
   std::function<void(std::function<void()>)> post;
   std::function<void(std::chrono::milliseconds, std::function<void()>)> post_after;
   std::chrono::milliseconds max_position_wait{2000};  // bound on min_position waits
+  std::chrono::seconds max_poll_wait{60};              // bound on ?wait= of a long poll
   std::function<void(const std::string&)> log_line;    // server-side detail of internal errors
   PasswordHasher& hasher;  // sign-in's Argon2id checks
   LimitSettings limits;
@@ -66,6 +67,14 @@ class Api {
              const HttpRequest& req, Responder respond);
   void events(const std::map<std::string, std::string>& query, const HttpRequest& req,
               Responder respond);
+  void event_stream(const std::map<std::string, std::string>& query, const HttpRequest& req, Responder respond);
+  // The organisation's audit entries after `after`, oldest first (at most `limit`), that `caller`
+  // may read and `filter` keeps; with `wait`, a long poll for the first of them.
+  void audit_after(const std::string& org, std::uint64_t after, std::size_t limit,
+                   const projections::AuditFilter& filter, const std::string& caller, std::chrono::seconds wait,
+                   Responder respond);
+  void audit_stream(const std::string& org, const std::map<std::string, std::string>& query, const HttpRequest& req,
+                    Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
   // Waits for the permission projection to reach min_position, takes one view of it and answers

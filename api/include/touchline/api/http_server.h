@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,11 +34,26 @@ struct HttpRequest {
   }
 };
 
+// The body of a response written piece by piece as it comes, for as long as the connection
+// lasts (Server-Sent Events). The server writes the head, then asks for the pieces one at a time.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Asks for the next piece: call `next` exactly once, from any thread, with the bytes to write,
+  // or with nullopt to end the response. Called on the connection's strand: first once the head
+  // is written, then each time the previous piece has been. Never called again once the client
+  // has gone or the server stops; the stream is then let go (a `next` still held does nothing).
+  virtual void pull(std::function<void(std::optional<std::string>)> next) = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  // When set, the body comes from the stream instead (chunked; the connection closes after it,
+  // and the server's stop() closes it at once rather than wait for its end).
+  std::shared_ptr<BodyStream> stream;
 };
 
 using Responder = std::function<void(HttpResponse)>;

@@ -21,9 +21,11 @@ enum class Endpoint {
   action,              // POST /v1/actions
   member_permissions,  // GET  /v1/organizations/{organization_id}/members/{account_id}/permissions
   audit,               // GET  /v1/organizations/{organization_id}/audit
+  audit_stream,        // GET  /v1/organizations/{organization_id}/audit/stream
   compliance,          // GET  /v1/organizations/{organization_id}/compliance
   organization,        // GET  /v1/organizations/{organization_id}
   events,              // GET  /v1/events
+  event_stream,        // GET  /v1/events/stream
   account_privacy,     // GET  /v1/accounts/{account_id}/privacy
   permissions,         // GET  /v1/permissions
   role_models,         // GET  /v1/role-models

@@ -29,6 +29,8 @@ struct ServiceConfig {
   std::size_t max_connections = 10000;
   std::size_t max_connections_per_address = 256;
   std::chrono::milliseconds max_position_wait{2000};
+  // The longest a long poll (?wait=) may ask to wait.
+  std::chrono::seconds max_poll_wait{60};
   // The memory the write side may keep aggregates in (an estimate; least recently used out).
   std::size_t aggregate_cache_bytes = 256u << 20;
   // Password hashing (sign-in, sign-up) runs on its own threads, behind a bounded queue: a

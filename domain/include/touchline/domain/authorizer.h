@@ -13,14 +13,15 @@ namespace touchline::domain {
 
 struct Decision {
   Decision() = default;
-  Decision(bool allowed, std::string reason, std::string grant = {}, bool from_parent = false)
-      : allowed(allowed), reason(std::move(reason)), grant(std::move(grant)), from_parent(from_parent) {}
+  Decision(bool allowed, std::string reason, std::string_view grant = {}, bool from_parent = false)
+      : allowed(allowed), reason(std::move(reason)), grant(grant), from_parent(from_parent) {}
 
   bool allowed = false;
   std::string reason;  // why, in a sentence: the role and scope that allowed, or what is missing
-  // When allowed: the member grant that gave the permission (empty when the role did), and
-  // whether the subject holds it from the parent organisation, which manages this one.
-  std::string grant;
+  // When allowed: the member grant that gave the permission (empty when the role did; it names
+  // the built-in role model's grant, which lives as long as the program), and whether the
+  // subject holds it from the parent organisation, which manages this one.
+  std::string_view grant;
   bool from_parent = false;
 };
 

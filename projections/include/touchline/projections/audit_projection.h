@@ -58,6 +58,12 @@ class AuditProjection final : public Projection {
   Result<AuditPage> page(const std::string& organization_id, std::uint64_t before, std::size_t limit,
                          const AuditFilter& filter = {}) const;
 
+  // Entries of the organisation (or, with an empty id, of the platform) with after < position <=
+  // through that match `filter`, oldest first, at most limit; next_before is unused (0). internal
+  // when a read failed. Thread-safe. (For following the log: the page after the last entry seen.)
+  Result<AuditPage> after(const std::string& organization_id, std::uint64_t after, std::size_t limit,
+                          const AuditFilter& filter = {}, std::uint64_t through = UINT64_MAX) const;
+
   // The entry an event produces, or null for events that are not audited. Pure.
   static nlohmann::json entry_for(const events::Envelope& e);
 

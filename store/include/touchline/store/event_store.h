@@ -209,6 +209,18 @@ class EventStore {
   // whether the position was reached. The live tail: the writer wakes every waiter on commit.
   bool wait_for_position(std::uint64_t position, std::chrono::milliseconds timeout) const;
 
+  // The same without a thread blocked: calls fn once head_position() >= position, at once on the
+  // calling thread when it already is (returning 0), else later on the writer's thread, after it
+  // has answered the group that moved the head (fn must not block: post the work elsewhere).
+  // Callbacks still pending at stop() are dropped, never called; so is one registered after it
+  // (returning 0): a caller keeps its own timeout. A callback that throws is ignored. Returns a
+  // ticket for cancel_head_wait. Thread-safe.
+  std::uint64_t when_head_reaches(std::uint64_t position, std::function<void()> fn);
+
+  // Forgets a pending when_head_reaches callback (a caller that stopped waiting). Returns whether
+  // it was still pending. Thread-safe.
+  bool cancel_head_wait(std::uint64_t ticket);
+
   // The stored record for an idempotency key: the record, nullopt when the key was never used,
   // internal when the read failed or the stored record is unreadable. (The writer checks the key
   // again itself before it appends.)

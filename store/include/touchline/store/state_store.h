@@ -41,6 +41,11 @@ class StateStore {
   Status scan(std::string_view prefix,
               const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
 
+  // Like scan, starting at the first key with the prefix that is >= `from` (from the first key
+  // when `from` is empty).
+  Status scan_from(std::string_view prefix, std::string_view from,
+                   const std::function<bool(std::string_view key, std::string_view value)>& fn) const;
+
   // Like scan, from the largest key with the prefix down to the smallest, starting at keys
   // strictly less than `before` when `before` is non-empty. Returns as scan does.
   Status scan_reverse(std::string_view prefix, std::string_view before,
