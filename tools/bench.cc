@@ -3,6 +3,8 @@
 //                      with 1 and 64 concurrent writers; items/s = durable appends per second
 //   BM_Check           in-memory permission checks against an organisation of 1,000 members
 //   BM_Replay          events per second folded into the permission projection from position 0
+//   BM_AuditRareFilter one page of an organisation's audit log whose filter (an actor) matches 10
+//                      of its 100,000 entries
 // Run: build/tools/touchline_bench [--benchmark_filter=...]. Data goes to a fresh temp directory.
 #include <benchmark/benchmark.h>
 #include <sys/stat.h>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "touchline/events/domain_events.h"
+#include "touchline/projections/audit_projection.h"
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
@@ -152,6 +155,51 @@ void BM_Replay(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_Replay)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// An organisation whose audit log holds 100,000 entries, 10 of them by one rare actor (every
+// 10,000th); each iteration reads the page an auditor asks for with ?actor=<the rare one>.
+void BM_AuditRareFilter(benchmark::State& state) {
+  const std::string dir = temp_dir();
+  auto log = open_store(dir, false);  // the fill is setup, not what is measured
+  const std::string org = "org";
+  int entries = 0;
+  auto append = [&](const std::string& actor, int count) {
+    store::AppendRequest r;
+    std::vector<store::NewEvent> events;
+    for (int i = 0; i < count; ++i, ++entries) {
+      events.push_back(entries == 0 ? as_new_event(events::OrganizationCreated{org, "Club", "athlete-coach", "head", "head_coach"})
+                                    : as_new_event(events::OrganizationSettingChanged{org, "setting", entries % 2 == 0}));
+    }
+    r.streams.push_back({"organization-" + org, store::ExpectedVersion::any(), std::move(events)});
+    r.metadata = {actor, "cmd", "corr", "cmd"};
+    if (!log->append(std::move(r)).ok()) std::abort();
+  };
+  for (int block = 0; block < 100; ++block) {  // 100 blocks of 1,000 entries; every tenth has one rare
+    if (block % 10 == 5) {
+      append("rare", 1);
+      append("busy", 999);
+    } else {
+      append("busy", 1000);
+    }
+  }
+  store::StateStore state_store(*log, projections::AuditProjection::kName);
+  projections::AuditProjection audit(state_store);
+  projections::ProjectionRunner runner(*log, audit);
+  if (!runner.rebuild().ok()) std::abort();
+  projections::AuditFilter filter;
+  filter.actor = "rare";
+  std::size_t found = 0;
+  for (auto _ : state) {
+    auto page = audit.page(org, 0, 50, filter);
+    if (!page.ok()) std::abort();
+    found = page->entries.size();
+    benchmark::DoNotOptimize(found);
+  }
+  state.counters["entries_found"] = static_cast<double>(found);
+  log.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_AuditRareFilter)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

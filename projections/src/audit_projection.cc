@@ -13,6 +13,9 @@ const std::string AuditProjection::kName = "audit";
 
 namespace {
 
+const std::string kPlatform;  // the platform-wide list's organisation id: none
+constexpr std::size_t kPositionKeyLength = 20;
+
 // Zero-padded so that key order is position order.
 std::string position_key(std::uint64_t position) {
   char buf[21];
@@ -22,6 +25,30 @@ std::string position_key(std::uint64_t position) {
 
 std::string org_prefix(const std::string& organization_id) {
   return organization_id.empty() ? std::string("all/") : "org/" + organization_id + "/";
+}
+
+// The indexes of a list (an organisation's, or the platform's): one key per entry under each of
+// its actor, its subject and its category, ending in the entry's position key, so that a filter
+// that matches rarely reads only what it matches. Actors and subjects are hex-encoded: any byte
+// may be in them, and a '/' must not make one a prefix of another.
+std::string hex(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (unsigned char c : s) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+std::string actor_index(const std::string& organization_id, std::string_view actor) {
+  return "ix/" + org_prefix(organization_id) + "a/" + hex(actor) + "/";
+}
+std::string subject_index(const std::string& organization_id, std::string_view subject) {
+  return "ix/" + org_prefix(organization_id) + "s/" + hex(subject) + "/";
+}
+std::string category_index(const std::string& organization_id, std::string_view category) {
+  return "ix/" + org_prefix(organization_id) + "c/" + std::string(category) + "/";
 }
 
 struct Described {
@@ -250,10 +277,18 @@ void AuditProjection::apply(const events::Envelope& e) {
   if (entry.is_null()) return;
   const std::string value = entry.dump();
   const std::string key = position_key(e.position);
-  std::lock_guard lock(mu_);
-  pending_.puts.emplace_back(org_prefix("") + key, value);
   const auto& org = entry["organization_id"].get_ref<const std::string&>();
-  if (!org.empty()) pending_.puts.emplace_back(org_prefix(org) + key, value);
+  const auto& actor = entry["actor"].get_ref<const std::string&>();
+  const auto& subject = entry["subject"].get_ref<const std::string&>();
+  const auto& category = entry["category"].get_ref<const std::string&>();
+  std::lock_guard lock(mu_);
+  for (const std::string* list : {&kPlatform, &org}) {
+    if (list == &org && org.empty()) continue;
+    pending_.puts.emplace_back(org_prefix(*list) + key, value);
+    pending_.puts.emplace_back(actor_index(*list, actor) + key, "");
+    pending_.puts.emplace_back(subject_index(*list, subject) + key, "");
+    pending_.puts.emplace_back(category_index(*list, category) + key, "");
+  }
 }
 
 void AuditProjection::write_changes(store::StateBatch& batch) {
@@ -288,21 +323,44 @@ Result<AuditPage> AuditProjection::page(const std::string& organization_id, std:
                                         std::size_t limit, const AuditFilter& filter) const {
   AuditPage out;
   const std::string prefix = org_prefix(organization_id);
-  const std::string before_key = before == 0 ? std::string{} : prefix + position_key(before);
+  // A filter on an actor, a subject or one category reads that index: only the entries it names.
+  std::string index;
+  if (!filter.actor.empty()) {
+    index = actor_index(organization_id, filter.actor);
+  } else if (!filter.subject.empty()) {
+    index = subject_index(organization_id, filter.subject);
+  } else if (filter.categories.size() == 1) {
+    index = category_index(organization_id, *filter.categories.begin());
+  }
+  const std::string& scanned = index.empty() ? prefix : index;
+  const std::string before_key = before == 0 ? std::string{} : scanned + position_key(before);
   std::uint64_t last_position = 0;
   bool more = false;
-  auto st = state_.scan_reverse(prefix, before_key, [&](std::string_view, std::string_view value) {
+  Status read_error = ok_status();
+  auto st = state_.scan_reverse(scanned, before_key, [&](std::string_view key, std::string_view value) {
     if (out.entries.size() == limit) {
       more = true;
       return false;
     }
-    auto entry = nlohmann::json::parse(value);
+    std::optional<std::string> indexed;
+    if (!index.empty()) {
+      auto got = state_.get(prefix + std::string(key.substr(key.size() - kPositionKeyLength)));
+      if (!got.ok() || !*got) {
+        read_error = got.ok() ? Error::make(ErrorCode::internal, "the audit index names an entry that is not there: " +
+                                                                     std::string(key))
+                              : got.error();
+        return false;
+      }
+      indexed = std::move(**got);
+    }
+    auto entry = nlohmann::json::parse(indexed ? std::string_view(*indexed) : value);
     if (!filter.matches(entry)) return true;
     last_position = entry["position"].get<std::uint64_t>();
     out.entries.push_back(std::move(entry));
     return true;
   });
   if (!st.ok()) return st.error();
+  if (!read_error.ok()) return read_error.error();
   out.next_before = more ? last_position : 0;
   return out;
 }

@@ -45,8 +45,9 @@ class AuditProjection final : public Projection {
   // 2: organization.created entries carry role_model_version; membership and role entries.
   // 3: every entry carries its category. 4: credential entries say has_document, not where the
   // document is; credential.edited is about the holder. 5: credential entries name no credential
-  // name or expiry (the compliance dashboard's readers see those).
-  std::uint32_t state_format() const override { return 5; }
+  // name or expiry (the compliance dashboard's readers see those). 6: each list indexed by actor,
+  // subject and category.
+  std::uint32_t state_format() const override { return 6; }
   Status load(const store::StateStore&) override { return ok_status(); }  // nothing in memory
   void apply(const events::Envelope& e) override;
   void write_changes(store::StateBatch& batch) override;
@@ -54,7 +55,8 @@ class AuditProjection final : public Projection {
 
   // Entries of the organisation (or, with an empty id, of the whole platform) with position
   // < before (0: from the newest) that match `filter`, at most limit; internal when a read
-  // failed (never a short page that looks like the last). Thread-safe.
+  // failed (never a short page that looks like the last). A filter on an actor, a subject or a
+  // single category reads only the entries its index names. Thread-safe.
   Result<AuditPage> page(const std::string& organization_id, std::uint64_t before, std::size_t limit,
                          const AuditFilter& filter = {}) const;
 
