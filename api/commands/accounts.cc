@@ -52,6 +52,15 @@ Result<Plan> plan_upgrade_to_coach(PlanContext& ctx, const nlohmann::json& json_
   return std::move(plan);
 }
 
+Result<Plan> plan_upgrade_at_console(PlanContext& ctx, const nlohmann::json& json_body) {
+  Body body(json_body);
+  if (auto err = body.finish()) return *err;
+  TL_READ(account, ctx.state.account(ctx.actor));
+  nlohmann::json upgrade = nlohmann::json::object();
+  if (account.exists) upgrade["organization_name"] = account.display_name + "'s organisation";
+  return plan_upgrade_to_coach(ctx, upgrade);
+}
+
 Result<Plan> plan_update_privacy(PlanContext& ctx, const nlohmann::json& json_body) {
   Body body(json_body);
   domain::UpdatePrivacySettings cmd;

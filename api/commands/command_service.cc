@@ -74,6 +74,14 @@ void CommandService::record_action(CommandRequest request, std::function<void(Re
   admit(std::move(a), std::move(request), std::move(done));
 }
 
+void CommandService::upgrade_at_console(CommandRequest request, std::function<void(Result<CommandResponse>)> done) {
+  request.name = "UpgradeToCoach";
+  request.body = nlohmann::json::object();
+  auto a = std::make_shared<Attempt>();
+  a->planner = commands::plan_upgrade_at_console;
+  admit(std::move(a), std::move(request), std::move(done));
+}
+
 Status CommandService::write_snapshots() { return cache_.write_snapshots(); }
 
 commands::AggregateCacheStats CommandService::cache_stats() const { return cache_.stats(); }

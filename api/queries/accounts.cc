@@ -1,4 +1,4 @@
-// Sign-in's reads: an account by its email, and the account itself, folded from their streams.
+// Sign-in's read: the account holding an email, folded from the email's stream.
 #include "touchline/api/queries.h"
 #include "touchline/events/domain_events.h"
 #include "touchline/store/event_store.h"
@@ -29,10 +29,6 @@ Result<std::string> account_of_email(const store::EventStore& log, const std::st
   auto claim = fold<domain::EmailClaimState>(log, events::email_stream(normalized_email));
   if (!claim.ok()) return claim.error();
   return claim->claimed ? claim->account_id : std::string();
-}
-
-Result<domain::AccountState> account(const store::EventStore& log, const std::string& account_id) {
-  return fold<domain::AccountState>(log, events::account_stream(account_id));
 }
 
 }  // namespace touchline::api::queries

@@ -246,16 +246,10 @@ void Api::signed_in(const std::string& account_id, bool console, const std::stri
                {"account_id", account_id},
                {"expires_at", projections::iso8601_utc(t.expires_at_ms)}};
   if (!console) return respond(json_response(201, session));
-  // Signing in at the coach console with an athlete account upgrades it (seed 000), founding
-  // the coach's organisation, instead of asking for a second account.
-  auto account = queries::account(deps_.log, account_id);
-  if (!account.ok()) return respond(fail(account.error()));
   CommandRequest upgrade;
-  upgrade.name = "UpgradeToCoach";
   upgrade.actor = account_id;
-  upgrade.body = {{"organization_name", account->display_name + "'s organisation"}};
   upgrade.correlation_id = correlation_id;
-  deps_.commands.execute(std::move(upgrade), [this, session = std::move(session),
+  deps_.commands.upgrade_at_console(std::move(upgrade), [this, session = std::move(session),
                                               respond = std::move(respond)](Result<CommandResponse> r) mutable {
     if (!r.ok()) return respond(fail(r.error()));
     session["upgraded"] = r->body.value("upgraded", false);

@@ -155,6 +155,22 @@ TEST(AccountPlanners, DowngradeIsTheOperatorsAndPrivacyTheAccountsOwn) {
   EXPECT_EQ(others.error().code, ErrorCode::permission_denied);
 }
 
+TEST(AccountPlanners, AnAthleteSigningInAtTheConsoleFoundsTheirOrganisation) {
+  auto state = athlete_coach_club();
+  auto athlete = context(state, "ada");
+  auto upgraded = plan_upgrade_at_console(athlete, nlohmann::json::object());
+  ASSERT_TRUE(upgraded.ok()) << upgraded.error().message;
+  ASSERT_EQ(types(*upgraded), (std::vector<std::string>{"AccountUpgradedToCoach", "OrganizationCreated"}));
+  EXPECT_EQ(std::get<events::OrganizationCreated>(upgraded->events[1]).name, "Ada's organisation");
+  EXPECT_EQ(upgraded->result["upgraded"], true);
+  auto coach = context(state, "coach");
+  auto already = plan_upgrade_at_console(coach, nlohmann::json::object());
+  ASSERT_TRUE(already.ok()) << already.error().message;
+  EXPECT_TRUE(already->events.empty());
+  EXPECT_EQ(already->result["upgraded"], false);
+  expect_invalid(plan_upgrade_at_console(athlete, {{"organization_name", "Mine"}}), "organization_name");
+}
+
 // --- membership ----------------------------------------------------------------------------
 
 TEST(MembershipPlanners, AddMemberReadsTheOrganisationAndTheMember) {

@@ -91,6 +91,11 @@ class CommandService {
   // appended: invalid_argument, permission_denied (not a member), not_found, conflict, internal.
   void record_action(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
 
+  // A sign-in at the coach console (POST /v1/sessions with "console": true) by request.actor:
+  // an athlete account is upgraded and founds its organisation (plan_upgrade_at_console); the
+  // body is UpgradeToCoach's answer. Errors as execute's.
+  void upgrade_at_console(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
+
   // Snapshots every aggregate changed since its last snapshot (at shutdown, once the server
   // takes no more commands). Returns the first store error, after trying every aggregate.
   Status write_snapshots();

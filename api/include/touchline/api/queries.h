@@ -202,14 +202,11 @@ class EventStore;
 namespace touchline::api::queries {
 
 // ---- From the log: what sign-in reads ---------------------------------------------------------
-// Unlike the functions above, these two read the event store (an account's streams are not in
-// the permission projection). Each folds the stream with the domain's own evolve(). The store's
-// error (internal) when a read failed or an event cannot be decoded. Thread-safe.
+// Unlike the functions above, this reads the event store (an email's claim is not in the
+// permission projection), folding the stream with the domain's own evolve(). The store's error
+// (internal) when a read failed or an event cannot be decoded. Thread-safe.
 
 // The account holding the (normalised) email, or empty when no account has it.
 Result<std::string> account_of_email(const store::EventStore& log, const std::string& normalized_email);
-
-// The account's state; exists is false for an unknown account.
-Result<domain::AccountState> account(const store::EventStore& log, const std::string& account_id);
 
 }  // namespace touchline::api::queries

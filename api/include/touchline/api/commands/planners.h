@@ -68,6 +68,9 @@ using Planner = Result<Plan> (*)(PlanContext& ctx, const nlohmann::json& body);
 // accounts.cc
 Result<Plan> plan_sign_up(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_upgrade_to_coach(PlanContext& ctx, const nlohmann::json& body);
+// Seed 000: an athlete account signing in at the coach console becomes a coach account and founds
+// "<display name>'s organisation" (UpgradeToCoach); a coach account is a no-op. Takes no fields.
+Result<Plan> plan_upgrade_at_console(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_update_privacy(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_downgrade_to_athlete(PlanContext& ctx, const nlohmann::json& body);  // operator only
 
