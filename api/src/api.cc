@@ -145,6 +145,7 @@ void Api::permission_catalogue(Responder respond) {
                {"min_tier", info.min_tier}};
     if (info.not_on_self) entry["not_on_self"] = true;
     if (!info.privacy.empty()) entry["privacy"] = info.privacy;
+    if (!info.own_privacy.empty()) entry["own_privacy"] = info.own_privacy;
     if (info.athlete_data) entry["athlete_data"] = true;
     list.push_back(std::move(entry));
   }

@@ -34,10 +34,25 @@ std::optional<Held> held_scope(const OrganizationState& org, const RoleModel& mo
 
 namespace {
 
-// The gates after a role allowed a permission on another member: the athlete's consent, then
-// their privacy. No role, grant or custom role passes them.
+// A privacy setting that is off, named for a denial: the master switch when it is the one off.
+std::string_view setting_off(const Privacy& privacy, std::string_view setting) {
+  return privacy.value(kPrivacyMasterSwitch) ? setting : kPrivacyMasterSwitch;
+}
+
+// The gates after a role allowed a permission: the subject's own privacy choice; then, used on
+// another member, the athlete's consent and their privacy. No role, grant or custom role passes
+// them.
 Decision gated(const OrganizationState& org, const RoleModel& model, const PermissionInfo& info,
-               std::string_view target, const Privacy* target_privacy, Decision allowed) {
+               std::string_view subject, std::string_view target, PrivacyOf privacy, Decision allowed) {
+  const Privacy defaults;
+  if (!info.own_privacy.empty()) {
+    const Privacy& own = privacy.subject ? *privacy.subject : defaults;
+    if (!own.shares(info.own_privacy)) {
+      return {false, "the subject has privacy setting " + std::string(setting_off(own, info.own_privacy)) +
+                         " off, and no role overrides a member's own privacy settings"};
+    }
+  }
+  if (target.empty() || target == subject) return allowed;
   if (info.athlete_data && model.athlete_consent) {
     const std::string target_id(target);
     const Role* target_role = org.role_of(target_id);
@@ -47,12 +62,10 @@ Decision gated(const OrganizationState& org, const RoleModel& model, const Permi
     }
   }
   if (info.privacy.empty()) return allowed;
-  const Privacy defaults;
-  const Privacy& privacy = target_privacy ? *target_privacy : defaults;
-  if (privacy.shares(info.privacy)) return allowed;
-  const std::string_view off = privacy.value(kPrivacyMasterSwitch) ? std::string_view(info.privacy)
-                                                                  : kPrivacyMasterSwitch;
-  return {false, "the member does not share this data (privacy setting " + std::string(off) +
+  const Privacy& theirs = privacy.target ? *privacy.target : defaults;
+  if (theirs.shares(info.privacy)) return allowed;
+  return {false, "the member does not share this data (privacy setting " +
+                     std::string(setting_off(theirs, info.privacy)) +
                      " is off), and no role overrides a member's privacy settings"};
 }
 
@@ -60,7 +73,7 @@ Decision gated(const OrganizationState& org, const RoleModel& model, const Permi
 // their rights in its sub-organisations: what their parent role holds with scope all reaches every
 // member of the sub-organisation; narrower scopes stay in the parent.
 Decision check_from_parent(const OrganizationState& org, const OrganizationState& parent, std::string_view subject,
-                           const PermissionInfo& info, std::string_view target, const Privacy* target_privacy) {
+                           const PermissionInfo& info, std::string_view target, PrivacyOf privacy) {
   if (!check(parent, subject, "suborgs.manage").allowed) {
     return {false, "the subject is not a member of this sub-organisation and does not manage it from its "
                    "parent organisation"};
@@ -69,19 +82,19 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
   if (!in_parent.allowed) return in_parent;
   if (target == subject && info.not_on_self) return {false, "nobody may use " + info.name + " on themself"};
   const std::string from = "holds " + info.name + " in the parent organisation, which manages this one";
-  if (target.empty() || target == subject) return {true, from, "", true};
+  if (target.empty() || target == subject) return gated(org, org.model(), info, subject, target, privacy, {true, from, "", true});
   if (!org.members.contains(std::string(target))) return {false, "the target is not a member of this organisation"};
   const auto scopes = effective_permissions(parent, subject);
   if (auto it = scopes.find(info.name); it == scopes.end() || it->second != Scope::all) {
     return {false, "the subject holds " + info.name + " in the parent organisation only for its own members"};
   }
-  return gated(org, org.model(), info, target, target_privacy, {true, from + ", for every member", "", true});
+  return gated(org, org.model(), info, subject, target, privacy, {true, from + ", for every member", "", true});
 }
 
 }  // namespace
 
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target, const Privacy* target_privacy, const OrganizationState* parent) {
+               std::string_view target, PrivacyOf privacy, const OrganizationState* parent) {
   if (!org.exists) return {false, "the organisation does not exist"};
   const PermissionInfo* info = find_permission(permission);
   if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
@@ -90,7 +103,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   const std::string subject_id(subject);
   const Role* role = org.role_of(subject_id);
   if (!role) {
-    if (parent && parent->id == org.parent_id) return check_from_parent(org, *parent, subject, *info, target, target_privacy);
+    if (parent && parent->id == org.parent_id) return check_from_parent(org, *parent, subject, *info, target, privacy);
     return {false, "the subject is not a member of this organisation"};
   }
   if (org.deactivated.contains(subject_id)) {
@@ -125,7 +138,8 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
                                          : "role " + role->name + " holds " + info->name;
   const std::string_view grant = held->grant ? std::string_view(held->grant->name) : std::string_view();
   if (target.empty() || target == subject) {
-    return {true, holder + " (scope " + std::string(scope_name(scope)) + ")", grant};
+    return gated(org, model, *info, subject, target, privacy,
+                 {true, holder + " (scope " + std::string(scope_name(scope)) + ")", grant});
   }
   if (!org.members.contains(std::string(target))) {
     return {false, "the target is not a member of this organisation"};
@@ -147,7 +161,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
     return {false, model.denial(*info)};
   }();
   if (!by_scope.allowed) return by_scope;
-  return gated(org, model, *info, target, target_privacy, by_scope);
+  return gated(org, model, *info, subject, target, privacy, by_scope);
 }
 
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

@@ -217,7 +217,7 @@ Error not_a_member(const std::string& account_id, const char* field) {
 
 std::optional<Error> require(const OrganizationState& org, const std::string& actor,
                              const std::string& permission, std::string_view target) {
-  Decision d = check(org, actor, permission, target, nullptr, org.parent.get());
+  Decision d = check(org, actor, permission, target, {}, org.parent.get());
   if (d.allowed) return std::nullopt;
   return Error::make(ErrorCode::permission_denied, d.reason);
 }

@@ -89,9 +89,10 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
                                entry.value("not_on_self", false),
                                known_tier(name, entry.value("min_tier", std::string("free"))),
                                entry.value("privacy", std::string()),
+                               entry.value("own_privacy", std::string()),
                                entry.value("athlete_data", false)};
-    if (!out[name].privacy.empty() && !find_privacy_setting(out[name].privacy)) {
-      bad_data(name + ": unknown privacy setting " + out[name].privacy);
+    for (const std::string& setting : {out[name].privacy, out[name].own_privacy}) {
+      if (!setting.empty() && !find_privacy_setting(setting)) bad_data(name + ": unknown privacy setting " + setting);
     }
   }
   return out;

@@ -226,7 +226,8 @@ const domain::Privacy* PermissionView::privacy(const std::string& account_id) co
 
 domain::Decision PermissionView::check(const domain::OrganizationState& org, const std::string& subject,
                                        const std::string& permission, const std::string& target) const {
-  return domain::check(org, subject, permission, target, target.empty() ? nullptr : privacy(target), parent_of(org));
+  return domain::check(org, subject, permission, target,
+                       {.subject = privacy(subject), .target = target.empty() ? nullptr : privacy(target)}, parent_of(org));
 }
 
 std::optional<domain::Decision> PermissionView::check(const std::string& organization_id, const std::string& subject,

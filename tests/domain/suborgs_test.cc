@@ -74,15 +74,15 @@ TEST(SubOrganizations, TheParentsOwnerHoldsTheirRightsInThemAndTheSubAdminNoneIn
   const Family f = family();
   const OrganizationState* parent = &f.parent;
   // "An owner or admin of a parent holds their rights in its sub-organisations."
-  EXPECT_TRUE(check(f.sub, "owner", "athletes.view", "kid", nullptr, parent).allowed);
-  EXPECT_TRUE(check(f.sub, "owner", "members.manage", "", nullptr, parent).allowed);
+  EXPECT_TRUE(check(f.sub, "owner", "athletes.view", "kid", {}, parent).allowed);
+  EXPECT_TRUE(check(f.sub, "owner", "members.manage", "", {}, parent).allowed);
   // The parent's assistant does not manage sub-organisations, so holds nothing there.
-  EXPECT_FALSE(check(f.sub, "asst", "athletes.view", "kid", nullptr, parent).allowed);
+  EXPECT_FALSE(check(f.sub, "asst", "athletes.view", "kid", {}, parent).allowed);
   // Without the parent loaded, a sub-organisation knows only its own members.
   EXPECT_FALSE(check(f.sub, "owner", "athletes.view", "kid").allowed);
   // Consent is to the organisation that coaches: the sub-organisation's own.
   auto withdrawn = evolve(f.sub, events::ConsentWithdrawn{"s", "kid"});
-  EXPECT_FALSE(check(withdrawn, "owner", "athletes.view", "kid", nullptr, parent).allowed);
+  EXPECT_FALSE(check(withdrawn, "owner", "athletes.view", "kid", {}, parent).allowed);
 
   // The sub-organisation's admin runs it, and holds nothing in the parent.
   EXPECT_TRUE(check(f.sub, "admin", "members.manage", "kid").allowed);

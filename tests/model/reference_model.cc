@@ -80,6 +80,7 @@ ReferenceModel::ReferenceModel(const fs::path& models_dir) {
       permission.not_on_self = entry.value("not_on_self", false);
       permission.athlete_data = entry.value("athlete_data", false);
       permission.privacy = entry.value("privacy", std::string());
+      permission.own_privacy = entry.value("own_privacy", std::string());
       permission.min_tier = tier_index(entry.value("min_tier", std::string("free")));
       catalogue_.emplace(name, std::move(permission));
     }
@@ -282,6 +283,10 @@ ReferenceModel::Answer ReferenceModel::check(const std::string& organization, co
                                         "it from its parent organisation"};
   }
   if (held.scope == Scope::kNone) return {false, held.why};
+  // API.md "GET /v1/permissions" own_privacy: the subject's own setting and master switch, whatever the target.
+  if (!entry.own_privacy.empty() &&
+      (!privacy_shares(subject, "share_activity_in_profile") || !privacy_shares(subject, entry.own_privacy)))
+    return {false, "the subject's own privacy settings opt out of " + permission};
   // API.md "POST /v1/check": without a target the answer is whether the subject holds it at all.
   // Every scope reaches the subject themself (ROLE_MODELS.md "Roles"); the parent's holders included, or the
   // docs would not need to say not_on_self "stays so" for them.

@@ -57,6 +57,7 @@ class ReferenceModel {
     bool not_on_self = false;
     bool athlete_data = false;
     std::string privacy;  // empty: not gated by privacy
+    std::string own_privacy;  // empty: not gated by the subject's own privacy
     int min_tier = 0;
   };
   struct RolePermission {

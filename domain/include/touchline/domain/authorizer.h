@@ -25,17 +25,24 @@ struct Decision {
   bool from_parent = false;
 };
 
+// The privacy settings a check may consult; nullptr: that member's defaults.
+struct PrivacyOf {
+  const Privacy* subject = nullptr;  // for a permission with own_privacy
+  const Privacy* target = nullptr;   // for a permission with privacy, used on another member
+};
+
 // `target` empty: the permission itself, regardless of whom it is used on. Otherwise the member
 // it is used on, checked against the scope the subject holds it with, and, for a permission the
-// catalogue gates by privacy, against `target_privacy` (the target's settings; nullptr: their
-// defaults). Consent and privacy are checked after everything else: no role, grant or custom role
-// overrides them. A permission on an athlete's data (PermissionInfo::athlete_data) used on an
-// athlete member who has not accepted coaching is denied in models that ask for consent.
+// catalogue gates by privacy, against the target's settings (`privacy.target`). A permission
+// with `own_privacy` needs that setting of the subject's own (`privacy.subject`) on, with the
+// master switch, whatever the target. Consent and privacy are checked after everything else: no
+// role, grant or custom role overrides them. A permission on an athlete's data
+// (PermissionInfo::athlete_data) used on an athlete member who has not accepted coaching is denied
+// in models that ask for consent.
 // `parent`: for a sub-organisation, its parent organisation (nullptr otherwise, or when the caller
 // has not loaded it): an owner or admin of the parent holds their rights in the sub-organisation.
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target = {}, const Privacy* target_privacy = nullptr,
-               const OrganizationState* parent = nullptr);
+               std::string_view target = {}, PrivacyOf privacy = {}, const OrganizationState* parent = nullptr);
 
 // The subject's effective permissions with scopes, delegations included; empty for non-members.
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

@@ -38,6 +38,9 @@ struct PermissionInfo {
   bool not_on_self = false;  // never allowed with the subject as its own target
   std::string min_tier = "free";  // below it no role holds it (a model may raise it)
   std::string privacy;  // the target's privacy setting that must share the data, if any
+  // The subject's own privacy setting that must be on for them to use it at all: the member's
+  // choice to take part (participate_in_leaderboard), which no role overrides.
+  std::string own_privacy;
   // Used on an athlete member it reads or changes their data: in models with athlete_consent,
   // only once the athlete has accepted coaching.
   bool athlete_data = false;
