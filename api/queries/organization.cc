@@ -33,7 +33,7 @@ Result<MembersPage> members(const PermissionView& view, const std::string& calle
     const domain::Decision may = view.check(*org, caller, "members.view");
     if (!may.allowed) {
       return Error::make(ErrorCode::permission_denied,
-                         may.reason + "; without members.view a member lists only the athletes assigned to them "
+                         may.reason.str() + "; without members.view a member lists only the athletes assigned to them "
                                       "(coach=<their own id>)");
     }
   }
@@ -88,7 +88,7 @@ Result<Compliance> compliance(const PermissionView& view, const std::string& cal
   const domain::OrganizationState* org = view.organization(organization_id);
   if (!org) return unknown_organization(organization_id);
   const domain::Decision may = view.check(*org, caller, "safeguarding.view_dashboard");
-  if (!may.allowed) return Error::make(ErrorCode::permission_denied, may.reason);
+  if (!may.allowed) return Error::make(ErrorCode::permission_denied, may.reason.str());
   // Where each scan is kept only for readers of credential documents (club: admins only when
   // the owner turns on admin_document_visibility).
   Compliance out{org, view.check(*org, caller, "credentials.view_documents").allowed, {}};
@@ -113,7 +113,7 @@ Result<projections::AuditFilter> audit_filter(const PermissionView& view, const 
   // A model's activity log (club) reads all but athlete access and consent, which need
   // activity_log.view_restricted.
   if (!view.check(*org, caller, "activity_log.view").allowed) {
-    return Error::make(ErrorCode::permission_denied, full.reason);
+    return Error::make(ErrorCode::permission_denied, full.reason.str());
   }
   const domain::Decision restricted = view.check(*org, caller, "activity_log.view_restricted");
   std::set<std::string> readable;
@@ -125,7 +125,7 @@ Result<projections::AuditFilter> audit_filter(const PermissionView& view, const 
     return requested;
   }
   for (const auto& c : requested.categories) {
-    if (!readable.contains(c)) return Error::make(ErrorCode::permission_denied, restricted.reason);
+    if (!readable.contains(c)) return Error::make(ErrorCode::permission_denied, restricted.reason.str());
   }
   return requested;
 }

@@ -81,7 +81,7 @@ void Api::check(const HttpRequest& req, Responder respond) {
                    [this, caller = *caller, q = std::move(q)](const projections::PermissionView& view) {
     auto decision = queries::check(view, caller, q);
     if (!decision.ok()) return fail(decision.error());
-    return json_response(200, {{"allowed", decision->allowed}, {"reason", decision->reason}, {"position", view.position()}});
+    return json_response(200, {{"allowed", decision->allowed}, {"reason", decision->reason.view()}, {"position", view.position()}});
   });
 }
 
@@ -116,7 +116,7 @@ void Api::checks(const HttpRequest& req, Responder respond) {
                    [caller = *caller, batch = std::move(batch)](const projections::PermissionView& view) {
     json results = json::array();
     for (auto& answer : queries::check_many(view, caller, batch)) {
-      json r{{"allowed", answer.decision.allowed}, {"reason", std::move(answer.decision.reason)}};
+      json r{{"allowed", answer.decision.allowed}, {"reason", answer.decision.reason.view()}};
       if (!answer.not_asked.empty()) r["not_asked"] = answer.not_asked;
       results.push_back(std::move(r));
     }
@@ -136,7 +136,7 @@ void Api::lookup_subjects(const HttpRequest& req, Responder respond) {
     if (!found.ok()) return fail(found.error());
     json subjects = json::array();
     for (const auto& s : found->subjects) {
-      json entry{{"account_id", s.account_id}, {"role", s.role}, {"reason", s.reason}};
+      json entry{{"account_id", s.account_id}, {"role", s.role}, {"reason", s.reason.view()}};
       if (!s.grant.empty()) entry["grant"] = s.grant;
       if (s.from_parent) entry["from_parent"] = true;
       subjects.push_back(std::move(entry));
@@ -157,9 +157,9 @@ void Api::lookup_targets(const HttpRequest& req, Responder respond) {
     auto found = queries::lookup_targets(view, caller, q.organization_id, subject, q.permission, q.page);
     if (!found.ok()) return fail(found.error());
     json targets = json::array();
-    for (const auto& t : found->targets) targets.push_back({{"account_id", t.account_id}, {"reason", t.reason}});
+    for (const auto& t : found->targets) targets.push_back({{"account_id", t.account_id}, {"reason", t.reason.view()}});
     return json_response(200, {{"without_target",
-                                {{"allowed", found->without_target.allowed}, {"reason", found->without_target.reason}}},
+                                {{"allowed", found->without_target.allowed}, {"reason", found->without_target.reason.view()}}},
                                {"all", found->all},
                                {"targets", std::move(targets)},
                                {"next", next_json(found->next)},

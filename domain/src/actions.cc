@@ -77,7 +77,7 @@ Result<Events> decide(const OrganizationState& org, const Privacy* target_privac
   const Decision d = check(org, actor, permission, cmd.target, {.target = target_privacy}, org.parent.get());
   // The address is kept where the activity log shows it (athlete access) and nowhere else.
   const std::string client_ip = action->category == "athlete_access" ? cmd.client_ip : std::string{};
-  return Events{events::ActionRecorded{org.id, cmd.action, permission, cmd.target, d.allowed, d.reason, client_ip,
+  return Events{events::ActionRecorded{org.id, cmd.action, permission, cmd.target, d.allowed, d.reason.str(), client_ip,
                                        cmd.details}};
 }
 

@@ -1,6 +1,7 @@
 #include "touchline/domain/authorizer.h"
 
 #include <set>
+#include <stdexcept>
 
 namespace touchline::domain {
 
@@ -30,9 +31,27 @@ std::optional<Held> held_scope(const OrganizationState& org, const RoleModel& mo
   return held;
 }
 
-}  // namespace
+// The subject's role, found with the model already at hand (the hot path looks it up once).
+const Role* role_named(const OrganizationState& org, const RoleModel& model, std::string_view name) {
+  if (const Role* r = model.find_role(name)) return r;
+  if (org.custom_roles.empty()) return nullptr;
+  auto it = org.custom_roles.find(std::string(name));
+  return it == org.custom_roles.end() ? nullptr : &it->second;
+}
 
-namespace {
+bool below(const std::string& tier, std::string_view needed) { return tier_rank(tier) < tier_rank(needed); }
+
+// The answer a role's scope gives, in the role model's own sentence when the role holds the
+// permission by itself, composed when a grant gives it or the role is a custom one.
+Reason held_reason(const Role& role, const PermissionInfo& info, const Held& held, HeldAnswer answer) {
+  if (!held.grant && !role.sentences.empty()) {
+    return Reason::lasting(role.sentences[info.index][static_cast<std::size_t>(answer)]);
+  }
+  const std::string holder = "role " + role.name + " holds " + info.name +
+                             (held.grant ? " through the " + held.grant->name + " grant" : std::string());
+  return held_sentence(answer, holder, held.scope);
+}
+
 
 // A privacy setting that is off, named for a denial: the master switch when it is the one off.
 std::string_view setting_off(const Privacy& privacy, std::string_view setting) {
@@ -54,11 +73,11 @@ Decision gated(const OrganizationState& org, const RoleModel& model, const Permi
   }
   if (target.empty() || target == subject) return allowed;
   if (info.athlete_data && model.athlete_consent) {
-    const std::string target_id(target);
-    const Role* target_role = org.role_of(target_id);
-    if (target_role && target_role->athlete && !org.consenting.contains(target_id)) {
-      return {false, "the athlete has not accepted coaching by this organisation, and no one here sees "
-                     "their data until they do"};
+    const auto member = org.members.find(target);
+    const Role* target_role = member == org.members.end() ? nullptr : role_named(org, model, member->second);
+    if (target_role && target_role->athlete && !org.consenting.contains(member->first)) {
+      return {false, Reason::lasting("the athlete has not accepted coaching by this organisation, and no one "
+                                     "here sees their data until they do")};
     }
   }
   if (info.privacy.empty()) return allowed;
@@ -93,28 +112,29 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
 
 }  // namespace
 
+
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
                std::string_view target, PrivacyOf privacy, const OrganizationState* parent) {
   if (!org.exists) return {false, "the organisation does not exist"};
   const PermissionInfo* info = find_permission(permission);
   if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
-  if (!info->grantable) return {false, info->denial};
+  if (!info->grantable) return {false, Reason::lasting(info->denial)};
   const RoleModel& model = org.model();
-  const std::string subject_id(subject);
-  const Role* role = org.role_of(subject_id);
-  if (!role) {
+  const auto member = org.members.find(subject);
+  if (member == org.members.end()) {
     if (parent && parent->id == org.parent_id) return check_from_parent(org, *parent, subject, *info, target, privacy);
-    return {false, "the subject is not a member of this organisation"};
+    return {false, Reason::lasting("the subject is not a member of this organisation")};
   }
-  if (org.deactivated.contains(subject_id)) {
+  const std::string& subject_id = member->first;
+  const Role* role = role_named(org, model, member->second);
+  if (!role) throw std::logic_error("member " + subject_id + " holds unknown role " + member->second);
+  if (!org.deactivated.empty() && org.deactivated.contains(subject_id)) {
     return {false, "the subject is deactivated in this organisation and holds nothing until reactivated"};
   }
-  // missing_model_tier(), with the model already at hand: this is the hot path.
-  if (tier_rank(org.tier) < tier_rank(model.min_tier)) {
+  if (below(org.tier, model.min_tier)) {
     return {false, "the " + model.id + " role model needs the " + model.min_tier +
                        " tier or above; this organisation is on " + org.tier};
   }
-
   if (role->custom) {
     if (auto tier = org.custom_roles_missing_tier(); !tier.empty()) {
       return {false, "custom roles need the " + std::string(tier) +
@@ -123,45 +143,39 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   }
 
   auto held = held_scope(org, model, *role, subject_id, info->name);
-  if (!held) return {false, model.denial(*info)};
-  const Scope scope = held->scope;
-  if (auto tier = org.missing_tier(info->name); !tier.empty()) {
-    return {false, info->name + " needs the " + std::string(tier) +
-                       " tier or above; this organisation is on " + org.tier};
+  if (!held) return {false, Reason::lasting(model.denial(*info))};
+  if (const std::string_view gate = model.min_tier_of(info->name); below(org.tier, gate)) {
+    return {false, info->name + " needs the " + std::string(gate) + " tier or above; this organisation is on " +
+                       org.tier};
   }
   if (target == subject && info->not_on_self) {
     return {false, "nobody may use " + std::string(permission) + " on themself"};
   }
 
-  const std::string holder = held->grant ? "role " + role->name + " holds " + info->name +
-                                               " through the " + held->grant->name + " grant"
-                                         : "role " + role->name + " holds " + info->name;
   const std::string_view grant = held->grant ? std::string_view(held->grant->name) : std::string_view();
   if (target.empty() || target == subject) {
     return gated(org, model, *info, subject, target, privacy,
-                 {true, holder + " (scope " + std::string(scope_name(scope)) + ")", grant});
+                 {true, held_reason(*role, *info, *held, HeldAnswer::self), grant});
   }
-  if (!org.members.contains(std::string(target))) {
-    return {false, "the target is not a member of this organisation"};
+  if (!org.members.contains(target)) {
+    return {false, Reason::lasting("the target is not a member of this organisation")};
   }
-  const Decision by_scope = [&]() -> Decision {
-    switch (scope) {
-      case Scope::own:
-        return {false, holder + " only for themself"};
-      case Scope::assigned: {
-        auto it = org.assignments.find(std::string(target));
-        if (it != org.assignments.end() && it->second == subject) {
-          return {true, holder + " for their assigned athletes, and the target is assigned to them", grant};
-        }
-        return {false, holder + " only for their assigned athletes, and the target is not assigned to them"};
+  switch (held->scope) {
+    case Scope::own:
+      return {false, held_reason(*role, *info, *held, HeldAnswer::own_only)};
+    case Scope::assigned: {
+      auto it = org.assignments.find(target);
+      if (it == org.assignments.end() || it->second != subject) {
+        return {false, held_reason(*role, *info, *held, HeldAnswer::assigned_no)};
       }
-      case Scope::all:
-        return {true, holder + " for every member of the organisation", grant};
+      return gated(org, model, *info, subject, target, privacy,
+                   {true, held_reason(*role, *info, *held, HeldAnswer::assigned_yes), grant});
     }
-    return {false, model.denial(*info)};
-  }();
-  if (!by_scope.allowed) return by_scope;
-  return gated(org, model, *info, subject, target, privacy, by_scope);
+    case Scope::all:
+      return gated(org, model, *info, subject, target, privacy,
+                   {true, held_reason(*role, *info, *held, HeldAnswer::all), grant});
+  }
+  throw std::logic_error("unknown scope");
 }
 
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

@@ -219,7 +219,7 @@ std::optional<Error> require(const OrganizationState& org, const std::string& ac
                              const std::string& permission, std::string_view target) {
   Decision d = check(org, actor, permission, target, {}, org.parent.get());
   if (d.allowed) return std::nullopt;
-  return Error::make(ErrorCode::permission_denied, d.reason);
+  return Error::make(ErrorCode::permission_denied, d.reason.str());
 }
 
 // The scope `actor` holds `permission` with through their role alone: not through a grant, and not

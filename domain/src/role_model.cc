@@ -1,6 +1,7 @@
 #include "touchline/domain/role_model.h"
 
 #include <stdexcept>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -38,9 +39,21 @@ int tier_rank(std::string_view tier) {
   return -1;
 }
 
-std::string RoleModel::denial(const PermissionInfo& permission) const {
+const std::string& RoleModel::denial(const PermissionInfo& permission) const {
   auto it = denials.find(permission.name);
   return it == denials.end() ? permission.denial : it->second;
+}
+
+std::string held_sentence(HeldAnswer answer, std::string_view holder, Scope scope) {
+  const std::string who(holder);
+  switch (answer) {
+    case HeldAnswer::self: return who + " (scope " + std::string(scope_name(scope)) + ")";
+    case HeldAnswer::own_only: return who + " only for themself";
+    case HeldAnswer::assigned_yes: return who + " for their assigned athletes, and the target is assigned to them";
+    case HeldAnswer::assigned_no: return who + " only for their assigned athletes, and the target is not assigned to them";
+    case HeldAnswer::all: return who + " for every member of the organisation";
+  }
+  throw std::logic_error("unknown HeldAnswer");
 }
 
 std::string_view RoleModel::min_tier_of(std::string_view permission) const {
@@ -71,6 +84,8 @@ namespace {
 
 struct Registry {
   std::map<std::string, PermissionInfo> catalogue;
+  // The catalogue by name, hashed: every check looks its permission up here.
+  std::unordered_map<std::string_view, const PermissionInfo*> permission_by_name;
   std::map<std::string, std::map<int, RoleModel>, std::less<>> models;  // id -> version -> model
 };
 
@@ -95,6 +110,8 @@ std::map<std::string, PermissionInfo> load_catalogue(const nlohmann::json& j) {
       if (!setting.empty() && !find_privacy_setting(setting)) bad_data(name + ": unknown privacy setting " + setting);
     }
   }
+  std::size_t index = 0;
+  for (auto& [name, info] : out) info.index = index++;
   return out;
 }
 
@@ -189,6 +206,15 @@ RoleModel load_model(const nlohmann::json& j, const std::map<std::string, Permis
         r.conditions[perm] = setting;
       }
     }
+    r.sentences.resize(catalogue.size());
+    for (const auto& [perm, scope] : r.permissions) {
+      const std::string holder = "role " + r.name + " holds " + perm;
+      auto& sentences = r.sentences[catalogue.at(perm).index];
+      for (HeldAnswer answer : {HeldAnswer::self, HeldAnswer::own_only, HeldAnswer::assigned_yes,
+                                HeldAnswer::assigned_no, HeldAnswer::all}) {
+        sentences[static_cast<std::size_t>(answer)] = held_sentence(answer, holder, scope);
+      }
+    }
     m.roles.push_back(std::move(r));
   }
   if (!m.find_role(m.founder_role) || !m.find_role(m.athlete_role)) {
@@ -229,6 +255,7 @@ const Registry& registry() {
         bad_data(doc.at("id").get<std::string>() + ": version " + std::to_string(version) + " is defined twice");
       }
     }
+    for (const auto& [name, info] : r.catalogue) r.permission_by_name.emplace(name, &info);
     return r;
   }();
   return reg;
@@ -347,9 +374,9 @@ std::vector<const RoleModel*> all_role_model_versions() {
 const std::map<std::string, PermissionInfo>& permission_catalogue() { return registry().catalogue; }
 
 const PermissionInfo* find_permission(std::string_view name) {
-  const auto& c = permission_catalogue();
-  auto it = c.find(std::string(name));
-  return it == c.end() ? nullptr : &it->second;
+  const auto& by_name = registry().permission_by_name;
+  auto it = by_name.find(name);
+  return it == by_name.end() ? nullptr : it->second;
 }
 
 }  // namespace touchline::domain

@@ -153,6 +153,12 @@ class Reader {
     for (auto it = v.begin(); it != v.end() && ok(); ++it) read(it.value(), at + "." + it.key(), out[it.key()]);
   }
 
+  template <typename V>
+  void read(const json& v, const std::string& at, IdMap<V>& out) {
+    if (!v.is_object()) return fail(at, "is not an object");
+    for (auto it = v.begin(); it != v.end() && ok(); ++it) read(it.value(), at + "." + it.key(), out[it.key()]);
+  }
+
   void read(const json& v, const std::string& at, Role& out) {
     field(v, at, "name", out.name);
     field(v, at, "label", out.label);

@@ -83,8 +83,8 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   org.name = j.at("name").get<std::string>();
   org.role_model = j.at("role_model").get<std::string>();
   org.role_model_version = j.at("role_model_version").get<int>();
-  org.members = j.at("members").get<std::map<std::string, std::string>>();
-  org.assignments = j.at("assignments").get<std::map<std::string, std::string>>();
+  org.members = j.at("members").get<domain::IdMap<std::string>>();
+  org.assignments = j.at("assignments").get<domain::IdMap<std::string>>();
   org.grants = j.at("grants").get<std::map<std::string, std::set<std::string>>>();
   org.tier = j.at("tier").get<std::string>();
   org.settings = j.at("settings").get<std::map<std::string, bool>>();

@@ -115,7 +115,7 @@ TEST(Check, NoRoleCanHoldANeverGrantablePermission) {
   for (const char* who : {"head", "asst", "ath1"}) {
     auto d = check(org, who, "ai_conversations.view_raw", "ath1");
     EXPECT_FALSE(d.allowed);
-    EXPECT_NE(d.reason.find("cannot be granted"), std::string::npos);
+    EXPECT_NE(d.reason.view().find("cannot be granted"), std::string::npos);
   }
   EXPECT_FALSE(find_permission("ai_conversations.view_raw")->grantable);
 }

@@ -344,7 +344,7 @@ TEST(Consent, NoCoachSeesAnAthletesDataBeforeTheyAccept) {
   };
   Decision before = view(org, "asst", "ath1");
   EXPECT_FALSE(before.allowed);
-  EXPECT_NE(before.reason.find("has not accepted coaching"), std::string::npos) << before.reason;
+  EXPECT_NE(before.reason.view().find("has not accepted coaching"), std::string::npos) << before.reason;
   EXPECT_FALSE(view(org, "head", "ath2").allowed);  // the head coach too
   // Holding the permission is unchanged; only its use on this athlete's data waits.
   EXPECT_TRUE(check(org, "asst", "athletes.view_activities").allowed);

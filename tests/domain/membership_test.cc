@@ -272,7 +272,7 @@ TEST(TierGates, AuditLogCustomRolesAndSubOrgsNeedBusiness) {
     for (const char* permission : {"audit_log.view", "roles.define_custom", "suborgs.manage"}) {
       const Decision d = check(org, "owner", permission);
       EXPECT_FALSE(d.allowed) << tier << " " << permission;
-      EXPECT_NE(d.reason.find("needs the business tier"), std::string::npos) << d.reason;
+      EXPECT_NE(d.reason.view().find("needs the business tier"), std::string::npos) << d.reason;
       EXPECT_FALSE(effective_permissions(org, "owner").contains(permission)) << tier << " " << permission;
     }
   }
@@ -353,7 +353,7 @@ TEST(CustomRoles, HoldNothingBelowTheirTier) {
   org = evolve(org, events::OrganizationTierChanged{"p", "pro", "business"});
   const Decision d = check(org, "ro", "athletes.view");
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("custom roles need the business tier"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.view().find("custom roles need the business tier"), std::string::npos) << d.reason;
   EXPECT_TRUE(effective_permissions(org, "ro").empty());
   expect_error(when(org, "owner", ChangeMemberRole{"p", "asst", "analyst"}), ErrorCode::permission_denied,
                "business");
@@ -488,7 +488,7 @@ TEST(DeactivateMember, AnAssistantHoldsNothingKeepsTheirPlaceAndComesBack) {
   EXPECT_TRUE(org.members.contains("asst"));  // still a member, history and all
   const Decision d = check(org, "asst", "athletes.view");
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("deactivated"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.view().find("deactivated"), std::string::npos) << d.reason;
   EXPECT_TRUE(effective_permissions(org, "asst").empty());
   // No athlete is assigned to a deactivated coach.
   expect_error(when(org, "head", AssignAthlete{"c", "ath1", "asst"}), ErrorCode::failed_precondition, "active");

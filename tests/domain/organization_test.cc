@@ -241,7 +241,7 @@ OrganizationState team(const std::string& tier = "club") {
 TEST(ClubModel, BelowTheClubTierNoRoleHoldsAnything) {
   auto d = check(team("free"), "owner", "team_data.view");
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("needs the club tier"), std::string::npos);
+  EXPECT_NE(d.reason.view().find("needs the club tier"), std::string::npos);
   EXPECT_TRUE(check(team("club"), "owner", "team_data.view").allowed);
   EXPECT_TRUE(check(team("enterprise"), "owner", "team_data.view").allowed);
 }

@@ -54,7 +54,7 @@ TEST(Privacy, OverridesEveryRoleOnTheDataItGates) {
     EXPECT_TRUE(check(org, coach, "athletes.view_pace", "ath1").allowed) << coach;
     const Decision d = check(org, coach, "athletes.view_pace", "ath1", {.target = &pace_off});
     EXPECT_FALSE(d.allowed) << coach;
-    EXPECT_NE(d.reason.find("share_pace_data is off"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.view().find("share_pace_data is off"), std::string::npos) << d.reason;
     // Other data stays visible, and the permission itself is still held.
     EXPECT_TRUE(check(org, coach, "athletes.view_race_goals", "ath1", {.target = &pace_off}).allowed) << coach;
     EXPECT_TRUE(check(org, coach, "athletes.view_pace", "", {.target = &pace_off}).allowed) << coach;
@@ -67,7 +67,7 @@ TEST(Privacy, TheMasterSwitchHidesEverything) {
        {"athletes.view_activities", "athletes.view_pace", "athletes.view_race_goals", "athletes.view_profile"}) {
     const Decision d = check(club(), "head", permission, "ath1", {.target = &hidden});
     EXPECT_FALSE(d.allowed) << permission;
-    EXPECT_NE(d.reason.find("share_activity_in_profile is off"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.view().find("share_activity_in_profile is off"), std::string::npos) << d.reason;
   }
   // Permissions privacy does not gate are unaffected.
   EXPECT_TRUE(check(club(), "head", "members.manage", "ath1", {.target = &hidden}).allowed);
@@ -94,7 +94,7 @@ TEST(Privacy, AMemberWhoOptsOutOfTheLeaderboardNoLongerTakesPart) {
   EXPECT_TRUE(check(org, "ath1", "leaderboard.participate").allowed);
   const Decision d = check(org, "ath1", "leaderboard.participate", "", {.subject = &opted_out});
   EXPECT_FALSE(d.allowed);
-  EXPECT_NE(d.reason.find("participate_in_leaderboard off"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.view().find("participate_in_leaderboard off"), std::string::npos) << d.reason;
   EXPECT_FALSE(check(org, "ath1", "leaderboard.participate", "ath1", {.subject = &opted_out}).allowed);
   EXPECT_FALSE(check(org, "ath1", "leaderboard.participate", "", {.subject = &hidden}).allowed);
   // A coach holds it as an athlete does, and opts out the same way; another member's settings are not theirs.
@@ -123,7 +123,7 @@ TEST(Privacy, EachFieldFlagGuardsTheDataItNames) {
     const Privacy off = with_privacy("ath1", {{setting, false}}).privacy;
     const Decision d = check(org, "head", permission, "ath1", {.target = &off});
     EXPECT_FALSE(d.allowed) << permission;
-    EXPECT_NE(d.reason.find(std::string(setting) + " is off"), std::string::npos) << d.reason;
+    EXPECT_NE(d.reason.view().find(std::string(setting) + " is off"), std::string::npos) << d.reason;
     EXPECT_FALSE(check(org, "ath2", permission, "ath1").allowed) << "athletes do not hold " << permission;
   }
   // Teammates see each other's activities in the group feed while the group is shared with.

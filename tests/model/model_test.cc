@@ -205,7 +205,7 @@ class ModelRun {
           if (allowed == expected.allowed) continue;
           problems.push_back("check " + subject + " " + permission + (target.empty() ? "" : " on " + target) + " in " +
                              org_id + " (" + org->model + "): service " + (allowed ? "allows" : "denies") + " (" +
-                             (service ? service->reason : "unknown organisation") + "), reference " +
+                             (service ? service->reason.str() : std::string("unknown organisation")) + "), reference " +
                              (expected.allowed ? "allows" : "denies") + " (" + expected.why + ")");
           if (problems.size() >= 10) return;
         }

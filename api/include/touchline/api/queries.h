@@ -66,7 +66,7 @@ struct SubjectHolder {
   std::string role;   // the role they hold it with (in the parent organisation when from_parent)
   std::string grant;  // the member grant that gives it, when the role alone does not
   bool from_parent = false;
-  std::string reason;  // the check's own reason
+  domain::Reason reason;  // the check's own reason
 };
 
 struct SubjectsPage {
@@ -85,7 +85,7 @@ Result<SubjectsPage> lookup_subjects(const PermissionView& view, const std::stri
 
 struct TargetAnswer {
   std::string account_id;
-  std::string reason;
+  domain::Reason reason;
 };
 
 struct TargetsPage {

@@ -2,6 +2,7 @@
 // allocation-light: it is the hot path behind POST /v1/check, answered from memory.
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -11,13 +12,39 @@
 
 namespace touchline::domain {
 
+// Why a check answered as it did, in a sentence. Most answers are sentences the built-in role
+// models and the catalogue hold for the life of the program (lasting: no allocation on the hot
+// path); the rest are composed for the answer and owned here.
+class Reason {
+ public:
+  Reason() = default;
+  Reason(std::string composed) : composed_(std::move(composed)) {}
+  Reason(const char* composed) : composed_(composed) {}
+  // `text` must outlive every copy of the reason: a literal, or a built-in model's sentence.
+  static Reason lasting(std::string_view text) {
+    Reason r;
+    r.lasting_ = text;
+    return r;
+  }
+
+  std::string_view view() const { return lasting_.data() ? lasting_ : std::string_view(composed_); }
+  std::string str() const { return std::string(view()); }
+  operator std::string_view() const { return view(); }
+  friend bool operator==(const Reason& a, std::string_view b) { return a.view() == b; }
+  friend std::ostream& operator<<(std::ostream& out, const Reason& r) { return out << r.view(); }
+
+ private:
+  std::string_view lasting_;
+  std::string composed_;
+};
+
 struct Decision {
   Decision() = default;
-  Decision(bool allowed, std::string reason, std::string_view grant = {}, bool from_parent = false)
+  Decision(bool allowed, Reason reason, std::string_view grant = {}, bool from_parent = false)
       : allowed(allowed), reason(std::move(reason)), grant(grant), from_parent(from_parent) {}
 
   bool allowed = false;
-  std::string reason;  // why, in a sentence: the role and scope that allowed, or what is missing
+  Reason reason;  // why, in a sentence: the role and scope that allowed, or what is missing
   // When allowed: the member grant that gave the permission (empty when the role did; it names
   // the built-in role model's grant, which lives as long as the program), and whether the
   // subject holds it from the parent organisation, which manages this one.

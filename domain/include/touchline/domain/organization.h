@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "touchline/domain/account.h"
+#include "touchline/domain/id_map.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/events/domain_events.h"
 #include "touchline/events/result.h"
@@ -52,8 +53,8 @@ struct OrganizationState {
   std::string name;
   std::string role_model;
   int role_model_version = 1;
-  std::map<std::string, std::string> members;      // account id -> role name
-  std::map<std::string, std::string> assignments;  // athlete id -> coach id
+  IdMap<std::string> members;      // account id -> role name
+  IdMap<std::string> assignments;  // athlete id -> coach id
   std::map<std::string, std::set<std::string>> grants;  // member grant name -> holders
   std::string tier = "free";
   std::map<std::string, bool> settings;  // only those changed from the model's default

@@ -9,6 +9,7 @@
 // domain/models/released/<id>.v<N>.json. See docs/ROLE_MODELS.md.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -44,6 +45,7 @@ struct PermissionInfo {
   // Used on an athlete member it reads or changes their data: in models with athlete_consent,
   // only once the athlete has accepted coaching.
   bool athlete_data = false;
+  std::size_t index = 0;  // its place in the catalogue, for tables indexed by permission
 };
 
 // Organisation tiers, lowest first: free, pro, club, business, enterprise.
@@ -68,8 +70,18 @@ struct Role {
   bool custom = false;            // defined by the organisation (DefineRole), not by the model
   std::map<std::string, Scope> permissions;  // effective: inherited ones already merged in
   std::map<std::string, std::string> conditions;  // permission -> setting that must be on
+  // A built-in role's answers for each permission it holds by itself, made once when its model
+  // loads (indexed by PermissionInfo::index, then HeldAnswer), so that a check answers with a
+  // sentence it need not compose. Empty for custom roles, whose answers are composed.
+  std::vector<std::array<std::string, 5>> sentences;
   bool operator==(const Role&) const = default;
 };
+
+// The answers of a check a role allowed by scope, or denied by scope alone.
+enum class HeldAnswer { self, own_only, assigned_yes, assigned_no, all };
+// The sentence for `answer`: `holder` says who holds what ("role R holds P", with the grant when
+// one gives it), `scope` the scope they hold it with.
+std::string held_sentence(HeldAnswer answer, std::string_view holder, Scope scope);
 
 // A permission the model lets one member be given on top of their role, e.g. the billing-
 // delegation toggle (seed 002: "lets you grant an assistant that ability").
@@ -125,7 +137,7 @@ struct RoleModel {
 
   const Role* find_role(std::string_view name) const;
   // The denial message for a permission: the model's own wording, else the catalogue's.
-  std::string denial(const PermissionInfo& permission) const;
+  const std::string& denial(const PermissionInfo& permission) const;
   // The lowest tier at which any role holds the permission ("free" when ungated).
   std::string_view min_tier_of(std::string_view permission) const;
 };
