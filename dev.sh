@@ -14,7 +14,8 @@
 #                   with the reference evaluator (tests/model/; default 100000 steps)
 #   ./dev.sh build  install dependencies and build only
 #   ./dev.sh bench  build, run the hot-path benchmarks (tools/bench.cc), then durable commands/s
-#                   over HTTP (tools/http_bench.sh: wrk against touchlined, about a minute)
+#                   and checks/s over HTTP (tools/http_bench.sh: wrk against touchlined, checks
+#                   beside nginx's fixed reply; a few minutes)
 #   ./dev.sh bench --benchmark_filter=BM_Check   only the Google Benchmarks, with their flags
 #   ./dev.sh bench http                          only the HTTP benchmark (its settings, e.g.
 #                                                BENCH_SECONDS, TOUCHLINED: tools/http_bench.sh --help)

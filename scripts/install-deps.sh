@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   libbenchmark-dev        # Google Benchmark for the hot-path measurements
   wrk                     # the HTTP load benchmark (./dev.sh bench)
+  nginx-light             # the HTTP benchmark's baseline: a fixed reply of a check's size (./dev.sh bench)
   clang libclang-rt-dev   # the sanitizer build: ASan, UBSan and libFuzzer (./dev.sh sanitize, fuzz)
   llvm                    # llvm-symbolizer: file:line in sanitizer reports
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tools/http_bench.sh: durable commands per second over HTTP, against a real touchlined.
+# tools/http_bench.sh: durable commands per second over HTTP, against a real touchlined, and
+# permission checks per second beside nginx answering a fixed reply of the same size.
 #
 #   tools/http_bench.sh                  (or ./dev.sh bench http, which builds what it needs first)
 #   TOUCHLINED=/path/to/other/touchlined tools/http_bench.sh
@@ -25,6 +26,15 @@
 #      the projections to fold the filled history (GET /healthz), and runs (d) = (a) again;
 #   7. prints a table: the floor, each load's commands/s (2xx answers per second), p99 latency
 #      and non-2xx count, and the project's targets as ratios to the floor, pass or fail.
+# The checks (BENCH_PART=reads or all), after step 3, for each server:
+#   R1. one POST /v1/check by hand (the coach: plans.assign on themself in their organisation),
+#       and nginx (Debian's nginx-light) started on a port of its own, answering every request
+#       with exactly that response body and Content-Type: the machine's ceiling for a tiny HTTP
+#       answer (its worker processes share the same cores, as touchlined's threads do);
+#   R2. wrk -t2 -c64 POSTing the same body to nginx, then to POST /v1/check (token verified on
+#       every request), then a 100-item POST /v1/checks (the same check 100 times);
+#   R3. the table: check requests/s as a ratio to nginx's (target >= 0.7), the check's p99
+#       (target <= 2 ms), and checks/s in batches as a ratio to single checks/s (target >= 10).
 # (b) uses a second organisation, so that (a) and (b) both start on an organisation with an
 # empty history; (d) uses (a)'s, whose stream then also holds the events (a) and (c) appended
 # (the table says how many in all).
@@ -37,6 +47,7 @@
 #   TOUCHLINE_BENCH_DIR  where the run's work directory (floor's temp files, data
 #                        directories, logs) goes [var/bench]; the floor is only meaningful
 #                        on the same disk as the data, which is why both live here
+#   BENCH_PART           all, writes (steps 1-7) or reads (R1-R3) [all]
 #   BENCH_SECONDS        seconds per wrk load [10]
 #   BENCH_HISTORY        events appended before (d) [100000]; 0 skips (d)
 #   BENCH_TIMEOUT        wrk's per-request timeout, seconds [10]
@@ -44,7 +55,8 @@
 #   BENCH_STRICT         set: exit 1 when a target is missed
 #   BENCH_STATUSES       set: wrk counts answers by status and shows the first non-2xx body
 #                        (hands every response to Lua: costs client CPU; off by default)
-# Every request goes to 127.0.0.1; every step is bounded in time. Needs wrk, curl and jq.
+# Every request goes to 127.0.0.1; every step is bounded in time. Needs wrk, curl and jq (and
+# nginx for the reads).
 # Other TOUCHLINE_* variables reach touchlined as usual (e.g. TOUCHLINE_THREADS); the data
 # directory, address, port, operator token and (where the binary knows it) durability are set
 # by flags, which take precedence.
@@ -78,6 +90,7 @@ fi
 bench_root=$root/var/bench
 if [[ -n ${TOUCHLINE_BENCH_DIR:-} ]]; then bench_root=$(from_caller "$TOUCHLINE_BENCH_DIR"); fi
 seconds=${BENCH_SECONDS:-10}
+part=${BENCH_PART:-all}
 history=${BENCH_HISTORY:-100000}
 timeout=${BENCH_TIMEOUT:-10}
 organizations=64
@@ -87,6 +100,11 @@ bench_bin=$build_dir/tools/touchline_bench
 fill_bin=$build_dir/tools/touchline_bench_fill
 
 die() { echo "http_bench.sh: $*" >&2; exit 1; }
+case $part in all | reads | writes) ;; *) die "BENCH_PART must be all, reads or writes (got '$part')" ;; esac
+writes() { [[ $part != reads ]]; }
+reads() { [[ $part != writes ]]; }
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+if reads; then [[ -x $nginx_bin ]] || die "needs nginx for the reads (Debian: apt-get install nginx-light)"; fi
 for v in seconds history timeout; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "BENCH_${v^^} must be a whole number (got '${!v}')"
 done
@@ -95,8 +113,8 @@ done
 for tool in wrk curl jq awk; do
   command -v "$tool" >/dev/null || die "needs $tool (Debian: apt-get install $tool)"
 done
-[[ -x $bench_bin ]] || die "no $bench_bin: build it (cmake --build $build_dir --target touchline_bench; it needs libbenchmark-dev)"
-[[ -x $fill_bin ]] || die "no $fill_bin: build it (cmake --build $build_dir --target touchline_bench_fill)"
+! writes || [[ -x $bench_bin ]] || die "no $bench_bin: build it (cmake --build $build_dir --target touchline_bench; it needs libbenchmark-dev)"
+! writes || [[ -x $fill_bin ]] || die "no $fill_bin: build it (cmake --build $build_dir --target touchline_bench_fill)"
 ((${#servers[@]} > 0)) || die "TOUCHLINED names no binary"
 for s in "${servers[@]}"; do [[ -x $s ]] || die "no server binary $s (build it, or set TOUCHLINED)"; done
 
@@ -125,9 +143,18 @@ stop_server() {
   server_pid=
 }
 
+nginx_pid=
+stop_nginx() {
+  [[ -n $nginx_pid ]] || return 0
+  kill -TERM "$nginx_pid" 2>/dev/null || true
+  wait "$nginx_pid" 2>/dev/null || true
+  nginx_pid=
+}
+
 cleanup() {
   local rc=$?
   stop_server
+  stop_nginx
   if [[ -n ${BENCH_KEEP:-} ]]; then
     echo "kept the work directory: $work"
   else
@@ -274,6 +301,85 @@ run_load() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# R1-R2. The checks, beside nginx answering the same bytes.
+post_lua=$root/tools/wrk/post.lua
+batch=100
+
+# read_load ID URL BODY: wrk -t2 -c$connections POSTing BODY; sets result[$srv,ID,*].
+read_load() {
+  local id=$1 url=$2 request=$3 out=$work/wrk-$srv-$1.txt line kv
+  echo
+  echo "== ($id) wrk -t2 -c$connections -d${seconds}s --latency POST $url"
+  BENCH_TOKEN=$token BENCH_BODY=$request timeout $((seconds + timeout + 60)) wrk -t2 -c"$connections" \
+    -d"${seconds}s" --timeout "${timeout}s" --latency -s "$post_lua" "$url" | tee "$out" || die "wrk failed"
+  line=$(grep '^BENCH_RESULT ' "$out" | tail -1) || die "wrk printed no BENCH_RESULT line"
+  for kv in ${line#BENCH_RESULT }; do result[$srv,$id,${kv%%=*}]=${kv#*=}; done
+}
+
+# start_nginx REPLY: nginx answering every request 200 with REPLY (application/json) on a free
+# port (tried at random until one binds); sets nginx_pid and nginx_base.
+nginx_base=
+start_nginx() {
+  local reply=$1 dir=$work/nginx port try i
+  [[ $reply != *[\'\\\$]* ]] || die "the reply has a quote, backslash or dollar nginx would read: $reply"
+  mkdir -p "$dir/logs" "$dir/tmp"
+  for ((try = 0; try < 20; try++)); do
+    port=$((20000 + RANDOM % 30000))
+    cat >"$dir/nginx.conf" <<CONF
+worker_processes auto;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp;
+  keepalive_requests 100000000;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$port;
+    location / { return 200 '$reply'; }
+  }
+}
+CONF
+    "$nginx_bin" -p "$dir" -e "$dir/logs/error.log" -c "$dir/nginx.conf" >"$dir/logs/stdout" 2>&1 &
+    nginx_pid=$!
+    for ((i = 0; i < 50; i++)); do
+      if curl -fsS --noproxy '*' --max-time 1 -o /dev/null "http://127.0.0.1:$port/"; then
+        nginx_base=http://127.0.0.1:$port
+        echo "nginx answering a fixed reply of ${#reply} bytes on $nginx_base"
+        return 0
+      fi
+      kill -0 "$nginx_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    stop_nginx
+  done
+  cat "$dir/logs/error.log" >&2 || true
+  die "nginx did not start (20 ports tried)"
+}
+
+run_reads() {
+  local check_body batch_body reply items
+  check_body=$(jq -nc --arg o "${orgs[0]}" --arg s "$coach" '{organization_id: $o, subject: $s, permission: "plans.assign"}')
+  api POST /v1/check "$check_body" "$token"
+  expect 200 "POST /v1/check"
+  [[ $(jq -r .allowed <<<"$body") == true ]] || die "the check was not allowed: $body"
+  reply=$body
+  batch_body=$(jq -c --argjson n "$batch" '{checks: [range($n) as $i | .]}' <<<"$check_body")
+  api POST /v1/checks "$batch_body" "$token"
+  expect 200 "POST /v1/checks"
+  items=$(jq '[.results[] | select(.allowed)] | length' <<<"$body")
+  ((items == batch)) || die "POST /v1/checks allowed $items of $batch: $body"
+  echo "check: POST /v1/check answers 200 (${#reply} bytes): $reply; POST /v1/checks answers $batch allowed"
+  start_nginx "$reply"
+  read_load nginx "$nginx_base/v1/check" "$check_body"
+  stop_nginx
+  read_load check "$base/v1/check" "$check_body"
+  read_load checks "$base/v1/checks" "$batch_body"
+}
+
+# ---------------------------------------------------------------------------------------------
 # 2-6, for each server binary.
 for srv in "${!servers[@]}"; do
   bin=${servers[$srv]}
@@ -301,6 +407,11 @@ for srv in "${!servers[@]}"; do
     orgs+=("$(jq -r .organization_id <<<"$body")")
   done
   echo "setup: coach $coach heads ${#orgs[@]} organisations ($((SECONDS - t0)) s)"
+  if reads; then run_reads; fi
+  if ! writes; then
+    stop_server
+    continue
+  fi
 
   # 4. The command: allowed, 201, one event each.
   p1=$(record_action "${orgs[0]}" "the first try")
@@ -395,6 +506,7 @@ ratio_row() {  # ratio_row RATIO WHAT VALUE TARGET LOADS...
   printf '%-12s %-38s %8s %9s  %s\n' "$name" "$what" "${r:--}" ">= $target" "$v"
 }
 
+if writes; then
 echo
 echo "=============================================================================================="
 echo "Durable commands over HTTP: POST /v1/actions (athlete_data.viewed: one ActionRecorded, one synced"
@@ -452,6 +564,38 @@ if ((${#servers[@]} > 1)); then
     printf '%-8s' "($l)"
     for srv in "${!servers[@]}"; do printf ' %14s' "$(fmt "${result[$srv,$l,ok_rps]:-}" 1)"; done
     echo
+  done
+fi
+fi
+if reads; then
+  echo
+  echo "=============================================================================================="
+  echo "Permission checks over HTTP: wrk -t2 -c$connections, ${seconds} s per load, $(nproc) CPUs shared by wrk"
+  echo "and the server. nginx answers the check's own response body, fixed, to the same request."
+  for srv in "${!servers[@]}"; do
+    [[ -n ${result[$srv,check,rps]:-} ]] || continue
+    echo
+    echo "server: ${servers[$srv]}"
+    printf '%-51s %12s %10s %9s %8s\n' load requests/s "p99 ms" non-2xx errors
+    for l in nginx check checks; do
+      case $l in
+        nginx) title="nginx, the fixed reply" ;;
+        check) title="POST /v1/check" ;;
+        checks) title="POST /v1/checks, $batch items" ;;
+      esac
+      printf '%-51s %12s %10s %9s %8s\n' "$title" "$(fmt "${result[$srv,$l,rps]}" 1)" \
+        "$(fmt "${result[$srv,$l,p99_ms]}" 2)" "${result[$srv,$l,non2xx]}" "${result[$srv,$l,socket_errors]}"
+    done
+    batched=$(awk -v r="${result[$srv,checks,rps]}" -v n="$batch" 'BEGIN { print r * n }')
+    echo "    checks/s in batches: $(fmt "$batched" 1); single: $(fmt "${result[$srv,check,rps]}" 1)"
+    echo
+    printf '%-12s %-38s %8s %9s  %s\n' ratio "" value target result
+    ratio_row "check/nginx" "requests/s, 64 connections" "$(ratio "${result[$srv,check,rps]}" "${result[$srv,nginx,rps]}")" 0.7 check nginx
+    p99=${result[$srv,check,p99_ms]}
+    if awk -v p="$p99" 'BEGIN { exit !(p <= 2) }'; then v=pass; met=$((met + 1)); else v=FAIL; missed=$((missed + 1)); fi
+    if ((${result[$srv,check,non2xx]:-0} + ${result[$srv,check,socket_errors]:-0} > 0)); then v="FAIL (errors)"; fi
+    printf '%-12s %-38s %8s %9s  %s\n' "check p99" "ms, 64 connections" "$(fmt "$p99" 2)" "<= 2" "$v"
+    ratio_row "batch/single" "checks/s, $batch per request" "$(ratio "$batched" "${result[$srv,check,rps]}")" 10 checks check
   done
 fi
 echo
