@@ -19,6 +19,8 @@
 #   ./dev.sh bench --benchmark_filter=BM_Check   only the Google Benchmarks, with their flags
 #   ./dev.sh bench http                          only the HTTP benchmark (its settings, e.g.
 #                                                BENCH_SECONDS, TOUCHLINED: tools/http_bench.sh --help)
+#   ./dev.sh bench replay                        touchline verify and rebuild on a log of a million
+#                                                events it makes (tools/replay_bench.sh --help)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -129,7 +131,11 @@ case "${1:-}" in
   bench)
     # With Google Benchmark flags: those benchmarks only. "http": the HTTP benchmark only.
     # Neither: both, the Google Benchmarks first.
-    if [[ ${2:-} == http ]]; then
+    if [[ ${2:-} == replay ]]; then
+      [[ $# -eq 2 ]] || { echo "usage: ./dev.sh bench replay   (settings are environment variables)" >&2; exit 2; }
+      build --target touchlined touchline touchline_bench_fill
+      TOUCHLINE_BUILD_DIR=$build_dir exec tools/replay_bench.sh
+    elif [[ ${2:-} == http ]]; then
       [[ $# -eq 2 ]] || { echo "usage: ./dev.sh bench http   (settings are environment variables)" >&2; exit 2; }
       build --target touchlined touchline_bench touchline_bench_fill
       TOUCHLINE_BUILD_DIR=$build_dir exec tools/http_bench.sh

@@ -2,9 +2,14 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <memory>
+#include <optional>
 #include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/iterator.h>
 
@@ -78,6 +83,64 @@ std::string chain_hash(std::string_view prev_hash_hex, const events::Envelope& e
   return to_hex(out.data(), out.size());
 }
 
+namespace {
+
+// What one stored event says of itself, worked out without the events before it: whether it
+// decodes, the position and hashes it carries, and whether its hash follows from its own
+// prev_hash and contents. Whether it fits its neighbours is checked afterwards, in order.
+struct SelfCheck {
+  std::string problem;  // set: the event fails on its own
+  std::uint64_t position = 0;
+  std::string prev_hash;
+  std::string hash;
+  bool hash_follows = false;
+};
+
+SelfCheck check_alone(std::string_view value) {
+  SelfCheck out;
+  auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
+  if (j.is_discarded()) {
+    out.problem = "the stored value is not valid JSON";
+    return out;
+  }
+  auto e = events::envelope_from_json(j);
+  if (!e.ok()) {
+    out.problem = "the envelope does not decode: " + e.error().message;
+    return out;
+  }
+  out.position = e->position;
+  try {
+    out.hash_follows = e->hash == chain_hash(e->prev_hash, *e);
+  } catch (const nlohmann::json::exception& ex) {
+    out.problem = std::string("the envelope cannot be re-encoded: ") + ex.what();
+  } catch (const std::invalid_argument&) {
+    out.hash_follows = false;  // a prev_hash that is not 64 hex digits: the link check names it
+  }
+  out.prev_hash = std::move(e->prev_hash);
+  out.hash = std::move(e->hash);
+  return out;
+}
+
+// Events are read in order, a batch at a time, and each batch's events are checked alone on
+// every core (an event's hash depends only on its own prev_hash and contents); the links between
+// them are then checked in order, so the first bad position is the one a sequential walk finds.
+constexpr std::size_t kVerifyBatch = 4096;
+
+void check_all_alone(const std::vector<std::string>& values, std::vector<SelfCheck>& out) {
+  out.assign(values.size(), {});
+  const std::size_t workers =
+      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  const std::size_t slice = (values.size() + workers - 1) / workers;
+  auto run = [&](std::size_t from) {
+    for (std::size_t i = from; i < std::min(values.size(), from + slice); ++i) out[i] = check_alone(values[i]);
+  };
+  std::vector<std::jthread> helpers;
+  for (std::size_t from = slice; from < values.size(); from += slice) helpers.emplace_back(run, from);
+  run(0);
+}
+
+}  // namespace
+
 VerifyReport verify_log(const EventStore& store,
                         const std::function<void(std::uint64_t)>& progress) {
   const EventStore::Impl& im = store.impl();
@@ -95,49 +158,45 @@ VerifyReport verify_log(const EventStore& store,
   std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_log));
   std::uint64_t expected = 1;
   std::string prev = genesis_hash();
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const auto key = to_sv(it->key());
-    if (key.size() != 8) {
-      return fail(expected, "a log key is " + std::to_string(key.size()) +
-                                " bytes long instead of 8");
+  std::vector<std::string> values;
+  std::vector<SelfCheck> checks;
+  it->SeekToFirst();
+  while (true) {
+    // A batch: the keys checked in order as they are read; a bad key ends the batch, and is
+    // reported once every event before it has passed.
+    std::optional<std::pair<std::uint64_t, std::string>> key_problem;
+    values.clear();
+    for (; it->Valid() && values.size() < kVerifyBatch; it->Next()) {
+      const auto key = to_sv(it->key());
+      const std::uint64_t at = expected + values.size();
+      if (key.size() != 8) {
+        key_problem.emplace(at, "a log key is " + std::to_string(key.size()) + " bytes long instead of 8");
+        break;
+      }
+      if (const std::uint64_t position = decode_be64(key); position != at) {
+        key_problem.emplace(at, "position " + std::to_string(at) + " is missing (the next stored position is " +
+                                    std::to_string(position) + ")");
+        break;
+      }
+      values.emplace_back(to_sv(it->value()));
     }
-    const std::uint64_t position = decode_be64(key);
-    if (position != expected) {
-      return fail(expected, "position " + std::to_string(expected) +
-                                " is missing (the next stored position is " +
-                                std::to_string(position) + ")");
+    check_all_alone(values, checks);
+    for (auto& c : checks) {
+      const std::uint64_t position = expected;
+      if (!c.problem.empty()) return fail(position, std::move(c.problem));
+      if (c.position != position) {
+        return fail(position, "the envelope says position " + std::to_string(c.position) +
+                                  " but is stored at " + std::to_string(position));
+      }
+      if (c.prev_hash != prev) return fail(position, "prev_hash does not match the hash of the previous event");
+      if (!c.hash_follows) return fail(position, "hash does not match the event's contents");
+      prev = std::move(c.hash);
+      ++expected;
+      ++report.events_checked;
+      if (progress && report.events_checked % kProgressEvery == 0) progress(report.events_checked);
     }
-    const auto value = to_sv(it->value());
-    auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
-    if (j.is_discarded()) {
-      return fail(position, "the stored value is not valid JSON");
-    }
-    auto e = events::envelope_from_json(j);
-    if (!e.ok()) {
-      return fail(position, "the envelope does not decode: " + e.error().message);
-    }
-    if (e->position != position) {
-      return fail(position, "the envelope says position " + std::to_string(e->position) +
-                                " but is stored at " + std::to_string(position));
-    }
-    if (e->prev_hash != prev) {
-      return fail(position, "prev_hash does not match the hash of the previous event");
-    }
-    std::string want;
-    try {
-      want = chain_hash(prev, *e);
-    } catch (const nlohmann::json::exception& ex) {
-      return fail(position, std::string("the envelope cannot be re-encoded: ") + ex.what());
-    }
-    if (e->hash != want) {
-      return fail(position, "hash does not match the event's contents");
-    }
-    prev = std::move(e->hash);
-    ++expected;
-    ++report.events_checked;
-    if (progress && report.events_checked % kProgressEvery == 0) {
-      progress(report.events_checked);
-    }
+    if (key_problem) return fail(key_problem->first, std::move(key_problem->second));
+    if (!it->Valid()) break;
   }
   if (!it->status().ok()) {
     return fail(expected, "RocksDB reports: " + it->status().ToString());
