@@ -97,7 +97,7 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
     return {false, "the subject is not a member of this sub-organisation and does not manage it from its "
                    "parent organisation"};
   }
-  const Decision in_parent = check(parent, subject, info.name);
+  const Decision in_parent = check(parent, subject, info.name, {}, {.subject = privacy.subject});
   if (!in_parent.allowed) return in_parent;
   if (target == subject && info.not_on_self) return {false, "nobody may use " + info.name + " on themself"};
   const std::string from = "holds " + info.name + " in the parent organisation, which manages this one";

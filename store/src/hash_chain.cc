@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -89,7 +90,8 @@ namespace {
 // decodes, the position and hashes it carries, and whether its hash follows from its own
 // prev_hash and contents. Whether it fits its neighbours is checked afterwards, in order.
 struct SelfCheck {
-  std::string problem;  // set: the event fails on its own
+  std::string problem;  // set: the event fails on its own, before anything else is known of it
+  std::string reencode_problem;  // set: its hash could not be computed (reported after the links)
   std::uint64_t position = 0;
   std::string prev_hash;
   std::string hash;
@@ -112,7 +114,7 @@ SelfCheck check_alone(std::string_view value) {
   try {
     out.hash_follows = e->hash == chain_hash(e->prev_hash, *e);
   } catch (const nlohmann::json::exception& ex) {
-    out.problem = std::string("the envelope cannot be re-encoded: ") + ex.what();
+    out.reencode_problem = std::string("the envelope cannot be re-encoded: ") + ex.what();
   } catch (const std::invalid_argument&) {
     out.hash_follows = false;  // a prev_hash that is not 64 hex digits: the link check names it
   }
@@ -128,15 +130,27 @@ constexpr std::size_t kVerifyBatch = 4096;
 
 void check_all_alone(const std::vector<std::string>& values, std::vector<SelfCheck>& out) {
   out.assign(values.size(), {});
+  if (values.empty()) return;
   const std::size_t workers =
       std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
   const std::size_t slice = (values.size() + workers - 1) / workers;
+  // What a helper throws (std::bad_alloc) is rethrown here, on the caller's thread.
+  std::vector<std::exception_ptr> thrown((values.size() + slice - 1) / slice);
   auto run = [&](std::size_t from) {
-    for (std::size_t i = from; i < std::min(values.size(), from + slice); ++i) out[i] = check_alone(values[i]);
+    try {
+      for (std::size_t i = from; i < std::min(values.size(), from + slice); ++i) out[i] = check_alone(values[i]);
+    } catch (...) {
+      thrown[from / slice] = std::current_exception();
+    }
   };
-  std::vector<std::jthread> helpers;
-  for (std::size_t from = slice; from < values.size(); from += slice) helpers.emplace_back(run, from);
-  run(0);
+  {
+    std::vector<std::jthread> helpers;
+    for (std::size_t from = slice; from < values.size(); from += slice) helpers.emplace_back(run, from);
+    run(0);
+  }
+  for (const auto& e : thrown) {
+    if (e) std::rethrow_exception(e);
+  }
 }
 
 }  // namespace
@@ -189,6 +203,7 @@ VerifyReport verify_log(const EventStore& store,
                                   " but is stored at " + std::to_string(position));
       }
       if (c.prev_hash != prev) return fail(position, "prev_hash does not match the hash of the previous event");
+      if (!c.reencode_problem.empty()) return fail(position, std::move(c.reencode_problem));
       if (!c.hash_follows) return fail(position, "hash does not match the event's contents");
       prev = std::move(c.hash);
       ++expected;

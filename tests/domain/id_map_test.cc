@@ -50,6 +50,9 @@ TEST(IdMap, CopiesAndMovesKeepTheirIndexes) {
   EXPECT_FALSE(copy.contains("asst"));
   EXPECT_NE(&original.find("ath1")->second, &copy.find("ath1")->second);
 
+  IdMap<std::string>& same = original;
+  original = std::move(same);  // moving onto itself keeps what it holds
+  EXPECT_EQ(original.find("asst")->second, "assistant_coach");
   IdMap<std::string> moved = std::move(original);
   EXPECT_EQ(moved.find("asst")->second, "assistant_coach");
   copy = moved;
@@ -73,7 +76,9 @@ TEST(IdMap, AgreesWithStdMapThroughRandomChanges) {
     const auto found = m.find(probe);
     const auto expected = oracle.find(probe);
     ASSERT_EQ(found == m.end(), expected == oracle.end()) << probe;
-    if (found != m.end()) EXPECT_EQ(found->second, expected->second);
+    if (found != m.end()) {
+      EXPECT_EQ(found->second, expected->second);
+    }
   }
   EXPECT_EQ(m.size(), oracle.size());
   EXPECT_TRUE(std::equal(m.begin(), m.end(), oracle.begin(), oracle.end()));
@@ -85,6 +90,16 @@ TEST(IdMap, RoundTripsThroughJsonAsAnObject) {
   EXPECT_EQ(j, (nlohmann::json{{"a", "1"}, {"b", "2"}}));
   EXPECT_TRUE(j.get<IdMap<std::string>>() == m);
   EXPECT_EQ(j.get<IdMap<std::string>>().find("b")->second, "2");
+  // Anything but an object is refused, as std::map's conversion refuses it.
+  for (const auto& bad : {nlohmann::json(nullptr), nlohmann::json::array({"a"}), nlohmann::json("a")}) {
+    bool refused = false;
+    try {
+      (void)bad.get<IdMap<std::string>>();
+    } catch (const nlohmann::json::type_error&) {
+      refused = true;
+    }
+    EXPECT_TRUE(refused) << bad.dump();
+  }
 }
 
 }  // namespace

@@ -37,7 +37,13 @@ class IdMap {
   }
   // Moving a node-based map moves its nodes: the index's iterators stay valid.
   IdMap(IdMap&&) noexcept = default;
-  IdMap& operator=(IdMap&&) noexcept = default;
+  IdMap& operator=(IdMap&& other) noexcept {
+    if (this != &other) {
+      ordered_ = std::move(other.ordered_);
+      index_ = std::move(other.index_);
+    }
+    return *this;
+  }
 
   iterator begin() { return ordered_.begin(); }
   iterator end() { return ordered_.end(); }
@@ -94,10 +100,11 @@ void to_json(nlohmann::json& j, const IdMap<V>& m) {
   for (const auto& [id, value] : m) j[id] = value;
 }
 
+// Throws nlohmann::json::type_error unless `j` is an object of V, as std::map's would.
 template <class V>
 void from_json(const nlohmann::json& j, IdMap<V>& m) {
   IdMap<V> out;
-  for (const auto& [id, value] : j.items()) out[id] = value.template get<V>();
+  for (const auto& [id, value] : j.get_ref<const nlohmann::json::object_t&>()) out[id] = value.template get<V>();
   m = std::move(out);
 }
 
