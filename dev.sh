@@ -69,10 +69,10 @@ run_sanitized_suite() {
 # crash leaves its input in $sanitize_dir/fuzz/<target>/: add it to tests/fuzz/regressions/.
 run_fuzzers() {
   local seconds=$1
-  build_sanitized --target fuzz_events fuzz_commands fuzz_http
+  build_sanitized --target fuzz_events fuzz_json fuzz_commands fuzz_http
   local target root=$PWD bin_dir
   bin_dir=$(cd "$sanitize_dir" && pwd)/tests/fuzz
-  for target in events commands http; do
+  for target in events json commands http; do
     local work="$bin_dir/work/$target"
     rm -rf "$work" && mkdir -p "$work/corpus"
     cp tests/fuzz/corpus/$target/* "$work/corpus/"

@@ -4,7 +4,7 @@
 # may link; anything else, including a third-party library a layer must not touch (RocksDB in
 # domain/), fails the configure step. domain/ links Boost's headers for its containers only: the
 # include check below keeps Asio and the rest out.
-set(TOUCHLINE_ALLOWED_DEPS_touchline_events "nlohmann_json::nlohmann_json")
+set(TOUCHLINE_ALLOWED_DEPS_touchline_events "nlohmann_json::nlohmann_json;simdjson::simdjson")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_domain "touchline_events;nlohmann_json::nlohmann_json;Boost::boost")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_store
     "touchline_events;nlohmann_json::nlohmann_json;RocksDB::rocksdb;PkgConfig::SODIUM;Threads::Threads")

@@ -1,5 +1,6 @@
 #include "touchline/api/commands/body.h"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "touchline/api/ids.h"
@@ -15,10 +16,12 @@ Body::Body(const json& body) : body_(body) {
 }
 
 const json* Body::field(const char* name) {
-  seen_.insert(name);
   if (error_) return nullptr;
   auto it = body_.find(name);
-  return it == body_.end() ? nullptr : &*it;
+  if (it == body_.end()) return nullptr;
+  const json* value = &*it;
+  if (std::find(seen_.begin(), seen_.end(), value) == seen_.end()) seen_.push_back(value);
+  return value;
 }
 
 void Body::fail(const char* name, const std::string& message) {
@@ -140,10 +143,7 @@ std::map<std::string, std::string> Body::required_string_map(const char* name) {
 }
 
 std::map<std::string, std::string> Body::optional_string_map(const char* name) {
-  if (body_.is_object() && !body_.contains(name)) {
-    seen_.insert(name);
-    return {};
-  }
+  if (body_.is_object() && !body_.contains(name)) return {};
   return required_string_map(name);
 }
 
@@ -153,8 +153,9 @@ std::map<std::string, bool> Body::required_bool_map(const char* name) {
 
 std::optional<Error> Body::finish() const {
   if (error_) return error_;
+  if (seen_.size() == body_.size()) return std::nullopt;
   for (const auto& [key, value] : body_.items()) {
-    if (!seen_.contains(key)) {
+    if (std::find(seen_.begin(), seen_.end(), &value) == seen_.end()) {
       return Error::make(ErrorCode::invalid_argument, "unknown field '" + key + "'", key);
     }
   }

@@ -2,6 +2,9 @@
 
 #include <sodium.h>
 
+#include <cstring>
+#include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -74,11 +77,28 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
   return to_hex(out, sizeof out);
 }
 
-TokenSigner::TokenSigner(std::string key, std::chrono::seconds ttl) : key_(std::move(key)), ttl_(ttl) {
+TokenSigner::TokenSigner(std::string key, std::chrono::seconds ttl)
+    : key_(std::move(key)), ttl_(ttl) {
   ensure_sodium();
   if (key_.size() != crypto_auth_hmacsha256_KEYBYTES) {
     throw std::invalid_argument("token signing key must be 32 bytes");
   }
+  static_assert(std::tuple_size_v<decltype(KeyedHash::key)> == crypto_shorthash_KEYBYTES);
+  KeyedHash hash;
+  crypto_shorthash_keygen(hash.key.data());
+  verified_ = decltype(verified_)(0, hash, ConstantTimeEqual{});
+}
+
+std::size_t TokenSigner::KeyedHash::operator()(std::string_view token) const {
+  unsigned char out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, reinterpret_cast<const unsigned char*>(token.data()), token.size(), key.data());
+  std::uint64_t h = 0;
+  std::memcpy(&h, out, sizeof h);
+  return static_cast<std::size_t>(h);
+}
+
+bool TokenSigner::ConstantTimeEqual::operator()(std::string_view a, std::string_view b) const {
+  return constant_time_equals(a, b);
 }
 
 std::string TokenSigner::mac(std::string_view message) const { return hmac_sha256_hex(key_, message); }
@@ -90,6 +110,28 @@ IssuedToken TokenSigner::issue(const std::string& account_id, std::int64_t now_m
 }
 
 Result<std::string> TokenSigner::verify(std::string_view token, std::int64_t now_ms) const {
+  std::optional<Verified> known;
+  {
+    std::shared_lock lock(verified_mu_);
+    if (auto it = verified_.find(token); it != verified_.end()) known = it->second;
+  }
+  if (!known) {
+    auto checked = verify_mac(token);
+    if (!checked.ok()) return checked.error();
+    known = std::move(*checked);
+    if (now_ms < known->expires_at_ms) {
+      std::unique_lock lock(verified_mu_);
+      if (verified_.size() >= kVerifiedTokens) verified_.clear();
+      verified_.emplace(std::string(token), *known);
+    }
+  }
+  if (now_ms >= known->expires_at_ms) {
+    return Error::make(ErrorCode::unauthenticated, "the bearer token has expired; sign in again");
+  }
+  return std::move(known->account);
+}
+
+Result<TokenSigner::Verified> TokenSigner::verify_mac(std::string_view token) const {
   auto malformed = [] {
     return Error::make(ErrorCode::unauthenticated, "the bearer token is malformed or invalid");
   };
@@ -103,17 +145,14 @@ Result<std::string> TokenSigner::verify(std::string_view token, std::int64_t now
   auto first = body.find('.');
   auto second = body.rfind('.');
   if (body.substr(0, first) != "tl1" || second == first) return malformed();
-  std::string account(body.substr(first + 1, second - first - 1));
-  std::int64_t expires = 0;
+  Verified v;
+  v.account = std::string(body.substr(first + 1, second - first - 1));
   try {
-    expires = std::stoll(std::string(body.substr(second + 1)));
+    v.expires_at_ms = std::stoll(std::string(body.substr(second + 1)));
   } catch (const std::exception&) {
     return malformed();
   }
-  if (now_ms >= expires) {
-    return Error::make(ErrorCode::unauthenticated, "the bearer token has expired; sign in again");
-  }
-  return account;
+  return v;
 }
 
 }  // namespace touchline::api

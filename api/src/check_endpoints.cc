@@ -100,12 +100,12 @@ void Api::checks(const HttpRequest& req, Responder respond) {
   std::vector<queries::CheckQuery> batch;
   batch.reserve(items->size());
   for (std::size_t i = 0; i < items->size(); ++i) {
-    const std::string where = "checks[" + std::to_string(i) + "]";
     commands::Body item((*items)[i]);
     queries::CheckQuery q = read_check(item);
     std::optional<Error> err = item.finish();
     if (!err) err = unknown_permission(q.permission, "permission");
     if (err) {
+      const std::string where = "checks[" + std::to_string(i) + "]";
       err->message = where + ": " + err->message;
       err->field = err->field.empty() ? where : where + "." + err->field;
       return respond(fail(*err));

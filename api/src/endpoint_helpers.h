@@ -14,6 +14,7 @@
 #include "touchline/api/api.h"
 #include "touchline/api/commands.h"
 #include "touchline/api/ids.h"
+#include "touchline/events/json_text.h"
 #include "touchline/projections/audit_projection.h"
 
 namespace touchline::api::endpoints {
@@ -75,10 +76,10 @@ inline Result<projections::AuditFilter> parse_audit_filter(const std::map<std::s
 }
 
 inline Result<json> parse_json_object(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return invalid("the request body is not valid JSON");
-  if (!j.is_object()) return invalid("the request body must be a JSON object");
-  return j;
+  auto j = parse_json(body);
+  if (!j) return invalid("the request body is not valid JSON");
+  if (!j->is_object()) return invalid("the request body must be a JSON object");
+  return std::move(*j);
 }
 
 inline std::string string_field(const json& j, const char* name) {

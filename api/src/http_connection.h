@@ -28,7 +28,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -47,13 +46,40 @@ constexpr std::size_t kLingerBytes = 1024 * 1024;
 
 class Session;
 
+// Sockets, streams and the acceptor name the io_context's executor type itself rather than Asio's
+// type-erased any_io_executor, which costs a copy and a destruction of the erased executor at
+// every step of every read and write.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Stream = beast::basic_stream<tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+
 // State shared by the server object and every asynchronous operation (see the file comment).
 struct Shared {
   Shared(HttpServerOptions o, Handler h, ErrorResponder e)
-      : options(std::move(o)), handler(std::move(h)), error_responder(std::move(e)) {}
+      : options(std::move(o)), handler(std::move(h)), error_responder(std::move(e)) {
+    const int n = std::max(1, options.threads);
+    contexts.reserve(static_cast<std::size_t>(n));
+    // Concurrency hint 1: each is run by one thread, so a handler it posts to itself goes on that
+    // thread's own queue, with no lock and no wakeup (posts from other threads stay safe).
+    for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+  }
 
-  // Declared first so that it is destroyed last: sockets and timers below need it.
-  asio::io_context ioc;
+  // One io_context per pool thread, each run by its own thread: a connection stays on the one it
+  // was accepted onto, so its reads, its handler and its write never leave that thread, and the
+  // threads never wake each other for the same request (as they did sharing one io_context).
+  // Declared first so that they are destroyed last: sockets and timers below need them.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+
+  // The io_context for a new connection: each in turn, so that connections spread evenly.
+  asio::io_context& context_for_connection() {
+    return *contexts[next_connection.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+  }
+  // The io_context for work posted or timed: the calling pool thread's own (no wakeup, no lock
+  // taken by another thread), or from outside the pool each in turn.
+  asio::io_context& context_for_work();
+  std::atomic<std::size_t> next_connection{0};
+  std::atomic<std::size_t> next_work{0};
 
   const HttpServerOptions options;
   const Handler handler;
@@ -71,7 +97,21 @@ struct Shared {
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;                   // open connections
   std::map<std::string, std::size_t> connections_from;  // open connections by client address
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers;  // pending post_after
+  // One per io_context while the server runs: released by finish_stop(), at the end of the drain,
+  // so that no io_context runs out of work (and its thread returns) while a request on it is
+  // still owed an answer.
+  std::vector<asio::executor_work_guard<Executor>> work;
 };
+
+// The server whose pool runs on this thread, if any, and this thread's io_context in it:
+// stop() must not wait for the pool from it, and work it posts stays on its own io_context.
+thread_local const Shared* pool_of_this_thread = nullptr;
+thread_local asio::io_context* context_of_this_thread = nullptr;
+
+inline asio::io_context& Shared::context_for_work() {
+  if (pool_of_this_thread == this && context_of_this_thread) return *context_of_this_thread;
+  return *contexts[next_work.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
+}
 
 inline std::string lower(std::string_view s) {
   std::string out(s);
@@ -97,11 +137,12 @@ inline HttpResponse fallback_error(int status, const std::string& detail) {
 //------------------------------------------------------------------------------------------------
 
 // One connection: reads a request, hands it to the handler, writes the answer the Responder
-// brings back (on the strand), and loops while the connection is kept alive.
+// brings back (on the thread that runs the connection's io_context), and
+// loops while the connection is kept alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   // Counted in shared->connections_from[remote_address] by whoever creates it (under mu).
-  Session(tcp::socket&& socket, std::shared_ptr<Shared> shared, std::uint64_t id, std::string remote_address)
+  Session(Socket&& socket, std::shared_ptr<Shared> shared, std::uint64_t id, std::string remote_address)
       : shared_(std::move(shared)), id_(id), stream_(std::move(socket)), remote_address_(std::move(remote_address)) {}
 
   ~Session() {
@@ -120,12 +161,12 @@ class Session : public std::enable_shared_from_this<Session> {
   Session& operator=(const Session&) = delete;
 
   void run() {
-    // Start on the session's strand: the socket was accepted on another one.
+    // Start on the session's own thread: the socket was accepted on the listener's.
     asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::do_read, shared_from_this()));
   }
 
-  // Closes the connection at once, giving up any answer still owed. Posted onto the strand by
-  // finish_stop().
+  // Closes the connection at once, giving up any answer still owed. Posted onto the session's
+  // thread by finish_stop().
   void close_now() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -134,13 +175,13 @@ class Session : public std::enable_shared_from_this<Session> {
     end_response();
   }
 
-  // The start of the drain (posted onto the strand by HttpServer::stop()): a connection without a
+  // The start of the drain (posted onto the session's thread by HttpServer::stop()): a connection without a
   // request in flight closes now; one with a request finishes it (see do_write and on_write).
   void begin_drain() {
     if (!in_flight_ || streaming_) close_now();
   }
 
-  const beast::tcp_stream::executor_type& executor() { return executor_; }
+  const Executor& executor() { return executor_; }
 
  private:
   void do_read() {
@@ -194,7 +235,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.reset();
 
     // The handler answers exactly once, from any thread; later calls are ignored. The responder
-    // holds the session, so the write can go back onto its strand whenever it comes.
+    // holds the session, so the write can go back onto its thread whenever it comes.
     auto called = std::make_shared<std::atomic<bool>>(false);
     Responder respond = [self = shared_from_this(), called](HttpResponse res) {
       if (called->exchange(true)) return;
@@ -212,7 +253,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // A request is in flight from here until its answer is written or the connection closes; once
-  // the server is stopping none starts (false). On the strand.
+  // the server is stopping none starts (false). On the session's thread.
   bool begin_response() {
     std::lock_guard lock(shared_->mu);
     if (shared_->stopping) return false;
@@ -221,7 +262,7 @@ class Session : public std::enable_shared_from_this<Session> {
     return true;
   }
 
-  // Ends the request in flight, if any: on the strand, or from the destructor.
+  // Ends the request in flight, if any: on the session's thread, or from the destructor.
   void end_response();
 
   // Called by the Responder on any thread.
@@ -251,6 +292,9 @@ class Session : public std::enable_shared_from_this<Session> {
     do_write(make_error(status, detail));
   }
 
+  // Writes an answer: its head and body rendered into one buffer and sent with one write. (Beast's
+  // serializer would gather the same bytes from a dozen pieces, through a fields container
+  // allocated per answer; for answers this small the copy is the cheaper way.)
   void do_write(HttpResponse r) {
     if (shared_->stopped) return close_now();
     if (r.stream && !head_) return do_write_stream_head(std::move(r));
@@ -259,35 +303,44 @@ class Session : public std::enable_shared_from_this<Session> {
       std::cerr << "touchline http: handler answered with status " << status << "; sending 500\n";
       status = 500;
     }
-    auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(version_);
-    res->result(static_cast<unsigned>(status));
-    res->set(http::field::server, "touchline");
-    res->set(http::field::content_type, strip_crlf(r.content_type));
+    // Once the server is stopping, this is the connection's last answer.
+    const bool keep_alive = keep_alive_ && !close_after_ && !shared_->stopping;
+    // 204 and 304 never have a body (RFC 9110); HEAD says what a GET would carry, without it.
+    const bool bodiless = status == 204 || status == 304;
+    const bool send_body = !bodiless && !head_ && !r.body.empty();
+
+    std::string content_type = strip_crlf(r.content_type);
+    std::string server = "touchline";
+    std::string extra;
     for (auto& [name, value] : r.headers) {
       const auto key = lower(name);
       // Framing headers are the server's; the rest is passed through (repeats allowed).
       if (key == "content-length" || key == "transfer-encoding" || key == "connection") continue;
-      if (key == "content-type" || key == "server") {
-        res->set(strip_crlf(name), strip_crlf(value));
+      if (key == "content-type") {
+        content_type = strip_crlf(value);
+      } else if (key == "server") {
+        server = strip_crlf(value);
       } else {
-        res->insert(strip_crlf(name), strip_crlf(value));
+        extra.append(strip_crlf(name)).append(": ").append(strip_crlf(value)).append("\r\n");
       }
     }
-    // Once the server is stopping, this is the connection's last answer.
-    res->keep_alive(keep_alive_ && !close_after_ && !shared_->stopping);
-    const bool bodiless = status == 204 || status == 304;
-    if (bodiless) {
-      // These responses never have a body (RFC 9110); Beast refuses one.
-    } else if (head_) {
-      res->content_length(r.body.size());  // what a GET would carry, without the body
-    } else {
-      res->body() = std::move(r.body);
-      res->prepare_payload();
-    }
-    res_ = res;
+    auto wire = std::make_shared<std::string>();
+    wire->reserve(128 + extra.size() + content_type.size() + (send_body ? r.body.size() : 0));
+    wire->append(version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ").append(std::to_string(status)).append(" ");
+    wire->append(http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status)))).append("\r\n");
+    wire->append("Server: ").append(server).append("\r\n");
+    wire->append("Content-Type: ").append(content_type).append("\r\n");
+    wire->append(extra);
+    if (!bodiless) wire->append("Content-Length: ").append(std::to_string(r.body.size())).append("\r\n");
+    if (version_ == 10 && keep_alive) wire->append("Connection: keep-alive\r\n");
+    if (version_ != 10 && !keep_alive) wire->append("Connection: close\r\n");
+    wire->append("\r\n");
+    if (send_body) wire->append(r.body);
     stream_.expires_after(shared_->options.read_timeout);  // a client that never reads is dropped
-    http::async_write(stream_, *res, beast::bind_front_handler(&Session::on_write, shared_from_this(), res->need_eof()));
+    asio::async_write(stream_, asio::buffer(*wire),
+                      [self = shared_from_this(), wire, close = !keep_alive](beast::error_code ec, std::size_t n) {
+                        self->on_write(close, ec, n);
+                      });
   }
 
   // A streamed response: the head (chunked, no keep-alive), then each piece the stream gives as
@@ -341,7 +394,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_write(bool close, beast::error_code ec, std::size_t /*bytes*/) {
-    res_.reset();
     end_response();
     if (ec) return;  // the connection is gone
     // Also when the server began stopping during a keep-alive write: no further request is read.
@@ -370,11 +422,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Declared before stream_ so that the io_context outlives the socket.
   std::shared_ptr<Shared> shared_;
   const std::uint64_t id_;
-  beast::tcp_stream stream_;
-  beast::tcp_stream::executor_type executor_ = stream_.get_executor();
+  Stream stream_;
+  Executor executor_ = stream_.get_executor();
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::shared_ptr<http::response<http::string_body>> res_;
   std::string remote_address_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
@@ -392,11 +443,12 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 // The end of the drain (see the file comment): marks the server stopped, closes every session on
-// its strand and cancels the pending timers. Runs once; later calls do nothing. Called without
-// shared.mu held, while the pool still runs.
+// its thread, cancels the pending timers, then lets each io_context run out of work. Runs once;
+// later calls do nothing. Called without shared.mu held, while the pool still runs.
 inline void finish_stop(Shared& shared) {
   std::vector<std::shared_ptr<Session>> sessions;
   std::vector<std::shared_ptr<asio::steady_timer>> timers;
+  std::vector<asio::executor_work_guard<Executor>> work;
   {
     std::lock_guard lock(shared.mu);
     if (shared.stopped) return;
@@ -405,6 +457,7 @@ inline void finish_stop(Shared& shared) {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
     for (auto& [id, t] : shared.timers) timers.push_back(t);
+    work.swap(shared.work);
   }
   for (auto& s : sessions) {
     asio::post(s->executor(), [s] { s->close_now(); });
@@ -412,6 +465,8 @@ inline void finish_stop(Shared& shared) {
   for (auto& t : timers) {
     asio::post(t->get_executor(), [t] { t->cancel(); });
   }
+  // The closes and cancels just posted are work too: each io_context's run() returns after them.
+  work.clear();
 }
 
 inline void Session::end_response() {
@@ -431,11 +486,12 @@ inline void Session::end_response() {
 
 //------------------------------------------------------------------------------------------------
 
-// Accepts connections and launches a Session for each, every one on its own strand.
+// Accepts connections (on the first io_context) and launches a Session for each, the io_contexts
+// taking new connections in turn.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   explicit Listener(std::shared_ptr<Shared> shared)
-      : shared_(std::move(shared)), acceptor_(asio::make_strand(shared_->ioc)), retry_(executor_) {}
+      : shared_(std::move(shared)), acceptor_(shared_->contexts.front()->get_executor()), retry_(executor_) {}
 
   Status listen(const std::string& address, std::uint16_t port) {
     beast::error_code ec;
@@ -457,13 +513,13 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   std::uint16_t port() const { return port_; }
-  const tcp::acceptor::executor_type& executor() { return executor_; }
+  const Executor& executor() { return executor_; }
 
   void run() {
     asio::dispatch(acceptor_.get_executor(), beast::bind_front_handler(&Listener::do_accept, shared_from_this()));
   }
 
-  // Posted onto the acceptor's strand by HttpServer::stop().
+  // Posted onto the acceptor's thread by HttpServer::stop().
   void close() {
     beast::error_code ec;
     acceptor_.close(ec);
@@ -479,11 +535,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   void do_accept() {
     if (shared_->stopping || !acceptor_.is_open()) return;
-    acceptor_.async_accept(asio::make_strand(shared_->ioc),
+    acceptor_.async_accept(shared_->context_for_connection(),
                            beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
   }
 
-  void on_accept(beast::error_code ec, tcp::socket socket) {
+  void on_accept(beast::error_code ec, Socket socket) {
     if (ec == asio::error::operation_aborted || shared_->stopping || !acceptor_.is_open()) return;
     if (ec) {
       // E.g. out of file descriptors: try again shortly rather than spin or stop accepting.
@@ -524,7 +580,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
   // A connection over the limits: one short answer, written without waiting (it fits in any
   // socket buffer), then closed. Nothing of the client's is read.
-  static void refuse(tcp::socket socket) {
+  static void refuse(Socket socket) {
     static constexpr std::string_view kBusy =
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n"
         "Content-Type: text/plain\r\nContent-Length: 22\r\n\r\ntoo many connections\r\n";
@@ -536,13 +592,11 @@ class Listener : public std::enable_shared_from_this<Listener> {
   }
 
   std::shared_ptr<Shared> shared_;
-  tcp::acceptor acceptor_;
-  tcp::acceptor::executor_type executor_ = acceptor_.get_executor();
+  Acceptor acceptor_;
+  Executor executor_ = acceptor_.get_executor();
   asio::steady_timer retry_;
   std::uint16_t port_ = 0;
 };
 
-// The server whose pool runs on this thread, if any: stop() must not wait for the pool from it.
-thread_local const Shared* pool_of_this_thread = nullptr;
 
 }  // namespace touchline::api::http_detail

@@ -1,14 +1,15 @@
 // The Boost.Beast side of Touchline's HTTP server, in the style of Beast's advanced async server
-// example: a listener accepting connections and one session per connection, each on its own
-// strand, on a thread pool running one io_context. This is the only translation unit that
-// includes Beast's server code.
+// example: a listener accepting connections and one session per connection, on a thread pool
+// whose every thread runs an io_context of its own; a session lives on the one its connection was
+// accepted onto, so that one thread does all of its work, in order (its strand). This is the only
+// translation unit that includes Beast's server code.
 //
 // Lifetimes. Everything the asynchronous code touches lives in `Shared`, which owns the
-// io_context and is held by shared_ptr by the server, the listener, every session and every
+// io_contexts and is held by shared_ptr by the server, the listener, every session and every
 // post_after timer. A session is kept alive by its pending operation or by the Responder handed
 // to the handler, so a Responder kept past stop(), or past the HttpServer itself, still points at
 // a live session whose socket belongs to a live io_context: calling it then does nothing, and
-// dropping it frees the session (and, when it is the last reference, the io_context).
+// dropping it frees the session (and, when it is the last reference, the io_contexts).
 //
 // Stopping happens in two steps. stop() first marks the server `stopping` and drains: the
 // acceptor closes, every session without a request in flight closes at once, and the sessions
@@ -17,8 +18,10 @@
 // handler is given it (or a 400/413 answer is started) until the write completes or the
 // connection closes; post() and post_after() keep working meanwhile. When the count reaches zero
 // or options.drain_timeout passes, finish_stop() marks the server `stopped`, closes every session
-// left and cancels the pending timers; then the work guard is released, so the pool runs out of
-// work and its threads return from run(), and stop() joins them. Nothing is started on the pool
+// left and cancels the pending timers; then it releases the work guards (one per io_context), so
+// each io_context runs out of work once those are done and its thread returns from run(), and
+// stop() joins them. (Released any earlier, an io_context whose sessions only await their answers
+// would have nothing pending, and its thread would return with those answers unwritten.) Nothing is started on the pool
 // once the stopped flag is set. A stop() called on a pool thread cannot wait for the drain (it
 // would wait for the pool, or for its own request): it leaves finish_stop() to the last request's
 // completion or to a drain timer, and lets the threads finish on their own.
@@ -35,7 +38,6 @@ using namespace http_detail;
 struct HttpServer::Impl {
   std::shared_ptr<Shared> shared;
   std::shared_ptr<Listener> listener;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::uint16_t port = 0;
   bool started = false;
@@ -75,17 +77,20 @@ Status HttpServer::start() {
   impl_->started = true;
   impl_->listener = listener;
   impl_->port = listener->port();
-  impl_->work.emplace(asio::make_work_guard(shared->ioc));
+  {
+    std::lock_guard lock(shared->mu);
+    for (auto& context : shared->contexts) shared->work.push_back(asio::make_work_guard(*context));
+  }
   listener->run();
-  const int n = std::max(1, shared->options.threads);
-  impl_->threads.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    impl_->threads.emplace_back([shared] {
+  impl_->threads.reserve(shared->contexts.size());
+  for (auto& context : shared->contexts) {
+    impl_->threads.emplace_back([shared, &ioc = *context] {
       pool_of_this_thread = shared.get();
+      context_of_this_thread = &ioc;
       // A handler or posted function that throws must not take the pool down with it.
       for (;;) {
         try {
-          shared->ioc.run();
+          ioc.run();
           return;
         } catch (const std::exception& e) {
           std::cerr << "touchline http: uncaught exception on the pool: " << e.what() << "\n";
@@ -104,7 +109,7 @@ bool HttpServer::post(std::function<void()> fn) {
   auto& shared = *impl_->shared;
   std::lock_guard lock(shared.mu);
   if (shared.stopped) return false;
-  asio::post(shared.ioc, std::move(fn));
+  asio::post(shared.context_for_work(), std::move(fn));
   return true;
 }
 
@@ -113,7 +118,7 @@ void HttpServer::post_after(std::chrono::milliseconds delay, std::function<void(
   std::lock_guard lock(shared->mu);
   if (shared->stopped) return;
   const auto id = shared->next_id++;
-  auto timer = std::make_shared<asio::steady_timer>(asio::make_strand(shared->ioc), delay);
+  auto timer = std::make_shared<asio::steady_timer>(shared->context_for_work(), delay);
   shared->timers.emplace(id, timer);
   // The map keeps the timer; the handler holds the shared state weakly, so a timer that never
   // fires (the server stopped before it ever ran) makes no reference cycle.
@@ -165,7 +170,7 @@ void HttpServer::stop() {
       if (auto s = weak.lock()) sessions.push_back(std::move(s));
     }
   }
-  // Every close runs on the strand of the object it closes.
+  // Every close runs on the thread of the object it closes.
   if (auto listener = impl_->listener) {
     asio::post(listener->executor(), [listener] { listener->close(); });
   }
@@ -187,7 +192,7 @@ void HttpServer::stop() {
         shared.finish_when_drained = true;
         // Kept with the post_after timers, so that finish_stop() cancels it like them.
         const auto id = shared.next_id++;
-        auto timer = std::make_shared<asio::steady_timer>(asio::make_strand(shared.ioc), timeout);
+        auto timer = std::make_shared<asio::steady_timer>(shared.context_for_work(), timeout);
         shared.timers.emplace(id, timer);
         timer->async_wait([weak = std::weak_ptr<Shared>(impl_->shared), id](beast::error_code ec) {
           auto state = weak.lock();
@@ -209,7 +214,6 @@ void HttpServer::stop() {
     finish_stop(shared);
   }
 
-  impl_->work.reset();  // run() returns once the closes above have drained the pool
   impl_->listener.reset();
 
   // Called from a pool thread (a handler stopping the server), joining would wait for this very

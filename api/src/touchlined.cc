@@ -52,9 +52,9 @@ constexpr Setting kSettings[] = {
                            "loses acknowledged writes on power loss) [false]"},
 };
 
-// As many HTTP threads as cores: more only wake each other for the same requests (each wakeup is
-// a context switch the commands wait for), and at least two, so that one slow request does not
-// hold up every connection. Password hashing has threads of its own (password_hasher.h).
+// As many HTTP threads as cores (each serves the connections dealt to it): more would only take
+// turns on the same cores; and at least two, so that one slow request holds up only the
+// connections on its thread. Password hashing has threads of its own (password_hasher.h).
 int default_threads() { return static_cast<int>(std::max(2u, std::thread::hardware_concurrency())); }
 
 // Connections must leave file descriptors to the store (RocksDB keeps its table files open): past

@@ -1,5 +1,7 @@
 #include "touchline/store/event_store.h"
 
+#include "touchline/events/json_text.h"
+
 #include <sodium.h>
 #include <stdlib.h>  // mkdtemp
 
@@ -53,12 +55,12 @@ Result<std::string> make_temp_dir(const std::string& stem) {
 
 // Decodes one value of the log CF stored under `position`.
 Result<events::Envelope> decode_log_value(std::uint64_t position, std::string_view value) {
-  auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
+  auto j = parse_json(value);
+  if (!j) {
     return Error::make(ErrorCode::internal,
                        "the event at position " + std::to_string(position) + " is not valid JSON");
   }
-  auto e = events::envelope_from_json(j);
+  auto e = events::envelope_from_json(*j);
   if (!e.ok()) {
     return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
                                                 " cannot be decoded: " + e.error().message);

@@ -15,6 +15,7 @@
 #include <rocksdb/iterator.h>
 
 #include "event_store_impl.h"
+#include "touchline/events/json_text.h"
 #include "touchline/store/event_store.h"
 
 namespace touchline::store {
@@ -100,12 +101,12 @@ struct SelfCheck {
 
 SelfCheck check_alone(std::string_view value) {
   SelfCheck out;
-  auto j = nlohmann::json::parse(value.begin(), value.end(), nullptr, false);
-  if (j.is_discarded()) {
+  auto j = parse_json(value);
+  if (!j) {
     out.problem = "the stored value is not valid JSON";
     return out;
   }
-  auto e = events::envelope_from_json(j);
+  auto e = events::envelope_from_json(*j);
   if (!e.ok()) {
     out.problem = "the envelope does not decode: " + e.error().message;
     return out;

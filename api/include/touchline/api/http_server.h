@@ -1,8 +1,8 @@
-// Touchline's HTTP/1.1 server: a Boost.Beast listener and one session per connection, each on
-// its own strand, on a small thread pool. It knows nothing of Touchline's routes: every request
-// goes to the handler it was constructed with, which answers through a callback, possibly later
-// and from another thread (e.g. after a group-committed append). Beast is confined to
-// http_server.cc so its templates compile once.
+// Touchline's HTTP/1.1 server: a Boost.Beast listener and one session per connection on a small
+// thread pool, each connection served by one of its threads throughout. It knows nothing of
+// Touchline's routes: every request goes to the handler it was constructed with, which answers
+// through a callback, possibly later and from another thread (e.g. after a group-committed
+// append). Beast is confined to http_server.cc so its templates compile once.
 #pragma once
 
 #include <chrono>
@@ -40,7 +40,7 @@ class BodyStream {
  public:
   virtual ~BodyStream() = default;
   // Asks for the next piece: call `next` exactly once, from any thread, with the bytes to write,
-  // or with nullopt to end the response. Called on the connection's strand: first once the head
+  // or with nullopt to end the response. Called on the connection's thread: first once the head
   // is written, then each time the previous piece has been. Never called again once the client
   // has gone or the server stops; the stream is then let go (a `next` still held does nothing).
   virtual void pull(std::function<void(std::optional<std::string>)> next) = 0;
@@ -66,6 +66,7 @@ using ErrorResponder = std::function<HttpResponse(int status, std::string detail
 struct HttpServerOptions {
   std::string address = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: pick a free port (see HttpServer::port)
+  // Pool threads, each with an io_context of its own; connections are dealt to them in turn.
   int threads = 4;
   std::size_t body_limit = 64 * 1024;
   std::chrono::seconds read_timeout{30};  // for a request's body, once its header is in
@@ -99,10 +100,12 @@ class HttpServer {
   std::uint16_t port() const;
 
   // Runs fn on the server's thread pool: for handlers that continue work off a callback thread.
-  // Returns false, and runs nothing, once the server has stopped.
+  // Called on a pool thread, fn runs later on that same thread; from elsewhere, on the pool's
+  // threads in turn. Returns false, and runs nothing, once the server has stopped.
   bool post(std::function<void()> fn);
 
-  // Runs fn on the pool after `delay`, unless the server stops first.
+  // Runs fn on the pool after `delay` (on the calling pool thread, as post() does), unless the
+  // server stops first.
   void post_after(std::chrono::milliseconds delay, std::function<void()> fn);
 
   // Stops the server, draining the requests in flight:

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <set>
 #include <string>
 
+#include <boost/container/small_vector.hpp>
 #include <nlohmann/json.hpp>
 
 #include "touchline/events/result.h"
@@ -52,7 +52,8 @@ class Body {
   std::map<std::string, Value> required_map(const char* name, const char* values, const char* one_value);
 
   const nlohmann::json& body_;
-  std::set<std::string> seen_;
+  // The body's fields read so far (each once): a handful, so a small vector, searched in turn.
+  boost::container::small_vector<const nlohmann::json*, 8> seen_;
   std::optional<Error> error_;
 };
 

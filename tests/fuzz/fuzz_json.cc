@@ -1,0 +1,49 @@
+// parse_json against nlohmann's own parser on any bytes: both refuse, or both give the same value,
+// type for type, with the same text when dumped.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <string_view>
+
+#include "touchline/events/json_text.h"
+
+namespace {
+
+// The same value with the same types all the way down (json's == calls 1u and 1 equal), but for
+// -0, which nlohmann keeps a signed 0 and parse_json an unsigned one (json_text.h).
+bool same(const nlohmann::json& got, const nlohmann::json& want) {
+  if (want.is_number_integer() && want == 0) return got.is_number_integer() && got == 0;
+  if (got.type() != want.type() || got.size() != want.size()) return false;
+  if (want.is_object()) {
+    for (auto it = want.begin(); it != want.end(); ++it) {
+      auto found = got.find(it.key());
+      if (found == got.end() || !same(*found, it.value())) return false;
+    }
+    return true;
+  }
+  if (want.is_array()) {
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      if (!same(got[i], want[i])) return false;
+    }
+    return true;
+  }
+  return got == want && got.dump() == want.dump();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto want = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  auto got = touchline::parse_json(text);
+  if (want.is_discarded() != !got.has_value()) {
+    std::cerr << "parse_json and nlohmann disagree on whether this is JSON\n";
+    std::abort();
+  }
+  if (got && (!same(*got, want) || got->dump() != want.dump())) {
+    std::cerr << "parse_json gave " << got->dump() << ", nlohmann " << want.dump() << "\n";
+    std::abort();
+  }
+  return 0;
+}
