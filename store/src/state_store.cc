@@ -1,7 +1,10 @@
 #include "touchline/store/state_store.h"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/iterator.h>
 #include <rocksdb/write_batch.h>
@@ -176,12 +179,24 @@ Status StateStore::commit(const StateBatch& batch, std::uint64_t checkpoint) {
     }
     wb.Delete(im.cf_projections, prefix + key).PermitUncheckedError();
   }
-  for (const auto& [key, value] : batch.puts) {
-    if (reserved(key)) {
+  // In key order: RocksDB's memtable (a skip list) inserts a key just after the previous one
+  // cheaply, and a projection's puts (the audit log's entries and their indexes) come interleaved
+  // across many key ranges. Stable, so that of two puts of one key the later still wins.
+  std::vector<const std::pair<std::string, std::string>*> puts;
+  puts.reserve(batch.puts.size());
+  for (const auto& put : batch.puts) {
+    if (reserved(put.first)) {
       return Error::make(ErrorCode::invalid_argument, "state keys may not start with a NUL byte",
                          "key");
     }
-    wb.Put(im.cf_projections, prefix + key, value).PermitUncheckedError();
+    puts.push_back(&put);
+  }
+  std::stable_sort(puts.begin(), puts.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  std::string full_key = prefix;
+  for (const auto* put : puts) {
+    full_key.resize(prefix.size());
+    full_key.append(put->first);
+    wb.Put(im.cf_projections, full_key, put->second).PermitUncheckedError();
   }
   std::string cp_key = prefix;
   cp_key.append(kCheckpointKey);

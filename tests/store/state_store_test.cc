@@ -70,6 +70,30 @@ TEST(StateStore, CommitWritesStateAndCheckpointTogether) {
   EXPECT_EQ(raw.get("projections", std::string("members/\0checkpoint", 19)), testing::be64(9));
 }
 
+TEST(StateStore, OfTwoPutsOfOneKeyInABatchTheLaterWinsWhateverTheOrderOfTheOthers) {
+  TempDir dir;
+  auto store = open_store(options_for(dir.path()));
+  ASSERT_TRUE(store);
+  StateStore state(*store, "audit");
+  // Out of key order, as a projection's puts come, with one key put many times among others.
+  StateBatch batch;
+  for (int i = 0; i < 64; ++i) {
+    batch.puts.emplace_back("m", std::to_string(i));
+    batch.puts.emplace_back(std::string(1, static_cast<char>('z' - i % 26)), "other");
+  }
+  batch.puts.emplace_back("a", "4");
+  batch.puts.emplace_back("b", "2");
+  ASSERT_TRUE(state.commit(batch, 3).ok());
+  EXPECT_EQ(state.get("m").value(), "63");
+  EXPECT_EQ(state.get("a").value(), "4");
+  ASSERT_TRUE(state.commit({{{"z", "5"}}, {}}, 3).ok());
+  EXPECT_EQ(scan_all(state, "").size(), 26u);
+  // A put of a key this batch also deletes stays: deletes go first, as before.
+  ASSERT_TRUE(state.commit({{{"a", "7"}}, {"a", "z"}}, 4).ok());
+  EXPECT_EQ(state.get("a").value(), "7");
+  EXPECT_FALSE(state.get("z").value().has_value());
+}
+
 TEST(StateStore, SurvivesRestart) {
   TempDir dir;
   {
