@@ -5,8 +5,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -562,6 +564,56 @@ TEST(HttpServer, PostAndPostAfterRunOnThePool) {
   auto later_future = later.get_future();
   ASSERT_EQ(later_future.wait_for(10s), std::future_status::ready);
   EXPECT_GE(std::chrono::steady_clock::now() - started, 90ms);
+}
+
+// Connections are dealt to the threads in turn, and each stays on its thread: three threads,
+// three connections, three threads answering, each connection always by the same one.
+TEST(HttpServer, EachConnectionIsServedByOneThreadAndTheThreadsShareThem) {
+  auto options = test_options();
+  options.threads = 3;
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> threads_of;  // by connection name
+  auto server = start_server(options, [&](HttpRequest req, Responder respond) {
+    {
+      std::lock_guard lock(mu);
+      threads_of[req.target].insert(std::this_thread::get_id());
+    }
+    respond(HttpResponse{});
+  });
+  std::vector<std::unique_ptr<HttpConnection>> connections;
+  for (int c = 0; c < 3; ++c) connections.push_back(std::make_unique<HttpConnection>(server->port()));
+  for (int round = 0; round < 5; ++round) {
+    for (int c = 0; c < 3; ++c) {
+      ASSERT_EQ(connections[c]->request("GET", "/c" + std::to_string(c)).status, 200);
+    }
+  }
+  std::set<std::thread::id> all;
+  for (const auto& [name, ids] : threads_of) {
+    EXPECT_EQ(ids.size(), 1u) << name << " was served by more than one thread";
+    all.insert(ids.begin(), ids.end());
+  }
+  EXPECT_EQ(threads_of.size(), 3u);
+  EXPECT_EQ(all.size(), 3u) << "the three connections did not go to three threads";
+}
+
+// A handler's post() runs later on the handler's own thread: no other thread is woken for it.
+TEST(HttpServer, WorkPostedFromAPoolThreadRunsOnThatThread) {
+  auto options = test_options();
+  options.threads = 3;
+  HttpServer* server_ptr = nullptr;
+  std::atomic<int> same{0}, other{0};
+  auto server = start_server(options, [&](HttpRequest, Responder respond) {
+    const auto handler_thread = std::this_thread::get_id();
+    server_ptr->post([&, handler_thread, respond = std::move(respond)] {
+      ++(std::this_thread::get_id() == handler_thread ? same : other);
+      respond(HttpResponse{});
+    });
+  });
+  server_ptr = server.get();
+  HttpConnection connection(server->port());  // one connection: its requests on one thread
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(connection.request("GET", "/p").status, 200);
+  EXPECT_EQ(same.load(), 6);
+  EXPECT_EQ(other.load(), 0);
 }
 
 TEST(HttpServer, StopCancelsPendingPostAfter) {
