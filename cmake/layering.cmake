@@ -4,10 +4,10 @@
 # may link; anything else, including a third-party library a layer must not touch (RocksDB in
 # domain/), fails the configure step. domain/ links Boost's headers for its containers only: the
 # include check below keeps Asio and the rest out.
-set(TOUCHLINE_ALLOWED_DEPS_touchline_events "nlohmann_json::nlohmann_json;simdjson::simdjson")
+set(TOUCHLINE_ALLOWED_DEPS_touchline_events "nlohmann_json::nlohmann_json;simdjson::simdjson;Threads::Threads")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_domain "touchline_events;nlohmann_json::nlohmann_json;Boost::boost")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_store
-    "touchline_events;nlohmann_json::nlohmann_json;RocksDB::rocksdb;PkgConfig::SODIUM;Threads::Threads")
+    "touchline_events;nlohmann_json::nlohmann_json;RocksDB::rocksdb;OpenSSL::Crypto;Threads::Threads")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_projections
     "touchline_events;touchline_domain;touchline_store;nlohmann_json::nlohmann_json;Threads::Threads")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_api

@@ -9,7 +9,8 @@ packages=(
   librocksdb-dev          # the event log and projection state
   nlohmann-json3-dev      # JSON on the wire and in the log
   libsimdjson-dev         # reads JSON text (request bodies, stored events) several times faster
-  libsodium-dev           # SHA-256, HMAC, Argon2id password hashing, constant-time compare
+  libsodium-dev           # HMAC, Argon2id password hashing, constant-time compare, random ids
+  libssl-dev              # OpenSSL's libcrypto: the hash chain's SHA-256, on the CPU's SHA instructions
   libgtest-dev libgmock-dev
   libbenchmark-dev        # Google Benchmark for the hot-path measurements
   wrk                     # the HTTP load benchmark (./dev.sh bench)

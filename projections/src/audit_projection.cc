@@ -252,13 +252,8 @@ std::string iso8601_utc(std::int64_t unix_ms) {
   return buf;
 }
 
-nlohmann::json AuditProjection::entry_for(const events::Envelope& e) {
-  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
-  if (!decoded.ok()) {
-    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " +
-                             decoded.error().message);
-  }
-  auto d = describe(*decoded);
+nlohmann::json AuditProjection::entry_for(const events::Envelope& e, const events::DomainEvent& event) {
+  auto d = describe(event);
   if (!d) return nullptr;
   return nlohmann::json{{"position", e.position},
                         {"recorded_at", iso8601_utc(e.recorded_at_ms)},
@@ -272,8 +267,8 @@ nlohmann::json AuditProjection::entry_for(const events::Envelope& e) {
                         {"correlation_id", e.correlation_id}};
 }
 
-void AuditProjection::apply(const events::Envelope& e) {
-  nlohmann::json entry = entry_for(e);
+void AuditProjection::apply(const events::Envelope& e, const events::DomainEvent& event) {
+  nlohmann::json entry = entry_for(e, event);
   if (entry.is_null()) return;
   const std::string value = entry.dump();
   const std::string key = position_key(e.position);

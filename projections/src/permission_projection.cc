@@ -153,23 +153,18 @@ Status PermissionProjection::load(const store::StateStore& state) {
   return st;
 }
 
-void PermissionProjection::apply(const events::Envelope& e) {
-  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
-  if (!decoded.ok()) {
-    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " +
-                             decoded.error().message);
-  }
-  if (const auto* changed = std::get_if<events::PrivacySettingsChanged>(&*decoded)) {
+void PermissionProjection::apply(const events::Envelope& e, const events::DomainEvent& event) {
+  if (const auto* changed = std::get_if<events::PrivacySettingsChanged>(&event)) {
     std::unique_lock lock(mu_);
     // Folded as the account aggregate folds it, so the check sees what the athlete decided.
     domain::AccountState account;
     account.privacy = privacy_[changed->account_id];
-    privacy_[changed->account_id] = domain::evolve(std::move(account), *decoded).privacy;
+    privacy_[changed->account_id] = domain::evolve(std::move(account), event).privacy;
     dirty_privacy_.insert(changed->account_id);
     applied_.store(e.position, std::memory_order_release);
     return;
   }
-  const std::string* org_id = organization_of(*decoded);
+  const std::string* org_id = organization_of(event);
   if (!org_id) {
     // Changes nothing here: a reader under the shared lock sees the same state at this position.
     applied_.store(e.position, std::memory_order_release);
@@ -177,7 +172,7 @@ void PermissionProjection::apply(const events::Envelope& e) {
   }
   std::unique_lock lock(mu_);
   auto& org = organizations_[*org_id];
-  org = domain::evolve(std::move(org), *decoded);
+  org = domain::evolve(std::move(org), event);
   dirty_.insert(*org_id);
   applied_.store(e.position, std::memory_order_release);
 }

@@ -1,11 +1,46 @@
 #include "touchline/projections/runner.h"
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "touchline/events/parallel.h"
+
 namespace touchline::projections {
+namespace {
+
+// Each event's payload, decoded (on every core for a replay's batch), or the error at the first
+// event that does not decode, worded as decode_payload words it.
+Result<std::vector<events::DomainEvent>> decode_batch(const std::vector<events::Envelope>& batch) {
+  std::vector<std::optional<Result<events::DomainEvent>>> decoded(batch.size());
+  for_each_index_in_parallel(batch.size(), [&](std::size_t i) {
+    decoded[i].emplace(events::decode_event(batch[i].type, batch[i].schema_version, batch[i].payload));
+  });
+  std::vector<events::DomainEvent> out;
+  out.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!decoded[i]->ok()) {
+      return Error::make(ErrorCode::internal, "event at position " + std::to_string(batch[i].position) + ": " +
+                                                  decoded[i]->error().message);
+    }
+    out.push_back(std::move(*decoded[i]).value());
+  }
+  return out;
+}
+
+}  // namespace
+
+events::DomainEvent decode_payload(const events::Envelope& e) {
+  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
+  if (!decoded.ok()) {
+    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " + decoded.error().message);
+  }
+  return std::move(decoded).value();
+}
+
+void apply_event(Projection& projection, const events::Envelope& e) { projection.apply(e, decode_payload(e)); }
 
 ProjectionRunner::ProjectionRunner(store::EventStore& log, Projection& projection,
                                    RunnerOptions options)
@@ -147,8 +182,21 @@ bool ProjectionRunner::catch_up_once(bool& applied_any) {
     return false;
   }
   if (batch->empty()) return true;
+  auto decoded = decode_batch(*batch);
+  if (!decoded.ok()) {
+    std::lock_guard lock(mu_);
+    failure_ = decoded.error().message;
+    return false;
+  }
+  if (!fold(*batch, *decoded)) return false;
+  applied_any = true;
+  return true;
+}
+
+bool ProjectionRunner::fold(const std::vector<events::Envelope>& batch,
+                            const std::vector<events::DomainEvent>& decoded) {
   try {
-    for (const auto& e : *batch) projection_.apply(e);
+    for (std::size_t i = 0; i < batch.size(); ++i) projection_.apply(batch[i], decoded[i]);
   } catch (const std::exception& ex) {
     std::lock_guard lock(mu_);
     failure_ = ex.what();
@@ -156,14 +204,13 @@ bool ProjectionRunner::catch_up_once(bool& applied_any) {
   }
   store::StateBatch changes;
   projection_.write_changes(changes);
-  const std::uint64_t last = batch->back().position;
+  const std::uint64_t last = batch.back().position;
   if (auto st = state_.commit(changes, last); !st.ok()) {
     std::lock_guard lock(mu_);
     failure_ = "committing projection state failed: " + st.error().message;
     return false;
   }
   advance_to(last);
-  applied_any = true;
   return true;
 }
 
@@ -182,26 +229,49 @@ void ProjectionRunner::run() {
   }
 }
 
-Status ProjectionRunner::rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
-  if (worker_.joinable()) {
-    return Error::make(ErrorCode::failed_precondition, "stop the runner before rebuilding");
-  }
+Status ProjectionRunner::start_over() {
   if (auto st = state_.clear(); !st.ok()) return st;
   if (auto st = state_.set_format(projection_.state_format()); !st.ok()) return st;
   projection_.reset();
-  {
-    std::lock_guard lock(mu_);
-    position_ = 0;
-    failure_.reset();
-  }
-  const std::uint64_t total = log_.head_position();
-  for (;;) {
-    bool applied_any = false;
-    if (!catch_up_once(applied_any)) {
-      return Error::make(ErrorCode::internal, *failure());
+  std::lock_guard lock(mu_);
+  position_ = 0;
+  failure_.reset();
+  return ok_status();
+}
+
+Status ProjectionRunner::rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  ProjectionRunner* self = this;
+  return rebuild_together(std::span(&self, 1), progress);
+}
+
+Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> runners,
+                                          const std::function<void(std::uint64_t, std::uint64_t)>& progress) {
+  if (runners.empty()) return ok_status();
+  store::EventStore& log = runners.front()->log_;
+  for (ProjectionRunner* r : runners) {
+    if (&r->log_ != &log) {
+      return Error::make(ErrorCode::invalid_argument, "projections rebuilt together must follow one log");
     }
-    if (progress && applied_any) progress(position(), total);
-    if (!applied_any) return ok_status();
+    if (r->worker_.joinable()) {
+      return Error::make(ErrorCode::failed_precondition, "stop the runner before rebuilding");
+    }
+  }
+  for (ProjectionRunner* r : runners) {
+    if (auto st = r->start_over(); !st.ok()) return st;
+  }
+  const std::uint64_t total = log.head_position();
+  std::uint64_t position = 0;
+  for (;;) {
+    auto batch = log.read_all(position, runners.front()->options_.batch_size);
+    if (!batch.ok()) return Error::make(ErrorCode::internal, "reading the log failed: " + batch.error().message);
+    if (batch->empty()) return ok_status();
+    auto decoded = decode_batch(*batch);
+    if (!decoded.ok()) return decoded.error();
+    for (ProjectionRunner* r : runners) {
+      if (!r->fold(*batch, *decoded)) return Error::make(ErrorCode::internal, *r->failure());
+    }
+    position = batch->back().position;
+    if (progress) progress(position, total);
   }
 }
 

@@ -1,11 +1,14 @@
 #include "touchline/store/hash_chain.h"
 
-#include <sodium.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <exception>
+#include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -33,16 +36,63 @@ std::string to_hex(const unsigned char* bytes, std::size_t n) {
   return out;
 }
 
-// sodium_init is idempotent and thread-safe; calling it before first use is libsodium's rule.
-void ensure_sodium() {
-  static const int kInit = sodium_init();
-  (void)kInit;
+// Each byte's value as a lowercase hex digit, or -1: a table, not branches, since hash digits
+// are random and a branch on each would be mispredicted half the time.
+constexpr std::array<signed char, 256> kHexDigitValues = [] {
+  std::array<signed char, 256> values{};
+  values.fill(-1);
+  for (int d = 0; d < 16; ++d) values[static_cast<unsigned char>("0123456789abcdef"[d])] = static_cast<signed char>(d);
+  return values;
+}();
+
+constexpr std::size_t kSha256Bytes = 32;
+
+// Lowercase hex SHA-256 of the pieces, one after the other. OpenSSL's SHA-256 rather than
+// libsodium's: it uses the CPU's SHA instructions, and verify hashes every byte of the log.
+// Each thread keeps a context of its own, so the hot loop allocates nothing.
+std::string sha256_hex_of(std::initializer_list<std::string_view> pieces) {
+  struct ContextDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, ContextDeleter> context;
+  if (!context) context.reset(EVP_MD_CTX_new());  // null only when out of memory: tried again next time
+  // Fetched once: EVP_sha256() would look the algorithm up, under a lock, on every digest.
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr),
+                                                                        &EVP_MD_free);
+  std::array<unsigned char, kSha256Bytes> out{};
+  unsigned int length = 0;
+  bool ok = context != nullptr && kSha256 != nullptr && EVP_DigestInit_ex(context.get(), kSha256.get(), nullptr) == 1;
+  for (std::string_view piece : pieces) {
+    ok = ok && EVP_DigestUpdate(context.get(), piece.data(), piece.size()) == 1;
+  }
+  ok = ok && EVP_DigestFinal_ex(context.get(), out.data(), &length) == 1 && length == out.size();
+  if (!ok) {
+    // Out of memory, or an OpenSSL configuration (OPENSSL_CONF) that offers no SHA-256.
+    throw std::runtime_error("OpenSSL's SHA-256 failed (out of memory, or no provider offers SHA-256)");
+  }
+  return to_hex(out.data(), out.size());
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
+// The 32 bytes that 64 lowercase hex digits stand for. Hashing these rather than the hex keeps
+// the rule independent of hex case. Throws std::invalid_argument on anything else.
+std::array<unsigned char, kSha256Bytes> unhex_hash(std::string_view hex) {
+  if (hex.size() != 2 * kSha256Bytes) {
+    throw std::invalid_argument("chain_hash: prev hash is not 64 hex digits");
+  }
+  std::array<unsigned char, kSha256Bytes> bytes{};
+  int all = 0;  // the OR of every digit's value: negative when any is not a digit
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const int hi = kHexDigitValues[static_cast<unsigned char>(hex[2 * i])];
+    const int lo = kHexDigitValues[static_cast<unsigned char>(hex[2 * i + 1])];
+    all |= hi | lo;
+    bytes[i] = static_cast<unsigned char>(hi * 16 + lo);
+  }
+  if (all < 0) throw std::invalid_argument("chain_hash: prev hash is not lowercase hex");
+  return bytes;
+}
+
+std::string_view as_text(const std::array<unsigned char, kSha256Bytes>& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
 }
 
 }  // namespace
@@ -52,37 +102,11 @@ const std::string& genesis_hash() {
   return kGenesis;
 }
 
-std::string sha256_hex(std::string_view data) {
-  ensure_sodium();
-  std::array<unsigned char, crypto_hash_sha256_BYTES> out{};
-  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return to_hex(out.data(), out.size());
-}
+std::string sha256_hex(std::string_view data) { return sha256_hex_of({data}); }
 
 std::string chain_hash(std::string_view prev_hash_hex, const events::Envelope& e) {
-  // Hashing the raw 32 bytes rather than the hex keeps the rule independent of hex case.
-  if (prev_hash_hex.size() != 2 * crypto_hash_sha256_BYTES) {
-    throw std::invalid_argument("chain_hash: prev hash is not 64 hex digits");
-  }
-  std::array<unsigned char, crypto_hash_sha256_BYTES> prev{};
-  for (std::size_t i = 0; i < prev.size(); ++i) {
-    const int hi = hex_digit(prev_hash_hex[2 * i]);
-    const int lo = hex_digit(prev_hash_hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      throw std::invalid_argument("chain_hash: prev hash is not lowercase hex");
-    }
-    prev[i] = static_cast<unsigned char>(hi * 16 + lo);
-  }
-  const std::string canonical = events::canonical_bytes(e);
-  ensure_sodium();
-  crypto_hash_sha256_state st;
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, prev.data(), prev.size());
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(canonical.data()),
-                            canonical.size());
-  std::array<unsigned char, crypto_hash_sha256_BYTES> out{};
-  crypto_hash_sha256_final(&st, out.data());
-  return to_hex(out.data(), out.size());
+  const auto prev = unhex_hash(prev_hash_hex);
+  return sha256_hex_of({as_text(prev), events::canonical_bytes(e)});
 }
 
 namespace {
@@ -101,6 +125,17 @@ struct SelfCheck {
 
 SelfCheck check_alone(std::string_view value) {
   SelfCheck out;
+  // The text the store wrote is already canonical: hash it as it lies. Any other text, even one
+  // that decodes, is decoded and re-encoded below, as the rule says.
+  if (auto text = events::read_canonical_text(value)) {
+    const auto prev = unhex_hash(text->prev_hash);  // read_canonical_text checked its digits
+    const auto& pieces = text->canonical_pieces;
+    out.position = text->position;
+    out.hash_follows = text->hash == sha256_hex_of({as_text(prev), pieces[0], pieces[1], pieces[2]});
+    out.prev_hash = text->prev_hash;
+    out.hash = text->hash;
+    return out;
+  }
   auto j = parse_json(value);
   if (!j) {
     out.problem = "the stored value is not valid JSON";
@@ -125,34 +160,89 @@ SelfCheck check_alone(std::string_view value) {
 }
 
 // Events are read in order, a batch at a time, and each batch's events are checked alone on
-// every core (an event's hash depends only on its own prev_hash and contents); the links between
-// them are then checked in order, so the first bad position is the one a sequential walk finds.
+// every core (an event's hash depends only on its own prev_hash and contents) while the next
+// batch is read; the links between them are then checked in order, so the first bad position
+// is the one a sequential walk finds.
 constexpr std::size_t kVerifyBatch = 4096;
 
-void check_all_alone(const std::vector<std::string>& values, std::vector<SelfCheck>& out) {
-  out.assign(values.size(), {});
-  if (values.empty()) return;
-  const std::size_t workers =
-      std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
-  const std::size_t slice = (values.size() + workers - 1) / workers;
-  // What a helper throws (std::bad_alloc) is rethrown here, on the caller's thread.
-  std::vector<std::exception_ptr> thrown((values.size() + slice - 1) / slice);
-  auto run = [&](std::size_t from) {
-    try {
-      for (std::size_t i = from; i < std::min(values.size(), from + slice); ++i) out[i] = check_alone(values[i]);
-    } catch (...) {
-      thrown[from / slice] = std::current_exception();
+// A batch's values, end to end in one buffer (one allocation per batch, not per event).
+struct Batch {
+  std::string text;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // each value's offset and size in text
+  // A bad key ends its batch, and is reported once every event before it has passed.
+  std::optional<std::pair<std::uint64_t, std::string>> key_problem;
+  bool last = false;  // nothing is read after it: the log's end, a bad key or a read error
+
+  std::vector<std::string_view> values() const {
+    std::vector<std::string_view> out;
+    out.reserve(spans.size());
+    for (const auto& [from, size] : spans) out.push_back(std::string_view(text).substr(from, size));
+    return out;
+  }
+};
+
+// Reads up to kVerifyBatch events from `it`, the first of which should be at `first_position`.
+void read_batch(rocksdb::Iterator& it, std::uint64_t first_position, Batch& batch) {
+  batch.text.clear();
+  batch.spans.clear();
+  batch.key_problem.reset();
+  for (; it.Valid() && batch.spans.size() < kVerifyBatch; it.Next()) {
+    const auto key = to_sv(it.key());
+    const std::uint64_t at = first_position + batch.spans.size();
+    if (key.size() != 8) {
+      batch.key_problem.emplace(at, "a log key is " + std::to_string(key.size()) + " bytes long instead of 8");
+      break;
     }
-  };
-  {
-    std::vector<std::jthread> helpers;
-    for (std::size_t from = slice; from < values.size(); from += slice) helpers.emplace_back(run, from);
-    run(0);
+    if (const std::uint64_t position = decode_be64(key); position != at) {
+      batch.key_problem.emplace(at, "position " + std::to_string(at) + " is missing (the next stored position is " +
+                                        std::to_string(position) + ")");
+      break;
+    }
+    const auto value = to_sv(it.value());
+    batch.spans.emplace_back(batch.text.size(), value.size());
+    batch.text.append(value);
   }
-  for (const auto& e : thrown) {
-    if (e) std::rethrow_exception(e);
-  }
+  batch.last = batch.key_problem.has_value() || !it.Valid();
 }
+
+// A batch's events, checked alone by several threads at once: each takes the next few
+// unchecked events until none is left, so that a thread held up (by the reader, or by another
+// process) leaves its share to the others instead of making them wait for it.
+class SharedCheck {
+ public:
+  SharedCheck(const std::vector<std::string_view>& values, std::vector<SelfCheck>& out)
+      : values_(values), out_(out) {
+    out_.assign(values_.size(), {});
+  }
+
+  // Checks events until none is left. Thread-safe; what it throws (std::bad_alloc) is kept for
+  // rethrow_any().
+  void work() {
+    try {
+      for (;;) {
+        const std::size_t from = next_.fetch_add(kChunk, std::memory_order_relaxed);
+        if (from >= values_.size()) return;
+        for (std::size_t i = from; i < std::min(values_.size(), from + kChunk); ++i) out_[i] = check_alone(values_[i]);
+      }
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      if (!thrown_) thrown_ = std::current_exception();
+    }
+  }
+
+  // After every work() has returned: rethrows the first exception one of them caught.
+  void rethrow_any() const {
+    if (thrown_) std::rethrow_exception(thrown_);
+  }
+
+ private:
+  static constexpr std::size_t kChunk = 64;
+  const std::vector<std::string_view>& values_;
+  std::vector<SelfCheck>& out_;
+  std::atomic<std::size_t> next_{0};
+  std::mutex mu_;
+  std::exception_ptr thrown_;
+};
 
 }  // namespace
 
@@ -170,32 +260,29 @@ VerifyReport verify_log(const EventStore& store,
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   ro.fill_cache = false;  // a full scan would only evict what the server is using
+  ro.readahead_size = 4 << 20;  // a read of 4 MiB, not a pread per 4 KiB block
   std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_log));
   std::uint64_t expected = 1;
   std::string prev = genesis_hash();
-  std::vector<std::string> values;
+  const std::size_t workers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  Batch current;
+  Batch next;
   std::vector<SelfCheck> checks;
   it->SeekToFirst();
+  read_batch(*it, expected, current);
   while (true) {
-    // A batch: the keys checked in order as they are read; a bad key ends the batch, and is
-    // reported once every event before it has passed.
-    std::optional<std::pair<std::uint64_t, std::string>> key_problem;
-    values.clear();
-    for (; it->Valid() && values.size() < kVerifyBatch; it->Next()) {
-      const auto key = to_sv(it->key());
-      const std::uint64_t at = expected + values.size();
-      if (key.size() != 8) {
-        key_problem.emplace(at, "a log key is " + std::to_string(key.size()) + " bytes long instead of 8");
-        break;
+    {
+      // The helpers check this batch while this thread reads the next, then joins them.
+      const std::vector<std::string_view> values = current.values();
+      SharedCheck check(values, checks);
+      {
+        std::vector<std::jthread> helpers;
+        for (std::size_t i = 0; i < workers; ++i) helpers.emplace_back([&check] { check.work(); });
+        if (!current.last) read_batch(*it, expected + current.spans.size(), next);
+        check.work();
       }
-      if (const std::uint64_t position = decode_be64(key); position != at) {
-        key_problem.emplace(at, "position " + std::to_string(at) + " is missing (the next stored position is " +
-                                    std::to_string(position) + ")");
-        break;
-      }
-      values.emplace_back(to_sv(it->value()));
+      check.rethrow_any();
     }
-    check_all_alone(values, checks);
     for (auto& c : checks) {
       const std::uint64_t position = expected;
       if (!c.problem.empty()) return fail(position, std::move(c.problem));
@@ -211,8 +298,9 @@ VerifyReport verify_log(const EventStore& store,
       ++report.events_checked;
       if (progress && report.events_checked % kProgressEvery == 0) progress(report.events_checked);
     }
-    if (key_problem) return fail(key_problem->first, std::move(key_problem->second));
-    if (!it->Valid()) break;
+    if (current.key_problem) return fail(current.key_problem->first, std::move(current.key_problem->second));
+    if (current.last) break;
+    std::swap(current, next);
   }
   if (!it->status().ok()) {
     return fail(expected, "RocksDB reports: " + it->status().ToString());

@@ -26,7 +26,7 @@ class Queries : public ::testing::Test {
       env.type = std::string(events::event_type(e));
       env.schema_version = events::event_schema(e);
       env.payload = events::event_payload(e);
-      projection_.apply(env);
+      projections::apply_event(projection_, env);
     }
   }
 

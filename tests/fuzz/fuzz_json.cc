@@ -1,11 +1,16 @@
 // parse_json against nlohmann's own parser on any bytes: both refuse, or both give the same value,
-// type for type, with the same text when dumped.
+// type for type, with the same text when dumped. And verify's fast path, read_canonical_text,
+// against decoding: whatever text it reads must be one dump() writes, byte for byte, for the
+// envelope it decodes to, and its pieces that envelope's canonical bytes (the corpus holds stored
+// envelopes for it to mutate).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <string>
 #include <string_view>
 
+#include "touchline/events/envelope.h"
 #include "touchline/events/json_text.h"
 
 namespace {
@@ -44,6 +49,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (got && (!same(*got, want) || got->dump() != want.dump())) {
     std::cerr << "parse_json gave " << got->dump() << ", nlohmann " << want.dump() << "\n";
     std::abort();
+  }
+  if (auto canonical = touchline::events::read_canonical_text(text)) {
+    if (!got) {
+      std::cerr << "read_canonical_text read a text that is not JSON\n";
+      std::abort();
+    }
+    auto e = touchline::events::envelope_from_json(*got);
+    if (!e.ok() || touchline::events::to_json(*e).dump() != text) {
+      std::cerr << "read_canonical_text read a text dump() would not write\n";
+      std::abort();
+    }
+    const auto& pieces = canonical->canonical_pieces;
+    if (std::string(pieces[0]) + std::string(pieces[1]) + std::string(pieces[2]) !=
+            touchline::events::canonical_bytes(*e) ||
+        canonical->position != e->position || canonical->hash != e->hash || canonical->prev_hash != e->prev_hash) {
+      std::cerr << "read_canonical_text disagrees with decoding\n";
+      std::abort();
+    }
   }
   return 0;
 }

@@ -146,7 +146,7 @@ class ModelRun {
     std::set<std::string> touched;
     bool account_changed = false;
     for (const auto& e : *fresh) {
-      projection_.apply(e);
+      projections::apply_event(projection_, e);
       reference_.apply(model_test::LoggedEvent{e.type, e.payload, e.stream, e.actor, e.recorded_at_ms});
       position_ = e.position;
       if (e.stream.rfind("organization-", 0) == 0) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 
 #include "touchline/domain/account.h"
 #include "touchline/domain/organization.h"
@@ -20,19 +21,24 @@ namespace {
 using namespace std::chrono_literals;
 using testing::ProjectionTest;
 
+// Runs both projections' runners live while `append_history` appends to the log, until they
+// have folded all of it.
+void follow_live(store::EventStore& log, PermissionProjection& permissions, AuditProjection& audit,
+                 const std::function<void()>& append_history) {
+  ProjectionRunner p(log, permissions);
+  ProjectionRunner a(log, audit);
+  p.start();
+  a.start();
+  append_history();
+  ASSERT_TRUE(p.wait_for(log.head_position(), 10s));
+  ASSERT_TRUE(a.wait_for(log.head_position(), 10s));
+}
+
 TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
   PermissionProjection live_permissions;
   store::StateStore audit_state(*log, AuditProjection::kName);
   AuditProjection live_audit(audit_state);
-  {
-    ProjectionRunner p(*log, live_permissions);
-    ProjectionRunner a(*log, live_audit);
-    p.start();
-    a.start();
-    write_history();  // appended while the runners follow the log
-    ASSERT_TRUE(p.wait_for(log->head_position(), 10s));
-    ASSERT_TRUE(a.wait_for(log->head_position(), 10s));
-  }
+  follow_live(*log, live_permissions, live_audit, [&] { write_history(); });
   const auto live_snapshot = live_permissions.snapshot();
   const auto live_permission_state = stored(PermissionProjection::kName);
   const auto live_audit_state = stored(AuditProjection::kName);
@@ -48,6 +54,77 @@ TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
   EXPECT_EQ(stored(PermissionProjection::kName), live_permission_state);
   EXPECT_EQ(stored(AuditProjection::kName), live_audit_state);
   EXPECT_EQ(rebuilt_audit.page("org", 0, 1000).value().entries, live_page);
+}
+
+// An operator's `touchline rebuild --projection all`: one pass over the log, each batch read and
+// decoded once (on every core: batches here are long enough) for both projections.
+TEST_F(ProjectionTest, RebuiltTogetherInOnePassEqualsLive) {
+  write_history();
+  for (int i = 0; i < 1200; ++i) append({events::AthleteAssigned{"org", "ath" + std::to_string(i % 30), i % 2 ? "asst" : "head", ""}});
+  PermissionProjection live_permissions;
+  store::StateStore audit_state(*log, AuditProjection::kName);
+  AuditProjection live_audit(audit_state);
+  follow_live(*log, live_permissions, live_audit, [] {});
+  const auto live_permission_state = stored(PermissionProjection::kName);
+  const auto live_audit_state = stored(AuditProjection::kName);
+
+  PermissionProjection rebuilt_permissions;
+  AuditProjection rebuilt_audit(audit_state);
+  ProjectionRunner p(*log, rebuilt_permissions);
+  ProjectionRunner a(*log, rebuilt_audit);
+  std::vector<ProjectionRunner*> both{&p, &a};
+  std::vector<std::uint64_t> progress;
+  ASSERT_TRUE(ProjectionRunner::rebuild_together(both, [&](std::uint64_t done, std::uint64_t) {
+                progress.push_back(done);
+              }).ok());
+  EXPECT_EQ(progress.size(), (log->head_position() + 511) / 512);  // a call per batch of 512
+  EXPECT_EQ(p.position(), log->head_position());
+  EXPECT_EQ(a.position(), log->head_position());
+  EXPECT_EQ(rebuilt_permissions.snapshot(), live_permissions.snapshot());
+  EXPECT_EQ(stored(PermissionProjection::kName), live_permission_state);
+  EXPECT_EQ(stored(AuditProjection::kName), live_audit_state);
+}
+
+TEST_F(ProjectionTest, RebuildingTogetherNamesTheFirstEventThatDoesNotDecode) {
+  write_history();
+  const std::uint64_t first_bad = log->head_position() + 300;
+  for (int i = 0; i < 600; ++i) {
+    if (log->head_position() + 1 == first_bad || log->head_position() + 1 == first_bad + 100) {
+      store::AppendRequest r;
+      r.streams.push_back({"organization-org", store::ExpectedVersion::any(), {{"FromTheFuture", 1, {{"a", 1}}}}});
+      r.metadata = {"someone", "c" + std::to_string(i), "c", "c"};
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    } else {
+      append({events::AthleteAssigned{"org", "ath1", "asst", ""}});
+    }
+  }
+  PermissionProjection permissions;
+  ProjectionRunner runner(*log, permissions);
+  std::vector<ProjectionRunner*> one{&runner};
+  auto st = ProjectionRunner::rebuild_together(one);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::internal);
+  EXPECT_NE(st.error().message.find("event at position " + std::to_string(first_bad) + ":"), std::string::npos)
+      << st.error().message;
+}
+
+TEST_F(ProjectionTest, OnlyProjectionsOfOneLogAreRebuiltTogether) {
+  const std::string other_dir = testing::temp_dir();
+  {
+    store::StoreOptions o;
+    o.path = other_dir;
+    auto other = store::EventStore::open(o);
+    ASSERT_TRUE(other.ok());
+    PermissionProjection mine;
+    PermissionProjection theirs;
+    ProjectionRunner a(*log, mine);
+    ProjectionRunner b(**other, theirs);
+    std::vector<ProjectionRunner*> both{&a, &b};
+    auto st = ProjectionRunner::rebuild_together(both);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::invalid_argument);
+  }
+  std::filesystem::remove_all(other_dir);
 }
 
 TEST_F(ProjectionTest, CatchesUpFromItsCheckpointAfterARestart) {

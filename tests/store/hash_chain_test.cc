@@ -179,6 +179,36 @@ TEST(VerifyLog, FindsTheFirstProblemWhereverItFallsAmongTheBatches) {
   EXPECT_NE(gap.problem.find("missing"), std::string::npos) << gap.problem;
 }
 
+// The store writes each envelope in canonical form, which verify hashes as it lies; a value
+// rewritten in any other form is decoded and re-encoded, as the rule says, so a rewrite that
+// keeps the contents verifies and one that changes them does not.
+TEST(VerifyLog, JudgesARewrittenValueByItsContentsNotItsSpelling) {
+  TempDir dir;
+  fill(dir.path(), 5);
+  std::string original;
+  {
+    RawDb raw(dir.path());
+    original = raw.get("log", be64(3));
+    raw.put("log", be64(3), nlohmann::json::parse(original).dump(2));  // indented: same contents
+    std::string respelled = raw.get("log", be64(4));
+    respelled.replace(respelled.find("hello"), 5, "hell\\u006f");  // the same "o", spelled out
+    raw.put("log", be64(4), respelled);
+  }
+  auto same = verify_path(dir.path());
+  EXPECT_TRUE(same.ok) << same.problem;
+  EXPECT_EQ(same.events_checked, 5u);
+  {
+    RawDb raw(dir.path());
+    std::string v = nlohmann::json::parse(original).dump(2);
+    v[v.find("hello world")] ^= 0x01;
+    raw.put("log", be64(3), v);
+  }
+  auto changed = verify_path(dir.path());
+  EXPECT_FALSE(changed.ok);
+  EXPECT_EQ(changed.first_bad_position, 3u);
+  EXPECT_NE(changed.problem.find("hash does not match"), std::string::npos) << changed.problem;
+}
+
 TEST(VerifyLog, CatchesABrokenValue) {
   TempDir dir;
   fill(dir.path(), 3);

@@ -49,7 +49,7 @@ class AuditProjection final : public Projection {
   // subject and category.
   std::uint32_t state_format() const override { return 6; }
   Status load(const store::StateStore&) override { return ok_status(); }  // nothing in memory
-  void apply(const events::Envelope& e) override;
+  void apply(const events::Envelope& e, const events::DomainEvent& event) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 
@@ -66,8 +66,9 @@ class AuditProjection final : public Projection {
   Result<AuditPage> after(const std::string& organization_id, std::uint64_t after, std::size_t limit,
                           const AuditFilter& filter = {}, std::uint64_t through = UINT64_MAX) const;
 
-  // The entry an event produces, or null for events that are not audited. Pure.
-  static nlohmann::json entry_for(const events::Envelope& e);
+  // The entry an event (`event`: e's payload, decoded) produces, or null for events that are not
+  // audited. Pure.
+  static nlohmann::json entry_for(const events::Envelope& e, const events::DomainEvent& event);
 
  private:
   const store::StateStore& state_;

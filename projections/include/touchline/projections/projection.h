@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "touchline/events/domain_events.h"
 #include "touchline/events/envelope.h"
 #include "touchline/store/state_store.h"
 
@@ -31,10 +32,10 @@ class Projection {
   // runner stops rather than serve or extend a partial state).
   virtual Status load(const store::StateStore& state) = 0;
 
-  // Folds one event into memory and remembers what changed. Events it does not care about are
-  // ignored. Throws std::runtime_error on an event it cannot decode (a log from a newer version):
-  // the runner stops there rather than build a wrong read model.
-  virtual void apply(const events::Envelope& e) = 0;
+  // Folds one event into memory and remembers what changed; `event` is e's payload, decoded (the
+  // runner decodes each event once, for every projection it feeds). Events it does not care
+  // about are ignored.
+  virtual void apply(const events::Envelope& e, const events::DomainEvent& event) = 0;
 
   // Moves everything changed since the last call into `batch`, for one atomic commit with the
   // checkpoint.
@@ -43,5 +44,13 @@ class Projection {
   // Forgets all state in memory (before a rebuild from position 0).
   virtual void reset() = 0;
 };
+
+// e's payload, decoded. Throws std::runtime_error naming the position on an event that cannot be
+// decoded (a log from a newer version): the runner stops there rather than build a wrong read
+// model.
+events::DomainEvent decode_payload(const events::Envelope& e);
+
+// Decodes e's payload (decode_payload, which may throw) and folds it into `projection`.
+void apply_event(Projection& projection, const events::Envelope& e);
 
 }  // namespace touchline::projections

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 
@@ -64,10 +65,19 @@ class ProjectionRunner {
   bool cancel(std::uint64_t ticket);
 
   // Clears the projection's state, records its state_format(), and replays the whole log into
-  // it, synchronously, on the calling thread. Only while the runner is not started (an operator
-  // rebuild on a stopped server). `progress(done, total)` is called after each batch. Returns the
-  // store's error, or the decode error at the first bad event.
+  // it, synchronously, on the calling thread (each batch read and decoded on every core). Only
+  // while the runner is not started (an operator rebuild on a stopped server): otherwise
+  // failed_precondition. `progress(done, total)` is called after each batch. Returns the store's
+  // error, or the decode error at the first bad event.
   Status rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
+
+  // rebuild() for several runners over one log at once: each batch of events is read and
+  // decoded once and folded into every runner's projection, each committing its own state and
+  // checkpoint per batch. invalid_argument when the runners do not share one log; otherwise as
+  // rebuild(), stopping at the first error (the runners before it in `runners` have then folded
+  // the batch that failed, the others not).
+  static Status rebuild_together(std::span<ProjectionRunner* const> runners,
+                                 const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
  private:
   void run();
@@ -76,6 +86,11 @@ class ProjectionRunner {
   Status adopt_state_format();
   // Applies events after position() until the log head; returns false on failure.
   bool catch_up_once(bool& applied_any);
+  // Folds a read and decoded batch into the projection and commits what changed with the
+  // checkpoint; returns false, with failure() set, when that failed.
+  bool fold(const std::vector<events::Envelope>& batch, const std::vector<events::DomainEvent>& decoded);
+  // Before a rebuild: clears the state and records the format. Returns the store's error.
+  Status start_over();
   void advance_to(std::uint64_t position);
 
   store::EventStore& log_;
