@@ -187,7 +187,7 @@ void BM_AuditRareFilter(benchmark::State& state) {
     }
   }
   store::StateStore state_store(*log, projections::AuditProjection::kName);
-  projections::AuditProjection audit(state_store);
+  projections::AuditProjection audit(state_store, *log);
   projections::ProjectionRunner runner(*log, audit);
   if (!runner.rebuild().ok()) std::abort();
   projections::AuditFilter filter;

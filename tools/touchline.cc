@@ -89,7 +89,7 @@ int rebuild(store::EventStore& log, const std::string& which) {
   if (which != "permissions" && which != "audit" && which != "all") return usage();
   projections::PermissionProjection permissions;
   store::StateStore audit_state(log, projections::AuditProjection::kName);
-  projections::AuditProjection audit(audit_state);
+  projections::AuditProjection audit(audit_state, log);
   // Every projection asked for, rebuilt in one pass over the log (each event read and decoded once).
   std::vector<std::unique_ptr<projections::ProjectionRunner>> runners;
   std::vector<projections::ProjectionRunner*> chosen;

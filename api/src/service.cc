@@ -80,7 +80,7 @@ Status Service::start(const ServiceConfig& config) {
 
   p->permissions = std::make_unique<projections::PermissionProjection>();
   p->audit_state = std::make_unique<store::StateStore>(*p->log, projections::AuditProjection::kName);
-  p->audit = std::make_unique<projections::AuditProjection>(*p->audit_state);
+  p->audit = std::make_unique<projections::AuditProjection>(*p->audit_state, *p->log);
   projections::RunnerOptions ro;
   ro.log = log_line;
   p->permissions_runner = std::make_unique<projections::ProjectionRunner>(*p->log, *p->permissions, ro);

@@ -14,23 +14,30 @@ const std::string AuditProjection::kName = "audit";
 namespace {
 
 const std::string kPlatform;  // the platform-wide list's organisation id: none
-constexpr std::size_t kPositionKeyLength = 20;
 
-// Zero-padded so that key order is position order.
-std::string position_key(std::uint64_t position) {
-  char buf[21];
-  std::snprintf(buf, sizeof buf, "%020llu", static_cast<unsigned long long>(position));
+// The state holds no entries: an entry is a pure function of its event (entry_for), and the log
+// keeps every event. It holds lists of positions: each list (an organisation's, and the
+// platform's) and its indexes (by actor, by subject, by category), so that a page reads only the
+// events its list or index names. Each list is cut into chunks of kChunk consecutive positions,
+// one key per chunk that holds any: the chunk's number, then one byte per position in it (its
+// offset in the chunk), in order. A rebuild writes each chunk once per batch, not a key per
+// event and index, and what a chunk holds depends only on the log, so live and rebuilt state
+// are the same bytes however the batches fell.
+constexpr std::uint64_t kChunk = 256;
+
+// Fixed-width hex, so that key order is chunk order.
+std::string chunk_key(std::uint64_t chunk) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(chunk));
   return buf;
 }
 
-std::string org_prefix(const std::string& organization_id) {
+std::string list_prefix(const std::string& organization_id) {
   return organization_id.empty() ? std::string("all/") : "org/" + organization_id + "/";
 }
 
-// The indexes of a list (an organisation's, or the platform's): one key per entry under each of
-// its actor, its subject and its category, ending in the entry's position key, so that a filter
-// that matches rarely reads only what it matches. Actors and subjects are hex-encoded: any byte
-// may be in them, and a '/' must not make one a prefix of another.
+// Actors and subjects are hex-encoded: any byte may be in them, and a '/' must not make one a
+// prefix of another.
 std::string hex(std::string_view s) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -41,14 +48,16 @@ std::string hex(std::string_view s) {
   }
   return out;
 }
+// The key prefix of a list's chunks, and of each of its indexes'.
+std::string every_index(const std::string& organization_id) { return list_prefix(organization_id) + "e/"; }
 std::string actor_index(const std::string& organization_id, std::string_view actor) {
-  return "ix/" + org_prefix(organization_id) + "a/" + hex(actor) + "/";
+  return list_prefix(organization_id) + "a/" + hex(actor) + "/";
 }
 std::string subject_index(const std::string& organization_id, std::string_view subject) {
-  return "ix/" + org_prefix(organization_id) + "s/" + hex(subject) + "/";
+  return list_prefix(organization_id) + "s/" + hex(subject) + "/";
 }
 std::string category_index(const std::string& organization_id, std::string_view category) {
-  return "ix/" + org_prefix(organization_id) + "c/" + std::string(category) + "/";
+  return list_prefix(organization_id) + "c/" + std::string(category) + "/";
 }
 
 struct Described {
@@ -268,33 +277,39 @@ nlohmann::json AuditProjection::entry_for(const events::Envelope& e, const event
 }
 
 void AuditProjection::apply(const events::Envelope& e, const events::DomainEvent& event) {
-  nlohmann::json entry = entry_for(e, event);
-  if (entry.is_null()) return;
-  const std::string value = entry.dump();
-  const std::string key = position_key(e.position);
-  const auto& org = entry["organization_id"].get_ref<const std::string&>();
-  const auto& actor = entry["actor"].get_ref<const std::string&>();
-  const auto& subject = entry["subject"].get_ref<const std::string&>();
-  const auto& category = entry["category"].get_ref<const std::string&>();
+  auto d = describe(event);
+  if (!d) return;
+  const std::string category(category_of(d->action));
+  const std::string chunk = chunk_key(e.position / kChunk);
+  const char offset = static_cast<char>(e.position % kChunk);
   std::lock_guard lock(mu_);
-  for (const std::string* list : {&kPlatform, &org}) {
-    if (list == &org && org.empty()) continue;
-    pending_.puts.emplace_back(org_prefix(*list) + key, value);
-    pending_.puts.emplace_back(actor_index(*list, actor) + key, "");
-    pending_.puts.emplace_back(subject_index(*list, subject) + key, "");
-    pending_.puts.emplace_back(category_index(*list, category) + key, "");
+  const std::string& organization_id = d->organization_id;
+  for (const std::string* list : {&kPlatform, &organization_id}) {
+    if (list == &organization_id && list->empty()) continue;
+    for (std::string key : {every_index(*list), actor_index(*list, e.actor), subject_index(*list, d->subject),
+                            category_index(*list, category)}) {
+      key += chunk;
+      auto [at, added] = pending_.try_emplace(std::move(key));
+      if (added) {
+        // The chunk as committed: this batch adds to it.
+        auto stored = state_.get(at->first);
+        if (!stored.ok()) throw std::runtime_error("reading audit state failed: " + stored.error().message);
+        if (*stored) at->second = std::move(**stored);
+      }
+      at->second.push_back(offset);
+    }
   }
 }
 
 void AuditProjection::write_changes(store::StateBatch& batch) {
   std::lock_guard lock(mu_);
-  for (auto& p : pending_.puts) batch.puts.push_back(std::move(p));
-  pending_.puts.clear();
+  for (auto& [key, offsets] : pending_) batch.puts.emplace_back(key, std::move(offsets));
+  pending_.clear();
 }
 
 void AuditProjection::reset() {
   std::lock_guard lock(mu_);
-  pending_ = {};
+  pending_.clear();
 }
 
 bool AuditFilter::matches(const nlohmann::json& entry) const {
@@ -314,48 +329,88 @@ const std::vector<std::string>& audit_categories() {
   return all;
 }
 
+namespace {
+
+// The index a filter reads: its actor's, its subject's or its one category's when it names one,
+// else the list's every entry.
+std::string index_for(const std::string& organization_id, const AuditFilter& filter) {
+  if (!filter.actor.empty()) return actor_index(organization_id, filter.actor);
+  if (!filter.subject.empty()) return subject_index(organization_id, filter.subject);
+  if (filter.categories.size() == 1) return category_index(organization_id, *filter.categories.begin());
+  return every_index(organization_id);
+}
+
+// The chunk's number, from its key (the last 16 characters), or nullopt for a key of another
+// shape (damage).
+std::optional<std::uint64_t> chunk_of(std::string_view key) {
+  if (key.size() < 16) return std::nullopt;
+  std::uint64_t chunk = 0;
+  for (char c : key.substr(key.size() - 16)) {
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (digit < 0) return std::nullopt;
+    chunk = chunk * 16 + static_cast<std::uint64_t>(digit);
+  }
+  return chunk;
+}
+
+}  // namespace
+
+Result<nlohmann::json> AuditProjection::entry_at(std::uint64_t position) const {
+  auto read = log_.read_all(position - 1, 1);
+  if (!read.ok()) return read.error();
+  if (read->empty() || read->front().position != position) {
+    return Error::make(ErrorCode::internal,
+                       "the audit index names position " + std::to_string(position) + ", which the log does not hold");
+  }
+  const events::Envelope& e = read->front();
+  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
+  if (!decoded.ok()) {
+    return Error::make(ErrorCode::internal, "the audited event at position " + std::to_string(position) +
+                                                " does not decode: " + decoded.error().message);
+  }
+  nlohmann::json entry = entry_for(e, *decoded);
+  if (entry.is_null()) {
+    return Error::make(ErrorCode::internal, "the audit index names position " + std::to_string(position) +
+                                                ", whose event is not audited");
+  }
+  return entry;
+}
+
 Result<AuditPage> AuditProjection::page(const std::string& organization_id, std::uint64_t before,
                                         std::size_t limit, const AuditFilter& filter) const {
   AuditPage out;
-  const std::string prefix = org_prefix(organization_id);
-  // A filter on an actor, a subject or one category reads that index: only the entries it names.
-  std::string index;
-  if (!filter.actor.empty()) {
-    index = actor_index(organization_id, filter.actor);
-  } else if (!filter.subject.empty()) {
-    index = subject_index(organization_id, filter.subject);
-  } else if (filter.categories.size() == 1) {
-    index = category_index(organization_id, *filter.categories.begin());
-  }
-  const std::string& scanned = index.empty() ? prefix : index;
-  const std::string before_key = before == 0 ? std::string{} : scanned + position_key(before);
+  const std::string index = index_for(organization_id, filter);
+  // From the chunk holding before - 1 down: keys strictly below the next chunk's.
+  const std::string below = before == 0 ? std::string{} : index + chunk_key((before - 1) / kChunk + 1);
   std::uint64_t last_position = 0;
   bool more = false;
-  Status read_error = ok_status();
-  auto st = state_.scan_reverse(scanned, before_key, [&](std::string_view key, std::string_view value) {
-    if (out.entries.size() == limit) {
-      more = true;
+  Status failed = ok_status();
+  auto st = state_.scan_reverse(index, below, [&](std::string_view key, std::string_view offsets) {
+    const auto chunk = chunk_of(key);
+    if (!chunk) {
+      failed = Error::make(ErrorCode::internal, "an audit index key is damaged: " + std::string(key));
       return false;
     }
-    std::optional<std::string> indexed;
-    if (!index.empty()) {
-      auto got = state_.get(prefix + std::string(key.substr(key.size() - kPositionKeyLength)));
-      if (!got.ok() || !*got) {
-        read_error = got.ok() ? Error::make(ErrorCode::internal, "the audit index names an entry that is not there: " +
-                                                                     std::string(key))
-                              : got.error();
+    for (auto offset = offsets.rbegin(); offset != offsets.rend(); ++offset) {
+      const std::uint64_t position = *chunk * kChunk + static_cast<unsigned char>(*offset);
+      if (before != 0 && position >= before) continue;
+      if (out.entries.size() == limit) {
+        more = true;
         return false;
       }
-      indexed = std::move(**got);
+      auto entry = entry_at(position);
+      if (!entry.ok()) {
+        failed = entry.error();
+        return false;
+      }
+      if (!filter.matches(*entry)) continue;
+      last_position = position;
+      out.entries.push_back(std::move(*entry));
     }
-    auto entry = nlohmann::json::parse(indexed ? std::string_view(*indexed) : value);
-    if (!filter.matches(entry)) return true;
-    last_position = entry["position"].get<std::uint64_t>();
-    out.entries.push_back(std::move(entry));
     return true;
   });
   if (!st.ok()) return st.error();
-  if (!read_error.ok()) return read_error.error();
+  if (!failed.ok()) return failed.error();
   out.next_before = more ? last_position : 0;
   return out;
 }
@@ -364,14 +419,31 @@ Result<AuditPage> AuditProjection::after(const std::string& organization_id, std
                                          std::size_t limit, const AuditFilter& filter, std::uint64_t through) const {
   AuditPage out;
   if (after >= through || limit == 0) return out;
-  const std::string prefix = org_prefix(organization_id);
-  auto st = state_.scan_from(prefix, prefix + position_key(after + 1), [&](std::string_view, std::string_view value) {
-    auto entry = nlohmann::json::parse(value);
-    if (entry["position"].get<std::uint64_t>() > through) return false;
-    if (filter.matches(entry)) out.entries.push_back(std::move(entry));
-    return out.entries.size() < limit;
+  const std::string index = every_index(organization_id);
+  Status failed = ok_status();
+  auto st = state_.scan_from(index, index + chunk_key((after + 1) / kChunk), [&](std::string_view key,
+                                                                                  std::string_view offsets) {
+    const auto chunk = chunk_of(key);
+    if (!chunk) {
+      failed = Error::make(ErrorCode::internal, "an audit index key is damaged: " + std::string(key));
+      return false;
+    }
+    for (char offset : offsets) {
+      const std::uint64_t position = *chunk * kChunk + static_cast<unsigned char>(offset);
+      if (position <= after) continue;
+      if (position > through) return false;
+      auto entry = entry_at(position);
+      if (!entry.ok()) {
+        failed = entry.error();
+        return false;
+      }
+      if (filter.matches(*entry)) out.entries.push_back(std::move(*entry));
+      if (out.entries.size() == limit) return false;
+    }
+    return true;
   });
   if (!st.ok()) return st.error();
+  if (!failed.ok()) return failed.error();
   return out;
 }
 

@@ -37,7 +37,7 @@ void follow_live(store::EventStore& log, PermissionProjection& permissions, Audi
 TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
   PermissionProjection live_permissions;
   store::StateStore audit_state(*log, AuditProjection::kName);
-  AuditProjection live_audit(audit_state);
+  AuditProjection live_audit(audit_state, *log);
   follow_live(*log, live_permissions, live_audit, [&] { write_history(); });
   const auto live_snapshot = live_permissions.snapshot();
   const auto live_permission_state = stored(PermissionProjection::kName);
@@ -46,7 +46,7 @@ TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
   ASSERT_FALSE(live_page.empty());
 
   PermissionProjection rebuilt_permissions;
-  AuditProjection rebuilt_audit(audit_state);
+  AuditProjection rebuilt_audit(audit_state, *log);
   ASSERT_TRUE(ProjectionRunner(*log, rebuilt_permissions).rebuild().ok());
   ASSERT_TRUE(ProjectionRunner(*log, rebuilt_audit).rebuild().ok());
 
@@ -63,13 +63,13 @@ TEST_F(ProjectionTest, RebuiltTogetherInOnePassEqualsLive) {
   for (int i = 0; i < 1200; ++i) append({events::AthleteAssigned{"org", "ath" + std::to_string(i % 30), i % 2 ? "asst" : "head", ""}});
   PermissionProjection live_permissions;
   store::StateStore audit_state(*log, AuditProjection::kName);
-  AuditProjection live_audit(audit_state);
+  AuditProjection live_audit(audit_state, *log);
   follow_live(*log, live_permissions, live_audit, [] {});
   const auto live_permission_state = stored(PermissionProjection::kName);
   const auto live_audit_state = stored(AuditProjection::kName);
 
   PermissionProjection rebuilt_permissions;
-  AuditProjection rebuilt_audit(audit_state);
+  AuditProjection rebuilt_audit(audit_state, *log);
   ProjectionRunner p(*log, rebuilt_permissions);
   ProjectionRunner a(*log, rebuilt_audit);
   std::vector<ProjectionRunner*> both{&p, &a};
@@ -166,7 +166,7 @@ TEST_F(ProjectionTest, WhenReachedFiresOnceThePositionIsCommitted) {
 TEST_F(ProjectionTest, AuditPagesNewestFirst) {
   write_history();
   store::StateStore audit_state(*log, AuditProjection::kName);
-  AuditProjection audit(audit_state);
+  AuditProjection audit(audit_state, *log);
   ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
   auto all = audit.page("org", 0, 1000).value().entries;
   auto first = audit.page("org", 0, 10).value();
@@ -183,12 +183,47 @@ TEST_F(ProjectionTest, AuditPagesNewestFirst) {
   EXPECT_GT(platform.size(), all.size());
 }
 
+// The lists are kept in chunks of 256 positions: pages and follow-ups that start or end inside a
+// chunk, or on either side of a boundary, give what rendering every event of the log would.
+TEST_F(ProjectionTest, AuditListsAcrossChunksAreWhatTheLogSays) {
+  write_history();
+  for (int i = 0; i < 700; ++i) append({events::AthleteAssigned{"org", "ath" + std::to_string(i % 30), i % 2 ? "asst" : "head", ""}});
+  store::StateStore audit_state(*log, AuditProjection::kName);
+  AuditProjection audit(audit_state, *log);
+  ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
+  // The oracle: every event of the log rendered, the organisation's kept, newest first.
+  std::vector<nlohmann::json> expected;
+  const auto whole_log = log->read_all(0, SIZE_MAX).value();
+  for (const auto& e : whole_log) {
+    auto entry = AuditProjection::entry_for(e, decode_payload(e));
+    if (!entry.is_null() && entry["organization_id"] == "org") expected.insert(expected.begin(), entry);
+  }
+  ASSERT_GT(expected.front()["position"].get<std::uint64_t>(), 512u);
+  EXPECT_EQ(audit.page("org", 0, 100000).value().entries, expected);
+  for (const std::uint64_t before : {1u, 255u, 256u, 257u, 300u, 512u, 513u}) {
+    std::vector<nlohmann::json> want;
+    for (const auto& e : expected) {
+      if (e["position"].get<std::uint64_t>() < before && want.size() < 5) want.push_back(e);
+    }
+    EXPECT_EQ(audit.page("org", before, 5).value().entries, want) << "before " << before;
+  }
+  for (const std::uint64_t after : {0u, 255u, 256u, 300u, 511u}) {
+    const std::uint64_t through = after + 260;
+    std::vector<nlohmann::json> want;
+    for (auto e = expected.rbegin(); e != expected.rend(); ++e) {
+      const auto position = (*e)["position"].get<std::uint64_t>();
+      if (position > after && position <= through && want.size() < 200) want.push_back(*e);
+    }
+    EXPECT_EQ(audit.after("org", after, 200, {}, through).value().entries, want) << "after " << after;
+  }
+}
+
 // A filter on an actor, a subject or one category reads its index; every page it answers, page
 // after page, is what filtering the whole list would give.
 TEST_F(ProjectionTest, AuditFiltersReadFromTheirIndexesWhatAScanWouldFind) {
   write_history();
   store::StateStore audit_state(*log, AuditProjection::kName);
-  AuditProjection audit(audit_state);
+  AuditProjection audit(audit_state, *log);
   ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
   for (const std::string list : {"org", ""}) {
     const auto all = audit.page(list, 0, 100000).value().entries;

@@ -141,7 +141,7 @@ TEST_F(StateFormatTest, StateStoredBeforeFormatsWereRecordedIsRebuiltAtStart) {
   write_history();
   const std::uint64_t head = log->head_position();
   store::StateStore audit_state(*log, AuditProjection::kName);
-  AuditProjection fresh(audit_state);
+  AuditProjection fresh(audit_state, *log);
   ASSERT_TRUE(ProjectionRunner(*log, fresh).rebuild().ok());
   const auto fresh_state = stored(AuditProjection::kName);
   const auto fresh_page = fresh.page("org", 0, 1000).value().entries;
@@ -154,7 +154,7 @@ TEST_F(StateFormatTest, StateStoredBeforeFormatsWereRecordedIsRebuiltAtStart) {
   ASSERT_EQ(audit_state.format().value(), 0u);
   ASSERT_EQ(audit_state.checkpoint().value(), head);
 
-  AuditProjection audit(audit_state);
+  AuditProjection audit(audit_state, *log);
   Counting counting(audit);
   Lines lines;
   ProjectionRunner runner(*log, counting, lines.options());
@@ -251,7 +251,7 @@ TEST_F(StateFormatTest, RebuildRecordsTheFormat) {
   ASSERT_TRUE(audit_state.commit({{{"org/x", "{}"}}, {}}, 5).ok());  // no format recorded
 
   PermissionProjection permissions;
-  AuditProjection audit(audit_state);
+  AuditProjection audit(audit_state, *log);
   ASSERT_TRUE(ProjectionRunner(*log, permissions).rebuild().ok());
   ASSERT_TRUE(ProjectionRunner(*log, audit).rebuild().ok());
   EXPECT_EQ(permission_state.format().value(), permissions.state_format());
@@ -312,7 +312,7 @@ TEST_F(StateFormatTest, ARunnerThatCannotReadItsStateStopsAndFoldsNothing) {
     PermissionProjection permissions;
     ProjectionRunner runner(*log, permissions);
     store::StateStore audit_state(*log, AuditProjection::kName);
-    AuditProjection audit(audit_state);
+    AuditProjection audit(audit_state, *log);
     ProjectionRunner audit_runner(*log, audit);
     runner.start();
     audit_runner.start();
@@ -344,7 +344,7 @@ TEST_F(StateFormatTest, ARunnerThatCannotReadItsStateStopsAndFoldsNothing) {
 
   // An audit page read over the failing disk is an error, not a short last page.
   store::StateStore audit_state(*log, AuditProjection::kName);
-  AuditProjection audit(audit_state);
+  AuditProjection audit(audit_state, *log);
   EXPECT_FALSE(audit.page("org", 0, 1000).ok());
 
   // Once reads work again, a runner resumes from the checkpoint it could not read before.

@@ -1,17 +1,20 @@
-// The audit log: one entry per consequential event, who did what to whom and when, kept in
-// RocksDB and read newest first. Entries of an organisation are listed under it; every entry is
-// also in the platform-wide list operators read.
+// The audit log: one entry per consequential event, who did what to whom and when, read newest
+// first. Entries of an organisation are listed under it; every entry is also in the
+// platform-wide list operators read. The state keeps which positions each list and index holds;
+// an entry is rendered from its event in the log when it is read.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "touchline/projections/projection.h"
+#include "touchline/store/event_store.h"
 
 namespace touchline::projections {
 
@@ -38,16 +41,18 @@ class AuditProjection final : public Projection {
  public:
   static const std::string kName;  // "audit"
 
-  // `state` is this projection's own StateStore (named kName); it must outlive this object.
-  explicit AuditProjection(const store::StateStore& state) : state_(state) {}
+  // `state` is this projection's own StateStore (named kName), over `log`, whose events the
+  // entries are rendered from; both must outlive this object.
+  AuditProjection(const store::StateStore& state, const store::EventStore& log) : state_(state), log_(log) {}
 
   const std::string& name() const override { return kName; }
   // 2: organization.created entries carry role_model_version; membership and role entries.
   // 3: every entry carries its category. 4: credential entries say has_document, not where the
   // document is; credential.edited is about the holder. 5: credential entries name no credential
   // name or expiry (the compliance dashboard's readers see those). 6: each list indexed by actor,
-  // subject and category.
-  std::uint32_t state_format() const override { return 6; }
+  // subject and category. 7: no entries, only positions, in chunks (entries are rendered from
+  // the log).
+  std::uint32_t state_format() const override { return 7; }
   Status load(const store::StateStore&) override { return ok_status(); }  // nothing in memory
   void apply(const events::Envelope& e, const events::DomainEvent& event) override;
   void write_changes(store::StateBatch& batch) override;
@@ -71,9 +76,15 @@ class AuditProjection final : public Projection {
   static nlohmann::json entry_for(const events::Envelope& e, const events::DomainEvent& event);
 
  private:
+  // The entry of the event at `position`, rendered from the log; internal when the read failed
+  // or the event is not there, does not decode or is not audited (the state does not match the
+  // log).
+  Result<nlohmann::json> entry_at(std::uint64_t position) const;
+
   const store::StateStore& state_;
+  const store::EventStore& log_;
   std::mutex mu_;
-  store::StateBatch pending_;
+  std::unordered_map<std::string, std::string> pending_;  // chunk key -> its offsets so far
 };
 
 // "2026-11-23T09:41:07.123Z"
