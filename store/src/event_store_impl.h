@@ -176,6 +176,7 @@ class EventStore::Impl {
   // into the batch), and all of a group's tickets failed when its batch was not written.
   static void settle(const AppendRequest& req, const Result<AppendResult>& r);
   static void settle_all_failed(std::vector<Pending>& group);
+  // Flushes a primary's memtables, then closes the database. Idempotent.
   void close_db();
 
   // --- queue, guarded by queue_mu ---
