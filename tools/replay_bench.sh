@@ -10,8 +10,8 @@
 #      (touchline_bench_fill: each the event POST /v1/actions would record, decided by the
 #      domain) until the log holds BENCH_EVENTS events;
 #   2. runs `touchline verify` on it (the whole hash chain), timed;
-#   3. runs `touchline rebuild --projection all` on it (the permission projection, then the
-#      audit projection with its indexes, from position 0), timed;
+#   3. runs `touchline rebuild --projection all` on it (the permission projection and the audit
+#      projection's lists, from position 0, in one pass over the log), timed;
 #   4. prints events/s for each, against the target of 500,000 events/s.
 #
 # Settings (environment):

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -38,7 +39,12 @@ void for_each_index_in_parallel(std::size_t n, const std::function<void(std::siz
   const std::size_t threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
   {
     std::vector<std::jthread> helpers;
-    for (std::size_t t = 1; t < std::min(threads, (n + kChunk - 1) / kChunk); ++t) helpers.emplace_back(work);
+    try {
+      for (std::size_t t = 1; t < std::min(threads, (n + kChunk - 1) / kChunk); ++t) helpers.emplace_back(work);
+    } catch (const std::system_error&) {
+      // No thread to be had (a process at its limit): the threads already started and this one
+      // share the work.
+    }
     work();
   }
   if (thrown) std::rethrow_exception(thrown);

@@ -1,5 +1,6 @@
 #include "touchline/projections/runner.h"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -28,6 +29,27 @@ Result<std::vector<events::DomainEvent>> decode_batch(const std::vector<events::
     out.push_back(std::move(*decoded[i]).value());
   }
   return out;
+}
+
+// A batch of the log, read and decoded.
+struct DecodedBatch {
+  std::vector<events::Envelope> events;
+  std::vector<events::DomainEvent> decoded;  // decoded[i] is events[i]'s payload
+};
+
+// Up to `limit` events after position `after`, read and decoded; the error names what failed,
+// the machine included (no memory, no thread to be had), so that a runner stops rather than
+// its thread ending the process.
+Result<DecodedBatch> read_and_decode(const store::EventStore& log, std::uint64_t after, std::size_t limit) {
+  try {
+    auto batch = log.read_all(after, limit);
+    if (!batch.ok()) return Error::make(ErrorCode::internal, "reading the log failed: " + batch.error().message);
+    auto decoded = decode_batch(*batch);
+    if (!decoded.ok()) return decoded.error();
+    return DecodedBatch{std::move(*batch), std::move(*decoded)};
+  } catch (const std::exception& ex) {
+    return Error::make(ErrorCode::internal, std::string("reading the log failed: ") + ex.what());
+  }
 }
 
 }  // namespace
@@ -175,20 +197,14 @@ void ProjectionRunner::advance_to(std::uint64_t position) {
 
 bool ProjectionRunner::catch_up_once(bool& applied_any) {
   applied_any = false;
-  auto batch = log_.read_all(position(), options_.batch_size);
+  auto batch = read_and_decode(log_, position(), options_.batch_size);
   if (!batch.ok()) {
     std::lock_guard lock(mu_);
-    failure_ = "reading the log failed: " + batch.error().message;
+    failure_ = batch.error().message;
     return false;
   }
-  if (batch->empty()) return true;
-  auto decoded = decode_batch(*batch);
-  if (!decoded.ok()) {
-    std::lock_guard lock(mu_);
-    failure_ = decoded.error().message;
-    return false;
-  }
-  if (!fold(*batch, *decoded)) return false;
+  if (batch->events.empty()) return true;
+  if (!fold(batch->events, batch->decoded)) return false;
   applied_any = true;
   return true;
 }
@@ -252,6 +268,9 @@ Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> run
     if (&r->log_ != &log) {
       return Error::make(ErrorCode::invalid_argument, "projections rebuilt together must follow one log");
     }
+    if (std::count(runners.begin(), runners.end(), r) > 1) {
+      return Error::make(ErrorCode::invalid_argument, "a runner given twice would fold every event twice");
+    }
     if (r->worker_.joinable()) {
       return Error::make(ErrorCode::failed_precondition, "stop the runner before rebuilding");
     }
@@ -260,17 +279,22 @@ Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> run
     if (auto st = r->start_over(); !st.ok()) return st;
   }
   const std::uint64_t total = log.head_position();
+  const std::size_t limit = runners.front()->options_.batch_size;
   std::uint64_t position = 0;
   for (;;) {
-    auto batch = log.read_all(position, runners.front()->options_.batch_size);
-    if (!batch.ok()) return Error::make(ErrorCode::internal, "reading the log failed: " + batch.error().message);
-    if (batch->empty()) return ok_status();
-    auto decoded = decode_batch(*batch);
-    if (!decoded.ok()) return decoded.error();
-    for (ProjectionRunner* r : runners) {
-      if (!r->fold(*batch, *decoded)) return Error::make(ErrorCode::internal, *r->failure());
+    auto batch = read_and_decode(log, position, limit);
+    if (!batch.ok()) {
+      for (ProjectionRunner* r : runners) {
+        std::lock_guard lock(r->mu_);
+        r->failure_ = batch.error().message;
+      }
+      return batch.error();
     }
-    position = batch->back().position;
+    if (batch->events.empty()) return ok_status();
+    for (ProjectionRunner* r : runners) {
+      if (!r->fold(batch->events, batch->decoded)) return Error::make(ErrorCode::internal, *r->failure());
+    }
+    position = batch->events.back().position;
     if (progress) progress(position, total);
   }
 }

@@ -133,7 +133,8 @@ void EventStore::Impl::close_db() {
       // What is only in the memtables (and the WAL) goes into table files, so that the next open
       // (a restart, or an operator's verify or dump) reads tables instead of replaying up to a
       // memtable's worth of WAL per column family (0.8 s for a million-event log's last 175 MB).
-      // A failure loses nothing: the WAL still holds it, and the next open replays it.
+      // A failure loses no event: the log's WAL still holds them, and the next open replays it
+      // (projection state, written without the WAL, is replayed from its checkpoint).
       rocksdb::FlushOptions flush;
       flush.wait = true;
       (void)db->Flush(flush, handles);

@@ -12,7 +12,8 @@ namespace touchline {
 // returns when every call has returned. Below `parallel_from` indexes it calls them all on the
 // calling thread (starting threads would cost more than it saves). What a call throws is
 // rethrown on the calling thread once every thread has stopped (the first, if several do); the
-// indexes after it may or may not have been called. fn must be safe to call from several threads
+// indexes after it may or may not have been called. When no thread can be started, the threads
+// it has (at least the calling one) do all the work. fn must be safe to call from several threads
 // at once for different indexes.
 void for_each_index_in_parallel(std::size_t n, const std::function<void(std::size_t)>& fn,
                                 std::size_t parallel_from = 256);

@@ -4,8 +4,10 @@
 // an entry is rendered from its event in the log when it is read.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -51,7 +53,9 @@ class AuditProjection final : public Projection {
   // document is; credential.edited is about the holder. 5: credential entries name no credential
   // name or expiry (the compliance dashboard's readers see those). 6: each list indexed by actor,
   // subject and category. 7: no entries, only positions, in chunks (entries are rendered from
-  // the log).
+  // the log). So a change to an entry's contents needs no new format (every entry is rendered
+  // anew), but a change to which events are audited, or to an entry's organisation, actor,
+  // subject or category (what the lists and indexes are keyed by) does.
   std::uint32_t state_format() const override { return 7; }
   Status load(const store::StateStore&) override { return ok_status(); }  // nothing in memory
   void apply(const events::Envelope& e, const events::DomainEvent& event) override;
@@ -80,6 +84,12 @@ class AuditProjection final : public Projection {
   // or the event is not there, does not decode or is not audited (the state does not match the
   // log).
   Result<nlohmann::json> entry_at(std::uint64_t position) const;
+  // For a filter on two or more categories (and no actor or subject), read through the list's
+  // every-entry index: which offsets of the chunk are in one of its categories' indexes, so that
+  // only those are rendered. nullopt for any other filter (every offset may match); internal
+  // when a read failed.
+  Result<std::optional<std::array<bool, 256>>> category_offsets(const std::string& organization_id,
+                                                                 const AuditFilter& filter, std::uint64_t chunk) const;
 
   const store::StateStore& state_;
   const store::EventStore& log_;

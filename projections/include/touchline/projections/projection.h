@@ -34,7 +34,8 @@ class Projection {
 
   // Folds one event into memory and remembers what changed; `event` is e's payload, decoded (the
   // runner decodes each event once, for every projection it feeds). Events it does not care
-  // about are ignored.
+  // about are ignored. Throws std::runtime_error when it cannot (a read of its own state
+  // failed): the runner stops there.
   virtual void apply(const events::Envelope& e, const events::DomainEvent& event) = 0;
 
   // Moves everything changed since the last call into `batch`, for one atomic commit with the

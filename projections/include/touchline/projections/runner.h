@@ -71,11 +71,13 @@ class ProjectionRunner {
   // error, or the decode error at the first bad event.
   Status rebuild(const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 
-  // rebuild() for several runners over one log at once: each batch of events is read and
-  // decoded once and folded into every runner's projection, each committing its own state and
-  // checkpoint per batch. invalid_argument when the runners do not share one log; otherwise as
-  // rebuild(), stopping at the first error (the runners before it in `runners` have then folded
-  // the batch that failed, the others not).
+  // rebuild() for several runners over one log at once: each batch of events (the first
+  // runner's batch_size) is read and decoded once and folded into every runner's projection,
+  // each committing its own state and checkpoint per batch.
+  // invalid_argument when the runners do not share one log or one appears twice; otherwise as
+  // rebuild(), stopping at the first error, which failure() then gives: every runner's for a
+  // read or decode error, the runner's own for a fold (the runners before it in `runners` have
+  // then folded the batch that failed, the others not).
   static Status rebuild_together(std::span<ProjectionRunner* const> runners,
                                  const std::function<void(std::uint64_t, std::uint64_t)>& progress = {});
 

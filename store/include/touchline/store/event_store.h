@@ -200,9 +200,9 @@ class EventStore {
   Result<std::uint64_t> stream_version(const std::string& stream) const;
 
   // Up to `limit` events of the global log with position > after, in position order; internal
-  // when a read failed or an event does not decode (naming the first such position). A read of
-  // 256 events or more (a replay's) reads ahead and decodes on every core
-  // (for_each_index_in_parallel). Thread-safe.
+  // when a read failed, or else when an event does not decode (naming the first that does not).
+  // A read asking for 256 events or more (a replay's, the runner's) reads ahead, and decodes on
+  // every core when it gets that many (for_each_index_in_parallel). Thread-safe.
   Result<std::vector<events::Envelope>> read_all(std::uint64_t after, std::size_t limit) const;
 
   // The position of the last committed event; 0 for an empty log.
