@@ -98,7 +98,9 @@ int rebuild(store::EventStore& log, const std::string& which) {
   for (projections::Projection* p :
        {static_cast<projections::Projection*>(&permissions), static_cast<projections::Projection*>(&audit)}) {
     if (which != "all" && which != p->name()) continue;
-    runners.push_back(std::make_unique<projections::ProjectionRunner>(log, *p));
+    projections::RunnerOptions options;
+    options.batch_size = 4096;  // larger than a live runner's: fewer commits, each read ahead worth a thread
+    runners.push_back(std::make_unique<projections::ProjectionRunner>(log, *p, options));
     chosen.push_back(runners.back().get());
     chosen_names.push_back(p->name());
     names += (names.empty() ? "" : " and ") + p->name();

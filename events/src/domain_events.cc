@@ -1,12 +1,70 @@
 #include "touchline/events/domain_events.h"
 
-namespace touchline::events {
+#include "stored_text.h"
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountRegistered, account_id, email, display_name,
+namespace touchline::events {
+namespace {
+
+// A payload member as decode_event reads it (nlohmann's from_json), read from simdjson's view of
+// the stored text: false, leaving `out` as it may be, for a member that is absent or of another
+// type, or an integer that does not fit (the caller then declines the whole event).
+bool read_member(simdjson::dom::object payload, std::string_view name, std::string& out) {
+  std::string_view v;
+  if (payload.at_key(name).get_string().get(v) != simdjson::SUCCESS) return false;
+  out.assign(v);
+  return true;
+}
+bool read_member(simdjson::dom::object payload, std::string_view name, bool& out) {
+  return payload.at_key(name).get_bool().get(out) == simdjson::SUCCESS;
+}
+template <typename Int>
+  requires std::is_integral_v<Int> && std::is_signed_v<Int>
+bool read_member(simdjson::dom::object payload, std::string_view name, Int& out) {
+  std::int64_t v = 0;
+  if (payload.at_key(name).get_int64().get(v) != simdjson::SUCCESS) return false;
+  if (v < std::numeric_limits<Int>::min() || v > std::numeric_limits<Int>::max()) return false;
+  out = static_cast<Int>(v);
+  return true;
+}
+template <typename Value>
+bool read_member(simdjson::dom::object payload, std::string_view name, std::map<std::string, Value>& out) {
+  simdjson::dom::object entries;
+  if (payload.at_key(name).get_object().get(entries) != simdjson::SUCCESS) return false;
+  out.clear();
+  for (auto [key, value] : entries) {
+    Value v{};
+    if constexpr (std::is_same_v<Value, bool>) {
+      if (value.get_bool().get(v) != simdjson::SUCCESS) return false;
+    } else {
+      static_assert(std::is_same_v<Value, std::string>, "a map member holds booleans or strings");
+      std::string_view text;
+      if (value.get_string().get(text) != simdjson::SUCCESS) return false;
+      v.assign(text);
+    }
+    out.emplace_hint(out.end(), std::string(key), std::move(v));
+  }
+  return true;
+}
+
+}  // namespace
+
+// Each payload's members are listed once: TOUCHLINE_PAYLOAD makes from the list both nlohmann's
+// to_json/from_json and read_members, the stored-text reader (read_payload_object). The types
+// whose from_json is written by hand (a member an older schema lacked) have read_members written
+// by hand beside it, naming every member: the reader declines a payload without one, which
+// from_json then decodes.
+#define TOUCHLINE_READ_MEMBER(member) &&read_member(payload, #member, e.member)
+#define TOUCHLINE_PAYLOAD(Type, ...)                                                     \
+  NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(Type, __VA_ARGS__)                  \
+  [[maybe_unused]] static bool read_members(simdjson::dom::object payload, Type& e) {    \
+    return true NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(TOUCHLINE_READ_MEMBER, __VA_ARGS__)); \
+  }
+
+TOUCHLINE_PAYLOAD(AccountRegistered, account_id, email, display_name,
                                    membership_role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EmailClaimed, email, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountUpgradedToCoach, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AccountDowngradedToAthlete, account_id)
+TOUCHLINE_PAYLOAD(EmailClaimed, email, account_id)
+TOUCHLINE_PAYLOAD(AccountUpgradedToCoach, account_id)
+TOUCHLINE_PAYLOAD(AccountDowngradedToAthlete, account_id)
 void to_json(nlohmann::json& j, const OrganizationCreated& e) {
   j = nlohmann::json{{"organization_id", e.organization_id}, {"name", e.name},
                      {"role_model", e.role_model},           {"created_by", e.created_by},
@@ -20,32 +78,38 @@ void from_json(const nlohmann::json& j, OrganizationCreated& e) {
   j.at("founder_role").get_to(e.founder_role);
   e.role_model_version = j.value("role_model_version", 1);  // schema 1 had no versions
 }
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberAdded, organization_id, account_id, role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteJoinedOrganization, account_id, organization_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteAssigned, organization_id, athlete_id, coach_id,
+static bool read_members(simdjson::dom::object payload, OrganizationCreated& e) {
+  return read_member(payload, "organization_id", e.organization_id) && read_member(payload, "name", e.name) &&
+         read_member(payload, "role_model", e.role_model) && read_member(payload, "created_by", e.created_by) &&
+         read_member(payload, "founder_role", e.founder_role) &&
+         read_member(payload, "role_model_version", e.role_model_version);
+}
+TOUCHLINE_PAYLOAD(MemberAdded, organization_id, account_id, role)
+TOUCHLINE_PAYLOAD(AthleteJoinedOrganization, account_id, organization_id)
+TOUCHLINE_PAYLOAD(AthleteAssigned, organization_id, athlete_id, coach_id,
                                    previous_coach_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationGranted, organization_id, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(BillingDelegationRevoked, organization_id, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationTierChanged, organization_id, tier, previous_tier)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(OrganizationSettingChanged, organization_id, setting, enabled)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleModelVersionAdopted, organization_id, role_model, version,
+TOUCHLINE_PAYLOAD(BillingDelegationGranted, organization_id, account_id)
+TOUCHLINE_PAYLOAD(BillingDelegationRevoked, organization_id, account_id)
+TOUCHLINE_PAYLOAD(OrganizationTierChanged, organization_id, tier, previous_tier)
+TOUCHLINE_PAYLOAD(OrganizationSettingChanged, organization_id, setting, enabled)
+TOUCHLINE_PAYLOAD(RoleModelVersionAdopted, organization_id, role_model, version,
                                    previous_version)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberRemoved, organization_id, account_id, role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberLeft, organization_id, account_id, role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MembershipOffered, organization_id, account_id, role, offered_by)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MembershipAccepted, organization_id, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MembershipDeclined, organization_id, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberRoleChanged, organization_id, account_id, role, previous_role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteLeftOrganization, account_id, organization_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(AthleteUnassigned, organization_id, athlete_id, coach_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberGranted, organization_id, account_id, grant)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberGrantRevoked, organization_id, account_id, grant)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDefined, organization_id, role, label, permissions)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleUpdated, organization_id, role, label, permissions)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RoleDeleted, organization_id, role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PrivacySettingsChanged, account_id, settings)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsAdded, organization_id, amount, balance)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CreditsSpent, organization_id, account_id, amount, balance)
+TOUCHLINE_PAYLOAD(MemberRemoved, organization_id, account_id, role)
+TOUCHLINE_PAYLOAD(MemberLeft, organization_id, account_id, role)
+TOUCHLINE_PAYLOAD(MembershipOffered, organization_id, account_id, role, offered_by)
+TOUCHLINE_PAYLOAD(MembershipAccepted, organization_id, account_id)
+TOUCHLINE_PAYLOAD(MembershipDeclined, organization_id, account_id)
+TOUCHLINE_PAYLOAD(MemberRoleChanged, organization_id, account_id, role, previous_role)
+TOUCHLINE_PAYLOAD(AthleteLeftOrganization, account_id, organization_id)
+TOUCHLINE_PAYLOAD(AthleteUnassigned, organization_id, athlete_id, coach_id)
+TOUCHLINE_PAYLOAD(MemberGranted, organization_id, account_id, grant)
+TOUCHLINE_PAYLOAD(MemberGrantRevoked, organization_id, account_id, grant)
+TOUCHLINE_PAYLOAD(RoleDefined, organization_id, role, label, permissions)
+TOUCHLINE_PAYLOAD(RoleUpdated, organization_id, role, label, permissions)
+TOUCHLINE_PAYLOAD(RoleDeleted, organization_id, role)
+TOUCHLINE_PAYLOAD(PrivacySettingsChanged, account_id, settings)
+TOUCHLINE_PAYLOAD(CreditsAdded, organization_id, amount, balance)
+TOUCHLINE_PAYLOAD(CreditsSpent, organization_id, account_id, amount, balance)
 void to_json(nlohmann::json& j, const InviteIssued& e) {
   j = nlohmann::json{{"organization_id", e.organization_id}, {"invite_id", e.invite_id},
                      {"role", e.role},                       {"email", e.email},
@@ -62,13 +126,20 @@ void from_json(const nlohmann::json& j, InviteIssued& e) {
   j.at("code_digest").get_to(e.code_digest);
   e.issued_by = j.value("issued_by", std::string());  // schema 1 did not record the issuer
 }
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteRevoked, organization_id, invite_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InviteAccepted, organization_id, invite_id, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentGiven, organization_id, athlete_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ConsentWithdrawn, organization_id, athlete_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialDeclared, organization_id, credential_id, holder_id, name,
+static bool read_members(simdjson::dom::object payload, InviteIssued& e) {
+  return read_member(payload, "organization_id", e.organization_id) &&
+         read_member(payload, "invite_id", e.invite_id) && read_member(payload, "role", e.role) &&
+         read_member(payload, "email", e.email) && read_member(payload, "max_uses", e.max_uses) &&
+         read_member(payload, "expires_at_ms", e.expires_at_ms) &&
+         read_member(payload, "code_digest", e.code_digest) && read_member(payload, "issued_by", e.issued_by);
+}
+TOUCHLINE_PAYLOAD(InviteRevoked, organization_id, invite_id)
+TOUCHLINE_PAYLOAD(InviteAccepted, organization_id, invite_id, account_id)
+TOUCHLINE_PAYLOAD(ConsentGiven, organization_id, athlete_id)
+TOUCHLINE_PAYLOAD(ConsentWithdrawn, organization_id, athlete_id)
+TOUCHLINE_PAYLOAD(CredentialDeclared, organization_id, credential_id, holder_id, name,
                                    expires_on, document)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialRecorded, organization_id, credential_id, holder_id, name,
+TOUCHLINE_PAYLOAD(CredentialRecorded, organization_id, credential_id, holder_id, name,
                                    expires_on, document)
 void to_json(nlohmann::json& j, const CredentialEdited& e) {
   j = nlohmann::json{{"organization_id", e.organization_id}, {"credential_id", e.credential_id},
@@ -85,13 +156,20 @@ void from_json(const nlohmann::json& j, CredentialEdited& e) {
   j.at("document").get_to(e.document);
   j.at("verification_cleared").get_to(e.verification_cleared);
 }
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredentialVerified, organization_id, credential_id, holder_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SubOrganizationCreated, organization_id, parent_id, name, role_model,
+static bool read_members(simdjson::dom::object payload, CredentialEdited& e) {
+  return read_member(payload, "organization_id", e.organization_id) &&
+         read_member(payload, "credential_id", e.credential_id) && read_member(payload, "holder_id", e.holder_id) &&
+         read_member(payload, "name", e.name) && read_member(payload, "expires_on", e.expires_on) &&
+         read_member(payload, "document", e.document) &&
+         read_member(payload, "verification_cleared", e.verification_cleared);
+}
+TOUCHLINE_PAYLOAD(CredentialVerified, organization_id, credential_id, holder_id)
+TOUCHLINE_PAYLOAD(SubOrganizationCreated, organization_id, parent_id, name, role_model,
                                    role_model_version, tier, admin_id, admin_role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SubOrganizationAdded, organization_id, sub_organization_id, name)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberDeactivated, organization_id, account_id, role)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MemberReactivated, organization_id, account_id)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ActionRecorded, organization_id, action, permission, target, allowed, reason,
+TOUCHLINE_PAYLOAD(SubOrganizationAdded, organization_id, sub_organization_id, name)
+TOUCHLINE_PAYLOAD(MemberDeactivated, organization_id, account_id, role)
+TOUCHLINE_PAYLOAD(MemberReactivated, organization_id, account_id)
+TOUCHLINE_PAYLOAD(ActionRecorded, organization_id, action, permission, target, allowed, reason,
                                    client_ip, details)
 
 std::string_view event_type(const DomainEvent& e) {
@@ -108,6 +186,16 @@ nlohmann::json event_payload(const DomainEvent& e) {
 
 namespace {
 
+// The oldest payload schema a type still decodes.
+template <typename Alt>
+constexpr std::uint32_t oldest_schema() {
+  if constexpr (requires { Alt::kOldestSchema; }) {
+    return Alt::kOldestSchema;
+  } else {
+    return Alt::kSchema;
+  }
+}
+
 template <std::size_t I = 0>
 Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t schema,
                                        const nlohmann::json& payload) {
@@ -117,14 +205,7 @@ Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t sche
   } else {
     using Alt = std::variant_alternative_t<I, DomainEvent>;
     if (type != Alt::kType) return decode_alternative<I + 1>(type, schema, payload);
-    constexpr std::uint32_t oldest = [] {
-      if constexpr (requires { Alt::kOldestSchema; }) {
-        return Alt::kOldestSchema;
-      } else {
-        return Alt::kSchema;
-      }
-    }();
-    if (schema < oldest || schema > Alt::kSchema) {
+    if (schema < oldest_schema<Alt>() || schema > Alt::kSchema) {
       return Error::make(ErrorCode::invalid_argument,
                          "unsupported schema version " + std::to_string(schema) + " for " +
                              std::string(type));
@@ -138,7 +219,31 @@ Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t sche
   }
 }
 
+template <std::size_t I = 0>
+std::optional<DomainEvent> read_alternative(std::string_view type, std::uint32_t schema,
+                                            simdjson::dom::object payload) {
+  if constexpr (I == std::variant_size_v<DomainEvent>) {
+    return std::nullopt;
+  } else {
+    using Alt = std::variant_alternative_t<I, DomainEvent>;
+    if (type != Alt::kType) return read_alternative<I + 1>(type, schema, payload);
+    if (schema < oldest_schema<Alt>() || schema > Alt::kSchema) return std::nullopt;
+    Alt event;
+    if (!read_members(payload, event)) return std::nullopt;
+    return DomainEvent{std::move(event)};
+  }
+}
+
 }  // namespace
+
+namespace detail {
+
+std::optional<DomainEvent> read_payload_object(std::string_view type, std::uint32_t schema,
+                                               simdjson::dom::object payload) {
+  return read_alternative(type, schema, payload);
+}
+
+}  // namespace detail
 
 Result<DomainEvent> decode_event(std::string_view type, std::uint32_t schema,
                                  const nlohmann::json& payload) {

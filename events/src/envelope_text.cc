@@ -6,11 +6,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 
 #include <simdjson.h>
 
 #include "touchline/events/envelope.h"
+#include "stored_text.h"
 
 namespace touchline::events {
 namespace {
@@ -126,49 +126,6 @@ bool canonical_spelling(std::string_view t, std::array<std::size_t, kMembers.siz
   return top_commas == commas.size();
 }
 
-// Whether every object under `e` has its keys in strictly increasing byte order (as nlohmann's
-// std::map keeps them, and with no key repeated) and every number is an integer (a double's
-// spelling is dump()'s own choice, not checked here).
-bool canonical_tree(simdjson::dom::element e) {
-  switch (e.type()) {
-    case simdjson::dom::element_type::OBJECT: {
-      bool first = true;
-      std::string_view previous;
-      for (auto [key, value] : simdjson::dom::object(e)) {
-        if (!first && !(previous < key)) return false;
-        first = false;
-        previous = key;
-        if (!canonical_tree(value)) return false;
-      }
-      return true;
-    }
-    case simdjson::dom::element_type::ARRAY:
-      for (auto value : simdjson::dom::array(e)) {
-        if (!canonical_tree(value)) return false;
-      }
-      return true;
-    case simdjson::dom::element_type::DOUBLE:
-      return false;
-    default:
-      return true;
-  }
-}
-
-// The unsigned integer envelope_from_json reads as a T from `e` and to_json writes back the same.
-template <typename T>
-std::optional<T> unsigned_member(simdjson::dom::element e) {
-  std::uint64_t v = 0;
-  if (e.type() == simdjson::dom::element_type::UINT64) {
-    v = std::uint64_t(e);
-  } else if (e.type() == simdjson::dom::element_type::INT64 && std::int64_t(e) >= 0) {
-    v = static_cast<std::uint64_t>(std::int64_t(e));
-  } else {
-    return std::nullopt;
-  }
-  if (v > std::numeric_limits<T>::max()) return std::nullopt;
-  return static_cast<T>(v);
-}
-
 // Whether each member has the type envelope_from_json reads it as, with a value that survives
 // the round trip through Envelope.
 bool members_decode(simdjson::dom::object root, std::uint64_t& position) {
@@ -179,11 +136,11 @@ bool members_decode(simdjson::dom::object root, std::uint64_t& position) {
     if (name == "payload") {
       if (value.type() != simdjson::dom::element_type::OBJECT) return false;
     } else if (name == "position" || name == "stream_version") {
-      auto v = unsigned_member<std::uint64_t>(value);
+      auto v = detail::unsigned_member<std::uint64_t>(value);
       if (!v) return false;
       if (name == "position") position = *v;
     } else if (name == "schema_version") {
-      if (!unsigned_member<std::uint32_t>(value)) return false;
+      if (!detail::unsigned_member<std::uint32_t>(value)) return false;
     } else if (name == "recorded_at_ms") {
       if (value.type() != simdjson::dom::element_type::INT64) return false;
     } else if (value.type() != simdjson::dom::element_type::STRING) {
@@ -210,7 +167,7 @@ std::optional<CanonicalText> read_canonical_text(std::string_view text) {
   if (root.type() != simdjson::dom::element_type::OBJECT) return std::nullopt;
   CanonicalText out;
   if (!members_decode(simdjson::dom::object(root), out.position)) return std::nullopt;
-  if (!canonical_tree(root)) return std::nullopt;
+  if (!detail::canonical_tree(root)) return std::nullopt;
   std::array<std::size_t, kMembers.size() - 1> commas{};
   if (!canonical_spelling(text, commas)) return std::nullopt;
   // commas[k] is the comma before member k + 1: member m runs from commas[m - 1] to commas[m].
@@ -225,5 +182,34 @@ std::optional<CanonicalText> read_canonical_text(std::string_view text) {
   };
   return out;
 }
+
+namespace detail {
+
+bool canonical_tree(simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::OBJECT: {
+      bool first = true;
+      std::string_view previous;
+      for (auto [key, value] : simdjson::dom::object(e)) {
+        if (!first && !(previous < key)) return false;
+        first = false;
+        previous = key;
+        if (!canonical_tree(value)) return false;
+      }
+      return true;
+    }
+    case simdjson::dom::element_type::ARRAY:
+      for (auto value : simdjson::dom::array(e)) {
+        if (!canonical_tree(value)) return false;
+      }
+      return true;
+    case simdjson::dom::element_type::DOUBLE:
+      return false;
+    default:
+      return true;
+  }
+}
+
+}  // namespace detail
 
 }  // namespace touchline::events

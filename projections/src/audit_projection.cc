@@ -1,8 +1,11 @@
 #include "touchline/projections/audit_projection.h"
 
 #include <cstdio>
+#include <functional>
+#include <iterator>
 #include <ctime>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "touchline/domain/actions.h"
 #include "touchline/events/domain_events.h"
@@ -25,46 +28,68 @@ const std::string kPlatform;  // the platform-wide list's organisation id: none
 // are the same bytes however the batches fell.
 constexpr std::uint64_t kChunk = 256;
 
+constexpr char kHexDigits[] = "0123456789abcdef";
+
 // Fixed-width hex, so that key order is chunk order.
+void append_chunk(std::string& out, std::uint64_t chunk) {
+  char digits[16];
+  for (int i = 15; i >= 0; --i, chunk >>= 4) digits[i] = kHexDigits[chunk & 15];
+  out.append(digits, 16);
+}
 std::string chunk_key(std::uint64_t chunk) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(chunk));
-  return buf;
-}
-
-std::string list_prefix(const std::string& organization_id) {
-  return organization_id.empty() ? std::string("all/") : "org/" + organization_id + "/";
-}
-
-// Actors and subjects are hex-encoded: any byte may be in them, and a '/' must not make one a
-// prefix of another.
-std::string hex(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(s.size() * 2);
-  for (unsigned char c : s) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
+  append_chunk(out, chunk);
+  return out;
+}
+
+// Actors and subjects are hex-encoded in keys: any byte may be in them, and a '/' must not make
+// one a prefix of another.
+std::string hex(std::string_view s) {
+  std::string out(s.size() * 2, '\0');
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    out[2 * i] = kHexDigits[c >> 4];
+    out[2 * i + 1] = kHexDigits[c & 15];
   }
   return out;
 }
-// The key prefix of a list's chunks, and of each of its indexes'.
-std::string every_index(const std::string& organization_id) { return list_prefix(organization_id) + "e/"; }
+
+// Appends the key prefix of a list's chunks ('e': every entry) or of one of its indexes ('a': by
+// actor, 's': by subject, 'c': by category) of `name` (an actor or subject hex-encoded).
+void append_index(std::string& out, std::string_view organization_id, char kind, std::string_view name = {}) {
+  if (organization_id.empty()) {
+    out += "all/";
+  } else {
+    out.append("org/").append(organization_id) += '/';
+  }
+  out += kind;
+  out += '/';
+  if (kind == 'e') return;
+  out.append(name) += '/';
+}
+std::string index_key(std::string_view organization_id, char kind, std::string_view name = {}) {
+  std::string out;
+  append_index(out, organization_id, kind, name);
+  return out;
+}
+std::string every_index(const std::string& organization_id) { return index_key(organization_id, 'e'); }
 std::string actor_index(const std::string& organization_id, std::string_view actor) {
-  return list_prefix(organization_id) + "a/" + hex(actor) + "/";
+  return index_key(organization_id, 'a', hex(actor));
 }
 std::string subject_index(const std::string& organization_id, std::string_view subject) {
-  return list_prefix(organization_id) + "s/" + hex(subject) + "/";
+  return index_key(organization_id, 's', hex(subject));
 }
 std::string category_index(const std::string& organization_id, std::string_view category) {
-  return list_prefix(organization_id) + "c/" + std::string(category) + "/";
+  return index_key(organization_id, 'c', category);
 }
 
+// What the audit log says of an event: views into the event, which must outlive it. The details
+// are rendered only for a page, never when the event is indexed.
 struct Described {
-  std::string action;
-  std::string subject;
-  std::string organization_id;
-  nlohmann::json details = nlohmann::json::object();
+  std::string_view action;
+  std::string_view subject;
+  std::string_view organization_id;
+  std::function<nlohmann::json()> details;
 };
 
 std::optional<Described> describe(const events::DomainEvent& event) {
@@ -73,121 +98,104 @@ std::optional<Described> describe(const events::DomainEvent& event) {
       [](const auto& e) -> std::optional<Described> {
         using E = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<E, AccountRegistered>) {
-          return Described{"account.signed_up", e.account_id, "",
-                           {{"membership_role", e.membership_role}, {"display_name", e.display_name}}};
+          return Described{"account.signed_up", e.account_id, "", [&e] { return nlohmann::json{{"membership_role", e.membership_role}, {"display_name", e.display_name}}; }};
         } else if constexpr (std::is_same_v<E, PrivacySettingsChanged>) {
-          return Described{"account.privacy_changed", e.account_id, "", {{"settings", e.settings}}};
+          return Described{"account.privacy_changed", e.account_id, "", [&e] { return nlohmann::json{{"settings", e.settings}}; }};
         } else if constexpr (std::is_same_v<E, AccountDowngradedToAthlete>) {
-          return Described{"account.downgraded_to_athlete", e.account_id, "", nlohmann::json::object()};
+          return Described{"account.downgraded_to_athlete", e.account_id, "", [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, AccountUpgradedToCoach>) {
-          return Described{"account.upgraded_to_coach", e.account_id, "", nlohmann::json::object()};
+          return Described{"account.upgraded_to_coach", e.account_id, "", [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, OrganizationCreated>) {
-          return Described{"organization.created", e.created_by, e.organization_id,
-                           {{"name", e.name},
+          return Described{"organization.created", e.created_by, e.organization_id, [&e] { return nlohmann::json{{"name", e.name},
                             {"role_model", e.role_model},
                             {"role_model_version", e.role_model_version},
-                            {"founder_role", e.founder_role}}};
+                            {"founder_role", e.founder_role}}; }};
         } else if constexpr (std::is_same_v<E, SubOrganizationCreated>) {
-          return Described{"sub_organization.created", e.admin_id, e.organization_id,
-                           {{"name", e.name}, {"parent_id", e.parent_id}, {"admin_role", e.admin_role}}};
+          return Described{"sub_organization.created", e.admin_id, e.organization_id, [&e] { return nlohmann::json{{"name", e.name}, {"parent_id", e.parent_id}, {"admin_role", e.admin_role}}; }};
         } else if constexpr (std::is_same_v<E, SubOrganizationAdded>) {
-          return Described{"sub_organization.added", e.sub_organization_id, e.organization_id, {{"name", e.name}}};
+          return Described{"sub_organization.added", e.sub_organization_id, e.organization_id, [&e] { return nlohmann::json{{"name", e.name}}; }};
         } else if constexpr (std::is_same_v<E, RoleModelVersionAdopted>) {
-          return Described{"organization.role_model_version_adopted", e.organization_id, e.organization_id,
-                           {{"role_model", e.role_model},
+          return Described{"organization.role_model_version_adopted", e.organization_id, e.organization_id, [&e] { return nlohmann::json{{"role_model", e.role_model},
                             {"version", e.version},
-                            {"previous_version", e.previous_version}}};
+                            {"previous_version", e.previous_version}}; }};
         } else if constexpr (std::is_same_v<E, MemberAdded>) {
-          return Described{"member.added", e.account_id, e.organization_id, {{"role", e.role}}};
+          return Described{"member.added", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role}}; }};
         } else if constexpr (std::is_same_v<E, MemberRemoved>) {
-          return Described{"member.removed", e.account_id, e.organization_id, {{"role", e.role}}};
+          return Described{"member.removed", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role}}; }};
         } else if constexpr (std::is_same_v<E, MemberLeft>) {
-          return Described{"member.left", e.account_id, e.organization_id, {{"role", e.role}}};
+          return Described{"member.left", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role}}; }};
         } else if constexpr (std::is_same_v<E, MembershipOffered>) {
-          return Described{"membership.offered", e.account_id, e.organization_id,
-                           {{"role", e.role}, {"offered_by", e.offered_by}}};
+          return Described{"membership.offered", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role}, {"offered_by", e.offered_by}}; }};
         } else if constexpr (std::is_same_v<E, MembershipAccepted>) {
-          return Described{"membership.accepted", e.account_id, e.organization_id, nlohmann::json::object()};
+          return Described{"membership.accepted", e.account_id, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, MembershipDeclined>) {
-          return Described{"membership.declined", e.account_id, e.organization_id, nlohmann::json::object()};
+          return Described{"membership.declined", e.account_id, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, MemberDeactivated>) {
-          return Described{"member.deactivated", e.account_id, e.organization_id, {{"role", e.role}}};
+          return Described{"member.deactivated", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role}}; }};
         } else if constexpr (std::is_same_v<E, MemberReactivated>) {
-          return Described{"member.reactivated", e.account_id, e.organization_id, nlohmann::json::object()};
+          return Described{"member.reactivated", e.account_id, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, MemberRoleChanged>) {
-          return Described{"member.role_changed", e.account_id, e.organization_id,
-                           {{"role", e.role}, {"previous_role", e.previous_role}}};
+          return Described{"member.role_changed", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role}, {"previous_role", e.previous_role}}; }};
         } else if constexpr (std::is_same_v<E, AthleteUnassigned>) {
-          return Described{"athlete.unassigned", e.athlete_id, e.organization_id, {{"coach_id", e.coach_id}}};
+          return Described{"athlete.unassigned", e.athlete_id, e.organization_id, [&e] { return nlohmann::json{{"coach_id", e.coach_id}}; }};
         } else if constexpr (std::is_same_v<E, MemberGranted>) {
-          return Described{"member.granted", e.account_id, e.organization_id, {{"grant", e.grant}}};
+          return Described{"member.granted", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"grant", e.grant}}; }};
         } else if constexpr (std::is_same_v<E, MemberGrantRevoked>) {
-          return Described{"member.grant_revoked", e.account_id, e.organization_id, {{"grant", e.grant}}};
+          return Described{"member.grant_revoked", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"grant", e.grant}}; }};
         } else if constexpr (std::is_same_v<E, RoleDefined>) {
-          return Described{"role.defined", e.role, e.organization_id,
-                           {{"label", e.label}, {"permissions", e.permissions}}};
+          return Described{"role.defined", e.role, e.organization_id, [&e] { return nlohmann::json{{"label", e.label}, {"permissions", e.permissions}}; }};
         } else if constexpr (std::is_same_v<E, RoleUpdated>) {
-          return Described{"role.updated", e.role, e.organization_id,
-                           {{"label", e.label}, {"permissions", e.permissions}}};
+          return Described{"role.updated", e.role, e.organization_id, [&e] { return nlohmann::json{{"label", e.label}, {"permissions", e.permissions}}; }};
         } else if constexpr (std::is_same_v<E, CreditsAdded>) {
-          return Described{"credits.added", e.organization_id, e.organization_id,
-                           {{"amount", e.amount}, {"balance", e.balance}}};
+          return Described{"credits.added", e.organization_id, e.organization_id, [&e] { return nlohmann::json{{"amount", e.amount}, {"balance", e.balance}}; }};
         } else if constexpr (std::is_same_v<E, CreditsSpent>) {
-          return Described{"credits.spent", e.account_id, e.organization_id,
-                           {{"amount", e.amount}, {"balance", e.balance}}};
+          return Described{"credits.spent", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"amount", e.amount}, {"balance", e.balance}}; }};
         } else if constexpr (std::is_same_v<E, RoleDeleted>) {
-          return Described{"role.deleted", e.role, e.organization_id, nlohmann::json::object()};
+          return Described{"role.deleted", e.role, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, AthleteAssigned>) {
-          return Described{"athlete.assigned", e.athlete_id, e.organization_id,
-                           {{"coach_id", e.coach_id}, {"previous_coach_id", e.previous_coach_id}}};
+          return Described{"athlete.assigned", e.athlete_id, e.organization_id, [&e] { return nlohmann::json{{"coach_id", e.coach_id}, {"previous_coach_id", e.previous_coach_id}}; }};
         } else if constexpr (std::is_same_v<E, BillingDelegationGranted>) {
-          return Described{"billing_delegation.granted", e.account_id, e.organization_id,
-                           {{"permission", "billing.end_org_coverage"}}};
+          return Described{"billing_delegation.granted", e.account_id, e.organization_id, [] { return nlohmann::json{{"permission", "billing.end_org_coverage"}}; }};
         } else if constexpr (std::is_same_v<E, BillingDelegationRevoked>) {
-          return Described{"billing_delegation.revoked", e.account_id, e.organization_id,
-                           {{"permission", "billing.end_org_coverage"}}};
+          return Described{"billing_delegation.revoked", e.account_id, e.organization_id, [] { return nlohmann::json{{"permission", "billing.end_org_coverage"}}; }};
         } else if constexpr (std::is_same_v<E, OrganizationTierChanged>) {
-          return Described{"organization.tier_changed", e.organization_id, e.organization_id,
-                           {{"tier", e.tier}, {"previous_tier", e.previous_tier}}};
+          return Described{"organization.tier_changed", e.organization_id, e.organization_id, [&e] { return nlohmann::json{{"tier", e.tier}, {"previous_tier", e.previous_tier}}; }};
         } else if constexpr (std::is_same_v<E, OrganizationSettingChanged>) {
-          return Described{"organization.setting_changed", e.organization_id, e.organization_id,
-                           {{"setting", e.setting}, {"enabled", e.enabled}}};
+          return Described{"organization.setting_changed", e.organization_id, e.organization_id, [&e] { return nlohmann::json{{"setting", e.setting}, {"enabled", e.enabled}}; }};
         } else if constexpr (std::is_same_v<E, InviteIssued>) {
-          return Described{"invite.issued", e.invite_id, e.organization_id,
-                           {{"role", e.role},
+          return Described{"invite.issued", e.invite_id, e.organization_id, [&e] { return nlohmann::json{{"role", e.role},
                             {"email", e.email},
                             {"max_uses", e.max_uses},
-                            {"expires_at_ms", e.expires_at_ms}}};
+                            {"expires_at_ms", e.expires_at_ms}}; }};
         } else if constexpr (std::is_same_v<E, InviteRevoked>) {
-          return Described{"invite.revoked", e.invite_id, e.organization_id, nlohmann::json::object()};
+          return Described{"invite.revoked", e.invite_id, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, InviteAccepted>) {
-          return Described{"invite.accepted", e.account_id, e.organization_id, {{"invite_id", e.invite_id}}};
+          return Described{"invite.accepted", e.account_id, e.organization_id, [&e] { return nlohmann::json{{"invite_id", e.invite_id}}; }};
         } else if constexpr (std::is_same_v<E, ConsentGiven>) {
-          return Described{"consent.given", e.athlete_id, e.organization_id, nlohmann::json::object()};
+          return Described{"consent.given", e.athlete_id, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, ConsentWithdrawn>) {
-          return Described{"consent.withdrawn", e.athlete_id, e.organization_id, nlohmann::json::object()};
+          return Described{"consent.withdrawn", e.athlete_id, e.organization_id, [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, CredentialDeclared> || std::is_same_v<E, CredentialRecorded>) {
           // Who and when, not what: a credential's name, expiry and document are for the readers
           // of the compliance dashboard, and the activity log has other readers (club coaches).
           return Described{std::is_same_v<E, CredentialDeclared> ? "credential.declared" : "credential.recorded",
-                           e.holder_id, e.organization_id,
-                           {{"credential_id", e.credential_id}, {"has_document", !e.document.empty()}}};
+                           e.holder_id, e.organization_id, [&e] { return nlohmann::json{{"credential_id", e.credential_id}, {"has_document", !e.document.empty()}}; }};
         } else if constexpr (std::is_same_v<E, CredentialEdited>) {
           // Schema 1 edits name no holder; their subject is the credential.
-          return Described{"credential.edited", e.holder_id.empty() ? e.credential_id : e.holder_id, e.organization_id,
-                           {{"credential_id", e.credential_id},
+          return Described{"credential.edited", e.holder_id.empty() ? e.credential_id : e.holder_id, e.organization_id, [&e] { return nlohmann::json{{"credential_id", e.credential_id},
                             {"has_document", !e.document.empty()},
-                            {"verification_cleared", e.verification_cleared}}};
+                            {"verification_cleared", e.verification_cleared}}; }};
         } else if constexpr (std::is_same_v<E, CredentialVerified>) {
-          return Described{"credential.verified", e.holder_id, e.organization_id,
-                           {{"credential_id", e.credential_id}}};
+          return Described{"credential.verified", e.holder_id, e.organization_id, [&e] { return nlohmann::json{{"credential_id", e.credential_id}}; }};
         } else if constexpr (std::is_same_v<E, ActionRecorded>) {
-          nlohmann::json details{{"permission", e.permission},
-                                 {"allowed", e.allowed},
-                                 {"reason", e.reason},
-                                 {"details", e.details}};
-          if (!e.client_ip.empty()) details["client_ip"] = e.client_ip;
-          return Described{e.action, e.target, e.organization_id, std::move(details)};
+          return Described{e.action, e.target, e.organization_id, [&e] {
+                             nlohmann::json details{{"permission", e.permission},
+                                                    {"allowed", e.allowed},
+                                                    {"reason", e.reason},
+                                                    {"details", e.details}};
+                             if (!e.client_ip.empty()) details["client_ip"] = e.client_ip;
+                             return details;
+                           }};
         } else {
           // EmailClaimed, AthleteJoinedOrganization and AthleteLeftOrganization restate facts
           // audited above.
@@ -241,10 +249,12 @@ std::string_view category_of(std::string_view action) {
       {"credential.edited", "content"},
       {"credential.verified", "content"},
   };
-  for (const auto& [a, category] : kCategories) {
-    if (a == action) return category;
-  }
-  if (const auto* recorded = domain::find_recordable_action(action)) return recorded->category;
+  static const std::unordered_map<std::string_view, std::string_view> by_action = [] {
+    std::unordered_map<std::string_view, std::string_view> map(std::begin(kCategories), std::end(kCategories));
+    for (const auto& recorded : domain::recordable_actions()) map.emplace(recorded.name, recorded.category);
+    return map;
+  }();
+  if (auto found = by_action.find(action); found != by_action.end()) return found->second;
   throw std::logic_error("audit action " + std::string(action) + " has no category");
 }
 
@@ -261,8 +271,8 @@ std::string iso8601_utc(std::int64_t unix_ms) {
   return buf;
 }
 
-nlohmann::json AuditProjection::entry_for(const events::Envelope& e, const events::DomainEvent& event) {
-  auto d = describe(event);
+nlohmann::json AuditProjection::entry_for(const events::RecordedEvent& e) {
+  auto d = describe(e.event);
   if (!d) return nullptr;
   return nlohmann::json{{"position", e.position},
                         {"recorded_at", iso8601_utc(e.recorded_at_ms)},
@@ -271,37 +281,41 @@ nlohmann::json AuditProjection::entry_for(const events::Envelope& e, const event
                         {"category", category_of(d->action)},
                         {"subject", d->subject},
                         {"organization_id", d->organization_id},
-                        {"details", d->details},
+                        {"details", d->details()},
                         {"command_id", e.command_id},
                         {"correlation_id", e.correlation_id}};
 }
 
-void AuditProjection::apply(const events::Envelope& e, const events::DomainEvent& event) {
-  auto d = describe(event);
+void AuditProjection::apply(const events::RecordedEvent& e) {
+  auto d = describe(e.event);
   if (!d) return;
-  const std::string category(category_of(d->action));
-  const std::string chunk = chunk_key(e.position / kChunk);
+  const std::string_view category = category_of(d->action);
   const char offset = static_cast<char>(e.position % kChunk);
   std::lock_guard lock(mu_);
-  const std::string& organization_id = d->organization_id;
-  for (const std::string* list : {&kPlatform, &organization_id}) {
-    if (list == &organization_id && list->empty()) continue;
-    for (std::string key : {every_index(*list), actor_index(*list, e.actor), subject_index(*list, d->subject),
-                            category_index(*list, category)}) {
-      key += chunk;
-      auto [at, added] = pending_.try_emplace(std::move(key));
-      if (added) {
+  const std::string actor = hex(e.actor);
+  const std::string subject = hex(d->subject);
+  std::string key;  // built in place for each chunk the event is in; copied only for a new one
+  auto index_in = [&](std::string_view list) {
+    const std::pair<char, std::string_view> indexes[] = {{'e', {}}, {'a', actor}, {'s', subject}, {'c', category}};
+    for (const auto& [kind, name] : indexes) {
+      key.clear();
+      append_index(key, list, kind, name);
+      append_chunk(key, e.position / kChunk);
+      auto at = pending_.find(key);
+      if (at == pending_.end()) {
         // The chunk as committed: this batch adds to it.
-        auto stored = state_.get(at->first);
+        auto stored = state_.get(key);
         if (!stored.ok()) {
           pending_.clear();  // the batch is abandoned (the runner stops): none of it may be written
           throw std::runtime_error("reading audit state failed: " + stored.error().message);
         }
-        if (*stored) at->second = std::move(**stored);
+        at = pending_.emplace(key, *stored ? std::move(**stored) : std::string()).first;
       }
       at->second.push_back(offset);
     }
-  }
+  };
+  index_in(kPlatform);
+  if (!d->organization_id.empty()) index_in(d->organization_id);
 }
 
 void AuditProjection::write_changes(store::StateBatch& batch) {
@@ -359,21 +373,15 @@ std::optional<std::uint64_t> chunk_of(std::string_view key) {
 }  // namespace
 
 Result<nlohmann::json> AuditProjection::entry_at(std::uint64_t position) const {
-  auto read = log_.read_all(position - 1, 1);
+  auto read = log_.read_recorded(position - 1, 1);
   if (!read.ok()) return read.error();
   if (read->empty() || read->front().position != position) {
     return Error::make(ErrorCode::internal,
                        "the audit index names position " + std::to_string(position) + ", which the log does not hold");
   }
-  const events::Envelope& e = read->front();
-  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
-  if (!decoded.ok()) {
-    return Error::make(ErrorCode::internal, "the audited event at position " + std::to_string(position) +
-                                                " does not decode: " + decoded.error().message);
-  }
   nlohmann::json entry;
   try {
-    entry = entry_for(e, *decoded);
+    entry = entry_for(read->front());
   } catch (const std::exception& ex) {  // an action without a category: a bug, kept off the HTTP thread
     return Error::make(ErrorCode::internal, "the audited event at position " + std::to_string(position) +
                                                 " cannot be rendered: " + ex.what());

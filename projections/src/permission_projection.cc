@@ -153,7 +153,8 @@ Status PermissionProjection::load(const store::StateStore& state) {
   return st;
 }
 
-void PermissionProjection::apply(const events::Envelope& e, const events::DomainEvent& event) {
+void PermissionProjection::apply(const events::RecordedEvent& e) {
+  const events::DomainEvent& event = e.event;
   if (const auto* changed = std::get_if<events::PrivacySettingsChanged>(&event)) {
     std::unique_lock lock(mu_);
     // Folded as the account aggregate folds it, so the check sees what the athlete decided.

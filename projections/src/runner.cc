@@ -1,52 +1,28 @@
 #include "touchline/projections/runner.h"
 
 #include <algorithm>
+#include <deque>
+#include <functional>
+#include <future>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "touchline/events/parallel.h"
 
 namespace touchline::projections {
 namespace {
 
-// Each event's payload, decoded (on every core for a replay's batch), or the error at the first
-// event that does not decode, worded as decode_payload words it.
-Result<std::vector<events::DomainEvent>> decode_batch(const std::vector<events::Envelope>& batch) {
-  std::vector<std::optional<Result<events::DomainEvent>>> decoded(batch.size());
-  for_each_index_in_parallel(batch.size(), [&](std::size_t i) {
-    decoded[i].emplace(events::decode_event(batch[i].type, batch[i].schema_version, batch[i].payload));
-  });
-  std::vector<events::DomainEvent> out;
-  out.reserve(batch.size());
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (!decoded[i]->ok()) {
-      return Error::make(ErrorCode::internal, "event at position " + std::to_string(batch[i].position) + ": " +
-                                                  decoded[i]->error().message);
-    }
-    out.push_back(std::move(*decoded[i]).value());
-  }
-  return out;
-}
-
-// A batch of the log, read and decoded.
-struct DecodedBatch {
-  std::vector<events::Envelope> events;
-  std::vector<events::DomainEvent> decoded;  // decoded[i] is events[i]'s payload
-};
-
 // Up to `limit` events after position `after`, read and decoded; the error names what failed,
 // the machine included (no memory, no thread to be had), so that a runner stops rather than
 // its thread ending the process.
-Result<DecodedBatch> read_and_decode(const store::EventStore& log, std::uint64_t after, std::size_t limit) {
+Result<std::vector<events::RecordedEvent>> read_batch(const store::EventStore& log, std::uint64_t after,
+                                                      std::size_t limit) {
   try {
-    auto batch = log.read_all(after, limit);
+    auto batch = log.read_recorded(after, limit);
     if (!batch.ok()) return Error::make(ErrorCode::internal, "reading the log failed: " + batch.error().message);
-    auto decoded = decode_batch(*batch);
-    if (!decoded.ok()) return decoded.error();
-    return DecodedBatch{std::move(*batch), std::move(*decoded)};
+    return batch;
   } catch (const std::exception& ex) {
     return Error::make(ErrorCode::internal, std::string("reading the log failed: ") + ex.what());
   }
@@ -54,15 +30,13 @@ Result<DecodedBatch> read_and_decode(const store::EventStore& log, std::uint64_t
 
 }  // namespace
 
-events::DomainEvent decode_payload(const events::Envelope& e) {
-  auto decoded = events::decode_event(e.type, e.schema_version, e.payload);
-  if (!decoded.ok()) {
-    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " + decoded.error().message);
+void apply_event(Projection& projection, const events::Envelope& e) {
+  auto recorded = events::recorded_event(e);
+  if (!recorded.ok()) {
+    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " + recorded.error().message);
   }
-  return std::move(decoded).value();
+  projection.apply(*recorded);
 }
-
-void apply_event(Projection& projection, const events::Envelope& e) { projection.apply(e, decode_payload(e)); }
 
 ProjectionRunner::ProjectionRunner(store::EventStore& log, Projection& projection,
                                    RunnerOptions options)
@@ -197,22 +171,21 @@ void ProjectionRunner::advance_to(std::uint64_t position) {
 
 bool ProjectionRunner::catch_up_once(bool& applied_any) {
   applied_any = false;
-  auto batch = read_and_decode(log_, position(), options_.batch_size);
+  auto batch = read_batch(log_, position(), options_.batch_size);
   if (!batch.ok()) {
     std::lock_guard lock(mu_);
     failure_ = batch.error().message;
     return false;
   }
-  if (batch->events.empty()) return true;
-  if (!fold(batch->events, batch->decoded)) return false;
+  if (batch->empty()) return true;
+  if (!fold(*batch)) return false;
   applied_any = true;
   return true;
 }
 
-bool ProjectionRunner::fold(const std::vector<events::Envelope>& batch,
-                            const std::vector<events::DomainEvent>& decoded) {
+bool ProjectionRunner::fold(const std::vector<events::RecordedEvent>& batch) {
   try {
-    for (std::size_t i = 0; i < batch.size(); ++i) projection_.apply(batch[i], decoded[i]);
+    for (const auto& e : batch) projection_.apply(e);
   } catch (const std::exception& ex) {
     std::lock_guard lock(mu_);
     failure_ = ex.what();
@@ -280,9 +253,34 @@ Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> run
   }
   const std::uint64_t total = log.head_position();
   const std::size_t limit = runners.front()->options_.batch_size;
-  std::uint64_t position = 0;
+  // Batches are read and decoded ahead, several at once, while this thread folds. A read ahead
+  // assumes the batches before it are full (positions are gap-free, so a full batch after p ends
+  // at p + limit); one that turns out not to follow the last event folded is dropped and read
+  // again. A future's destructor waits for its read, so no read outlives this call.
+  constexpr std::size_t kReadsAhead = 2;
+  struct Read {
+    std::uint64_t after;
+    std::future<Result<std::vector<events::RecordedEvent>>> batch;
+  };
+  std::deque<Read> reads;
+  auto read_after = [&](std::uint64_t after) {
+    try {
+      reads.push_back({after, std::async(std::launch::async, read_batch, std::cref(log), after, limit)});
+    } catch (const std::system_error&) {  // no thread to be had: read on this one
+      reads.push_back({after, std::async(std::launch::deferred, read_batch, std::cref(log), after, limit)});
+    }
+  };
+  std::uint64_t position = 0;  // of the last event folded
+  for (std::size_t i = 0; i < kReadsAhead; ++i) read_after(i * limit);
   for (;;) {
-    auto batch = read_and_decode(log, position, limit);
+    Read read = std::move(reads.front());
+    reads.pop_front();
+    if (read.after != position) {  // read ahead past a batch that was not full: read again from here
+      reads.clear();
+      for (std::size_t i = 0; i < kReadsAhead; ++i) read_after(position + i * limit);
+      continue;
+    }
+    auto batch = read.batch.get();
     if (!batch.ok()) {
       for (ProjectionRunner* r : runners) {
         std::lock_guard lock(r->mu_);
@@ -290,11 +288,12 @@ Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> run
       }
       return batch.error();
     }
-    if (batch->events.empty()) return ok_status();
+    if (batch->empty()) return ok_status();
+    read_after(reads.empty() ? batch->back().position : reads.back().after + limit);
     for (ProjectionRunner* r : runners) {
-      if (!r->fold(batch->events, batch->decoded)) return Error::make(ErrorCode::internal, *r->failure());
+      if (!r->fold(*batch)) return Error::make(ErrorCode::internal, *r->failure());
     }
-    position = batch->events.back().position;
+    position = batch->back().position;
     if (progress) progress(position, total);
   }
 }

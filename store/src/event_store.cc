@@ -2,6 +2,7 @@
 
 #include "touchline/events/json_text.h"
 #include "touchline/events/parallel.h"
+#include "touchline/events/recorded_event.h"
 
 #include <stdlib.h>  // mkdtemp
 
@@ -854,49 +855,93 @@ Result<std::uint64_t> EventStore::stream_version(const std::string& stream) cons
   return impl_->read_stream_head(stream);
 }
 
-Result<std::vector<events::Envelope>> EventStore::read_all(std::uint64_t after,
-                                                           std::size_t limit) const {
-  std::vector<events::Envelope> out;
-  if (limit == 0 || after == UINT64_MAX) {
-    return out;
-  }
-  constexpr std::size_t kLongRead = 256;  // from here on, a replay's read: ahead, and on every core
-  const Impl& im = *impl_;
-  rocksdb::ReadOptions ro;
-  // Read ahead about what the batch will take (events are well under 1 KiB), in one read rather
-  // than a pread per 4 KiB block; more would be read and thrown away with the iterator.
-  if (limit >= kLongRead) ro.readahead_size = std::min<std::size_t>(limit, 4096) * 1024;
-  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_log));
-  // The values end to end in one buffer, decoded once all are read.
+namespace {
+
+constexpr std::size_t kLongRead = 256;  // from here on, a replay's read: ahead, and on every core
+
+// A run of the log's values, end to end in one buffer.
+struct LogValues {
   std::string text;
-  std::vector<std::pair<std::size_t, std::size_t>> spans;
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // offset and size of each in `text`
   std::vector<std::uint64_t> positions;
-  for (it->Seek(encode_be64(after + 1)); it->Valid() && positions.size() < limit; it->Next()) {
-    auto key = to_sv(it->key());
-    if (key.size() != 8) {
-      return Error::make(ErrorCode::internal, "a log key is not an 8-byte position");
-    }
-    const auto value = to_sv(it->value());
-    positions.push_back(decode_be64(key));
-    spans.emplace_back(text.size(), value.size());
-    text.append(value);
-  }
-  if (!it->status().ok()) {
-    return storage_error("cannot read the log", it->status());
-  }
-  std::vector<std::optional<Result<events::Envelope>>> decoded(positions.size());
+
+  std::string_view value(std::size_t i) const { return std::string_view(text).substr(spans[i].first, spans[i].second); }
+};
+
+// Decodes the values in `run` with decode(position, value) -> Result<T>, on every core when the
+// run is long; the error of the first value that does not decode, if any.
+template <typename T, typename Decode>
+Result<std::vector<T>> decode_values(const LogValues& run, Decode decode) {
+  std::vector<std::optional<Result<T>>> decoded(run.positions.size());
   for_each_index_in_parallel(
-      positions.size(),
-      [&](std::size_t i) {
-        decoded[i].emplace(decode_log_value(positions[i], std::string_view(text).substr(spans[i].first, spans[i].second)));
-      },
+      run.positions.size(), [&](std::size_t i) { decoded[i].emplace(decode(run.positions[i], run.value(i))); },
       kLongRead);
+  std::vector<T> out;
   out.reserve(decoded.size());
   for (auto& e : decoded) {
     if (!e->ok()) return e->error();
     out.push_back(std::move(*e).value());
   }
   return out;
+}
+
+Result<events::RecordedEvent> decode_recorded_value(std::uint64_t position, std::string_view value) {
+  if (auto fast = events::read_recorded_text(value)) return std::move(*fast);
+  auto envelope = decode_log_value(position, value);
+  if (!envelope.ok()) return envelope.error();
+  auto recorded = events::recorded_event(*envelope);
+  if (!recorded.ok()) {
+    return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
+                                                " cannot be decoded: " + recorded.error().message);
+  }
+  return recorded;
+}
+
+// Up to `limit` of the log's values after position `after`, in order.
+Result<LogValues> read_values(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log, std::uint64_t after,
+                              std::size_t limit) {
+  LogValues run;
+  if (limit == 0 || after == UINT64_MAX) return run;
+  rocksdb::ReadOptions ro;
+  if (limit >= kLongRead) {
+    // Read ahead about what the batch will take, in one read rather than a pread per 4 KiB
+    // block (more would be read and thrown away with the iterator), and keep a replay's blocks
+    // out of the block cache, where they would only push out what point reads use.
+    ro.readahead_size = std::min<std::size_t>(limit, 1024) * 1024;
+    ro.fill_cache = false;
+    // Room for events of up to 1 KiB without growing (and copying) the buffer as it fills;
+    // pages not written to are never touched.
+    run.text.reserve(std::min<std::size_t>(limit, 4096) * 1024);
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, log));
+  for (it->Seek(encode_be64(after + 1)); it->Valid() && run.positions.size() < limit; it->Next()) {
+    auto key = to_sv(it->key());
+    if (key.size() != 8) {
+      return Error::make(ErrorCode::internal, "a log key is not an 8-byte position");
+    }
+    const auto value = to_sv(it->value());
+    run.positions.push_back(decode_be64(key));
+    run.spans.emplace_back(run.text.size(), value.size());
+    run.text.append(value);
+  }
+  if (!it->status().ok()) {
+    return storage_error("cannot read the log", it->status());
+  }
+  return run;
+}
+
+}  // namespace
+
+Result<std::vector<events::Envelope>> EventStore::read_all(std::uint64_t after, std::size_t limit) const {
+  auto run = read_values(*impl_->db, impl_->cf_log, after, limit);
+  if (!run.ok()) return run.error();
+  return decode_values<events::Envelope>(*run, decode_log_value);
+}
+
+Result<std::vector<events::RecordedEvent>> EventStore::read_recorded(std::uint64_t after, std::size_t limit) const {
+  auto run = read_values(*impl_->db, impl_->cf_log, after, limit);
+  if (!run.ok()) return run.error();
+  return decode_values<events::RecordedEvent>(*run, decode_recorded_value);
 }
 
 std::uint64_t EventStore::head_position() const { return impl_->head.load(); }

@@ -1,8 +1,9 @@
 // parse_json against nlohmann's own parser on any bytes: both refuse, or both give the same value,
 // type for type, with the same text when dumped. And verify's fast path, read_canonical_text,
 // against decoding: whatever text it reads must be one dump() writes, byte for byte, for the
-// envelope it decodes to, and its pieces that envelope's canonical bytes (the corpus holds stored
-// envelopes for it to mutate).
+// envelope it decodes to, and its pieces that envelope's canonical bytes; and a replay's fast path,
+// read_recorded_text, against decoding: whatever it reads, decoding must read the same (the corpus
+// holds stored envelopes for both to mutate).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "touchline/events/envelope.h"
 #include "touchline/events/json_text.h"
+#include "touchline/events/recorded_event.h"
 
 namespace {
 
@@ -65,6 +67,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             touchline::events::canonical_bytes(*e) ||
         canonical->position != e->position || canonical->hash != e->hash || canonical->prev_hash != e->prev_hash) {
       std::cerr << "read_canonical_text disagrees with decoding\n";
+      std::abort();
+    }
+  }
+  if (auto fast = touchline::events::read_recorded_text(text)) {
+    const auto e = got ? touchline::events::envelope_from_json(*got) : touchline::Error::make(touchline::ErrorCode::invalid_argument, "not JSON");
+    auto slow = e.ok() ? touchline::events::recorded_event(*e) : e.error();
+    if (!slow.ok() || !(*slow == *fast)) {
+      std::cerr << "read_recorded_text disagrees with decoding\n";
       std::abort();
     }
   }

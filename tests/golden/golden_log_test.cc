@@ -26,6 +26,8 @@
 #include <utility>
 
 #include "touchline/events/domain_events.h"
+#include "touchline/events/json_text.h"
+#include "touchline/events/recorded_event.h"
 #include "touchline/store/event_store.h"
 #include "touchline/store/hash_chain.h"
 
@@ -237,6 +239,29 @@ TEST(GoldenLog, NewestHoldsOneOfEveryEventType) {
     (all.insert(std::string(std::variant_alternative_t<I, events::DomainEvent>::kType)), ...);
   }(std::make_index_sequence<std::variant_size_v<events::DomainEvent>>{});
   EXPECT_EQ(seen, all) << "add the new event type to write_history and regenerate " << kNewest.name;
+}
+
+// A replay decodes stored text straight into events (read_recorded_text) and decodes the slow way
+// only what that declines: on every golden log, what it reads must be what the slow way reads,
+// and on the newest (what this build writes) it must decline nothing.
+TEST(GoldenLog, EveryEventReadStraightFromItsTextIsTheOneDecodingGives) {
+  for (const auto& golden : kGoldenLogs) {
+    std::istringstream lines(read_file(kGolden / (golden.name + ".ndjson")));
+    std::size_t read_straight = 0;
+    for (std::string line; std::getline(lines, line);) {
+      auto envelope = events::envelope_from_json(*parse_json(line));
+      ASSERT_TRUE(envelope.ok()) << golden.name << ": " << line;
+      auto slow = events::recorded_event(*envelope);
+      ASSERT_TRUE(slow.ok()) << golden.name << ": " << line;
+      if (auto fast = events::read_recorded_text(line)) {
+        ++read_straight;
+        EXPECT_EQ(*fast, *slow) << golden.name << ": " << line;
+      } else {
+        EXPECT_NE(&golden, &kNewest) << "the newest log's event is declined: " << line;
+      }
+    }
+    EXPECT_GT(read_straight, 0u) << golden.name;
+  }
 }
 
 TEST(GoldenLog, ThisVersionWritesTheSameBytes) {

@@ -39,9 +39,9 @@ class Counting final : public Projection {
     ++loads;
     return inner_.load(state);
   }
-  void apply(const events::Envelope& e, const events::DomainEvent& event) override {
+  void apply(const events::RecordedEvent& e) override {
     ++applies;
-    inner_.apply(e, event);
+    inner_.apply(e);
   }
   void write_changes(store::StateBatch& batch) override { inner_.write_changes(batch); }
   void reset() override {

@@ -58,7 +58,7 @@ class AuditProjection final : public Projection {
   // subject or category (what the lists and indexes are keyed by) does.
   std::uint32_t state_format() const override { return 7; }
   Status load(const store::StateStore&) override { return ok_status(); }  // nothing in memory
-  void apply(const events::Envelope& e, const events::DomainEvent& event) override;
+  void apply(const events::RecordedEvent& e) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 
@@ -75,9 +75,8 @@ class AuditProjection final : public Projection {
   Result<AuditPage> after(const std::string& organization_id, std::uint64_t after, std::size_t limit,
                           const AuditFilter& filter = {}, std::uint64_t through = UINT64_MAX) const;
 
-  // The entry an event (`event`: e's payload, decoded) produces, or null for events that are not
-  // audited. Pure.
-  static nlohmann::json entry_for(const events::Envelope& e, const events::DomainEvent& event);
+  // The entry an event produces, or null for events that are not audited. Pure.
+  static nlohmann::json entry_for(const events::RecordedEvent& e);
 
  private:
   // The entry of the event at `position`, rendered from the log; internal when the read failed

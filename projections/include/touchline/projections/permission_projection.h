@@ -71,7 +71,7 @@ class PermissionProjection final : public Projection {
   // 10: an invite's issuer. 11: membership offers.
   std::uint32_t state_format() const override { return 11; }
   Status load(const store::StateStore& state) override;
-  void apply(const events::Envelope& e, const events::DomainEvent& event) override;
+  void apply(const events::RecordedEvent& e) override;
   void write_changes(store::StateBatch& batch) override;
   void reset() override;
 

@@ -8,6 +8,7 @@
 
 #include "touchline/events/domain_events.h"
 #include "touchline/events/envelope.h"
+#include "touchline/events/recorded_event.h"
 #include "touchline/store/state_store.h"
 
 namespace touchline::projections {
@@ -32,11 +33,10 @@ class Projection {
   // runner stops rather than serve or extend a partial state).
   virtual Status load(const store::StateStore& state) = 0;
 
-  // Folds one event into memory and remembers what changed; `event` is e's payload, decoded (the
-  // runner decodes each event once, for every projection it feeds). Events it does not care
-  // about are ignored. Throws std::runtime_error when it cannot (a read of its own state
-  // failed): the runner stops there.
-  virtual void apply(const events::Envelope& e, const events::DomainEvent& event) = 0;
+  // Folds one event into memory and remembers what changed (the runner decodes each event once,
+  // for every projection it feeds). Events it does not care about are ignored. Throws
+  // std::runtime_error when it cannot (a read of its own state failed): the runner stops there.
+  virtual void apply(const events::RecordedEvent& e) = 0;
 
   // Moves everything changed since the last call into `batch`, for one atomic commit with the
   // checkpoint.
@@ -46,12 +46,9 @@ class Projection {
   virtual void reset() = 0;
 };
 
-// e's payload, decoded. Throws std::runtime_error naming the position on an event that cannot be
-// decoded (a log from a newer version): the runner stops there rather than build a wrong read
-// model.
-events::DomainEvent decode_payload(const events::Envelope& e);
-
-// Decodes e's payload (decode_payload, which may throw) and folds it into `projection`.
+// Decodes e's payload (events::recorded_event) and folds the event into `projection`. Throws
+// std::runtime_error naming the position on an event that cannot be decoded (a log from a newer
+// version), and whatever apply throws.
 void apply_event(Projection& projection, const events::Envelope& e);
 
 }  // namespace touchline::projections

@@ -65,7 +65,8 @@ class ProjectionRunner {
   bool cancel(std::uint64_t ticket);
 
   // Clears the projection's state, records its state_format(), and replays the whole log into
-  // it, synchronously, on the calling thread (each batch read and decoded on every core). Only
+  // it, returning when done: the calling thread folds each batch while another reads and decodes
+  // the next (on every core). Only
   // while the runner is not started (an operator rebuild on a stopped server): otherwise
   // failed_precondition. `progress(done, total)` is called after each batch. Returns the store's
   // error, or the decode error at the first bad event.
@@ -90,7 +91,7 @@ class ProjectionRunner {
   bool catch_up_once(bool& applied_any);
   // Folds a read and decoded batch into the projection and commits what changed with the
   // checkpoint; returns false, with failure() set, when that failed.
-  bool fold(const std::vector<events::Envelope>& batch, const std::vector<events::DomainEvent>& decoded);
+  bool fold(const std::vector<events::RecordedEvent>& batch);
   // Before a rebuild: clears the state and records the format. Returns the store's error.
   Status start_over();
   void advance_to(std::uint64_t position);

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "touchline/events/envelope.h"
+#include "touchline/events/recorded_event.h"
 #include "touchline/events/result.h"
 
 namespace rocksdb {
@@ -204,6 +205,13 @@ class EventStore {
   // A read asking for 256 events or more (a replay's, the runner's) reads ahead, and decodes on
   // every core when it gets that many (for_each_index_in_parallel). Thread-safe.
   Result<std::vector<events::Envelope>> read_all(std::uint64_t after, std::size_t limit) const;
+
+  // The same events as read_all, each with its payload decoded and without its hashes: what
+  // projections fold. Text in the form the store writes is decoded straight into the event
+  // (events::read_recorded_text), any other the way read_all decodes it, with the same result.
+  // Returns internal when a read failed, or else naming the first event whose envelope or
+  // payload does not decode. Thread-safe.
+  Result<std::vector<events::RecordedEvent>> read_recorded(std::uint64_t after, std::size_t limit) const;
 
   // The position of the last committed event; 0 for an empty log.
   std::uint64_t head_position() const;
