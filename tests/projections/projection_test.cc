@@ -59,9 +59,8 @@ TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
 }
 
 // An operator's `touchline rebuild --projection all`: one pass over the log, each batch read and
-// decoded once for both projections. Batches are read ahead on the assumption that the ones
-// before are full; whatever the batch size, against the log's length, each event is folded once
-// and in order.
+// decoded once for both projections (the next read while this one folds); whatever the batch
+// size, against the log's length, each event is folded once and in order.
 TEST_F(ProjectionTest, RebuiltTogetherInOnePassEqualsLive) {
   write_history();
   for (int i = 0; i < 1200; ++i) append({events::AthleteAssigned{"org", "ath" + std::to_string(i % 30), i % 2 ? "asst" : "head", ""}});
@@ -102,9 +101,8 @@ std::string be64(std::uint64_t v) {
   return s;
 }
 
-// Reading ahead assumes positions without gaps; a log damaged to have one (or grown during the
-// rebuild) must still have each event folded once: a read that does not follow the last event
-// folded is dropped and read again.
+// Each read starts after the last event read, not at a position counted ahead: a log damaged to
+// have gaps still has each event folded once, whatever the batch size.
 TEST_F(ProjectionTest, ARebuildFoldsEachEventOnceAcrossAGapInTheLog) {
   write_history();
   for (int i = 0; i < 60; ++i) append({events::AthleteAssigned{"org", "ath" + std::to_string(i % 7), i % 2 ? "asst" : "head", ""}});
