@@ -1,8 +1,5 @@
 #include "touchline/store/event_store.h"
 
-#include "touchline/events/json_text.h"
-#include "touchline/events/parallel.h"
-#include "touchline/events/recorded_event.h"
 
 #include <stdlib.h>  // mkdtemp
 
@@ -19,6 +16,7 @@
 #include <rocksdb/options.h>
 
 #include "event_store_impl.h"
+#include "log_reads.h"
 #include "touchline/store/hash_chain.h"
 
 namespace touchline::store {
@@ -55,21 +53,6 @@ Result<std::string> make_temp_dir(const std::string& stem) {
   return templ;
 }
 
-// Decodes one value of the log CF stored under `position`.
-Result<events::Envelope> decode_log_value(std::uint64_t position, std::string_view value) {
-  auto j = parse_json(value);
-  if (!j) {
-    return Error::make(ErrorCode::internal,
-                       "the event at position " + std::to_string(position) + " is not valid JSON");
-  }
-  auto e = events::envelope_from_json(*j);
-  if (!e.ok()) {
-    return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
-                                                " cannot be decoded: " + e.error().message);
-  }
-  return e;
-}
-
 Error no_log_error(const std::string& path) {
   return Error::make(ErrorCode::not_found,
                      "there is no Touchline event log at " + path +
@@ -82,7 +65,7 @@ Error no_log_error(const std::string& path) {
 // prev_hash and canonical bytes. Otherwise an internal error saying what is wrong.
 Result<std::string> checked_last_hash(std::uint64_t position, std::string_view value) {
   auto bad = [](std::string why) { return Error::make(ErrorCode::internal, std::move(why)); };
-  auto e = decode_log_value(position, value);
+  auto e = detail::decode_log_value(position, value);
   if (!e.ok()) {
     return e.error();
   }
@@ -812,7 +795,7 @@ Result<std::vector<events::Envelope>> EventStore::read_stream(const std::string&
         return storage_error("cannot read the event at position " + std::to_string(position),
                              statuses[i]);
       }
-      auto e = decode_log_value(position, to_sv(values[i]));
+      auto e = detail::decode_log_value(position, to_sv(values[i]));
       if (!e.ok()) {
         return e.error();
       }
@@ -855,93 +838,12 @@ Result<std::uint64_t> EventStore::stream_version(const std::string& stream) cons
   return impl_->read_stream_head(stream);
 }
 
-namespace {
-
-constexpr std::size_t kLongRead = 256;  // from here on, a replay's read: ahead, and on every core
-
-// A run of the log's values, end to end in one buffer.
-struct LogValues {
-  std::string text;
-  std::vector<std::pair<std::size_t, std::size_t>> spans;  // offset and size of each in `text`
-  std::vector<std::uint64_t> positions;
-
-  std::string_view value(std::size_t i) const { return std::string_view(text).substr(spans[i].first, spans[i].second); }
-};
-
-// Decodes the values in `run` with decode(position, value) -> Result<T>, on every core when the
-// run is long; the error of the first value that does not decode, if any.
-template <typename T, typename Decode>
-Result<std::vector<T>> decode_values(const LogValues& run, Decode decode) {
-  std::vector<std::optional<Result<T>>> decoded(run.positions.size());
-  for_each_index_in_parallel(
-      run.positions.size(), [&](std::size_t i) { decoded[i].emplace(decode(run.positions[i], run.value(i))); },
-      kLongRead);
-  std::vector<T> out;
-  out.reserve(decoded.size());
-  for (auto& e : decoded) {
-    if (!e->ok()) return e->error();
-    out.push_back(std::move(*e).value());
-  }
-  return out;
-}
-
-Result<events::RecordedEvent> decode_recorded_value(std::uint64_t position, std::string_view value) {
-  if (auto fast = events::read_recorded_text(value)) return std::move(*fast);
-  auto envelope = decode_log_value(position, value);
-  if (!envelope.ok()) return envelope.error();
-  auto recorded = events::recorded_event(*envelope);
-  if (!recorded.ok()) {
-    return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
-                                                " cannot be decoded: " + recorded.error().message);
-  }
-  return recorded;
-}
-
-// Up to `limit` of the log's values after position `after`, in order.
-Result<LogValues> read_values(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log, std::uint64_t after,
-                              std::size_t limit) {
-  LogValues run;
-  if (limit == 0 || after == UINT64_MAX) return run;
-  rocksdb::ReadOptions ro;
-  if (limit >= kLongRead) {
-    // Read ahead about what the batch will take, in one read rather than a pread per 4 KiB
-    // block (more would be read and thrown away with the iterator), and keep a replay's blocks
-    // out of the block cache, where they would only push out what point reads use.
-    ro.readahead_size = std::min<std::size_t>(limit, 1024) * 1024;
-    ro.fill_cache = false;
-    // Room for events of up to 1 KiB without growing (and copying) the buffer as it fills;
-    // pages not written to are never touched.
-    run.text.reserve(std::min<std::size_t>(limit, 4096) * 1024);
-  }
-  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(ro, log));
-  for (it->Seek(encode_be64(after + 1)); it->Valid() && run.positions.size() < limit; it->Next()) {
-    auto key = to_sv(it->key());
-    if (key.size() != 8) {
-      return Error::make(ErrorCode::internal, "a log key is not an 8-byte position");
-    }
-    const auto value = to_sv(it->value());
-    run.positions.push_back(decode_be64(key));
-    run.spans.emplace_back(run.text.size(), value.size());
-    run.text.append(value);
-  }
-  if (!it->status().ok()) {
-    return storage_error("cannot read the log", it->status());
-  }
-  return run;
-}
-
-}  // namespace
-
 Result<std::vector<events::Envelope>> EventStore::read_all(std::uint64_t after, std::size_t limit) const {
-  auto run = read_values(*impl_->db, impl_->cf_log, after, limit);
-  if (!run.ok()) return run.error();
-  return decode_values<events::Envelope>(*run, decode_log_value);
+  return detail::read_envelopes(*impl_->db, impl_->cf_log, after, limit);
 }
 
 Result<std::vector<events::RecordedEvent>> EventStore::read_recorded(std::uint64_t after, std::size_t limit) const {
-  auto run = read_values(*impl_->db, impl_->cf_log, after, limit);
-  if (!run.ok()) return run.error();
-  return decode_values<events::RecordedEvent>(*run, decode_recorded_value);
+  return detail::read_recorded_events(*impl_->db, impl_->cf_log, after, limit);
 }
 
 std::uint64_t EventStore::head_position() const { return impl_->head.load(); }

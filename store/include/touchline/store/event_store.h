@@ -202,8 +202,9 @@ class EventStore {
 
   // Up to `limit` events of the global log with position > after, in position order; internal
   // when a read failed, or else when an event does not decode (naming the first that does not).
-  // A read asking for 256 events or more (a replay's, the runner's) reads ahead, and decodes on
-  // every core when it gets that many (for_each_index_in_parallel). Thread-safe.
+  // A read asking for 256 events or more (a replay's, the runner's) reads ahead, keeps the blocks
+  // it reads out of the block cache, and decodes on every core when it gets that many
+  // (for_each_index_in_parallel). Thread-safe.
   Result<std::vector<events::Envelope>> read_all(std::uint64_t after, std::size_t limit) const;
 
   // The same events as read_all, each with its payload decoded and without its hashes: what
