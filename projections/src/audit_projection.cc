@@ -92,6 +92,9 @@ struct Described {
   std::function<nlohmann::json()> details;
 };
 
+// Its views would outlive a temporary event.
+std::optional<Described> describe(events::DomainEvent&& event) = delete;
+
 std::optional<Described> describe(const events::DomainEvent& event) {
   using namespace events;
   return std::visit(

@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-
 namespace touchline::projections {
 namespace {
 
@@ -32,7 +31,8 @@ Result<std::vector<events::RecordedEvent>> read_batch(const store::EventStore& l
 void apply_event(Projection& projection, const events::Envelope& e) {
   auto recorded = events::recorded_event(e);
   if (!recorded.ok()) {
-    throw std::runtime_error("event at position " + std::to_string(e.position) + ": " + recorded.error().message);
+    throw std::runtime_error("the event at position " + std::to_string(e.position) +
+                             " cannot be decoded: " + recorded.error().message);
   }
   projection.apply(*recorded);
 }

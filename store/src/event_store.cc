@@ -1,6 +1,5 @@
 #include "touchline/store/event_store.h"
 
-
 #include <stdlib.h>  // mkdtemp
 
 #include <algorithm>

@@ -93,9 +93,28 @@ TEST(RecordedText, DeclinesWhatItCouldReadDifferently) {
   declined(repeated);
   ASSERT_TRUE(slow(repeated).has_value());
   EXPECT_EQ(std::get<ActionRecorded>(slow(repeated)->event).action, "athlete_data.viewed");
-  // A number that is not an integer, where the slow way would convert it.
+  // The same repeated key, spelled with an escape.
+  repeated = text;
+  repeated.insert(repeated.find("\"action\":"), "\"\\u0061ction\":\"earlier\",");
+  declined(repeated);
+  // Numbers that are not integers: the slow way refuses one for recorded_at_ms and converts one
+  // for a payload's integer member.
   auto j = base;
   j["recorded_at_ms"] = 1767225601000.0;
+  declined(j.dump());
+  Envelope invite = action_recorded();
+  invite.type = "InviteIssued";
+  invite.payload = event_payload(InviteIssued{"o1", "inv-1", "athlete", "", 5, 0, "digest", "acc-head"});
+  j = to_json(invite);
+  ASSERT_TRUE(read_recorded_text(j.dump()).has_value());
+  j["payload"]["max_uses"] = 5.0;
+  declined(j.dump());
+  ASSERT_TRUE(slow(j.dump()).has_value());
+  EXPECT_EQ(std::get<InviteIssued>(slow(j.dump())->event).max_uses, 5);
+  // A boolean and an integer beyond int for an int member: the slow way converts both.
+  j["payload"]["max_uses"] = true;
+  declined(j.dump());
+  j["payload"]["max_uses"] = 4294967301LL;  // 2^32 + 5
   declined(j.dump());
   // Members missing or of another type.
   for (const char* member : {"position", "stream", "actor", "payload", "hash", "prev_hash", "type", "schema_version"}) {

@@ -54,12 +54,18 @@ TEST(ReadRecorded, GivesWhatReadAllGivesDecoded) {
   TempDir dir;
   fill(dir.path());
   {
-    // Two values no longer in the store's form: the same contents, indented or re-escaped.
+    // Values no longer as the store wrote them: the same contents indented or re-escaped (read
+    // straight from the text all the same), and with a repeated key (read the slow way, which
+    // keeps the key's last value).
     RawDb raw(dir.path());
     raw.put("log", be64(11), nlohmann::json::parse(raw.get("log", be64(11))).dump(2));
     std::string respelled = raw.get("log", be64(10));
     respelled.replace(respelled.find("a reason"), 8, "a re\\u0061son");
     raw.put("log", be64(10), respelled);
+    std::string repeated = raw.get("log", be64(13));
+    repeated.insert(repeated.find("\"coach_id\""), "\"coach_id\":\"someone else\",");
+    raw.put("log", be64(13), repeated);
+    ASSERT_FALSE(events::read_recorded_text(repeated).has_value());
   }
   auto store = open_store(options_for(dir.path()));
   ASSERT_TRUE(store);
@@ -68,6 +74,7 @@ TEST(ReadRecorded, GivesWhatReadAllGivesDecoded) {
   ASSERT_EQ(all->size(), 600u);
   EXPECT_EQ(*all, decoded_slowly(*store, 0, SIZE_MAX));
   EXPECT_EQ(std::get<events::ActionRecorded>((*all)[9].event).reason, "a reason");
+  EXPECT_EQ(std::get<events::AthleteAssigned>((*all)[12].event).coach_id, "coach");
   for (const auto& [after, limit] : {std::pair<std::uint64_t, std::size_t>{0, 1}, {9, 3}, {300, 256}, {599, 10}, {600, 5}}) {
     EXPECT_EQ(store->read_recorded(after, limit).value(), decoded_slowly(*store, after, limit)) << after;
   }

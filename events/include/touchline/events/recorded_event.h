@@ -32,13 +32,14 @@ struct RecordedEvent {
 // decode (an unknown type or schema, a missing or mistyped field).
 Result<RecordedEvent> recorded_event(const Envelope& e);
 
-// When `text` is an envelope as the store writes it (dump()'s form: keys sorted and unrepeated at
-// every depth, integers only) whose payload holds every member of its type's current schema with
-// the type the struct has: the event it holds, decoded straight from the text. For any other text,
-// nullopt, whether or not it decodes: the caller then decodes it the slow way (parse_json,
-// envelope_from_json, recorded_event), which has the last word. Whenever this gives an event, the
-// slow way gives the same one (the fuzz target `fuzz_json` holds it to that). Thread-safe: each
-// thread parses with a parser of its own, kept between calls.
+// When `text` is an envelope whose objects have their keys sorted and unrepeated at every depth
+// and whose numbers are all integers (as the store writes it; whitespace and the spelling of
+// escapes do not matter), with every member envelope_from_json reads, of its type, and a payload
+// holding every member of its type's struct, of its type and in its range: the event it holds,
+// decoded straight from the text. For any other text, nullopt, whether or not it decodes: the
+// caller then decodes it the slow way (parse_json, envelope_from_json, recorded_event), which has
+// the last word. Whenever this gives an event, the slow way gives the same one (the fuzz target
+// `fuzz_json` holds it to that). Thread-safe: each thread parses with a parser of its own.
 std::optional<RecordedEvent> read_recorded_text(std::string_view text);
 
 }  // namespace touchline::events
