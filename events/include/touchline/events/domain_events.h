@@ -1,7 +1,9 @@
 // Touchline's domain events: what the role aggregates decide and the log records. Each struct
 // names its type string and payload schema version; the payload is the struct's JSON object.
-// Adding an event: add the struct, list it in DomainEvent, describe it in docs/EVENTS.md.
-// Changing a payload: bump its kSchema and keep decoding the old one.
+// Adding an event: add the struct, list it in DomainEvent, list its members with
+// TOUCHLINE_PAYLOAD in domain_events.cc (its JSON encoders and its stored-text reader), describe
+// it in docs/EVENTS.md. Changing a payload: bump its kSchema and keep decoding the old one (a
+// hand-written from_json, with read_members beside it naming every member of the new schema).
 #pragma once
 
 #include <cstdint>
