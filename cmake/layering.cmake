@@ -7,7 +7,7 @@
 set(TOUCHLINE_ALLOWED_DEPS_touchline_events "nlohmann_json::nlohmann_json;simdjson::simdjson;Threads::Threads")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_domain "touchline_events;nlohmann_json::nlohmann_json;Boost::boost")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_store
-    "touchline_events;nlohmann_json::nlohmann_json;RocksDB::rocksdb;OpenSSL::Crypto;Threads::Threads")
+    "touchline_events;nlohmann_json::nlohmann_json;RocksDB::rocksdb;OpenSSL::Crypto;PkgConfig::SODIUM;Threads::Threads")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_projections
     "touchline_events;touchline_domain;touchline_store;nlohmann_json::nlohmann_json;Threads::Threads")
 set(TOUCHLINE_ALLOWED_DEPS_touchline_api

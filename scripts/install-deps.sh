@@ -9,7 +9,7 @@ packages=(
   librocksdb-dev          # the event log and projection state
   nlohmann-json3-dev      # JSON on the wire and in the log
   libsimdjson-dev         # reads JSON text (request bodies, stored events) several times faster
-  libsodium-dev           # HMAC, Argon2id password hashing, constant-time compare, random ids
+  libsodium-dev           # HMAC, Argon2id password hashing, Ed25519 tree head signatures, constant-time compare, random ids
   libssl-dev              # OpenSSL's libcrypto: the hash chain's SHA-256, on the CPU's SHA instructions
   libgtest-dev libgmock-dev
   libbenchmark-dev        # Google Benchmark for the hot-path measurements
@@ -17,6 +17,7 @@ packages=(
   nginx-light             # the HTTP benchmark's baseline: a fixed reply of a check's size (./dev.sh bench)
   clang libclang-rt-dev   # the sanitizer build: ASan, UBSan and libFuzzer (./dev.sh sanitize, fuzz)
   llvm                    # llvm-symbolizer: file:line in sanitizer reports
+  python3 python3-cryptography  # tests/audit/: an auditor's verifier written apart from Touchline (Ed25519)
 )
 
 missing=()

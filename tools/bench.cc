@@ -1,6 +1,8 @@
 // touchline_bench: the hot paths, measured.
 //   BM_DurableAppend   synced appends (one event each) through the group-committing writer,
 //                      with 1 and 64 concurrent writers; items/s = durable appends per second
+//   BM_Append          the same unsynced: what the writer itself costs per append (encoding,
+//                      the hash chain and Merkle tree, the batch), without the disk's fsync
 //   BM_Check           in-memory permission checks against an organisation of 1,000 members
 //   BM_Replay          events per second folded into the permission projection from position 0
 //   BM_AuditRareFilter one page of an organisation's audit log whose filter (an actor) matches 10
@@ -53,15 +55,15 @@ store::AppendRequest one_event(const std::string& stream, const events::DomainEv
   return r;
 }
 
-// One store shared by every thread of a BM_DurableAppend run, so that their appends meet in the
-// writer's queue and are group-committed as they would be under a server.
+// One store shared by every thread of a BM_DurableAppend or BM_Append run, so that their appends
+// meet in the writer's queue and are group-committed as they would be under a server.
 store::EventStore* g_append_store = nullptr;
 std::string g_append_dir;
 
-void BM_DurableAppend(benchmark::State& state) {
+void append_one_event_each(benchmark::State& state, bool sync) {
   if (state.thread_index() == 0) {
     g_append_dir = temp_dir();
-    g_append_store = open_store(g_append_dir, true).release();
+    g_append_store = open_store(g_append_dir, sync).release();
   }
   // Google Benchmark starts the timed loop on all threads together after setup.
   const std::string stream = "organization-bench-" + std::to_string(state.thread_index());
@@ -76,7 +78,11 @@ void BM_DurableAppend(benchmark::State& state) {
     std::filesystem::remove_all(g_append_dir);
   }
 }
+void BM_DurableAppend(benchmark::State& state) { append_one_event_each(state, true); }
 BENCHMARK(BM_DurableAppend)->Threads(1)->Threads(64)->UseRealTime()->MinTime(3.0);
+
+void BM_Append(benchmark::State& state) { append_one_event_each(state, false); }
+BENCHMARK(BM_Append)->Threads(1)->Threads(64)->UseRealTime()->MinTime(3.0);
 
 domain::OrganizationState big_organization(int members) {
   domain::OrganizationState org;

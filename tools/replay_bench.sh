@@ -12,7 +12,10 @@
 #   2. runs `touchline verify` on it (the whole hash chain), timed;
 #   3. runs `touchline rebuild --projection all` on it (the permission projection and the audit
 #      projection's lists, from position 0, in one pass over the log), timed;
-#   4. prints events/s for each, against the target of 500,000 events/s.
+#   4. runs `touchline export` (the log and a signed tree head in one file) and then
+#      `touchline verify --file` on that file (chain, Merkle root, signature, offline), each timed;
+#   5. prints events/s for each, against the target of 500,000 events/s for the verifications
+#      and the rebuild (the export has none).
 #
 # Settings (environment):
 #   BENCH_EVENTS         events in the log [1000000]
@@ -104,6 +107,11 @@ timed verify "$cli" verify --data "$data"
 verify_s=$elapsed
 timed rebuild "$cli" rebuild --data "$data" --projection all
 rebuild_s=$elapsed
+timed export "$cli" export --data "$data" --to "$work/export.ndjson"
+export_s=$elapsed
+timed verify_file "$cli" verify --file "$work/export.ndjson"
+verify_file_s=$elapsed
+rm -f "$work/export.ndjson"  # as large as the log's text; not kept even with BENCH_KEEP
 
 rate() { awk -v n="$events" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 row() {  # row WHAT SECONDS
@@ -117,3 +125,5 @@ echo "A log of $events events (ActionRecorded in one organisation, after its sig
 printf '%-44s %10s %14s %10s  %s\n' "" seconds "events/s" target result
 row "touchline verify" "$verify_s"
 row "touchline rebuild --projection all" "$rebuild_s"
+row "touchline verify --file (an export)" "$verify_file_s"
+printf '%-44s %10.1f %14s\n' "touchline export" "$export_s" "$(rate "$export_s")"

@@ -2,19 +2,25 @@
 //
 //   touchline dump    --data DIR [--after N] [--limit N]   the log as NDJSON, one envelope a line
 //   touchline verify  --data DIR                           check the hash chain; exit 1 at a bad event
+//   touchline export  --data DIR --to FILE                 the log and a signed tree head, in one file
+//   touchline verify  --file FILE [--public-key HEX]       check an export, offline: chain, tree, signature
 //   touchline rebuild --data DIR --projection NAME|all     replay a projection from position 0
 //   touchline drop-snapshots --data DIR                    delete the write side's snapshots
+//   touchline rebuild-merkle --data DIR                    delete the log's Merkle tree and build it again
 //   touchline roles-doc                                    docs/roles.md, from the role models
 //
-// dump and verify open the directory read-only and work beside a running server. rebuild and
-// drop-snapshots write, so they need the server stopped (RocksDB's lock says so if it is not).
+// dump, verify and export open the directory read-only and work beside a running server. rebuild,
+// drop-snapshots and rebuild-merkle write, so they need the server stopped (RocksDB's lock says so if it is not).
+// verify --file reads only the file.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +29,7 @@
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/export.h"
 #include "touchline/store/hash_chain.h"
 #include "touchline/store/state_store.h"
 
@@ -34,17 +41,23 @@ int usage() {
   std::cerr << "usage:\n"
                "  touchline dump    --data DIR [--after N] [--limit N]\n"
                "  touchline verify  --data DIR\n"
+               "  touchline export  --data DIR --to FILE\n"
+               "  touchline verify  --file FILE [--public-key HEX]\n"
                "  touchline rebuild --data DIR --projection permissions|audit|all\n"
                "  touchline drop-snapshots --data DIR\n"
+               "  touchline rebuild-merkle --data DIR\n"
                "  touchline roles-doc\n";
   return 2;
 }
 
-std::unique_ptr<store::EventStore> open_store(const std::string& dir, bool read_only) {
+std::unique_ptr<store::EventStore> open_store(const std::string& dir, bool read_only,
+                                              bool rebuild_merkle_tree = false) {
   store::StoreOptions o;
   o.path = dir;
   o.read_only = read_only;
+  o.rebuild_merkle_tree = rebuild_merkle_tree;
   o.create_if_missing = false;  // a mistyped path is an error, not a new empty log
+  o.notice = [](const std::string& line) { std::cerr << "touchline: " << line << "\n"; };
   auto s = store::EventStore::open(o);
   if (!s.ok()) {
     std::cerr << "touchline: cannot open " << dir << ": " << s.error().message << "\n";
@@ -83,6 +96,73 @@ int verify(store::EventStore& log) {
   std::cout << "BAD at position " << report.first_bad_position << ": " << report.problem << " ("
             << report.events_checked << " events checked before it)\n";
   return 1;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int export_file(store::EventStore& log, const std::string& to) {
+  auto seed = log.read_secret("tree_head_signing_key");
+  if (!seed.ok()) {
+    std::cerr << "touchline: " << seed.error().message << "\n";
+    return 1;
+  }
+  if (!*seed) {
+    std::cerr << "touchline: the data directory has no tree head signing key yet: start touchlined on it once\n";
+    return 1;
+  }
+  const store::TreeHeadSigner signer(**seed);
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::cerr << "touchline: cannot write " << to << "\n";
+    return 1;
+  }
+  const std::uint64_t total = log.head_position();
+  auto head = store::export_log(log, signer, now_ms(), out, [total](std::uint64_t done) {
+    std::cerr << "exported " << done << " of " << total << " events\n";
+  });
+  if (!head.ok()) {
+    std::cerr << "touchline: " << head.error().message << "\n";
+    return 1;
+  }
+  std::cout << "exported " << head->head.size << " events to " << to << ", Merkle root "
+            << store::digest_hex(head->head.root) << ", signed by " << store::public_key_hex(signer.public_key())
+            << "\n";
+  return 0;
+}
+
+int verify_file(const std::string& path, const std::optional<std::string>& public_key) {
+  std::optional<store::Ed25519PublicKey> key;
+  if (public_key) {
+    store::Ed25519PublicKey k{};
+    if (!store::parse_public_key_hex(*public_key, k)) {
+      std::cerr << "touchline: --public-key must be 64 hex digits\n";
+      return 2;
+    }
+    key = k;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    std::cerr << "touchline: cannot read " << path << "\n";
+    return 1;
+  }
+  auto report = store::verify_export(in, key, [](std::uint64_t done) {
+    std::cerr << "verified " << done << " events\n";
+  });
+  if (!report.ok) {
+    std::cout << "BAD at position " << report.first_bad_position << ": " << report.problem << " ("
+              << report.events_checked << " events checked before it)\n";
+    return 1;
+  }
+  std::cout << "ok: " << report.events_checked << " events, hash chain intact, Merkle root "
+            << store::digest_hex(report.head->head.root) << " signed at " << report.head->head.timestamp_ms
+            << " by " << store::public_key_hex(report.public_key)
+            << (report.key_from_file ? " (the key the file names: pass --public-key to check it is the one you hold)"
+                                     : "")
+            << "\n";
+  return 0;
 }
 
 int rebuild(store::EventStore& log, const std::string& which) {
@@ -232,7 +312,12 @@ int main(int argc, char** argv) {
     if (flag.rfind("--", 0) != 0) return usage();
     opts[flag.substr(2)] = argv[i + 1];
   }
-  if ((argc - 2) % 2 != 0 || !opts.count("data")) return usage();
+  if ((argc - 2) % 2 != 0) return usage();
+  if (command == "verify" && opts.count("file")) {
+    if (opts.count("data")) return usage();
+    return verify_file(opts["file"], opts.count("public-key") ? std::optional(opts["public-key"]) : std::nullopt);
+  }
+  if (!opts.count("data")) return usage();
   auto number = [&](const char* key, std::uint64_t fallback) -> std::uint64_t {
     if (!opts.count(key)) return fallback;
     const std::string& v = opts[key];
@@ -253,6 +338,11 @@ int main(int argc, char** argv) {
     auto log = open_store(opts["data"], true);
     return verify(*log);
   }
+  if (command == "export") {
+    if (!opts.count("to")) return usage();
+    auto log = open_store(opts["data"], true);
+    return export_file(*log, opts["to"]);
+  }
   if (command == "rebuild") {
     if (!opts.count("projection")) return usage();
     auto log = open_store(opts["data"], false);
@@ -266,6 +356,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::cerr << "dropped the write side's snapshots; the log is untouched\n";
+    return 0;
+  }
+  if (command == "rebuild-merkle") {
+    // Derived data only: built again from the log as the store opens.
+    auto log = open_store(opts["data"], false, true);
+    auto root = log->merkle_root(log->head_position());
+    if (!root.ok()) {
+      std::cerr << "touchline: " << root.error().message << "\n";
+      return 1;
+    }
+    std::cout << "rebuilt the Merkle tree over " << log->head_position() << " events, root " << store::digest_hex(*root)
+              << "\n";
     return 0;
   }
   return usage();

@@ -72,6 +72,10 @@ void Api::handle(HttpRequest req, Responder respond) {
     }
     case Endpoint::events: return events(m.query, req, std::move(respond));
     case Endpoint::event_stream: return event_stream(m.query, req, std::move(respond));
+    case Endpoint::log_head: return log_head(req, std::move(respond));
+    case Endpoint::log_public_key: return log_public_key(req, std::move(respond));
+    case Endpoint::log_inclusion: return log_inclusion(m.query, req, std::move(respond));
+    case Endpoint::log_consistency: return log_consistency(m.query, req, std::move(respond));
     case Endpoint::account_privacy: {
       auto min = parse_count(m.query, "min_position", 0);
       if (!min.ok()) return respond(fail(min.error()));

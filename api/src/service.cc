@@ -11,6 +11,7 @@
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
 #include "touchline/store/state_store.h"
+#include "touchline/store/tree_head.h"
 
 namespace touchline::api {
 
@@ -48,6 +49,7 @@ struct Service::Parts {
   std::unique_ptr<projections::ProjectionRunner> permissions_runner;
   std::unique_ptr<projections::ProjectionRunner> audit_runner;
   std::unique_ptr<TokenSigner> tokens;
+  std::unique_ptr<store::TreeHeadSigner> tree_heads;
   std::unique_ptr<PasswordHasher> hasher;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<Api> api;
@@ -68,6 +70,7 @@ Status Service::start(const ServiceConfig& config) {
   so.path = config.data_dir;
   so.sync = config.sync;
   so.now_ms = now_ms;
+  so.notice = log_line;
   auto log = store::EventStore::open(so);
   if (!log.ok()) return log.error();
   p->log = std::move(*log);
@@ -77,6 +80,10 @@ Status Service::start(const ServiceConfig& config) {
   p->tokens = std::make_unique<TokenSigner>(*token_key, config.token_ttl);
   auto fingerprint_key = server_key(*p->log, "request_fingerprint_key");
   if (!fingerprint_key.ok()) return fingerprint_key.error();
+  // The seed of the Ed25519 key that signs the log's tree heads.
+  auto tree_head_key = server_key(*p->log, "tree_head_signing_key");
+  if (!tree_head_key.ok()) return tree_head_key.error();
+  p->tree_heads = std::make_unique<store::TreeHeadSigner>(*tree_head_key);
 
   p->permissions = std::make_unique<projections::PermissionProjection>();
   p->audit_state = std::make_unique<store::StateStore>(*p->log, projections::AuditProjection::kName);
@@ -132,6 +139,7 @@ Status Service::start(const ServiceConfig& config) {
       .audit = *p->audit,
       .audit_runner = *p->audit_runner,
       .tokens = *p->tokens,
+      .tree_heads = *p->tree_heads,
       .operator_token = config.operator_token,
       .now_ms = now_ms,
       .post = [http](std::function<void()> fn) { http->post(std::move(fn)); },

@@ -98,6 +98,7 @@ struct Op {
 struct EventStore::Impl::GroupState {
   std::uint64_t next_position;
   std::string last_hash;
+  MerkleFrontier tree;
   // True while process_one adds a request to the batch and to the state above (and to the head
   // cache and the group's idempotency records). An exception thrown then may leave any of them
   // half-changed, so the group's batch must be discarded; one thrown at any other point in
@@ -236,10 +237,10 @@ Status EventStore::Impl::open(StoreOptions opts) {
     }
   }
 
-  for (const char* name : {kCfLog, kCfStreams, kCfIdempotency, kCfSecrets, kCfProjections, kCfSnapshots}) {
+  for (const char* name : {kCfLog, kCfStreams, kCfIdempotency, kCfSecrets, kCfProjections, kCfSnapshots, kCfMerkle}) {
     rocksdb::ColumnFamilyHandle* h = find_cf(name);
-    if (h == nullptr && options.read_only && std::string_view(name) == kCfSnapshots) {
-      continue;  // a log from before snapshots: it has none to read
+    if (h == nullptr && options.read_only && (std::string_view(name) == kCfSnapshots || std::string_view(name) == kCfMerkle)) {
+      continue;  // a log from before snapshots or the Merkle tree: it has none to read
     }
     if (h == nullptr && !options.read_only) {
       s = db->CreateColumnFamily(cfo, name, &h);
@@ -260,6 +261,7 @@ Status EventStore::Impl::open(StoreOptions opts) {
   cf_secrets = find_cf(kCfSecrets);
   cf_projections = find_cf(kCfProjections);
   cf_snapshots = find_cf(kCfSnapshots);
+  cf_merkle = find_cf(kCfMerkle);
 
   if (new_database && !options.read_only) {
     rocksdb::WriteOptions wo;
@@ -292,6 +294,7 @@ Status EventStore::Impl::open(StoreOptions opts) {
       last_hash_ = std::move(last).value();
     }
   }
+  if (!options.read_only) return open_merkle_tree();
   return ok_status();
 }
 
@@ -483,7 +486,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       head_cache_.clear();
     }
     rocksdb::WriteBatch batch;
-    GroupState st{next_position_, last_hash_};
+    GroupState st{next_position_, last_hash_, tree_};
     std::unordered_map<std::string, IdemEntry> group_idem;
     std::optional<std::string> discarded;  // why the group's batch was thrown away
     for (std::size_t i = 0; i < group.size() && !discarded; ++i) {
@@ -529,6 +532,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       } else {
         next_position_ = st.next_position;
         last_hash_ = std::move(st.last_hash);
+        tree_ = std::move(st.tree);
         set_head(next_position_ - 1);
         head_moved = true;
       }
@@ -655,6 +659,8 @@ Result<AppendResult> EventStore::Impl::process_one(
   std::uint64_t pos = st.next_position;
   std::uint64_t first = 0;
   std::string hash = st.last_hash;
+  MerkleFrontier tree = st.tree;
+  std::vector<MerkleNode> completed;  // the Merkle tree's subtrees each event completes
   nlohmann::json stored_result;
   try {
     const std::int64_t now = options.now_ms();
@@ -675,7 +681,11 @@ Result<AppendResult> EventStore::Impl::process_one(
         e.causation_id = req.metadata.causation_id;
         e.payload = ev.payload.is_null() ? nlohmann::json::object() : ev.payload;
         e.prev_hash = hash;
-        e.hash = chain_hash(hash, e);
+        const std::string canonical = events::canonical_bytes(e);
+        e.hash = chain_hash_of_canonical(hash, canonical);
+        completed.clear();
+        tree.append(merkle_leaf_hash(canonical), completed);
+        ops.push_back(Op{cf_merkle, encode_be64(pos - 1), merkle_value(completed)});
         ops.push_back(Op{cf_log, encode_be64(pos), events::to_json(e).dump()});
         ops.push_back(Op{cf_streams, stream_key(sa.stream, e.stream_version), encode_be64(pos)});
         if (first == 0) {
@@ -717,6 +727,7 @@ Result<AppendResult> EventStore::Impl::process_one(
 
   st.next_position = pos;
   st.last_hash = std::move(hash);
+  st.tree = std::move(tree);
   for (auto& [stream, version] : local) {
     head_cache_[stream] = version;
   }

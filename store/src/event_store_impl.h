@@ -24,6 +24,7 @@
 #include "touchline/events/envelope.h"
 #include "touchline/events/result.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/merkle.h"
 
 namespace touchline::store {
 
@@ -39,6 +40,7 @@ inline constexpr const char* kCfIdempotency = "idempotency";
 inline constexpr const char* kCfSecrets = "secrets";
 inline constexpr const char* kCfProjections = "projections";
 inline constexpr const char* kCfSnapshots = "snapshots";
+inline constexpr const char* kCfMerkle = "merkle";
 inline constexpr const char* kFormatVersionKey = "format_version";
 
 // 8-byte big-endian, so that RocksDB's bytewise order is numeric order.
@@ -83,6 +85,17 @@ inline std::string stream_key(std::string_view stream, std::uint64_t version) {
   return stream_prefix(stream) + encode_be64(version);
 }
 
+// merkle CF: one entry per event, keyed BE64(leaf index) (the position - 1); its value the
+// hashes of the complete subtrees that event completes, lowest first: its own leaf hash, then each
+// node whose last leaf it is. So the node at (level, index) is the 32 bytes at 32 * level in
+// the value of leaf ((index + 1) << level) - 1.
+inline std::string merkle_value(const std::vector<MerkleNode>& completed) {
+  std::string out;
+  out.reserve(completed.size() * 32);
+  for (const auto& node : completed) out.append(reinterpret_cast<const char*>(node.hash.data()), node.hash.size());
+  return out;
+}
+
 inline std::string_view to_sv(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
 class EventStore::Impl {
@@ -116,6 +129,19 @@ class EventStore::Impl {
   // Wakes the threads in wait_for_position and runs the when_head_reaches callbacks now due
   // (outside head_mu, on the calling thread).
   void wake_head_waiters();
+  // The Merkle tree (merkle_tree.cc). How many leaves the stored tree holds (0 without one);
+  // internal on a storage error.
+  Result<std::uint64_t> merkle_tree_size() const;
+  // A stored complete subtree's hash: not_found when it is not stored, internal on a storage
+  // error or an entry too short to hold it.
+  Result<Digest> read_merkle_node(unsigned level, std::uint64_t index) const;
+  // For a primary's open, after the head is loaded: extends the stored tree to the head (a log
+  // from before the tree, or one an older binary appended to) and loads the writer's frontier.
+  // A damaged tree (larger than the log, a subtree missing, a damaged key) or an event it cannot
+  // hash sets failure_ (appends refused, reads still served); so does an exception; a failed read
+  // or write is returned. With options.rebuild_merkle_tree, deletes the tree and builds it anew.
+  Status open_merkle_tree();
+
   void publish_head(std::uint64_t head) {
     set_head(head);
     wake_head_waiters();
@@ -138,6 +164,7 @@ class EventStore::Impl {
   rocksdb::ColumnFamilyHandle* cf_secrets = nullptr;
   rocksdb::ColumnFamilyHandle* cf_projections = nullptr;
   rocksdb::ColumnFamilyHandle* cf_snapshots = nullptr;  // null only in a read-only open of an older log
+  rocksdb::ColumnFamilyHandle* cf_merkle = nullptr;     // null only in a read-only open of an older log
   std::string owned_secondary_dir;  // removed on close when we created it
 
   mutable std::atomic<std::uint64_t> stream_events_read{0};
@@ -161,6 +188,7 @@ class EventStore::Impl {
     nlohmann::json result;
   };
 
+  Status extend_merkle_tree();  // open_merkle_tree's work, outside its exception guard
   void writer_loop();
   void process_group(std::vector<Pending>& group);
   // Calls p.done with r (once: p.done is cleared first) and swallows whatever it throws.
@@ -190,6 +218,7 @@ class EventStore::Impl {
   // --- writer-thread state ---
   std::uint64_t next_position_ = 1;
   std::string last_hash_;
+  MerkleFrontier tree_;  // the Merkle tree's right edge at next_position_ - 1 leaves
   std::unordered_map<std::string, std::uint64_t> head_cache_;
   // Set when appends must be refused for good: a failed write, an exception escaping
   // process_group, or (at open) a last event that fails its hash check. Written by open()

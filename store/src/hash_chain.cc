@@ -17,24 +17,16 @@
 
 #include <rocksdb/iterator.h>
 
+#include "chain_walk.h"
 #include "event_store_impl.h"
 #include "touchline/events/json_text.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/merkle.h"
 
 namespace touchline::store {
 namespace {
 
 constexpr std::uint64_t kProgressEvery = 10'000;
-
-std::string to_hex(const unsigned char* bytes, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (std::size_t i = 0; i < n; ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
-  }
-  return out;
-}
 
 // Each byte's value as a lowercase hex digit, or -1: a table, not branches, since hash digits
 // are random and a branch on each would be mispredicted half the time.
@@ -47,30 +39,8 @@ constexpr std::array<signed char, 256> kHexDigitValues = [] {
 
 constexpr std::size_t kSha256Bytes = 32;
 
-// Lowercase hex SHA-256 of the pieces, one after the other. OpenSSL's SHA-256 rather than
-// libsodium's: it uses the CPU's SHA instructions, and verify hashes every byte of the log.
-// Each thread keeps a context of its own, so the hot loop allocates nothing.
 std::string sha256_hex_of(std::initializer_list<std::string_view> pieces) {
-  struct ContextDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, ContextDeleter> context;
-  if (!context) context.reset(EVP_MD_CTX_new());  // null only when out of memory: tried again next time
-  // Fetched once: EVP_sha256() would look the algorithm up, under a lock, on every digest.
-  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr),
-                                                                        &EVP_MD_free);
-  std::array<unsigned char, kSha256Bytes> out{};
-  unsigned int length = 0;
-  bool ok = context != nullptr && kSha256 != nullptr && EVP_DigestInit_ex(context.get(), kSha256.get(), nullptr) == 1;
-  for (std::string_view piece : pieces) {
-    ok = ok && EVP_DigestUpdate(context.get(), piece.data(), piece.size()) == 1;
-  }
-  ok = ok && EVP_DigestFinal_ex(context.get(), out.data(), &length) == 1 && length == out.size();
-  if (!ok) {
-    // Out of memory, or an OpenSSL configuration (OPENSSL_CONF) that offers no SHA-256.
-    throw std::runtime_error("OpenSSL's SHA-256 failed (out of memory, or no provider offers SHA-256)");
-  }
-  return to_hex(out.data(), out.size());
+  return digest_hex(sha256_digest(pieces));
 }
 
 // The 32 bytes that 64 lowercase hex digits stand for. Hashing these rather than the hex keeps
@@ -97,6 +67,32 @@ std::string_view as_text(const std::array<unsigned char, kSha256Bytes>& bytes) {
 
 }  // namespace
 
+// OpenSSL's SHA-256 rather than libsodium's: it uses the CPU's SHA instructions, and verify
+// hashes every byte of the log. Each thread keeps a context of its own, so the hot loop
+// allocates nothing.
+Digest sha256_digest(std::initializer_list<std::string_view> pieces) {
+  struct ContextDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, ContextDeleter> context;
+  if (!context) context.reset(EVP_MD_CTX_new());  // null only when out of memory: tried again next time
+  // Fetched once: EVP_sha256() would look the algorithm up, under a lock, on every digest.
+  static const std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> kSha256(EVP_MD_fetch(nullptr, "SHA256", nullptr),
+                                                                        &EVP_MD_free);
+  Digest out{};
+  unsigned int length = 0;
+  bool ok = context != nullptr && kSha256 != nullptr && EVP_DigestInit_ex(context.get(), kSha256.get(), nullptr) == 1;
+  for (std::string_view piece : pieces) {
+    ok = ok && EVP_DigestUpdate(context.get(), piece.data(), piece.size()) == 1;
+  }
+  ok = ok && EVP_DigestFinal_ex(context.get(), out.data(), &length) == 1 && length == out.size();
+  if (!ok) {
+    // Out of memory, or an OpenSSL configuration (OPENSSL_CONF) that offers no SHA-256.
+    throw std::runtime_error("OpenSSL's SHA-256 failed (out of memory, or no provider offers SHA-256)");
+  }
+  return out;
+}
+
 const std::string& genesis_hash() {
   static const std::string kGenesis(64, '0');
   return kGenesis;
@@ -105,11 +101,18 @@ const std::string& genesis_hash() {
 std::string sha256_hex(std::string_view data) { return sha256_hex_of({data}); }
 
 std::string chain_hash(std::string_view prev_hash_hex, const events::Envelope& e) {
+  return chain_hash_of_canonical(prev_hash_hex, events::canonical_bytes(e));
+}
+
+std::string chain_hash_of_canonical(std::string_view prev_hash_hex, std::string_view canonical_bytes) {
   const auto prev = unhex_hash(prev_hash_hex);
-  return sha256_hex_of({as_text(prev), events::canonical_bytes(e)});
+  return sha256_hex_of({as_text(prev), canonical_bytes});
 }
 
 namespace {
+
+using detail::Batch;
+using detail::kVerifyBatch;
 
 // What one stored event says of itself, worked out without the events before it: whether it
 // decodes, the position and hashes it carries, and whether its hash follows from its own
@@ -121,9 +124,10 @@ struct SelfCheck {
   std::string prev_hash;
   std::string hash;
   bool hash_follows = false;
+  Digest leaf{};  // its Merkle leaf hash, when asked for
 };
 
-SelfCheck check_alone(std::string_view value) {
+SelfCheck check_alone(std::string_view value, bool with_leaf) {
   SelfCheck out;
   // The text the store wrote is already canonical: hash it as it lies. Any other text, even one
   // that decodes, is decoded and re-encoded below, as the rule says.
@@ -132,6 +136,7 @@ SelfCheck check_alone(std::string_view value) {
     const auto& pieces = text->canonical_pieces;
     out.position = text->position;
     out.hash_follows = text->hash == sha256_hex_of({as_text(prev), pieces[0], pieces[1], pieces[2]});
+    if (with_leaf) out.leaf = sha256_digest({std::string_view("\x00", 1), pieces[0], pieces[1], pieces[2]});
     out.prev_hash = text->prev_hash;
     out.hash = text->hash;
     return out;
@@ -148,7 +153,9 @@ SelfCheck check_alone(std::string_view value) {
   }
   out.position = e->position;
   try {
-    out.hash_follows = e->hash == chain_hash(e->prev_hash, *e);
+    const std::string canonical = events::canonical_bytes(*e);
+    out.hash_follows = e->hash == chain_hash_of_canonical(e->prev_hash, canonical);
+    if (with_leaf) out.leaf = merkle_leaf_hash(canonical);
   } catch (const nlohmann::json::exception& ex) {
     out.reencode_problem = std::string("the envelope cannot be re-encoded: ") + ex.what();
   } catch (const std::invalid_argument&) {
@@ -159,29 +166,8 @@ SelfCheck check_alone(std::string_view value) {
   return out;
 }
 
-// Events are read in order, a batch at a time, and each batch's events are checked alone on
-// every core (an event's hash depends only on its own prev_hash and contents) while the next
-// batch is read; the links between them are then checked in order, so the first bad position
-// is the one a sequential walk finds.
-constexpr std::size_t kVerifyBatch = 4096;
-
-// A batch's values, end to end in one buffer (one allocation per batch, not per event).
-struct Batch {
-  std::string text;
-  std::vector<std::pair<std::size_t, std::size_t>> spans;  // each value's offset and size in text
-  // A bad key ends its batch, and is reported once every event before it has passed.
-  std::optional<std::pair<std::uint64_t, std::string>> key_problem;
-  bool last = false;  // nothing is read after it: the log's end, a bad key or a read error
-
-  std::vector<std::string_view> values() const {
-    std::vector<std::string_view> out;
-    out.reserve(spans.size());
-    for (const auto& [from, size] : spans) out.push_back(std::string_view(text).substr(from, size));
-    return out;
-  }
-};
-
 // Reads up to kVerifyBatch events from `it`, the first of which should be at `first_position`.
+// A read error ends the batch like a bad key: reported once every event before it has passed.
 void read_batch(rocksdb::Iterator& it, std::uint64_t first_position, Batch& batch) {
   batch.text.clear();
   batch.spans.clear();
@@ -202,6 +188,9 @@ void read_batch(rocksdb::Iterator& it, std::uint64_t first_position, Batch& batc
     batch.spans.emplace_back(batch.text.size(), value.size());
     batch.text.append(value);
   }
+  if (!batch.key_problem && !it.Valid() && !it.status().ok()) {
+    batch.key_problem.emplace(first_position + batch.spans.size(), "RocksDB reports: " + it.status().ToString());
+  }
   batch.last = batch.key_problem.has_value() || !it.Valid();
 }
 
@@ -210,8 +199,8 @@ void read_batch(rocksdb::Iterator& it, std::uint64_t first_position, Batch& batc
 // process) leaves its share to the others instead of making them wait for it.
 class SharedCheck {
  public:
-  SharedCheck(const std::vector<std::string_view>& values, std::vector<SelfCheck>& out)
-      : values_(values), out_(out) {
+  SharedCheck(const std::vector<std::string_view>& values, bool with_leaf, std::vector<SelfCheck>& out)
+      : values_(values), with_leaf_(with_leaf), out_(out) {
     out_.assign(values_.size(), {});
   }
 
@@ -222,7 +211,7 @@ class SharedCheck {
       for (;;) {
         const std::size_t from = next_.fetch_add(kChunk, std::memory_order_relaxed);
         if (from >= values_.size()) return;
-        for (std::size_t i = from; i < std::min(values_.size(), from + kChunk); ++i) out_[i] = check_alone(values_[i]);
+        for (std::size_t i = from; i < std::min(values_.size(), from + kChunk); ++i) out_[i] = check_alone(values_[i], with_leaf_);
       }
     } catch (...) {
       std::lock_guard lock(mu_);
@@ -238,6 +227,7 @@ class SharedCheck {
  private:
   static constexpr std::size_t kChunk = 64;
   const std::vector<std::string_view>& values_;
+  const bool with_leaf_;
   std::vector<SelfCheck>& out_;
   std::atomic<std::size_t> next_{0};
   std::mutex mu_;
@@ -246,9 +236,10 @@ class SharedCheck {
 
 }  // namespace
 
-VerifyReport verify_log(const EventStore& store,
+namespace detail {
+
+VerifyReport walk_chain(const ReadBatch& read, MerkleFrontier* tree,
                         const std::function<void(std::uint64_t)>& progress) {
-  const EventStore::Impl& im = store.impl();
   VerifyReport report;
   auto fail = [&](std::uint64_t position, std::string problem) {
     report.ok = false;
@@ -256,29 +247,23 @@ VerifyReport verify_log(const EventStore& store,
     report.problem = std::move(problem);
     return report;
   };
-
-  rocksdb::ReadOptions ro;
-  ro.verify_checksums = true;
-  ro.fill_cache = false;  // a full scan would only evict what the server is using
-  ro.readahead_size = 4 << 20;  // a read of 4 MiB, not a pread per 4 KiB block
-  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_log));
   std::uint64_t expected = 1;
   std::string prev = genesis_hash();
   const std::size_t workers = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
   Batch current;
   Batch next;
   std::vector<SelfCheck> checks;
-  it->SeekToFirst();
-  read_batch(*it, expected, current);
+  std::vector<MerkleNode> completed;
+  read(expected, current);
   while (true) {
     {
       // The helpers check this batch while this thread reads the next, then joins them.
       const std::vector<std::string_view> values = current.values();
-      SharedCheck check(values, checks);
+      SharedCheck check(values, tree != nullptr, checks);
       {
         std::vector<std::jthread> helpers;
         for (std::size_t i = 0; i < workers; ++i) helpers.emplace_back([&check] { check.work(); });
-        if (!current.last) read_batch(*it, expected + current.spans.size(), next);
+        if (!current.last) read(expected + current.spans.size(), next);
         check.work();
       }
       check.rethrow_any();
@@ -293,6 +278,10 @@ VerifyReport verify_log(const EventStore& store,
       if (c.prev_hash != prev) return fail(position, "prev_hash does not match the hash of the previous event");
       if (!c.reencode_problem.empty()) return fail(position, std::move(c.reencode_problem));
       if (!c.hash_follows) return fail(position, "hash does not match the event's contents");
+      if (tree != nullptr) {
+        completed.clear();
+        tree->append(c.leaf, completed);
+      }
       prev = std::move(c.hash);
       ++expected;
       ++report.events_checked;
@@ -302,10 +291,23 @@ VerifyReport verify_log(const EventStore& store,
     if (current.last) break;
     std::swap(current, next);
   }
-  if (!it->status().ok()) {
-    return fail(expected, "RocksDB reports: " + it->status().ToString());
-  }
   return report;
+}
+
+}  // namespace detail
+
+VerifyReport verify_log(const EventStore& store,
+                        const std::function<void(std::uint64_t)>& progress) {
+  const EventStore::Impl& im = store.impl();
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  ro.fill_cache = false;  // a full scan would only evict what the server is using
+  ro.readahead_size = 4 << 20;  // a read of 4 MiB, not a pread per 4 KiB block
+  std::unique_ptr<rocksdb::Iterator> it(im.db->NewIterator(ro, im.cf_log));
+  it->SeekToFirst();
+  return detail::walk_chain(
+      [&it](std::uint64_t first_position, detail::Batch& batch) { read_batch(*it, first_position, batch); }, nullptr,
+      progress);
 }
 
 }  // namespace touchline::store

@@ -14,6 +14,11 @@ TEST(Router, MatchesEachEndpoint) {
   EXPECT_EQ(route("POST", "/v1/actions").endpoint, Endpoint::action);
   EXPECT_EQ(route("GET", "/v1/events?after=3").endpoint, Endpoint::events);
   EXPECT_EQ(route("GET", "/v1/events/stream?after=3").endpoint, Endpoint::event_stream);
+  EXPECT_EQ(route("GET", "/v1/log/head").endpoint, Endpoint::log_head);
+  EXPECT_EQ(route("GET", "/v1/log/public-key").endpoint, Endpoint::log_public_key);
+  EXPECT_EQ(route("GET", "/v1/log/proof/inclusion?position=1&size=2").endpoint, Endpoint::log_inclusion);
+  EXPECT_EQ(route("GET", "/v1/log/proof/consistency?from=1&to=2").endpoint, Endpoint::log_consistency);
+  EXPECT_EQ(route("POST", "/v1/log/head").outcome, RouteMatch::Outcome::method_not_allowed);
   EXPECT_EQ(route("POST", "/v1/checks").endpoint, Endpoint::checks);
   EXPECT_EQ(route("POST", "/v1/lookup/subjects").endpoint, Endpoint::lookup_subjects);
   EXPECT_EQ(route("POST", "/v1/lookup/targets").endpoint, Endpoint::lookup_targets);

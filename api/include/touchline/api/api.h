@@ -18,6 +18,7 @@
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/tree_head.h"
 
 namespace touchline::api {
 
@@ -29,6 +30,7 @@ struct ApiDeps {
   projections::AuditProjection& audit;
   projections::ProjectionRunner& audit_runner;
   const TokenSigner& tokens;
+  const store::TreeHeadSigner& tree_heads;  // signs GET /v1/log/head
   std::string operator_token;  // empty: the operator endpoints are closed
   std::function<std::int64_t()> now_ms;
   std::function<void(std::function<void()>)> post;
@@ -75,6 +77,12 @@ class Api {
                    Responder respond);
   void audit_stream(const std::string& org, const std::map<std::string, std::string>& query, const HttpRequest& req,
                     Responder respond);
+  // The log's signed tree head, its public key and Merkle proofs, for operators and auditors
+  // (log_endpoints.cc).
+  void log_head(const HttpRequest& req, Responder respond);
+  void log_public_key(const HttpRequest& req, Responder respond);
+  void log_inclusion(const std::map<std::string, std::string>& query, const HttpRequest& req, Responder respond);
+  void log_consistency(const std::map<std::string, std::string>& query, const HttpRequest& req, Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
   // Waits for the permission projection to reach min_position, takes one view of it and answers

@@ -26,6 +26,10 @@ enum class Endpoint {
   organization,        // GET  /v1/organizations/{organization_id}
   events,              // GET  /v1/events
   event_stream,        // GET  /v1/events/stream
+  log_head,            // GET  /v1/log/head
+  log_public_key,      // GET  /v1/log/public-key
+  log_inclusion,       // GET  /v1/log/proof/inclusion
+  log_consistency,     // GET  /v1/log/proof/consistency
   account_privacy,     // GET  /v1/accounts/{account_id}/privacy
   permissions,         // GET  /v1/permissions
   role_models,         // GET  /v1/role-models

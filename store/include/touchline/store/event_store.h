@@ -25,6 +25,7 @@
 #include "touchline/events/envelope.h"
 #include "touchline/events/recorded_event.h"
 #include "touchline/events/result.h"
+#include "touchline/store/merkle.h"
 
 namespace rocksdb {
 class Env;
@@ -139,6 +140,13 @@ struct StoreOptions {
   bool create_if_missing = true;
   // The clock recorded in each envelope (Unix ms). Injected so tests and golden files are exact.
   std::function<std::int64_t()> now_ms;
+  // A primary open deletes the log's Merkle tree (derived data) and builds it again from the log
+  // (`touchline rebuild-merkle`: the remedy for a tree the store reports damaged).
+  bool rebuild_merkle_tree = false;
+  // Told, on the opening thread, of long work a primary open does before it returns: building the
+  // Merkle tree of a log from before it (a line when it starts, every 100,000 events, and when it
+  // is done). May be empty.
+  std::function<void(const std::string&)> notice;
   // The environment RocksDB does its I/O through; nullptr for the local file system. Tests pass
   // one that injects faults (tests/support/fault_fs.h). Must outlive the store.
   rocksdb::Env* env = nullptr;
@@ -213,6 +221,25 @@ class EventStore {
   // Returns internal when a read failed, or else naming the first event whose envelope or
   // payload does not decode. Thread-safe.
   Result<std::vector<events::RecordedEvent>> read_recorded(std::uint64_t after, std::size_t limit) const;
+
+  // The log's Merkle tree (merkle.h; docs/LOG_FORMAT.md), kept by the writer in the batch of the
+  // events it covers. Sizes count events: the tree of size n covers positions 1..n.
+  //
+  // The root of the tree of the first `size` events (SHA-256 of nothing for 0). Errors:
+  // invalid_argument when size > head_position(); failed_precondition when the stored tree does
+  // not reach `size` (a read-only open of a log no primary has opened since the tree was added);
+  // internal on a storage error or a missing subtree. Thread-safe, like the two below.
+  Result<Digest> merkle_root(std::uint64_t size) const;
+
+  // The audit path (RFC 9162 2.1.3.1) of the event at `position` in the tree of the first `size`
+  // events, nearest the leaf first. invalid_argument unless 1 <= position <= size; the rest as
+  // merkle_root.
+  Result<std::vector<Digest>> merkle_inclusion_proof(std::uint64_t position, std::uint64_t size) const;
+
+  // The proof (RFC 9162 2.1.4.1) that the tree of the first `from` events is a prefix of the tree
+  // of the first `to`; empty when from == to. invalid_argument unless 1 <= from <= to; the rest as
+  // merkle_root.
+  Result<std::vector<Digest>> merkle_consistency_proof(std::uint64_t from, std::uint64_t to) const;
 
   // The position of the last committed event; 0 for an empty log.
   std::uint64_t head_position() const;

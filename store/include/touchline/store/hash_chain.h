@@ -23,6 +23,9 @@ std::string sha256_hex(std::string_view data);
 // std::invalid_argument when prev_hash_hex is not 64 lowercase hex digits, and as sha256_hex.
 std::string chain_hash(std::string_view prev_hash_hex, const events::Envelope& e);
 
+// The same, given the event's canonical bytes (events::canonical_bytes) rather than the event.
+std::string chain_hash_of_canonical(std::string_view prev_hash_hex, std::string_view canonical_bytes);
+
 struct VerifyReport {
   bool ok = true;
   std::uint64_t events_checked = 0;
