@@ -199,9 +199,17 @@ void read_batch(rocksdb::Iterator& it, std::uint64_t first_position, Batch& batc
 // process) leaves its share to the others instead of making them wait for it.
 class SharedCheck {
  public:
-  SharedCheck(const std::vector<std::string_view>& values, bool with_leaf, std::vector<SelfCheck>& out)
-      : values_(values), with_leaf_(with_leaf), out_(out) {
+  // Events are taken kChunk at a time; with leaves, each whole chunk's Merkle subtree root is
+  // hashed too (into chunk_roots, one per whole chunk), so that the walk, which must append to
+  // the tree in order on one thread, appends one subtree per chunk rather than each leaf.
+  static constexpr std::size_t kChunk = 64;
+  static constexpr unsigned kChunkLevel = 6;  // kChunk = 2^6 leaves
+
+  SharedCheck(const std::vector<std::string_view>& values, bool with_leaf, std::vector<SelfCheck>& out,
+              std::vector<Digest>& chunk_roots)
+      : values_(values), with_leaf_(with_leaf), out_(out), chunk_roots_(chunk_roots) {
     out_.assign(values_.size(), {});
+    chunk_roots_.assign(with_leaf ? values_.size() / kChunk : 0, {});
   }
 
   // Checks events until none is left. Thread-safe; what it throws (std::bad_alloc) is kept for
@@ -212,6 +220,11 @@ class SharedCheck {
         const std::size_t from = next_.fetch_add(kChunk, std::memory_order_relaxed);
         if (from >= values_.size()) return;
         for (std::size_t i = from; i < std::min(values_.size(), from + kChunk); ++i) out_[i] = check_alone(values_[i], with_leaf_);
+        if (with_leaf_ && from + kChunk <= values_.size()) {
+          std::vector<Digest> leaves(kChunk);
+          for (std::size_t j = 0; j < kChunk; ++j) leaves[j] = out_[from + j].leaf;
+          chunk_roots_[from / kChunk] = merkle_subtree_root(std::move(leaves));
+        }
       }
     } catch (...) {
       std::lock_guard lock(mu_);
@@ -225,10 +238,10 @@ class SharedCheck {
   }
 
  private:
-  static constexpr std::size_t kChunk = 64;
   const std::vector<std::string_view>& values_;
   const bool with_leaf_;
   std::vector<SelfCheck>& out_;
+  std::vector<Digest>& chunk_roots_;
   std::atomic<std::size_t> next_{0};
   std::mutex mu_;
   std::exception_ptr thrown_;
@@ -253,13 +266,14 @@ VerifyReport walk_chain(const ReadBatch& read, MerkleFrontier* tree,
   Batch current;
   Batch next;
   std::vector<SelfCheck> checks;
+  std::vector<Digest> chunk_roots;
   std::vector<MerkleNode> completed;
   read(expected, current);
   while (true) {
     {
       // The helpers check this batch while this thread reads the next, then joins them.
       const std::vector<std::string_view> values = current.values();
-      SharedCheck check(values, tree != nullptr, checks);
+      SharedCheck check(values, tree != nullptr, checks, chunk_roots);
       {
         std::vector<std::jthread> helpers;
         for (std::size_t i = 0; i < workers; ++i) helpers.emplace_back([&check] { check.work(); });
@@ -268,7 +282,11 @@ VerifyReport walk_chain(const ReadBatch& read, MerkleFrontier* tree,
       }
       check.rethrow_any();
     }
-    for (auto& c : checks) {
+    // The chunks' subtrees fit the tree where they lie when the batch starts at a multiple of a
+    // chunk (every batch but after a short one, which is the last).
+    const bool chunks_aligned = (expected - 1) % SharedCheck::kChunk == 0;
+    for (std::size_t i = 0; i < checks.size(); ++i) {
+      SelfCheck& c = checks[i];
       const std::uint64_t position = expected;
       if (!c.problem.empty()) return fail(position, std::move(c.problem));
       if (c.position != position) {
@@ -280,7 +298,14 @@ VerifyReport walk_chain(const ReadBatch& read, MerkleFrontier* tree,
       if (!c.hash_follows) return fail(position, "hash does not match the event's contents");
       if (tree != nullptr) {
         completed.clear();
-        tree->append(c.leaf, completed);
+        if (chunks_aligned && i / SharedCheck::kChunk < chunk_roots.size()) {
+          // The chunk's last event: every event of it has passed, so its subtree goes in whole.
+          if (i % SharedCheck::kChunk == SharedCheck::kChunk - 1) {
+            tree->append_subtree(SharedCheck::kChunkLevel, chunk_roots[i / SharedCheck::kChunk], completed);
+          }
+        } else {
+          tree->append(c.leaf, completed);
+        }
       }
       prev = std::move(c.hash);
       ++expected;

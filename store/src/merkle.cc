@@ -1,6 +1,7 @@
 #include "touchline/store/merkle.h"
 
 #include <bit>
+#include <stdexcept>
 
 namespace touchline::store {
 namespace {
@@ -138,7 +139,16 @@ Result<MerkleFrontier> MerkleFrontier::load(std::uint64_t size, const NodeReader
 }
 
 void MerkleFrontier::append(const Digest& leaf_hash, std::vector<MerkleNode>& completed) {
-  subtrees_.push_back(MerkleNode{0, size_, leaf_hash});
+  append_subtree(0, leaf_hash, completed);
+}
+
+void MerkleFrontier::append_subtree(unsigned level, const Digest& root, std::vector<MerkleNode>& completed) {
+  const std::uint64_t span = std::uint64_t{1} << level;
+  if (level > 63 || size_ % span != 0) {
+    throw std::invalid_argument("a subtree of 2^" + std::to_string(level) + " leaves does not start at leaf " +
+                                std::to_string(size_));
+  }
+  subtrees_.push_back(MerkleNode{level, size_ >> level, root});
   completed.push_back(subtrees_.back());
   while (subtrees_.size() >= 2 && subtrees_[subtrees_.size() - 2].level == subtrees_.back().level) {
     const MerkleNode right = subtrees_.back();
@@ -147,7 +157,17 @@ void MerkleFrontier::append(const Digest& leaf_hash, std::vector<MerkleNode>& co
     left = MerkleNode{left.level + 1, left.index / 2, merkle_node_hash(left.hash, right.hash)};
     completed.push_back(left);
   }
-  ++size_;
+  size_ += span;
+}
+
+Digest merkle_subtree_root(std::vector<Digest> leaves) {
+  if (!std::has_single_bit(leaves.size())) {
+    throw std::invalid_argument("a complete subtree has a power of two of leaves, not " + std::to_string(leaves.size()));
+  }
+  for (std::size_t n = leaves.size(); n > 1; n /= 2) {
+    for (std::size_t i = 0; i < n / 2; ++i) leaves[i] = merkle_node_hash(leaves[2 * i], leaves[2 * i + 1]);
+  }
+  return leaves.front();
 }
 
 Digest MerkleFrontier::root() const {

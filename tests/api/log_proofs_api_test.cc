@@ -61,7 +61,8 @@ TEST(LogProofsApi, TheSignedHeadAndItsProofsCheckOut) {
 
   auto log = server.http().get("/v1/events?after=0&limit=1000", kOperator);
   ASSERT_EQ(log.status, 200);
-  for (const auto& e : log.json()["events"]) {
+  const json page = log.json();
+  for (const auto& e : page["events"]) {
     const auto position = e["position"].get<std::uint64_t>();
     if (position > size) break;
     auto envelope = events::envelope_from_json(e);

@@ -147,6 +147,28 @@ TEST(Merkle, ALoadedFrontierGrowsAsTheOriginalWould) {
   EXPECT_EQ(loaded->root(), whole.frontier.root());
 }
 
+TEST(Merkle, WholeSubtreesAppendAsTheirLeavesWould) {
+  const Tree t(40);
+  MerkleFrontier f;
+  std::vector<MerkleNode> completed;
+  auto leaves = [&](std::size_t from, std::size_t n) {
+    return std::vector<Digest>(t.leaves.begin() + static_cast<std::ptrdiff_t>(from),
+                               t.leaves.begin() + static_cast<std::ptrdiff_t>(from + n));
+  };
+  // 16 leaves, 16 at once, 1, 1, 2 at once, 4 at once: each subtree starts at a multiple of its size.
+  for (std::size_t i = 0; i < 16; ++i) f.append(t.leaves[i], completed);
+  f.append_subtree(4, merkle_subtree_root(leaves(16, 16)), completed);
+  f.append(t.leaves[32], completed);
+  f.append(t.leaves[33], completed);
+  f.append_subtree(1, merkle_subtree_root(leaves(34, 2)), completed);
+  f.append_subtree(2, merkle_subtree_root(leaves(36, 4)), completed);
+  EXPECT_EQ(f.size(), 40u);
+  EXPECT_EQ(f.root(), t.frontier.root());
+  EXPECT_EQ(merkle_subtree_root(leaves(0, 32)), reference_root(t.leaves, 0, 32));
+  EXPECT_THROW(f.append_subtree(4, t.leaves[0], completed), std::invalid_argument);  // 40 is not a multiple of 16
+  EXPECT_THROW(merkle_subtree_root(leaves(0, 3)), std::invalid_argument);
+}
+
 TEST(Merkle, InclusionProofsAreTheDefinedPathsAndVerify) {
   for (std::size_t n = 1; n <= kSizes; ++n) {
     const Tree t(n);

@@ -64,6 +64,10 @@ class MerkleFrontier {
   // (level 0) and each node above it that it completes, lowest first.
   void append(const Digest& leaf_hash, std::vector<MerkleNode>& completed);
 
+  // Adds 2^level leaves at once, given the root of their complete subtree; as many appends of
+  // those leaves would. Throws std::invalid_argument unless size() is a multiple of 2^level.
+  void append_subtree(unsigned level, const Digest& root, std::vector<MerkleNode>& completed);
+
   // MTH of the leaves so far (merkle_empty_root() for none).
   Digest root() const;
 
@@ -71,6 +75,10 @@ class MerkleFrontier {
   std::uint64_t size_ = 0;
   std::vector<MerkleNode> subtrees_;  // largest (leftmost) first
 };
+
+// MTH of leaves.size() leaves (a power of two, at least 1) by hashing them pairwise, level by
+// level: the root of a complete subtree. Throws std::invalid_argument on any other count.
+Digest merkle_subtree_root(std::vector<Digest> leaves);
 
 // MTH of the first `size` leaves, from the complete subtrees `read` answers (at most one read
 // per set bit of size). Errors: what read answers.
