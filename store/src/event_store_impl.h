@@ -132,14 +132,15 @@ class EventStore::Impl {
   // The Merkle tree (merkle_tree.cc). How many leaves the stored tree holds (0 without one);
   // internal on a storage error.
   Result<std::uint64_t> merkle_tree_size() const;
-  // A stored complete subtree's hash: not_found when it is not stored, internal on a storage
-  // error or an entry too short to hold it.
+  // A stored complete subtree's hash: not_found when it is not stored, failed_precondition when
+  // its entry is too short to hold it (damage), internal on a storage error.
   Result<Digest> read_merkle_node(unsigned level, std::uint64_t index) const;
   // For a primary's open, after the head is loaded: extends the stored tree to the head (a log
   // from before the tree, or one an older binary appended to) and loads the writer's frontier.
-  // A damaged tree (larger than the log, a subtree missing, a damaged key) or an event it cannot
-  // hash sets failure_ (appends refused, reads still served); so does an exception; a failed read
-  // or write is returned. With options.rebuild_merkle_tree, deletes the tree and builds it anew.
+  // A damaged tree (larger than the log, an entry missing or too short, a damaged last key) or an
+  // event it cannot hash sets failure_ (appends refused, reads still served); so does an
+  // exception; a failed read of a subtree, or a failed write, is returned. With
+  // options.rebuild_merkle_tree, deletes the tree and builds it anew.
   Status open_merkle_tree();
 
   void publish_head(std::uint64_t head) {

@@ -67,8 +67,9 @@ Result<Digest> EventStore::Impl::read_merkle_node(unsigned level, std::uint64_t 
   Digest d{};
   const std::size_t at = std::size_t{level} * d.size();
   if (value.size() < at + d.size() || value.size() % d.size() != 0) {
-    return Error::make(ErrorCode::internal, "the Merkle tree's entry for leaf " + std::to_string(last_leaf) + " is " +
-                                                std::to_string(value.size()) + " bytes, too short for " + where);
+    return Error::make(ErrorCode::failed_precondition, "the Merkle tree's entry for leaf " + std::to_string(last_leaf) +
+                                                           " is " + std::to_string(value.size()) +
+                                                           " bytes, too short for " + where);
   }
   std::copy_n(value.begin() + static_cast<std::ptrdiff_t>(at), d.size(), d.begin());
   return d;
@@ -107,7 +108,7 @@ Status EventStore::Impl::extend_merkle_tree() {
   const NodeReader read = [this](unsigned level, std::uint64_t index) { return read_merkle_node(level, index); };
   auto frontier = MerkleFrontier::load(*size, read);
   if (!frontier.ok()) {
-    if (frontier.error().code != ErrorCode::not_found) return frontier.error();  // a failed read
+    if (frontier.error().code == ErrorCode::internal) return frontier.error();  // a failed read
     failure_ = "the Merkle tree of " + std::to_string(*size) + " events is incomplete: " + frontier.error().message +
                remedy;
     return ok_status();
@@ -197,13 +198,12 @@ Status check_tree_size(const EventStore::Impl& im, std::uint64_t size, const cha
   return ok_status();
 }
 
-// A subtree the tree should hold but does not is damage, not absence.
+// A subtree the tree should hold but does not, or holds damaged, is the store's failure (internal),
+// not the asker's.
 NodeReader node_reader(const EventStore::Impl& im) {
   return [&im](unsigned level, std::uint64_t index) -> Result<Digest> {
     auto node = im.read_merkle_node(level, index);
-    if (!node.ok() && node.error().code == ErrorCode::not_found) {
-      return Error::make(ErrorCode::internal, node.error().message);
-    }
+    if (!node.ok()) return Error::make(ErrorCode::internal, node.error().message);
     return node;
   };
 }

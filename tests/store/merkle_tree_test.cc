@@ -293,6 +293,37 @@ TEST(MerkleTree, ATreeLargerThanTheLogStopsAppendsButNotReads) {
   EXPECT_EQ(*mended->merkle_root(head + 1), root_of_events(*mended, head + 1));
 }
 
+TEST(MerkleTree, ADamagedEntryStopsAppendsUntilTheTreeIsRebuilt) {
+  TempDir dir;
+  std::uint64_t head = 0;
+  {
+    auto log = open_store(options_for(dir.path()));
+    ASSERT_TRUE(log);
+    append_some(*log, 6, "d");
+    head = log->head_position();
+    ASSERT_GE(head, 8u);
+  }
+  {
+    RawDb raw(dir.path());
+    raw.put("merkle", testing::be64(7), std::string(40, 'x'));  // leaf 7 holds 4 levels: 128 bytes
+  }
+  auto log = open_store(options_for(dir.path()));
+  ASSERT_TRUE(log);
+  auto refused = log->append(one("d0", ExpectedVersion::any(), {ev("More")}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("too short"), std::string::npos) << refused.error().message;
+  auto proof = log->merkle_inclusion_proof(1, 8);
+  ASSERT_FALSE(proof.ok());
+  EXPECT_EQ(proof.error().code, ErrorCode::internal);
+  log.reset();
+  auto rebuild = options_for(dir.path());
+  rebuild.rebuild_merkle_tree = true;
+  auto mended = open_store(rebuild);
+  ASSERT_TRUE(mended);
+  EXPECT_TRUE(mended->append(one("d0", ExpectedVersion::any(), {ev("More")})).ok());
+  EXPECT_EQ(*mended->merkle_root(head + 1), root_of_events(*mended, head + 1));
+}
+
 TEST(TreeHead, SignaturesVerifyWithThePublicKeyOnly) {
   const TreeHeadSigner signer(std::string(32, '\x07'));
   const TreeHead head{42, merkle_leaf_hash("root"), 1'700'000'000'000};
