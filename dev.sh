@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Touchline's one entry point for newcomers and CI.
-#   ./dev.sh run    install dependencies, build, start touchlined on 127.0.0.1:8080 (data in ./var/touchline)
+#   ./dev.sh run    install dependencies, build (touchlined and the touchline tool), start touchlined on 127.0.0.1:8080 (data in ./var/touchline)
 #   ./dev.sh test   install dependencies, build everything, run every test: the suite, the suite
 #                   again under ASan+UBSan (clang), each fuzz target for a bounded time
 #                   (TOUCHLINE_FUZZ_SECONDS, default 20); the suites include a short crash
@@ -89,7 +89,7 @@ run_fuzzers() {
 
 case "${1:-}" in
   run)
-    build --target touchlined
+    build --target touchlined touchline
     mkdir -p var/touchline
     export TOUCHLINE_OPERATOR_TOKEN=${TOUCHLINE_OPERATOR_TOKEN:-dev-operator-token}
     echo "operator token for GET /v1/events and operator commands: $TOUCHLINE_OPERATOR_TOKEN (set TOUCHLINE_OPERATOR_TOKEN to change it)"
@@ -133,7 +133,7 @@ case "${1:-}" in
     # Neither: both, the Google Benchmarks first.
     if [[ ${2:-} == replay ]]; then
       [[ $# -eq 2 ]] || { echo "usage: ./dev.sh bench replay   (settings are environment variables)" >&2; exit 2; }
-      build --target touchlined touchline touchline_bench_fill
+      build --target touchlined touchline touchline_bench_fill touchline_history_bench
       TOUCHLINE_BUILD_DIR=$build_dir exec tools/replay_bench.sh
     elif [[ ${2:-} == http ]]; then
       [[ $# -eq 2 ]] || { echo "usage: ./dev.sh bench http   (settings are environment variables)" >&2; exit 2; }

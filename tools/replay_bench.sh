@@ -12,15 +12,17 @@
 #   2. runs `touchline verify` on it (the whole hash chain), timed;
 #   3. runs `touchline rebuild --projection all` on it (the permission projection and the audit
 #      projection's lists, from position 0, in one pass over the log), timed;
-#   4. runs `touchline export` (the log and a signed tree head in one file) and then
+#   4. times reads of the past on it (touchline_history_bench: a check at_position, at 200
+#      random positions, and at_time, at 200 random times), against the target of 50 ms;
+#   5. runs `touchline export` (the log and a signed tree head in one file) and then
 #      `touchline verify --file` on that file (chain, Merkle root, signature, offline), each timed;
-#   5. prints events/s for each, against the target of 500,000 events/s for the verifications
+#   6. prints events/s for each, against the target of 500,000 events/s for the verifications
 #      and the rebuild (the export has none).
 #
 # Settings (environment):
 #   BENCH_EVENTS         events in the log [1000000]
-#   TOUCHLINE_BUILD_DIR  the build directory holding touchlined, touchline and
-#                        touchline_bench_fill [build]
+#   TOUCHLINE_BUILD_DIR  the build directory holding touchlined, touchline,
+#                        touchline_bench_fill and touchline_history_bench [build]
 #   TOUCHLINE_BENCH_DIR  where the run's work directory goes [var/bench]
 #   BENCH_KEEP           set: keep the work directory (the log can be reused by hand)
 # Needs curl and jq. Every step is bounded in time.
@@ -47,7 +49,8 @@ events=${BENCH_EVENTS:-1000000}
 server=$build_dir/api/touchlined
 cli=$build_dir/tools/touchline
 fill=$build_dir/tools/touchline_bench_fill
-for b in "$server" "$cli" "$fill"; do [[ -x $b ]] || die "no $b: build it (./dev.sh bench replay builds it)"; done
+history=$build_dir/tools/touchline_history_bench
+for b in "$server" "$cli" "$fill" "$history"; do [[ -x $b ]] || die "no $b: build it (./dev.sh bench replay builds it)"; done
 for tool in curl jq awk; do command -v "$tool" >/dev/null || die "needs $tool"; done
 
 mkdir -p "$bench_root"
@@ -107,6 +110,9 @@ timed verify "$cli" verify --data "$data"
 verify_s=$elapsed
 timed rebuild "$cli" rebuild --data "$data" --projection all
 rebuild_s=$elapsed
+timed history "$history" --data "$data" --organization "$org" --subject "$coach" \
+  --permission athletes.view_activities --target "$coach"
+history_lines=$(grep 'target < 50 ms' "$work/history.out")
 timed export "$cli" export --data "$data" --to "$work/export.ndjson"
 export_s=$elapsed
 timed verify_file "$cli" verify --file "$work/export.ndjson"
@@ -127,3 +133,6 @@ row "touchline verify" "$verify_s"
 row "touchline rebuild --projection all" "$rebuild_s"
 row "touchline verify --file (an export)" "$verify_file_s"
 printf '%-44s %10.1f %14s\n' "touchline export" "$export_s" "$(rate "$export_s")"
+echo
+echo "Reads of the past (touchline_history_bench):"
+echo "$history_lines"

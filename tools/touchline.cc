@@ -4,6 +4,10 @@
 //   touchline verify  --data DIR                           check the hash chain; exit 1 at a bad event
 //   touchline export  --data DIR --to FILE                 the log and a signed tree head, in one file
 //   touchline verify  --file FILE [--public-key HEX]       check an export, offline: chain, tree, signature
+//   touchline check   --file FILE [--at-position N | --at-time T] --organization ORG --subject ACCOUNT
+//                     --permission P [--target ACCOUNT]     a check, offline, as the log stood then
+//   touchline organization --file FILE [--at-position N | --at-time T] --organization ORG
+//                                                          an organisation's state, offline, as it stood then
 //   touchline rebuild --data DIR --projection NAME|all     replay a projection from position 0
 //   touchline drop-snapshots --data DIR                    delete the write side's snapshots
 //   touchline rebuild-merkle --data DIR                    delete the log's Merkle tree and build it again
@@ -11,8 +15,11 @@
 //
 // dump, verify and export open the directory read-only and work beside a running server. rebuild,
 // drop-snapshots and rebuild-merkle write, so they need the server stopped (RocksDB's lock says so if it is not).
-// verify --file reads only the file.
+// verify --file, check and organization read only the file (run verify --file on it first: they
+// answer from what the file says). Times (--at-time) are Unix milliseconds or RFC 3339 in UTC.
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,10 +28,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "touchline/domain/role_model.h"
+#include "touchline/domain/times.h"
+#include "touchline/projections/permission_history.h"
 #include "touchline/projections/audit_projection.h"
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
@@ -43,6 +53,9 @@ int usage() {
                "  touchline verify  --data DIR\n"
                "  touchline export  --data DIR --to FILE\n"
                "  touchline verify  --file FILE [--public-key HEX]\n"
+               "  touchline check   --file FILE [--at-position N | --at-time T] --organization ORG --subject ACCOUNT\n"
+               "                    --permission P [--target ACCOUNT]\n"
+               "  touchline organization --file FILE [--at-position N | --at-time T] --organization ORG\n"
                "  touchline rebuild --data DIR --projection permissions|audit|all\n"
                "  touchline drop-snapshots --data DIR\n"
                "  touchline rebuild-merkle --data DIR\n"
@@ -300,6 +313,87 @@ int roles_doc() {
   return 0;
 }
 
+// A non-negative integer written in full, or nullopt.
+std::optional<std::uint64_t> whole_number(const std::string& v) {
+  char* end = nullptr;
+  errno = 0;
+  const auto n = std::strtoull(v.c_str(), &end, 10);
+  if (v.empty() || v[0] == '-' || v[0] == '+' || std::isspace(static_cast<unsigned char>(v[0])) || *end != '\0' ||
+      errno == ERANGE) {
+    return std::nullopt;
+  }
+  return n;
+}
+
+// `check` and `organization` on an exported file: the permission projection folded from the file
+// up to --at-position, or the position at --at-time, or all of it; the answer as JSON.
+int answer_offline(const std::string& command, std::map<std::string, std::string>& opts) {
+  const std::string file = opts["file"];
+  for (const auto& [flag, value] : opts) {
+    static const std::set<std::string> known{"file", "at-position", "at-time", "organization", "subject", "permission", "target"};
+    if (!known.contains(flag) || (command == "organization" && (flag == "subject" || flag == "permission" || flag == "target"))) {
+      std::cerr << "touchline: " << command << " takes no --" << flag << "\n";
+      return usage();
+    }
+  }
+  if (!opts.count("organization") || (command == "check" && (!opts.count("subject") || !opts.count("permission")))) {
+    return usage();
+  }
+  if (opts.count("at-position") && opts.count("at-time")) {
+    std::cerr << "touchline: give --at-position or --at-time, not both\n";
+    return 2;
+  }
+  if (command == "check" && !domain::find_permission(opts["permission"])) {
+    std::cerr << "touchline: '" << opts["permission"] << "' is not a known permission\n";
+    return 2;
+  }
+  auto fail = [](const Error& e) {
+    std::cerr << "touchline: " << e.message << "\n";
+    return e.code == ErrorCode::invalid_argument ? 2 : 1;
+  };
+  std::optional<std::uint64_t> position;
+  if (opts.count("at-position")) {
+    position = whole_number(opts["at-position"]);
+    if (!position) {
+      std::cerr << "touchline: --at-position must be a non-negative integer\n";
+      return 2;
+    }
+  }
+  if (opts.count("at-time")) {
+    const auto t = domain::parse_time(opts["at-time"]);
+    if (!t) {
+      std::cerr << "touchline: --at-time must be Unix milliseconds or an RFC 3339 UTC time (2026-03-03T12:00:00Z)\n";
+      return 2;
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) return fail(Error::make(ErrorCode::invalid_argument, "cannot read " + file));
+    auto found = projections::export_position_at_time(in, *t);
+    if (!found.ok()) return fail(found.error());
+    position = *found;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return fail(Error::make(ErrorCode::invalid_argument, "cannot read " + file));
+  auto projection = std::make_unique<projections::PermissionProjection>();
+  auto folded = projections::fold_export(in, position, *projection);
+  if (!folded.ok()) return fail(folded.error());
+  const projections::PermissionView view = projection->read();
+  const domain::OrganizationState* org = view.organization(opts["organization"]);
+  if (!org) {
+    std::cerr << "touchline: organisation " << opts["organization"] << " not found at position " << *folded << "\n";
+    return 1;
+  }
+  nlohmann::json answer;
+  if (command == "check") {
+    const auto decision = view.check(*org, opts["subject"], opts["permission"], opts.count("target") ? opts["target"] : "");
+    answer = {{"allowed", decision.allowed}, {"reason", decision.reason.view()}};
+  } else {
+    answer = {{"organization", projections::organization_to_json(*org)}};
+  }
+  answer["position"] = *folded;
+  std::cout << answer.dump() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -317,17 +411,16 @@ int main(int argc, char** argv) {
     if (opts.count("data")) return usage();
     return verify_file(opts["file"], opts.count("public-key") ? std::optional(opts["public-key"]) : std::nullopt);
   }
+  if ((command == "check" || command == "organization") && opts.count("file")) return answer_offline(command, opts);
   if (!opts.count("data")) return usage();
   auto number = [&](const char* key, std::uint64_t fallback) -> std::uint64_t {
     if (!opts.count(key)) return fallback;
-    const std::string& v = opts[key];
-    char* end = nullptr;
-    const auto n = std::strtoull(v.c_str(), &end, 10);
-    if (v.empty() || v[0] == '-' || *end != '\0') {
-      std::cerr << "touchline: --" << key << " must be a non-negative integer, not '" << v << "'\n";
+    const auto n = whole_number(opts[key]);
+    if (!n) {
+      std::cerr << "touchline: --" << key << " must be a non-negative integer, not '" << opts[key] << "'\n";
       std::exit(2);
     }
-    return n;
+    return *n;
   };
 
   if (command == "dump") {

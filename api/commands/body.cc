@@ -1,9 +1,11 @@
 #include "touchline/api/commands/body.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <type_traits>
 
 #include "touchline/api/ids.h"
+#include "touchline/domain/times.h"
 
 namespace touchline::api::commands {
 
@@ -116,6 +118,29 @@ std::uint64_t Body::optional_position(const char* name) {
     return 0;
   }
   return v->get<std::uint64_t>();
+}
+
+std::optional<std::uint64_t> Body::maybe_position(const char* name) {
+  const json* v = field(name);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!is_non_negative_integer(*v)) {
+    fail(name, std::string(name) + " must be a non-negative integer");
+    return std::nullopt;
+  }
+  return v->get<std::uint64_t>();
+}
+
+std::optional<std::int64_t> Body::maybe_time(const char* name) {
+  const json* v = field(name);
+  if (!v || v->is_null()) return std::nullopt;
+  std::optional<std::int64_t> t;
+  if (is_non_negative_integer(*v) && v->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    t = v->get<std::int64_t>();
+  } else if (v->is_string()) {
+    t = domain::parse_time(v->get_ref<const std::string&>());
+  }
+  if (!t) fail(name, std::string(name) + " must be Unix milliseconds or an RFC 3339 UTC time (2026-03-03T12:00:00Z)");
+  return t;
 }
 
 template <typename Value>

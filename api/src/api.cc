@@ -22,7 +22,7 @@ namespace touchline::api {
 
 using namespace endpoints;
 
-Api::Api(ApiDeps deps) : deps_(std::move(deps)), limits_(deps_.limits) {}
+Api::Api(ApiDeps deps) : deps_(std::move(deps)), limits_(deps_.limits), history_(deps_.log) {}
 
 void Api::handle(HttpRequest req, Responder respond) {
   RouteMatch m = route(req.method, req.target);
@@ -54,21 +54,25 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::members: return members(m.params["organization_id"], m.query, req, std::move(respond));
     case Endpoint::action: return record_action(req, std::move(respond));
     case Endpoint::member_permissions: {
-      auto min = parse_count(m.query, "min_position", 0);
-      if (!min.ok()) return respond(fail(min.error()));
-      return member_permissions(m.params["organization_id"], m.params["account_id"], req, *min,
-                                std::move(respond));
+      auto at = read_at(m.query);
+      if (!at.ok()) return respond(fail(at.error()));
+      return member_permissions(m.params["organization_id"], m.params["account_id"], req, *at, std::move(respond));
     }
-    case Endpoint::audit: return audit(m.params["organization_id"], m.query, req, std::move(respond));
+    case Endpoint::audit:
+      if (auto err = live_only(m.query)) return respond(fail(*err));
+      return audit(m.params["organization_id"], m.query, req, std::move(respond));
     case Endpoint::audit_stream: return audit_stream(m.params["organization_id"], m.query, req, std::move(respond));
-    case Endpoint::organization:
+    case Endpoint::organization: {
+      auto at = read_at(m.query);
+      if (!at.ok()) return respond(fail(at.error()));
+      return organization(m.params["organization_id"], req, *at, std::move(respond));
+    }
     case Endpoint::compliance: {
+      // The dashboard is of today's credentials: it has no past form.
+      if (auto err = live_only(m.query)) return respond(fail(*err));
       auto min = parse_count(m.query, "min_position", 0);
       if (!min.ok()) return respond(fail(min.error()));
-      if (m.endpoint == Endpoint::compliance) {
-        return compliance(m.params["organization_id"], req, *min, std::move(respond));
-      }
-      return organization(m.params["organization_id"], req, *min, std::move(respond));
+      return compliance(m.params["organization_id"], req, *min, std::move(respond));
     }
     case Endpoint::events: return events(m.query, req, std::move(respond));
     case Endpoint::event_stream: return event_stream(m.query, req, std::move(respond));
@@ -77,6 +81,7 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::log_inclusion: return log_inclusion(m.query, req, std::move(respond));
     case Endpoint::log_consistency: return log_consistency(m.query, req, std::move(respond));
     case Endpoint::account_privacy: {
+      if (auto err = live_only(m.query)) return respond(fail(*err));
       auto min = parse_count(m.query, "min_position", 0);
       if (!min.ok()) return respond(fail(min.error()));
       return account_privacy(m.params["account_id"], req, *min, std::move(respond));
@@ -294,7 +299,7 @@ void Api::account_privacy(const std::string& account, const HttpRequest& req, st
                           Responder respond) {
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
-  read_permissions(min_position, std::move(respond),
+  read_permissions(ReadAt::now(min_position), {}, std::move(respond),
                    [this, caller = *caller, account](const projections::PermissionView& view) {
     auto privacy = queries::own_privacy(view, caller, account);
     if (!privacy.ok()) return fail(privacy.error());

@@ -1,6 +1,6 @@
 // The check endpoints: one check, a batch of them, and the two lookups. Each decodes its body,
-// waits for min_position, and answers from one view of the permission projection through the
-// read side's queries (touchline/api/queries.h).
+// takes one view of the permission projection, now (after min_position) or in the past
+// (at_position, at_time), and answers through the read side's queries (touchline/api/queries.h).
 #include "endpoint_helpers.h"
 #include "touchline/api/api.h"
 #include "touchline/api/commands/body.h"
@@ -40,12 +40,25 @@ Result<queries::PageRequest> read_page(commands::Body& body) {
 
 json next_json(const std::string& next) { return next.empty() ? json(nullptr) : json(next); }
 
-// What both lookups take: the organisation, the permission, the page and min_position.
+// What both lookups take: the organisation, the permission, the page and when to read.
 struct LookupRequest {
   std::string organization_id, permission;
   queries::PageRequest page;
-  std::uint64_t min_position = 0;
+  ReadAt at;
 };
+
+// What a past read of these checks needs loaded: their organisations, and the privacy settings
+// of the caller and of every subject and target.
+projections::PastRead past_read(const std::string& caller, const std::vector<queries::CheckQuery>& checks) {
+  projections::PastRead past;
+  past.accounts.push_back(caller);
+  for (const auto& q : checks) {
+    past.organizations.push_back(q.organization_id);
+    past.accounts.push_back(q.subject);
+    if (!q.target.empty()) past.accounts.push_back(q.target);
+  }
+  return past;
+}
 
 // Reads a lookup's body: the fields both take, and through `own` the one that differs.
 Result<LookupRequest> read_lookup(const std::string& text, const std::function<void(commands::Body&)>& own) {
@@ -57,8 +70,9 @@ Result<LookupRequest> read_lookup(const std::string& text, const std::function<v
   own(body);
   q.permission = body.required("permission");
   auto page = read_page(body);
-  q.min_position = body.optional_position("min_position");
+  q.at = read_at(body);
   if (auto err = body.finish()) return *err;
+  if (auto err = one_read_time(q.at)) return *err;
   if (!page.ok()) return page.error();
   if (auto err = unknown_permission(q.permission, "permission")) return *err;
   q.page = std::move(*page);
@@ -74,10 +88,12 @@ void Api::check(const HttpRequest& req, Responder respond) {
   if (!json_body.ok()) return respond(fail(json_body.error()));
   commands::Body body(*json_body);
   queries::CheckQuery q = read_check(body);
-  const std::uint64_t min_position = body.optional_position("min_position");
+  const ReadAt at = read_at(body);
   if (auto err = body.finish()) return respond(fail(*err));
+  if (auto err = one_read_time(at)) return respond(fail(*err));
   if (auto err = unknown_permission(q.permission, "permission")) return respond(fail(*err));
-  read_permissions(min_position, std::move(respond),
+  auto past = at.past() ? past_read(*caller, {q}) : projections::PastRead{};
+  read_permissions(at, past, std::move(respond),
                    [this, caller = *caller, q = std::move(q)](const projections::PermissionView& view) {
     auto decision = queries::check(view, caller, q);
     if (!decision.ok()) return fail(decision.error());
@@ -92,8 +108,9 @@ void Api::checks(const HttpRequest& req, Responder respond) {
   if (!json_body.ok()) return respond(fail(json_body.error()));
   commands::Body body(*json_body);
   const json* items = body.required_array("checks");
-  const std::uint64_t min_position = body.optional_position("min_position");
+  const ReadAt at = read_at(body);
   if (auto err = body.finish()) return respond(fail(*err));
+  if (auto err = one_read_time(at)) return respond(fail(*err));
   if (items->empty() || items->size() > kMaxBatch) {
     return respond(fail(invalid("checks must hold 1 to " + std::to_string(kMaxBatch) + " items", "checks")));
   }
@@ -112,7 +129,8 @@ void Api::checks(const HttpRequest& req, Responder respond) {
     }
     batch.push_back(std::move(q));
   }
-  read_permissions(min_position, std::move(respond),
+  auto past = at.past() ? past_read(*caller, batch) : projections::PastRead{};
+  read_permissions(at, past, std::move(respond),
                    [caller = *caller, batch = std::move(batch)](const projections::PermissionView& view) {
     json results = json::array();
     for (auto& answer : queries::check_many(view, caller, batch)) {
@@ -130,7 +148,9 @@ void Api::lookup_subjects(const HttpRequest& req, Responder respond) {
   std::string target;
   auto q = read_lookup(req.body, [&](commands::Body& body) { target = body.optional_id("target"); });
   if (!q.ok()) return respond(fail(q.error()));
-  read_permissions(q->min_position, std::move(respond),
+  projections::PastRead past{.organizations = {q->organization_id}, .accounts = {*caller}, .members_privacy = true};
+  if (!target.empty()) past.accounts.push_back(target);
+  read_permissions(q->at, past, std::move(respond),
                    [this, caller = *caller, q = *q, target](const projections::PermissionView& view) {
     auto found = queries::lookup_subjects(view, caller, q.organization_id, q.permission, target, q.page);
     if (!found.ok()) return fail(found.error());
@@ -152,7 +172,9 @@ void Api::lookup_targets(const HttpRequest& req, Responder respond) {
   std::string subject;
   auto q = read_lookup(req.body, [&](commands::Body& body) { subject = body.required_id("subject"); });
   if (!q.ok()) return respond(fail(q.error()));
-  read_permissions(q->min_position, std::move(respond),
+  projections::PastRead past{.organizations = {q->organization_id}, .accounts = {*caller, subject},
+                              .members_privacy = true};
+  read_permissions(q->at, past, std::move(respond),
                    [this, caller = *caller, q = *q, subject](const projections::PermissionView& view) {
     auto found = queries::lookup_targets(view, caller, q.organization_id, subject, q.permission, q.page);
     if (!found.ok()) return fail(found.error());

@@ -13,6 +13,8 @@
 
 #include "touchline/api/api.h"
 #include "touchline/api/commands.h"
+#include "touchline/api/commands/body.h"
+#include "touchline/domain/times.h"
 #include "touchline/api/ids.h"
 #include "touchline/events/json_text.h"
 #include "touchline/projections/audit_projection.h"
@@ -43,6 +45,52 @@ inline Result<std::uint64_t> parse_count(const std::map<std::string, std::string
     return invalid(name + " must be a non-negative integer", name);
   }
   return v;
+}
+
+// A read's min_position, at_position and at_time (ReadAt), from its query string or body: at most
+// one of them.
+inline std::optional<Error> one_read_time(const ReadAt& at) {
+  const int given = (at.min_position != 0) + at.at_position.has_value() + at.at_time.has_value();
+  if (given <= 1) return std::nullopt;
+  return invalid("give one of min_position (a read now), at_position and at_time (a read of the past)",
+                 at.at_position ? "at_position" : "at_time");
+}
+
+inline Result<ReadAt> read_at(const std::map<std::string, std::string>& query) {
+  ReadAt at;
+  auto min = parse_count(query, "min_position", 0);
+  if (!min.ok()) return min.error();
+  at.min_position = *min;
+  if (auto it = query.find("at_position"); it != query.end() && !it->second.empty()) {
+    auto position = parse_count(query, "at_position", 0);
+    if (!position.ok()) return position.error();
+    at.at_position = *position;
+  }
+  if (auto it = query.find("at_time"); it != query.end() && !it->second.empty()) {
+    at.at_time = domain::parse_time(it->second);
+    if (!at.at_time) {
+      return invalid("at_time must be Unix milliseconds or an RFC 3339 UTC time (2026-03-03T12:00:00Z)", "at_time");
+    }
+  }
+  if (auto err = one_read_time(at)) return *err;
+  return at;
+}
+
+// The same from a body; problems are the body's (finish() reports them), then one_read_time's.
+inline ReadAt read_at(commands::Body& body) {
+  ReadAt at;
+  at.min_position = body.optional_position("min_position");
+  at.at_position = body.maybe_position("at_position");
+  at.at_time = body.maybe_time("at_time");
+  return at;
+}
+
+// invalid_argument for at_position or at_time on a read that only answers now.
+inline std::optional<Error> live_only(const std::map<std::string, std::string>& query) {
+  for (const char* name : {"at_position", "at_time"}) {
+    if (query.contains(name)) return invalid(std::string("this read answers only now: it takes no ") + name, name);
+  }
+  return std::nullopt;
 }
 
 // ?wait= of a long poll: 0 (answer at once) to `max` seconds.

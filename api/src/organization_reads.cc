@@ -25,22 +25,43 @@ Result<std::optional<bool>> parse_optional_bool(const std::map<std::string, std:
 
 }  // namespace
 
-void Api::read_permissions(std::uint64_t min_position, Responder respond, PermissionRead read) {
-  after_position(deps_.permissions_runner, "permissions", min_position, std::move(respond),
-                 [read = std::move(read), &permissions = deps_.permissions](Responder respond) {
-    HttpResponse answer = [&] {
-      const projections::PermissionView view = permissions.read();
-      return read(view);
-    }();
-    respond(std::move(answer));
-  });
+void Api::read_permissions(const ReadAt& at, const projections::PastRead& past, Responder respond,
+                           PermissionRead read) {
+  if (!at.past()) {
+    return after_position(deps_.permissions_runner, "permissions", at.min_position, std::move(respond),
+                          [read = std::move(read), &permissions = deps_.permissions](Responder respond) {
+      HttpResponse answer = [&] {
+        const projections::PermissionView view = permissions.read();
+        return read(view);
+      }();
+      respond(std::move(answer));
+    });
+  }
+  // A past read folds at most a history row's distance of each stream it needs (milliseconds),
+  // here on the HTTP thread, as the event feed's reads are.
+  std::uint64_t position = 0;
+  if (at.at_time) {
+    auto found = history_.position_at_time(*at.at_time);
+    if (!found.ok()) return respond(fail(found.error()));
+    position = *found;
+  } else {
+    position = *at.at_position;
+    if (const auto head = deps_.log.head_position(); position > head) {
+      return respond(fail(invalid("at_position " + std::to_string(position) + " is beyond the log's head, " +
+                                      std::to_string(head),
+                                  "at_position")));
+    }
+  }
+  auto view = history_.at(position, past);
+  if (!view.ok()) return respond(fail(view.error()));
+  respond(read(*view));
 }
 
 void Api::member_permissions(const std::string& org_id, const std::string& account,
-                             const HttpRequest& req, std::uint64_t min_position, Responder respond) {
+                             const HttpRequest& req, const ReadAt& at, Responder respond) {
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
-  read_permissions(min_position, std::move(respond),
+  read_permissions(at, {.organizations = {org_id}, .accounts = {*caller, account}}, std::move(respond),
                    [this, caller = *caller, org_id, account](const projections::PermissionView& view) {
     auto member = queries::member_permissions(view, caller, org_id, account);
     if (!member.ok()) return fail(member.error());
@@ -66,11 +87,10 @@ void Api::members(const std::string& org_id, const std::map<std::string, std::st
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
   auto limit = parse_count(query, "limit", 100);
-  auto min_position = parse_count(query, "min_position", 0);
+  if (!limit.ok()) return respond(fail(limit.error()));
+  auto at = read_at(query);
+  if (!at.ok()) return respond(fail(at.error()));
   auto deactivated = parse_optional_bool(query, "deactivated");
-  for (const auto* r : {&limit, &min_position}) {
-    if (!r->ok()) return respond(fail(r->error()));
-  }
   if (!deactivated.ok()) return respond(fail(deactivated.error()));
   if (*limit == 0 || *limit > 1000) return respond(fail(invalid("limit must be between 1 and 1000", "limit")));
   queries::MemberFilter filter;
@@ -86,7 +106,7 @@ void Api::members(const std::string& org_id, const std::map<std::string, std::st
     *field = it->second;
   }
   filter.deactivated = *deactivated;
-  read_permissions(*min_position, std::move(respond),
+  read_permissions(*at, {.organizations = {org_id}, .accounts = {*caller}}, std::move(respond),
                    [this, caller = *caller, org_id, filter, page](const projections::PermissionView& view) {
     auto found = queries::members(view, caller, org_id, filter, page);
     if (!found.ok()) return fail(found.error());
@@ -104,11 +124,10 @@ void Api::members(const std::string& org_id, const std::map<std::string, std::st
   });
 }
 
-void Api::organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
-                       Responder respond) {
+void Api::organization(const std::string& org_id, const HttpRequest& req, const ReadAt& at, Responder respond) {
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
-  read_permissions(min_position, std::move(respond),
+  read_permissions(at, {.organizations = {org_id}, .accounts = {*caller}}, std::move(respond),
                    [this, caller = *caller, org_id](const projections::PermissionView& view) {
     auto found = queries::organization(view, caller, org_id);
     if (!found.ok()) return fail(found.error());
@@ -137,7 +156,7 @@ void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uin
   auto caller = authenticate(req);
   if (!caller.ok()) return respond(fail(caller.error()));
   const std::int64_t today = domain::day_of(deps_.now_ms());
-  read_permissions(min_position, std::move(respond),
+  read_permissions(ReadAt::now(min_position), {}, std::move(respond),
                    [this, caller = *caller, org_id, today](const projections::PermissionView& view) {
     auto dashboard = queries::compliance(view, caller, org_id, today);
     if (!dashboard.ok()) return fail(dashboard.error());

@@ -125,6 +125,7 @@ Status PermissionProjection::load(const store::StateStore& state) {
   dirty_.clear();
   privacy_.clear();
   dirty_privacy_.clear();
+  history_.clear();
   auto st = state.scan(kOrgPrefix, [this](std::string_view, std::string_view value) {
     auto org = organization_from_json(nlohmann::json::parse(value));
     organizations_.emplace(org.id, std::move(org));
@@ -175,7 +176,21 @@ void PermissionProjection::apply(const events::RecordedEvent& e) {
   auto& org = organizations_[*org_id];
   org = domain::evolve(std::move(org), event);
   dirty_.insert(*org_id);
+  if (e.stream_version % kHistoryEvery == 0) {
+    history_.emplace_back(history_key(*org_id, e.position),
+                          nlohmann::json{{"version", e.stream_version}, {"organization", organization_to_json(org)}}.dump());
+  }
   applied_.store(e.position, std::memory_order_release);
+}
+
+std::string PermissionProjection::history_prefix(const std::string& organization_id) {
+  return "history/" + organization_id + "/";
+}
+
+std::string PermissionProjection::history_key(const std::string& organization_id, std::uint64_t position) {
+  std::string key = history_prefix(organization_id);
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>((position >> shift) & 0xff));
+  return key;
 }
 
 void PermissionProjection::write_changes(store::StateBatch& batch) {
@@ -190,6 +205,8 @@ void PermissionProjection::write_changes(store::StateBatch& batch) {
                             nlohmann::json(privacy_.at(account).changed).dump());
   }
   dirty_privacy_.clear();
+  for (auto& row : history_) batch.puts.push_back(std::move(row));
+  history_.clear();
 }
 
 void PermissionProjection::reset() {
@@ -199,16 +216,24 @@ void PermissionProjection::reset() {
   dirty_.clear();
   privacy_.clear();
   dirty_privacy_.clear();
+  history_.clear();
 }
 
 PermissionView::PermissionView(const PermissionProjection& projection)
-    : projection_(&projection),
+    : organizations_(&projection.organizations_),
+      privacy_(&projection.privacy_),
       lock_(projection.mu_),
       position_(projection.applied_.load(std::memory_order_acquire)) {}
 
+PermissionView::PermissionView(std::shared_ptr<const Owned> owned, std::uint64_t position)
+    : organizations_(&owned->organizations),
+      privacy_(&owned->privacy),
+      owned_(std::move(owned)),
+      position_(position) {}
+
 const domain::OrganizationState* PermissionView::organization(const std::string& organization_id) const {
-  auto it = projection_->organizations_.find(organization_id);
-  return it == projection_->organizations_.end() ? nullptr : &it->second;
+  auto it = organizations_->find(organization_id);
+  return it == organizations_->end() ? nullptr : &it->second;
 }
 
 const domain::OrganizationState* PermissionView::parent_of(const domain::OrganizationState& org) const {
@@ -216,8 +241,8 @@ const domain::OrganizationState* PermissionView::parent_of(const domain::Organiz
 }
 
 const domain::Privacy* PermissionView::privacy(const std::string& account_id) const {
-  auto it = projection_->privacy_.find(account_id);
-  return it == projection_->privacy_.end() ? nullptr : &it->second;
+  auto it = privacy_->find(account_id);
+  return it == privacy_->end() ? nullptr : &it->second;
 }
 
 domain::Decision PermissionView::check(const domain::OrganizationState& org, const std::string& subject,

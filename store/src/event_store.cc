@@ -98,6 +98,7 @@ struct Op {
 struct EventStore::Impl::GroupState {
   std::uint64_t next_position;
   std::string last_hash;
+  std::int64_t last_recorded_at_ms;
   MerkleFrontier tree;
   // True while process_one adds a request to the batch and to the state above (and to the head
   // cache and the group's idempotency records). An exception thrown then may leave any of them
@@ -280,6 +281,10 @@ Status EventStore::Impl::open(StoreOptions opts) {
   head.store(*h);
   next_position_ = *h + 1;
   last_hash_ = genesis_hash();
+  if (*h > 0) {
+    // An unreadable last event is reported below (a primary refuses appends) and by verify.
+    if (auto last = detail::decode_log_value(*h, last_value); last.ok()) last_recorded_at_ms_ = last->recorded_at_ms;
+  }
   if (*h > 0 && !options.read_only) {
     // The chain continues from the stored last hash, so that hash must be one the store would
     // have written: recompute it. If the last event is unreadable or its hash is wrong, the
@@ -486,7 +491,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       head_cache_.clear();
     }
     rocksdb::WriteBatch batch;
-    GroupState st{next_position_, last_hash_, tree_};
+    GroupState st{next_position_, last_hash_, last_recorded_at_ms_, tree_};
     std::unordered_map<std::string, IdemEntry> group_idem;
     std::optional<std::string> discarded;  // why the group's batch was thrown away
     for (std::size_t i = 0; i < group.size() && !discarded; ++i) {
@@ -532,6 +537,7 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       } else {
         next_position_ = st.next_position;
         last_hash_ = std::move(st.last_hash);
+        last_recorded_at_ms_ = st.last_recorded_at_ms;
         tree_ = std::move(st.tree);
         set_head(next_position_ - 1);
         head_moved = true;
@@ -662,8 +668,8 @@ Result<AppendResult> EventStore::Impl::process_one(
   MerkleFrontier tree = st.tree;
   std::vector<MerkleNode> completed;  // the Merkle tree's subtrees each event completes
   nlohmann::json stored_result;
+  const std::int64_t now = std::max(options.now_ms(), st.last_recorded_at_ms);
   try {
-    const std::int64_t now = options.now_ms();
     for (std::size_t i = 0; i < req.streams.size(); ++i) {
       const auto& sa = req.streams[i];
       std::uint64_t version = base[i];
@@ -727,6 +733,7 @@ Result<AppendResult> EventStore::Impl::process_one(
 
   st.next_position = pos;
   st.last_hash = std::move(hash);
+  st.last_recorded_at_ms = now;
   st.tree = std::move(tree);
   for (auto& [stream, version] : local) {
     head_cache_[stream] = version;

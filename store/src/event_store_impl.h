@@ -219,6 +219,9 @@ class EventStore::Impl {
   // --- writer-thread state ---
   std::uint64_t next_position_ = 1;
   std::string last_hash_;
+  // The last event's recorded_at_ms: the writer never stamps an earlier time, so that the log's
+  // times never decrease and a time names a prefix of the log (at_time reads search them).
+  std::int64_t last_recorded_at_ms_ = 0;
   MerkleFrontier tree_;  // the Merkle tree's right edge at next_position_ - 1 leaves
   std::unordered_map<std::string, std::uint64_t> head_cache_;
   // Set when appends must be refused for good: a failed write, an exception escaping

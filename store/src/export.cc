@@ -130,4 +130,33 @@ ExportReport verify_export(std::istream& in, const std::optional<Ed25519PublicKe
   return report;
 }
 
+Status read_export(std::istream& in, const std::function<bool(const events::Envelope&)>& each) {
+  auto bad = [](std::uint64_t line, const std::string& problem) {
+    return Error::make(ErrorCode::invalid_argument, "line " + std::to_string(line) + " of the export: " + problem);
+  };
+  std::string line;
+  if (!std::getline(in, line)) return bad(1, "the file is empty");
+  auto header = parse_json(line);
+  if (!header || !header->is_object() || header->value("format", "") != kFormat) {
+    return bad(1, "not a Touchline export's header");
+  }
+  if (header->value("version", 0) != kVersion) {
+    return bad(1, "the export's version is not " + std::to_string(kVersion) + ", the one this build reads");
+  }
+  for (std::uint64_t position = 1; std::getline(in, line); ++position) {
+    if (std::string_view(line).substr(0, kHeadLine.size()) == kHeadLine) return Ok{};
+    auto json = parse_json(line);
+    auto envelope = json ? events::envelope_from_json(*json)
+                         : Result<events::Envelope>(Error::make(ErrorCode::invalid_argument, "not JSON"));
+    if (!envelope.ok()) return bad(position + 1, "not an envelope (" + envelope.error().message + ")");
+    if (envelope->position != position) {
+      return bad(position + 1, "the event at position " + std::to_string(envelope->position) + " where " +
+                                   std::to_string(position) + " belongs");
+    }
+    if (!each(*envelope)) return Ok{};
+  }
+  if (in.bad()) return Error::make(ErrorCode::internal, "reading the export failed");
+  return Ok{};
+}
+
 }  // namespace touchline::store

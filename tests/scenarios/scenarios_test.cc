@@ -12,10 +12,13 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <sstream>
 
 #include "support/data_files.h"
 #include "support/test_server.h"
 #include "touchline/domain/role_model.h"
+#include "touchline/projections/permission_history.h"
+#include "touchline/store/export.h"
 
 namespace touchline::testing {
 namespace {
@@ -297,7 +300,114 @@ class ScenarioRun {
   int steps_run() const { return steps_run_; }
   const std::string& skipped() const { return skipped_; }
 
+  // Asks every read the run made again, as the log stood when it was made (at_position = the
+  // head then, in place of min_position), and expects the very answer it got then: status and
+  // body, position included. The readers sign in again first (their old tokens may have
+  // expired); who may ask what is judged as it was at that position, like everything else.
+  void ask_again_in_the_past() {
+    for (auto& [name, p] : people_) {
+      auto s = server_.http().post("/v1/sessions", json{{"email", p.email}, {"password", kPassword}}.dump());
+      if (s.status == 201) p.token = s.json()["token"].get<std::string>();
+    }
+    for (const auto& asked : asked_) {
+      std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
+      if (auto p = people_.find(asked.actor); p != people_.end()) headers["Authorization"] = "Bearer " + p->second.token;
+      HttpResult r;
+      if (asked.method == "GET") {
+        r = server_.http().get(asked.path + (asked.path.find('?') == std::string::npos ? "?" : "&") +
+                                   "at_position=" + std::to_string(asked.position),
+                               headers);
+      } else {
+        json body = asked.body;
+        body.erase("min_position");
+        body["at_position"] = asked.position;
+        r = server_.http().post(asked.path, body.dump(), headers);
+      }
+      const json answer = json::parse(r.body, nullptr, false);
+      if (r.status != asked.status || answer != asked.answer) {
+        ADD_FAILURE_AT(file_.string().c_str(), asked.line)
+            << "step: " << asked.text << "\n  asked again at_position " << asked.position << ": "
+            << asked.method << " " << asked.path << "\n  then: " << asked.status << " " << asked.answer.dump()
+            << "\n  now:  " << r.status << " " << r.body;
+      }
+    }
+  }
+  std::size_t reads_remembered() const { return asked_.size(); }
+
+  // Exports the log (store::export_log, as `touchline export` does) and answers every check the
+  // run made from the file, offline, as the log stood then (projections::fold_export, as
+  // `touchline check --file --at-position` does): the same decision and reason as the server gave.
+  void ask_the_export() {
+    std::stringstream file;
+    {
+      store::StoreOptions o;
+      o.path = server_.data_dir();
+      o.read_only = true;
+      o.create_if_missing = false;
+      auto log = store::EventStore::open(o);
+      ASSERT_TRUE(log.ok()) << log.error().message;
+      auto seed = (*log)->read_secret("tree_head_signing_key");
+      ASSERT_TRUE(seed.ok() && *seed);
+      ASSERT_TRUE(store::export_log(**log, store::TreeHeadSigner(**seed), 0, file).ok());
+    }
+    for (const auto& asked : asked_) {
+      if (asked.path != "/v1/check" || asked.status != 200) continue;
+      file.clear();
+      file.seekg(0);
+      projections::PermissionProjection folded;
+      auto position = projections::fold_export(file, asked.position, folded);
+      ASSERT_TRUE(position.ok()) << position.error().message;
+      const auto decision = folded.read().check(asked.body["organization_id"].get<std::string>(),
+                                                asked.body["subject"].get<std::string>(),
+                                                asked.body["permission"].get<std::string>(),
+                                                asked.body.value("target", std::string()));
+      const json offline = decision ? json{{"allowed", decision->allowed}, {"position", *position},
+                                           {"reason", decision->reason.view()}}
+                                    : json("organisation not found");
+      if (offline != asked.answer) {
+        ADD_FAILURE_AT(file_.string().c_str(), asked.line)
+            << "step: " << asked.text << "\n  answered from the export at position " << asked.position
+            << "\n  server then: " << asked.answer.dump() << "\n  export:      " << offline.dump();
+      }
+    }
+  }
+
  private:
+  // A read this run made and what it answered, to be asked again in the past.
+  struct Asked {
+    std::string actor, method, path;
+    json body;
+    std::uint64_t position = 0;
+    int status = 0;
+    json answer;
+    int line = 0;
+    std::string text;
+  };
+
+  void remember(const std::string& actor, const std::string& method, const std::string& path, const json& body,
+                std::uint64_t position, const HttpResult& r) {
+    asked_.push_back({actor, method, path, body, position, r.status, json::parse(r.body, nullptr, false), step_->line,
+                      step_->text});
+  }
+
+  // The GET reads that take at_position: an organisation, its members, a member's permissions.
+  static bool answers_in_the_past(const std::string& path) {
+    std::vector<std::string> parts;
+    std::string segment;
+    for (char c : path.substr(0, path.find('?'))) {
+      if (c == '/') {
+        if (!segment.empty()) parts.push_back(segment);
+        segment.clear();
+      } else {
+        segment += c;
+      }
+    }
+    if (!segment.empty()) parts.push_back(segment);
+    if (parts.size() < 3 || parts[0] != "v1" || parts[1] != "organizations") return false;
+    return parts.size() == 3 || (parts.size() == 4 && parts[3] == "members") ||
+           (parts.size() == 6 && parts[3] == "members" && parts[5] == "permissions");
+  }
+
   // A failed expectation: reported at the step's line, quoting it and the page sentence above it.
   void fail(const std::string& message) {
     ADD_FAILURE_AT(file_.string().c_str(), step_->line)
@@ -390,8 +500,8 @@ class ScenarioRun {
       if (w[1] == "sign" && w.size() == 6 && w[2] == "in" && w[3] == "at" && w[4] == "the" && w[5] == "console") {
         return sign_in(actor, true, *expect);
       }
-      if (w[1] == "GET" && w.size() == 3) return get(token, w[2], *expect);
-      if (w[1] == "POST" && w.size() == 4) return post_read(token, w[2], w[3], *expect);
+      if (w[1] == "GET" && w.size() == 3) return get(actor, token, w[2], *expect);
+      if (w[1] == "POST" && w.size() == 4) return post_read(actor, token, w[2], w[3], *expect);
       if (w[1] == "does") return does(token, w, *expect);
       if (w.size() <= 3) return command(token, w[1], w.size() == 3 ? w[2] : "", *expect);
     }
@@ -500,8 +610,10 @@ class ScenarioRun {
       return false;
     }
     body["organization_id"] = *org_id;
-    body["min_position"] = server_.head();
+    const auto before = server_.head();
+    body["min_position"] = before;
     auto r = server_.check(subject->token, body);
+    remember(w[1], "POST", "/v1/check", body, before, r);
     if (r.status != 200) {
       fail("POST /v1/check answered " + std::to_string(r.status) + ": " + r.body);
       return true;
@@ -533,31 +645,40 @@ class ScenarioRun {
     return true;
   }
 
-  // `<name>: GET <path>`: organisation paths read with min_position = the log's head.
-  bool get(const std::string& token, std::string path, const Expect& e) {
-    if (path.starts_with("/v1/organizations/") && path.find("min_position=") == std::string::npos) {
+  // `<name>: GET <path>`: organisation paths read with min_position = the log's head, unless the
+  // path names when to read.
+  bool get(const std::string& actor, const std::string& token, std::string path, const Expect& e) {
+    const std::string asked = path;
+    if (path.starts_with("/v1/organizations/") && path.find("min_position=") == std::string::npos &&
+        path.find("at_position=") == std::string::npos && path.find("at_time=") == std::string::npos) {
       path += (path.find('?') == std::string::npos ? "?" : "&") + std::string("min_position=") +
               std::to_string(server_.head());
     }
     std::map<std::string, std::string> headers;
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     const auto before = server_.head();
-    return judge(server_.http().get(path, headers), e, before, Judged::read);
+    auto r = server_.http().get(path, headers);
+    if (asked != path && answers_in_the_past(asked)) remember(actor, "GET", asked, json(), before, r);
+    return judge(r, e, before, Judged::read);
   }
 
   // `<name>: POST <path> {body}`: a read that takes a body (/v1/checks, /v1/lookup/...), with
-  // min_position = the log's head unless the body names one. It must append nothing.
-  bool post_read(const std::string& token, const std::string& path, const std::string& text, const Expect& e) {
+  // min_position = the log's head unless the body names when to read. It must append nothing.
+  bool post_read(const std::string& actor, const std::string& token, const std::string& path,
+                 const std::string& text, const Expect& e) {
     json body = json::parse(text, nullptr, false);
     if (!body.is_object()) {
       fail("the body must be a JSON object");
       return false;
     }
-    if (!body.contains("min_position")) body["min_position"] = server_.head();
+    const bool own_position = body.contains("min_position") || body.contains("at_position") || body.contains("at_time");
+    if (!own_position) body["min_position"] = server_.head();
     std::map<std::string, std::string> headers{{"Content-Type", "application/json"}};
     if (!token.empty()) headers["Authorization"] = "Bearer " + token;
     const auto before = server_.head();
-    return judge(server_.http().post(path, body.dump(), headers), e, before, Judged::read);
+    auto r = server_.http().post(path, body.dump(), headers);
+    if (!own_position) remember(actor, "POST", path, body, before, r);
+    return judge(r, e, before, Judged::read);
   }
 
   // `<name>: does <action> to <target> [{more fields}] -> allowed|denied ["reason"]`: POST
@@ -717,6 +838,7 @@ class ScenarioRun {
   std::map<std::string, std::string> vars_;
   std::int64_t clock_offset_ms_ = 0;
   int steps_run_ = 0;
+  std::vector<Asked> asked_;
 };
 
 class SeedScenarios : public ::testing::TestWithParam<fs::path> {};
@@ -727,6 +849,9 @@ TEST_P(SeedScenarios, ThePageHoldsThroughTheApi) {
   ScenarioRun run(GetParam());
   run.run(steps);
   if (!run.skipped().empty()) GTEST_SKIP() << run.skipped();
+  run.ask_again_in_the_past();
+  run.ask_the_export();
+  RecordProperty("asked_again_in_the_past", static_cast<int>(run.reads_remembered()));
   RecordProperty("steps", run.steps_run());
 }
 

@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "../store/test_util.h"
 #include "touchline/events/domain_events.h"
+#include "touchline/store/export.h"
+#include "touchline/store/tree_head.h"
 
 namespace touchline {
 namespace {
@@ -94,6 +97,68 @@ TEST(TouchlineCli, DropSnapshotsLeavesTheLogAlone) {
   ASSERT_TRUE(snapshot.ok());
   EXPECT_FALSE(snapshot->has_value());
   EXPECT_EQ(log->head_position(), 2u);
+}
+
+// check and organization on an exported file: answers as the log stood at a position or a time,
+// offline. The log: at 1000 ms the club is founded (positions 1-2), at 2000 ms the athlete joins
+// (3-4), at 3000 ms the athlete is assigned to the assistant, who is given billing delegation (5-6).
+TEST(TouchlineCli, AnswersFromAnExportAsTheLogStoodThen) {
+  TempDir dir;
+  const std::string file = dir.sub("club.export");
+  {
+    std::int64_t now = 1000;
+    auto o = store::testing::options_for(dir.sub("data"));
+    o.now_ms = [&now] { return now; };
+    auto log = store::testing::open_store(o);
+    auto append = [&](std::vector<events::DomainEvent> evs) {
+      store::AppendRequest r;
+      for (const auto& e : evs) {
+        r.streams.push_back({events::stream_of(e), store::ExpectedVersion::any(),
+                             {{std::string(events::event_type(e)), events::event_schema(e), events::event_payload(e)}}});
+      }
+      r.metadata = {"head", "c" + std::to_string(now), "c", "c"};
+      ASSERT_TRUE(log->append(std::move(r)).ok());
+    };
+    append({events::OrganizationCreated{"club", "Club", "athlete-coach", "head", "head_coach"},
+            events::MemberAdded{"club", "asst", "assistant_coach"}});
+    now = 2000;
+    append({events::MemberAdded{"club", "ath", "athlete"}, events::AthleteJoinedOrganization{"ath", "club"}});
+    now = 3000;
+    append({events::AthleteAssigned{"club", "ath", "asst", ""}, events::BillingDelegationGranted{"club", "asst"}});
+    std::ofstream out(file);
+    ASSERT_TRUE(store::export_log(*log, store::TreeHeadSigner(std::string(32, 'k')), 4000, out).ok());
+  }
+  const std::string ask = "check --file " + file + " --organization club --subject asst --permission billing.end_org_coverage --target ath";
+  auto now = touchline_cli(ask);
+  EXPECT_EQ(now.exit_code, 0) << now.output;
+  EXPECT_NE(now.output.find("\"position\":6"), std::string::npos) << now.output;
+  const bool allowed_now = now.output.find("\"allowed\":true") != std::string::npos;
+  auto before = touchline_cli(ask + " --at-position 5");
+  EXPECT_EQ(before.exit_code, 0) << before.output;
+  EXPECT_NE(before.output.find("\"position\":5"), std::string::npos) << before.output;
+  EXPECT_NE(before.output.find("\"allowed\":false"), std::string::npos) << before.output;
+  EXPECT_TRUE(allowed_now) << now.output << "\n(billing delegation should give billing.end_org_coverage)";
+
+  auto by_time = touchline_cli("organization --file " + file + " --organization club --at-time 2999");
+  EXPECT_EQ(by_time.exit_code, 0) << by_time.output;
+  EXPECT_NE(by_time.output.find("\"position\":4"), std::string::npos) << by_time.output;
+  EXPECT_NE(by_time.output.find("\"ath\""), std::string::npos) << by_time.output;
+  auto by_rfc3339 = touchline_cli("organization --file " + file + " --organization club --at-time 1970-01-01T00:00:01Z");
+  EXPECT_NE(by_rfc3339.output.find("\"position\":2"), std::string::npos) << by_rfc3339.output;
+  EXPECT_EQ(by_rfc3339.output.find("\"ath\""), std::string::npos) << by_rfc3339.output;
+
+  auto too_early = touchline_cli("organization --file " + file + " --organization club --at-time 999");
+  EXPECT_EQ(too_early.exit_code, 1) << too_early.output;
+  EXPECT_NE(too_early.output.find("not found at position 0"), std::string::npos) << too_early.output;
+  auto beyond = touchline_cli(ask + " --at-position 7");
+  EXPECT_EQ(beyond.exit_code, 2) << beyond.output;
+  EXPECT_NE(beyond.output.find("beyond the export's last event, 6"), std::string::npos) << beyond.output;
+  EXPECT_EQ(touchline_cli(ask + " --at-position 2 --at-time 5").exit_code, 2);
+  EXPECT_EQ(touchline_cli(ask + " --at-time yesterday").exit_code, 2);
+  EXPECT_EQ(touchline_cli("check --file " + file + " --organization club --subject asst --permission nope").exit_code, 2);
+  auto not_export = touchline_cli("check --file " + dir.sub("data/CURRENT") + " --organization club --subject asst --permission billing.manage");
+  EXPECT_EQ(not_export.exit_code, 2) << not_export.output;
+  EXPECT_NE(not_export.output.find("line 1 of the export"), std::string::npos) << not_export.output;
 }
 
 TEST(TouchlineCli, RefusesWhatItCannotDo) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "touchline/api/auth.h"
@@ -15,6 +16,7 @@
 #include "touchline/api/rate_limiter.h"
 #include "touchline/events/result.h"
 #include "touchline/projections/audit_projection.h"
+#include "touchline/projections/permission_history.h"
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
@@ -42,6 +44,17 @@ struct ApiDeps {
   LimitSettings limits;
 };
 
+// When a read answers: now, once the permission projection has reached min_position; or as the
+// log stood after the event at at_position, or at the time at_time (Unix milliseconds). At most
+// one of the three is given.
+struct ReadAt {
+  std::uint64_t min_position = 0;
+  std::optional<std::uint64_t> at_position;
+  std::optional<std::int64_t> at_time;
+  bool past() const { return at_position.has_value() || at_time.has_value(); }
+  static ReadAt now(std::uint64_t min_position) { return {min_position, std::nullopt, std::nullopt}; }
+};
+
 class Api {
  public:
   explicit Api(ApiDeps deps);
@@ -64,7 +77,7 @@ class Api {
   void members(const std::string& org, const std::map<std::string, std::string>& query, const HttpRequest& req,
                Responder respond);
   void member_permissions(const std::string& org, const std::string& account, const HttpRequest& req,
-                          std::uint64_t min_position, Responder respond);
+                          const ReadAt& at, Responder respond);
   void audit(const std::string& org, const std::map<std::string, std::string>& query,
              const HttpRequest& req, Responder respond);
   void events(const std::map<std::string, std::string>& query, const HttpRequest& req,
@@ -85,11 +98,13 @@ class Api {
   void log_consistency(const std::map<std::string, std::string>& query, const HttpRequest& req, Responder respond);
   void health(Responder respond);
   void permission_catalogue(Responder respond);
-  // Waits for the permission projection to reach min_position, takes one view of it and answers
-  // what `read` makes of the view (the view is let go before the answer is sent). Answers 400 and
-  // 503 for min_position itself.
+  // Takes one view of the permission projection and answers what `read` makes of it (the view is
+  // let go before the answer is sent): for a live read, once the projection has reached
+  // at.min_position (400 and 503 for min_position itself); for a past one, a view loaded by
+  // PermissionHistory with what `past` names (400 for a position beyond the head).
   using PermissionRead = std::function<HttpResponse(const projections::PermissionView& view)>;
-  void read_permissions(std::uint64_t min_position, Responder respond, PermissionRead read);
+  void read_permissions(const ReadAt& at, const projections::PastRead& past, Responder respond,
+                        PermissionRead read);
   void record_action(const HttpRequest& req, Responder respond);
   void account_privacy(const std::string& account, const HttpRequest& req, std::uint64_t min_position,
                        Responder respond);
@@ -101,8 +116,7 @@ class Api {
   std::optional<Error> require_operator(const HttpRequest& req, const std::string& what) const;
   void compliance(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
                   Responder respond);
-  void organization(const std::string& org_id, const HttpRequest& req, std::uint64_t min_position,
-                    Responder respond);
+  void organization(const std::string& org_id, const HttpRequest& req, const ReadAt& at, Responder respond);
   void role_models(Responder respond);
   void role_model(const std::string& id, const std::map<std::string, std::string>& query, Responder respond);
 
@@ -120,6 +134,7 @@ class Api {
 
   ApiDeps deps_;
   RequestLimits limits_;
+  projections::PermissionHistory history_;  // reads at_position and at_time
 };
 
 // The one place an error becomes an HTTP answer: application/problem+json with type, title,

@@ -5,12 +5,15 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -22,12 +25,17 @@
 namespace touchline::projections {
 
 class PermissionProjection;
+class PermissionHistory;
+
+using OrganizationMap = std::unordered_map<std::string, domain::OrganizationState>;
+using PrivacyMap = std::unordered_map<std::string, domain::Privacy>;  // only accounts that changed some
 
 // One consistent read of the permission projection: every organisation and privacy setting as
-// of one position of the log, held under the projection's shared lock for the view's lifetime.
-// A request takes one view and answers everything from it, so that no answer mixes two
-// positions. Keep it only for the length of one request: while a view lives, the runner waits to
-// fold the next event that changes anything. Not to be shared between threads.
+// of one position of the log. A live view (PermissionProjection::read) holds the projection's
+// shared lock for its lifetime; a past view (PermissionHistory::at) owns what it was loaded
+// with. A request takes one view and answers everything from it, so that no answer mixes two
+// positions. Keep a live view only for the length of one request: while it lives, the runner
+// waits to fold the next event that changes anything. Not to be shared between threads.
 class PermissionView {
  public:
   // The position of the last event folded into what this view sees (0 before any).
@@ -52,10 +60,18 @@ class PermissionView {
 
  private:
   friend class PermissionProjection;
+  friend class PermissionHistory;
+  struct Owned {
+    OrganizationMap organizations;
+    PrivacyMap privacy;
+  };
   explicit PermissionView(const PermissionProjection& projection);
+  PermissionView(std::shared_ptr<const Owned> owned, std::uint64_t position);
 
-  const PermissionProjection* projection_;
-  std::shared_lock<std::shared_mutex> lock_;
+  const OrganizationMap* organizations_;
+  const PrivacyMap* privacy_;
+  std::shared_lock<std::shared_mutex> lock_;  // live views
+  std::shared_ptr<const Owned> owned_;        // past views
   std::uint64_t position_;
 };
 
@@ -68,8 +84,18 @@ class PermissionProjection final : public Projection {
   // 3: grants, role_model_version and custom_roles (2 was briefly written with the shape before).
   // 4: members' privacy settings, beside the organisations. 5: the credit pool. 6: invites and
   // consent. 7: credentials. 8: deactivated members. 9: sub-organisations.
-  // 10: an invite's issuer. 11: membership offers.
-  std::uint32_t state_format() const override { return 11; }
+  // 10: an invite's issuer. 11: membership offers. 12: history rows (kHistoryEvery).
+  static constexpr std::uint32_t kStateFormat = 12;
+  std::uint32_t state_format() const override { return kStateFormat; }
+
+  // Every kHistoryEvery events of an organisation's stream, the projection keeps the
+  // organisation's state as it stood after that event, under history_key (value: {"version":
+  // stream version, "organization": organization_to_json}), so that PermissionHistory answers at
+  // a past position by folding at most this many events. Derived data, rebuilt with the rest.
+  static constexpr std::uint64_t kHistoryEvery = 1024;
+  // "history/<organization id>/" BE64(position): the rows of one organisation sort by position.
+  static std::string history_prefix(const std::string& organization_id);
+  static std::string history_key(const std::string& organization_id, std::uint64_t position);
   Status load(const store::StateStore& state) override;
   void apply(const events::RecordedEvent& e) override;
   void write_changes(store::StateBatch& batch) override;
@@ -105,10 +131,11 @@ class PermissionProjection final : public Projection {
   // changed the state, under the exclusive lock when it changed anything, so that a reader holding
   // the shared lock never sees a position whose effects it does not see.
   std::atomic<std::uint64_t> applied_{0};
-  std::unordered_map<std::string, domain::OrganizationState> organizations_;
-  std::unordered_map<std::string, domain::Privacy> privacy_;  // only accounts that changed some
+  OrganizationMap organizations_;
+  PrivacyMap privacy_;
   std::set<std::string> dirty_;          // organisation ids
   std::set<std::string> dirty_privacy_;  // account ids
+  std::vector<std::pair<std::string, std::string>> history_;  // rows not yet written
 };
 
 nlohmann::json organization_to_json(const domain::OrganizationState& org);

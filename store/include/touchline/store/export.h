@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "touchline/events/envelope.h"
 #include "touchline/events/result.h"
 #include "touchline/store/hash_chain.h"
 #include "touchline/store/tree_head.h"
@@ -39,5 +40,12 @@ struct ExportReport : VerifyReport {
 // (std::bad_alloc) and what sha256_hex throws.
 ExportReport verify_export(std::istream& in, const std::optional<Ed25519PublicKey>& key,
                            const std::function<void(std::uint64_t)>& progress = {});
+
+// Reads an exported file's events in order, for answering from it offline: calls `each` with
+// every envelope up to the signed head's line, until `each` returns false. Checks only what
+// reading needs: the header, and each line an envelope at the next position (verify_export
+// checks the rest: run it first to know the file is the signed log). Returns ok, or
+// invalid_argument naming the line that is not what it should be.
+Status read_export(std::istream& in, const std::function<bool(const events::Envelope&)>& each);
 
 }  // namespace touchline::store

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/container/small_vector.hpp>
 #include <nlohmann/json.hpp>
@@ -33,6 +34,10 @@ class Body {
   int optional_count(const char* name, int fallback);
   // A log position (any non-negative integer), or 0 when absent.
   std::uint64_t optional_position(const char* name);
+  // The same, or nullopt when absent or null (where position 0 means something: at_position).
+  std::optional<std::uint64_t> maybe_position(const char* name);
+  // A time (domain::parse_time's forms), or nullopt when absent or null.
+  std::optional<std::int64_t> maybe_time(const char* name);
   // An object of string values, e.g. {"athletes.view": "assigned"}.
   std::map<std::string, std::string> required_string_map(const char* name);
   std::map<std::string, std::string> optional_string_map(const char* name);  // empty when absent
