@@ -37,6 +37,25 @@ Result<domain::Decision> check(const PermissionView& view, const std::string& ca
   return view.check(*org, q.subject, q.permission, q.target);
 }
 
+Result<Explained> explain(const PermissionView& view, const std::string& caller, const CheckQuery& q) {
+  const domain::OrganizationState* org = view.organization(q.organization_id);
+  if (!org) return unknown_organization(q.organization_id);
+  if (auto denied = may_ask_about(view, *org, caller, q.subject, "check")) return *denied;
+  std::vector<domain::Gate> gates;
+  Explained out{view.check(*org, q.subject, q.permission, q.target, &gates), {}};
+  out.gates.reserve(gates.size());
+  for (auto& gate : gates) {
+    std::uint64_t source = 0;
+    if (gate.fact.starts_with("privacy/")) {
+      source = view.privacy_source(gate.fact.substr(std::string_view("privacy/").size()));
+    } else if (const auto* sources = view.sources(gate.organization); sources && !gate.fact.empty()) {
+      if (auto it = sources->find(gate.fact); it != sources->end()) source = it->second;
+    }
+    out.gates.push_back({std::move(gate), source});
+  }
+  return out;
+}
+
 std::vector<BatchAnswer> check_many(const PermissionView& view, const std::string& caller,
                                     const std::vector<CheckQuery>& queries) {
   std::vector<BatchAnswer> out;

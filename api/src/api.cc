@@ -61,7 +61,9 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::audit:
       if (auto err = live_only(m.query)) return respond(fail(*err));
       return audit(m.params["organization_id"], m.query, req, std::move(respond));
-    case Endpoint::audit_stream: return audit_stream(m.params["organization_id"], m.query, req, std::move(respond));
+    case Endpoint::audit_stream:
+      if (auto err = live_only(m.query)) return respond(fail(*err));
+      return audit_stream(m.params["organization_id"], m.query, req, std::move(respond));
     case Endpoint::organization: {
       auto at = read_at(m.query);
       if (!at.ok()) return respond(fail(at.error()));
@@ -74,8 +76,11 @@ void Api::handle(HttpRequest req, Responder respond) {
       if (!min.ok()) return respond(fail(min.error()));
       return compliance(m.params["organization_id"], req, *min, std::move(respond));
     }
-    case Endpoint::events: return events(m.query, req, std::move(respond));
-    case Endpoint::event_stream: return event_stream(m.query, req, std::move(respond));
+    case Endpoint::events:
+    case Endpoint::event_stream:
+      if (auto err = live_only(m.query)) return respond(fail(*err));
+      if (m.endpoint == Endpoint::events) return events(m.query, req, std::move(respond));
+      return event_stream(m.query, req, std::move(respond));
     case Endpoint::log_head: return log_head(req, std::move(respond));
     case Endpoint::log_public_key: return log_public_key(req, std::move(respond));
     case Endpoint::log_inclusion: return log_inclusion(m.query, req, std::move(respond));

@@ -1,6 +1,8 @@
 // The check endpoints: one check, a batch of them, and the two lookups. Each decodes its body,
 // takes one view of the permission projection, now (after min_position) or in the past
 // (at_position, at_time), and answers through the read side's queries (touchline/api/queries.h).
+#include <set>
+
 #include "endpoint_helpers.h"
 #include "touchline/api/api.h"
 #include "touchline/api/commands/body.h"
@@ -14,6 +16,8 @@ using namespace endpoints;
 namespace {
 
 constexpr std::size_t kMaxBatch = 1000;
+// A batch of the past loads each organisation's history before it answers: a bound on that work.
+constexpr std::size_t kMaxPastBatchOrganizations = 20;
 constexpr std::uint64_t kMaxPage = 1000;
 
 std::optional<Error> unknown_permission(const std::string& permission, const std::string& field) {
@@ -79,6 +83,29 @@ Result<LookupRequest> read_lookup(const std::string& text, const std::function<v
   return q;
 }
 
+// An explained check's gates, as /v1/check answers them, with who recorded each source event and
+// what it was (read from the log).
+Result<json> explanation_json(const store::EventStore& log, const std::vector<queries::ExplainedGate>& gates) {
+  std::vector<std::uint64_t> positions;
+  for (const auto& g : gates) {
+    if (g.established_at != 0) positions.push_back(g.established_at);
+  }
+  auto origins = projections::event_origins(log, positions);
+  if (!origins.ok()) return origins.error();
+  json out = json::array();
+  for (const auto& g : gates) {
+    json entry{{"gate", g.gate.name}, {"passed", g.gate.passed}, {"detail", g.gate.detail},
+               {"organization_id", g.gate.organization.empty() ? json(nullptr) : json(g.gate.organization)},
+               {"fact", g.gate.fact.empty() ? json(nullptr) : json(g.gate.fact)}, {"established_by", nullptr}};
+    if (g.established_at != 0) {
+      const auto& origin = origins->at(g.established_at);
+      entry["established_by"] = {{"position", g.established_at}, {"actor", origin.actor}, {"event", origin.event}};
+    }
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 }  // namespace
 
 void Api::check(const HttpRequest& req, Responder respond) {
@@ -89,12 +116,23 @@ void Api::check(const HttpRequest& req, Responder respond) {
   commands::Body body(*json_body);
   queries::CheckQuery q = read_check(body);
   const ReadAt at = read_at(body);
+  const bool explain = body.optional_bool("explain", false);
   if (auto err = body.finish()) return respond(fail(*err));
   if (auto err = one_read_time(at)) return respond(fail(*err));
   if (auto err = unknown_permission(q.permission, "permission")) return respond(fail(*err));
   auto past = at.past() ? past_read(*caller, {q}) : projections::PastRead{};
   read_permissions(at, past, std::move(respond),
-                   [this, caller = *caller, q = std::move(q)](const projections::PermissionView& view) {
+                   [this, caller = *caller, q = std::move(q), explain](const projections::PermissionView& view) {
+    if (explain) {
+      auto explained = queries::explain(view, caller, q);
+      if (!explained.ok()) return fail(explained.error());
+      auto explanation = explanation_json(deps_.log, explained->gates);
+      if (!explanation.ok()) return fail(explanation.error());
+      return json_response(200, {{"allowed", explained->decision.allowed},
+                                 {"reason", explained->decision.reason.view()},
+                                 {"position", view.position()},
+                                 {"explanation", std::move(*explanation)}});
+    }
     auto decision = queries::check(view, caller, q);
     if (!decision.ok()) return fail(decision.error());
     return json_response(200, {{"allowed", decision->allowed}, {"reason", decision->reason.view()}, {"position", view.position()}});
@@ -130,6 +168,11 @@ void Api::checks(const HttpRequest& req, Responder respond) {
     batch.push_back(std::move(q));
   }
   auto past = at.past() ? past_read(*caller, batch) : projections::PastRead{};
+  if (std::set<std::string>(past.organizations.begin(), past.organizations.end()).size() > kMaxPastBatchOrganizations) {
+    return respond(fail(invalid("a batch of the past (at_position, at_time) names at most " +
+                                    std::to_string(kMaxPastBatchOrganizations) + " organisations",
+                                "checks")));
+  }
   read_permissions(at, past, std::move(respond),
                    [caller = *caller, batch = std::move(batch)](const projections::PermissionView& view) {
     json results = json::array();

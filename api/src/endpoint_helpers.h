@@ -88,7 +88,10 @@ inline ReadAt read_at(commands::Body& body) {
 // invalid_argument for at_position or at_time on a read that only answers now.
 inline std::optional<Error> live_only(const std::map<std::string, std::string>& query) {
   for (const char* name : {"at_position", "at_time"}) {
-    if (query.contains(name)) return invalid(std::string("this read answers only now: it takes no ") + name, name);
+    // An empty value is no value, as read_at takes it.
+    if (auto it = query.find(name); it != query.end() && !it->second.empty()) {
+      return invalid(std::string("this read answers only now: it takes no ") + name, name);
+    }
   }
   return std::nullopt;
 }

@@ -52,6 +52,16 @@ void Api::read_permissions(const ReadAt& at, const projections::PastRead& past, 
                                   "at_position")));
     }
   }
+  // Who may ask is decided by the organisations and the caller's own settings: refuse on those
+  // alone before loading every subject's, target's or member's history.
+  if (past.members_privacy || past.accounts.size() > 1) {
+    projections::PastRead first{past.organizations, {}, false};
+    if (!past.accounts.empty()) first.accounts.push_back(past.accounts.front());
+    auto view = history_.at(position, first);
+    if (!view.ok()) return respond(fail(view.error()));
+    HttpResponse refused = read(*view);
+    if (refused.status == 403 || refused.status == 404) return respond(std::move(refused));
+  }
   auto view = history_.at(position, past);
   if (!view.ok()) return respond(fail(view.error()));
   respond(read(*view));

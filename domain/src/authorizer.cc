@@ -58,122 +58,260 @@ std::string_view setting_off(const Privacy& privacy, std::string_view setting) {
   return privacy.value(kPrivacyMasterSwitch) ? setting : kPrivacyMasterSwitch;
 }
 
+std::string no_fact() { return {}; }
+
+// Records the gates of one organisation's check, when there is a trace: each gate's detail and
+// fact are composed only then, so that the hot path (no trace) pays one branch per gate.
+struct Trace {
+  std::vector<Gate>* gates;
+  const OrganizationState& org;
+
+  template <typename Detail, typename Fact>
+  void pass(std::string_view name, Detail detail, Fact fact) const {
+    if (gates) gates->push_back(Gate{name, true, std::string(detail()), org.id, fact()});
+  }
+  template <typename Fact>
+  Decision deny(std::string_view name, Reason reason, Fact fact) const {
+    if (gates) gates->push_back(Gate{name, false, reason.str(), org.id, fact()});
+    return {false, std::move(reason)};
+  }
+  // A gate the check moves past without deciding on it (membership, for a sub-organisation's
+  // manager from its parent).
+  template <typename Fact>
+  void note_failed(std::string_view name, std::string_view detail, Fact fact) const {
+    if (gates) gates->push_back(Gate{name, false, std::string(detail), org.id, fact()});
+  }
+};
+
 // The gates after a role allowed a permission: the subject's own privacy choice; then, used on
 // another member, the athlete's consent and their privacy. No role, grant or custom role passes
 // them.
 Decision gated(const OrganizationState& org, const RoleModel& model, const PermissionInfo& info,
-               std::string_view subject, std::string_view target, PrivacyOf privacy, Decision allowed) {
+               std::string_view subject, std::string_view target, PrivacyOf privacy, Decision allowed,
+               const Trace& t) {
   const Privacy defaults;
   if (!info.own_privacy.empty()) {
     const Privacy& own = privacy.subject ? *privacy.subject : defaults;
+    auto fact = [&] { return "privacy/" + std::string(subject); };
     if (!own.shares(info.own_privacy)) {
-      return {false, "the subject has privacy setting " + std::string(setting_off(own, info.own_privacy)) +
-                         " off, and no role overrides a member's own privacy settings"};
+      return t.deny("own_privacy",
+                    "the subject has privacy setting " + std::string(setting_off(own, info.own_privacy)) +
+                        " off, and no role overrides a member's own privacy settings",
+                    fact);
     }
+    t.pass("own_privacy", [&] { return "the subject's privacy setting " + info.own_privacy + " is on"; }, fact);
   }
   if (target.empty() || target == subject) return allowed;
   if (info.athlete_data && model.athlete_consent) {
     const auto member = org.members.find(target);
     const Role* target_role = member == org.members.end() ? nullptr : role_named(org, model, member->second);
-    if (target_role && target_role->athlete && !org.consenting.contains(member->first)) {
-      return {false, Reason::lasting("the athlete has not accepted coaching by this organisation, and no one "
-                                     "here sees their data until they do")};
+    if (target_role && target_role->athlete) {
+      auto fact = [&] { return "consent/" + std::string(target); };
+      if (!org.consenting.contains(member->first)) {
+        return t.deny("consent",
+                      Reason::lasting("the athlete has not accepted coaching by this organisation, and no one "
+                                      "here sees their data until they do"),
+                      fact);
+      }
+      t.pass("consent", [] { return "the athlete has accepted coaching by this organisation"; }, fact);
     }
   }
   if (info.privacy.empty()) return allowed;
   const Privacy& theirs = privacy.target ? *privacy.target : defaults;
-  if (theirs.shares(info.privacy)) return allowed;
-  return {false, "the member does not share this data (privacy setting " +
-                     std::string(setting_off(theirs, info.privacy)) +
-                     " is off), and no role overrides a member's privacy settings"};
+  auto fact = [&] { return "privacy/" + std::string(target); };
+  if (theirs.shares(info.privacy)) {
+    t.pass("privacy", [&] { return "the member shares this data (privacy setting " + info.privacy + " is on)"; }, fact);
+    return allowed;
+  }
+  return t.deny("privacy",
+                "the member does not share this data (privacy setting " + std::string(setting_off(theirs, info.privacy)) +
+                    " is off), and no role overrides a member's privacy settings",
+                fact);
+}
+
+// The role, setting and grant gates, which are alternatives: the role holds the permission while
+// the setting it depends on is on, or a grant gives it. Records the role and setting when they give
+// it and the grants the subject holds for it; when a grant gives what the role or its setting does
+// not, the role or setting that did not (passed: false); when nothing gives it, the grants that
+// would, before the check's own denying gate (role, or setting when only the setting is missing).
+// So an allowed check's last gate passed, and a denied one's last gate is the one that denied.
+void trace_held(const Trace& t, const RoleModel& model, const Role& role, const std::string& subject,
+                const PermissionInfo& info, const std::optional<Held>& held) {
+  if (!t.gates) return;
+  auto role_fact = [&] { return role.custom ? "custom_role/" + role.name : "role/" + subject; };
+  const std::string role_label = (role.custom ? "custom role " : "role ") + role.name;
+  auto by_role = role.permissions.find(info.name);
+  if (by_role == role.permissions.end()) {
+    if (held) t.note_failed("role", role_label + " does not hold " + info.name, role_fact);
+  } else {
+    t.pass("role", [&] {
+      return role_label + " holds " + info.name + " (scope " + std::string(scope_name(by_role->second)) + ")";
+    }, role_fact);
+    if (auto condition = role.conditions.find(info.name); condition != role.conditions.end()) {
+      const std::string& setting = condition->second;
+      auto fact = [&] { return "setting/" + setting; };
+      if (t.org.setting(setting)) {
+        t.pass("setting", [&] { return "organisation setting " + setting + " is on"; }, fact);
+      } else if (held) {
+        t.note_failed("setting", "organisation setting " + setting + " is off, and " + role.name + " holds " +
+                                     info.name + " only while it is on", fact);
+      }
+    }
+  }
+  for (const auto& [name, grant] : model.grants) {
+    if (grant.permission != info.name || !grant.may_receive(role.name)) continue;
+    auto fact = [&] { return "grant/" + name + "/" + subject; };
+    if (t.org.holds_grant(name, subject)) {
+      t.pass("grant", [&] {
+        return "the " + name + " grant gives " + info.name + " (scope " + std::string(scope_name(grant.scope)) + ")";
+      }, fact);
+    } else if (!held) {
+      t.note_failed("grant", "the subject does not hold the " + name + " grant, which gives " + info.name, fact);
+    }
+  }
 }
 
 // Seed 002: an owner or admin of a parent organisation (a holder of suborgs.manage there) holds
 // their rights in its sub-organisations: what their parent role holds with scope all reaches every
 // member of the sub-organisation; narrower scopes stay in the parent.
 Decision check_from_parent(const OrganizationState& org, const OrganizationState& parent, std::string_view subject,
-                           const PermissionInfo& info, std::string_view target, PrivacyOf privacy) {
+                           const PermissionInfo& info, std::string_view target, PrivacyOf privacy,
+                           std::vector<Gate>* trace) {
+  const Trace t{trace, org};
+  const Trace in_parent_t{trace, parent};
+  t.note_failed("membership", "the subject is not a member of this sub-organisation; the parent organisation decides",
+                [&] { return "member/" + std::string(subject); });
+  auto parent_role = [&] { return "role/" + std::string(subject); };
   if (!check(parent, subject, "suborgs.manage").allowed) {
-    return {false, "the subject is not a member of this sub-organisation and does not manage it from its "
-                   "parent organisation"};
+    return in_parent_t.deny("parent_organization",
+                            "the subject is not a member of this sub-organisation and does not manage it from its "
+                            "parent organisation",
+                            parent_role);
   }
-  const Decision in_parent = check(parent, subject, info.name, {}, {.subject = privacy.subject});
+  in_parent_t.pass("parent_organization", [] { return "the subject manages this sub-organisation from its parent (suborgs.manage)"; },
+                   parent_role);
+  const Decision in_parent = check(parent, subject, info.name, {}, {.subject = privacy.subject}, nullptr, trace);
   if (!in_parent.allowed) return in_parent;
-  if (target == subject && info.not_on_self) return {false, "nobody may use " + info.name + " on themself"};
+  if (target == subject && info.not_on_self) return t.deny("not_on_self", "nobody may use " + info.name + " on themself", no_fact);
   const std::string from = "holds " + info.name + " in the parent organisation, which manages this one";
-  if (target.empty() || target == subject) return gated(org, org.model(), info, subject, target, privacy, {true, from, "", true});
-  if (!org.members.contains(std::string(target))) return {false, "the target is not a member of this organisation"};
+  if (target.empty() || target == subject) return gated(org, org.model(), info, subject, target, privacy, {true, from, "", true}, t);
+  auto target_fact = [&] { return "member/" + std::string(target); };
+  if (!org.members.contains(std::string(target))) {
+    return t.deny("target", "the target is not a member of this organisation", target_fact);
+  }
+  t.pass("target", [] { return "the target is a member of this organisation"; }, target_fact);
   const auto scopes = effective_permissions(parent, subject);
   if (auto it = scopes.find(info.name); it == scopes.end() || it->second != Scope::all) {
-    return {false, "the subject holds " + info.name + " in the parent organisation only for its own members"};
+    return in_parent_t.deny("scope", "the subject holds " + info.name + " in the parent organisation only for its own members",
+                            parent_role);
   }
-  return gated(org, org.model(), info, subject, target, privacy, {true, from + ", for every member", "", true});
+  in_parent_t.pass("scope", [] { return "held with scope all in the parent: every member of the sub-organisation"; }, parent_role);
+  return gated(org, org.model(), info, subject, target, privacy, {true, from + ", for every member", "", true}, t);
 }
 
 }  // namespace
 
 
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target, PrivacyOf privacy, const OrganizationState* parent) {
-  if (!org.exists) return {false, "the organisation does not exist"};
+               std::string_view target, PrivacyOf privacy, const OrganizationState* parent,
+               std::vector<Gate>* trace) {
+  const Trace t{trace, org};
+  if (!org.exists) return t.deny("organization", "the organisation does not exist", no_fact);
+  t.pass("organization", [&] { return "organisation " + org.id + " exists"; }, [] { return std::string("organization"); });
   const PermissionInfo* info = find_permission(permission);
-  if (!info) return {false, "'" + std::string(permission) + "' is not a known permission"};
-  if (!info->grantable) return {false, Reason::lasting(info->denial)};
+  if (!info) return t.deny("permission", "'" + std::string(permission) + "' is not a known permission", no_fact);
+  if (!info->grantable) return t.deny("permission", Reason::lasting(info->denial), no_fact);
+  t.pass("permission", [&] { return info->name + " is a permission members may hold"; }, no_fact);
   const RoleModel& model = org.model();
   const auto member = org.members.find(subject);
   if (member == org.members.end()) {
-    if (parent && parent->id == org.parent_id) return check_from_parent(org, *parent, subject, *info, target, privacy);
-    return {false, Reason::lasting("the subject is not a member of this organisation")};
+    if (parent && parent->id == org.parent_id) return check_from_parent(org, *parent, subject, *info, target, privacy, trace);
+    return t.deny("membership", Reason::lasting("the subject is not a member of this organisation"),
+                  [&] { return "member/" + std::string(subject); });
   }
   const std::string& subject_id = member->first;
+  t.pass("membership", [&] { return "the subject is a member, with role " + member->second; },
+         [&] { return "member/" + subject_id; });
   const Role* role = role_named(org, model, member->second);
   if (!role) throw std::logic_error("member " + subject_id + " holds unknown role " + member->second);
+  auto deactivated_fact = [&] { return "deactivated/" + subject_id; };
   if (!org.deactivated.empty() && org.deactivated.contains(subject_id)) {
-    return {false, "the subject is deactivated in this organisation and holds nothing until reactivated"};
+    return t.deny("deactivation", "the subject is deactivated in this organisation and holds nothing until reactivated",
+                  deactivated_fact);
   }
+  t.pass("deactivation", [] { return "the subject is not deactivated"; }, deactivated_fact);
+  auto tier_fact = [] { return std::string("tier"); };
   if (below(org.tier, model.min_tier)) {
-    return {false, "the " + model.id + " role model needs the " + model.min_tier +
-                       " tier or above; this organisation is on " + org.tier};
+    return t.deny("tier",
+                  "the " + model.id + " role model needs the " + model.min_tier +
+                      " tier or above; this organisation is on " + org.tier,
+                  tier_fact);
   }
   if (role->custom) {
     if (auto tier = org.custom_roles_missing_tier(); !tier.empty()) {
-      return {false, "custom roles need the " + std::string(tier) +
-                         " tier or above; this organisation is on " + org.tier};
+      return t.deny("tier", "custom roles need the " + std::string(tier) + " tier or above; this organisation is on " + org.tier,
+                    tier_fact);
     }
   }
+  t.pass("tier", [&] { return "the organisation's tier (" + (org.tier.empty() ? std::string("none") : org.tier) + ") is enough for its role model"; },
+         tier_fact);
 
   auto held = held_scope(org, model, *role, subject_id, info->name);
-  if (!held) return {false, Reason::lasting(model.denial(*info))};
-  if (const std::string_view gate = model.min_tier_of(info->name); below(org.tier, gate)) {
-    return {false, info->name + " needs the " + std::string(gate) + " tier or above; this organisation is on " +
-                       org.tier};
+  trace_held(t, model, *role, subject_id, *info, held);
+  if (!held) {
+    // For the trace: only the setting missing (the role holds the permission, but not while it is
+    // off) is the setting gate's denial; anything else the role gate's.
+    const auto condition = trace ? role->conditions.find(info->name) : role->conditions.end();
+    if (trace && condition != role->conditions.end() && role->permissions.contains(info->name)) {
+      return t.deny("setting", Reason::lasting(model.denial(*info)), [&] { return "setting/" + condition->second; });
+    }
+    return t.deny("role", Reason::lasting(model.denial(*info)),
+                  [&] { return role->custom ? "custom_role/" + role->name : "role/" + subject_id; });
+  }
+  const std::string_view tier_gate = model.min_tier_of(info->name);
+  if (below(org.tier, tier_gate)) {
+    return t.deny("tier", info->name + " needs the " + std::string(tier_gate) + " tier or above; this organisation is on " + org.tier,
+                  tier_fact);
+  }
+  if (!tier_gate.empty()) {
+    t.pass("tier", [&] { return info->name + " needs the " + std::string(tier_gate) + " tier, which the organisation has"; },
+           tier_fact);
   }
   if (target == subject && info->not_on_self) {
-    return {false, "nobody may use " + std::string(permission) + " on themself"};
+    return t.deny("not_on_self", "nobody may use " + std::string(permission) + " on themself", no_fact);
   }
 
   const std::string_view grant = held->grant ? std::string_view(held->grant->name) : std::string_view();
   if (target.empty() || target == subject) {
     return gated(org, model, *info, subject, target, privacy,
-                 {true, held_reason(*role, *info, *held, HeldAnswer::self), grant});
+                 {true, held_reason(*role, *info, *held, HeldAnswer::self), grant}, t);
   }
+  auto target_fact = [&] { return "member/" + std::string(target); };
   if (!org.members.contains(target)) {
-    return {false, Reason::lasting("the target is not a member of this organisation")};
+    return t.deny("target", Reason::lasting("the target is not a member of this organisation"), target_fact);
   }
+  t.pass("target", [] { return "the target is a member of this organisation"; }, target_fact);
+  auto scope_fact = [&] {
+    return held->grant ? "grant/" + held->grant->name + "/" + subject_id
+                       : (role->custom ? "custom_role/" + role->name : "role/" + subject_id);
+  };
   switch (held->scope) {
     case Scope::own:
-      return {false, held_reason(*role, *info, *held, HeldAnswer::own_only)};
+      return t.deny("scope", held_reason(*role, *info, *held, HeldAnswer::own_only), scope_fact);
     case Scope::assigned: {
       auto it = org.assignments.find(target);
+      auto assignment_fact = [&] { return "assignment/" + std::string(target); };
       if (it == org.assignments.end() || it->second != subject) {
-        return {false, held_reason(*role, *info, *held, HeldAnswer::assigned_no)};
+        return t.deny("scope", held_reason(*role, *info, *held, HeldAnswer::assigned_no), assignment_fact);
       }
+      t.pass("scope", [&] { return "the target is assigned to the subject"; }, assignment_fact);
       return gated(org, model, *info, subject, target, privacy,
-                   {true, held_reason(*role, *info, *held, HeldAnswer::assigned_yes), grant});
+                   {true, held_reason(*role, *info, *held, HeldAnswer::assigned_yes), grant}, t);
     }
     case Scope::all:
+      t.pass("scope", [] { return "held for every member"; }, scope_fact);
       return gated(org, model, *info, subject, target, privacy,
-                   {true, held_reason(*role, *info, *held, HeldAnswer::all), grant});
+                   {true, held_reason(*role, *info, *held, HeldAnswer::all), grant}, t);
   }
   throw std::logic_error("unknown scope");
 }

@@ -28,7 +28,14 @@ Status fold_stream(const store::EventStore& log, const std::string& stream, std:
         return Error::make(ErrorCode::internal, "the event at position " + std::to_string(envelope.position) +
                                                     " does not decode: " + recorded.error().message);
       }
-      fold(*recorded);
+      try {
+        fold(*recorded);
+      } catch (const std::exception& ex) {
+        // evolve() refusing a recorded event (a setting or role this build does not know): the
+        // log and the build disagree, which a read must report, not take for absent.
+        return Error::make(ErrorCode::internal, "the event at position " + std::to_string(envelope.position) +
+                                                    " cannot be folded: " + ex.what());
+      }
     }
     if (chunk->size() < kFoldChunk) return Ok{};
     version = chunk->back().stream_version + 1;
@@ -57,7 +64,8 @@ Result<PermissionView> PermissionHistory::at(std::uint64_t position, const PastR
     auto org = organization_at(id, position, use_rows);
     if (!org.ok()) return org.error();
     if (!*org) return static_cast<const domain::OrganizationState*>(nullptr);
-    return &owned->organizations.emplace(id, std::move(**org)).first->second;
+    owned->sources.emplace(id, std::move((*org)->sources));
+    return &owned->organizations.emplace(id, std::move((*org)->state)).first->second;
   };
   std::set<std::string> accounts(read.accounts.begin(), read.accounts.end());
   auto add_members = [&](const domain::OrganizationState* org) {
@@ -77,15 +85,18 @@ Result<PermissionView> PermissionHistory::at(std::uint64_t position, const PastR
   for (const auto& account : accounts) {
     auto privacy = privacy_at(account, position);
     if (!privacy.ok()) return privacy.error();
-    if (*privacy) owned->privacy.emplace(account, std::move(**privacy));
+    if (*privacy) {
+      owned->privacy.emplace(account, std::move((*privacy)->settings));
+      owned->privacy_sources.emplace(account, std::move((*privacy)->source));
+    }
   }
   return PermissionView(std::move(owned), position);
 }
 
-Result<std::optional<domain::OrganizationState>> PermissionHistory::organization_at(const std::string& organization_id,
-                                                                                   std::uint64_t position,
-                                                                                   bool use_rows) const {
+Result<std::optional<PermissionHistory::PastOrganization>> PermissionHistory::organization_at(
+    const std::string& organization_id, std::uint64_t position, bool use_rows) const {
   domain::OrganizationState org;
+  domain::Sources sources;
   std::uint64_t next_version = 1;
   if (use_rows && position > 0) {
     std::optional<Error> bad_row;
@@ -96,6 +107,7 @@ Result<std::optional<domain::OrganizationState>> PermissionHistory::organization
       try {
         if (!row) throw std::runtime_error("not JSON");
         org = organization_from_json(row->at("organization"));
+        sources = sources_from_text(row->at("sources").get<std::string>());
         next_version = row->at("version").get<std::uint64_t>() + 1;
       } catch (const std::exception& ex) {
         bad_row = Error::make(ErrorCode::internal, "the permission projection's history row '" +
@@ -109,25 +121,47 @@ Result<std::optional<domain::OrganizationState>> PermissionHistory::organization
     if (bad_row) return *bad_row;
   }
   auto st = fold_stream(log_, events::organization_stream(organization_id), next_version, position,
-                        [&org](const events::RecordedEvent& e) { org = domain::evolve(std::move(org), e.event); });
+                        [&](const events::RecordedEvent& e) {
+    org = domain::evolve(std::move(org), e.event);
+    domain::record_sources(sources, e.event, e.position);
+  });
   if (!st.ok()) return st.error();
-  if (!org.exists) return std::optional<domain::OrganizationState>();
-  return std::optional<domain::OrganizationState>(std::move(org));
+  if (!org.exists) return std::optional<PastOrganization>();
+  return std::optional<PastOrganization>(PastOrganization{std::move(org), std::move(sources)});
 }
 
-Result<std::optional<domain::Privacy>> PermissionHistory::privacy_at(const std::string& account_id,
-                                                                    std::uint64_t position) const {
-  std::optional<domain::Privacy> privacy;
+Result<std::optional<PermissionHistory::PastPrivacy>> PermissionHistory::privacy_at(const std::string& account_id,
+                                                                                   std::uint64_t position) const {
+  std::optional<PastPrivacy> privacy;
   auto st = fold_stream(log_, events::account_stream(account_id), 1, position,
                         [&privacy](const events::RecordedEvent& e) {
     if (!std::holds_alternative<events::PrivacySettingsChanged>(e.event)) return;
     // As PermissionProjection::apply folds it.
     domain::AccountState account;
-    if (privacy) account.privacy = *privacy;
-    privacy = domain::evolve(std::move(account), e.event).privacy;
+    if (privacy) account.privacy = privacy->settings;
+    privacy = PastPrivacy{domain::evolve(std::move(account), e.event).privacy, e.position};
   });
   if (!st.ok()) return st.error();
   return privacy;
+}
+
+Result<std::map<std::uint64_t, EventOrigin>> event_origins(const store::EventStore& log,
+                                                           const std::vector<std::uint64_t>& positions) {
+  std::map<std::uint64_t, EventOrigin> out;
+  const std::uint64_t head = log.head_position();
+  for (const std::uint64_t p : positions) {
+    if (out.contains(p)) continue;
+    if (p == 0 || p > head) {
+      return Error::make(ErrorCode::invalid_argument, "no event at position " + std::to_string(p));
+    }
+    auto page = log.read_all(p - 1, 1);
+    if (!page.ok()) return page.error();
+    if (page->empty()) {
+      return Error::make(ErrorCode::internal, "the event at position " + std::to_string(p) + " cannot be read");
+    }
+    out.emplace(p, EventOrigin{page->front().actor, page->front().type});
+  }
+  return out;
 }
 
 Result<std::uint64_t> PermissionHistory::position_at_time(std::int64_t time_ms) const {
@@ -167,7 +201,8 @@ Result<std::uint64_t> fold_export(std::istream& in, std::optional<std::uint64_t>
     try {
       apply_event(into, envelope);
     } catch (const std::exception& ex) {
-      failed = Error::make(ErrorCode::internal, ex.what());
+      failed = Error::make(ErrorCode::internal, "the event at position " + std::to_string(envelope.position) +
+                                                    " cannot be folded: " + ex.what());
       return false;
     }
     folded = envelope.position;

@@ -1,5 +1,6 @@
 #include "touchline/projections/permission_projection.h"
 
+#include <charconv>
 #include <mutex>
 #include <stdexcept>
 
@@ -13,6 +14,8 @@ const std::string PermissionProjection::kName = "permissions";
 namespace {
 constexpr std::string_view kOrgPrefix = "org/";
 constexpr std::string_view kPrivacyPrefix = "privacy/";
+constexpr std::string_view kSourcesPrefix = "sources/";
+
 
 const std::string* organization_of(const events::DomainEvent& e) {
   return std::visit(
@@ -119,6 +122,36 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
   return org;
 }
 
+std::string sources_to_text(const domain::Sources& sources) {
+  std::string out;
+  for (const auto& [fact, position] : sources) {
+    out += fact;
+    out += ' ';
+    out += std::to_string(position);
+    out += '\n';
+  }
+  return out;
+}
+
+domain::Sources sources_from_text(std::string_view text) {
+  domain::Sources out;
+  while (!text.empty()) {
+    const auto end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    const auto space = line.rfind(' ');
+    std::uint64_t position = 0;
+    const auto digits = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
+    const auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), position);
+    if (space == std::string_view::npos || space == 0 || digits.empty() || ec != std::errc() ||
+        ptr != digits.data() + digits.size()) {
+      throw std::runtime_error("a source line is not '<fact> <position>': " + std::string(line));
+    }
+    out.emplace(std::string(line.substr(0, space)), position);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+  }
+  return out;
+}
+
 Status PermissionProjection::load(const store::StateStore& state) {
   std::unique_lock lock(mu_);
   organizations_.clear();
@@ -126,18 +159,29 @@ Status PermissionProjection::load(const store::StateStore& state) {
   privacy_.clear();
   dirty_privacy_.clear();
   history_.clear();
+  sources_.clear();
+  privacy_sources_.clear();
   auto st = state.scan(kOrgPrefix, [this](std::string_view, std::string_view value) {
     auto org = organization_from_json(nlohmann::json::parse(value));
     organizations_.emplace(org.id, std::move(org));
     return true;
   });
   if (st.ok()) {
-    st = state.scan(kPrivacyPrefix, [this](std::string_view key, std::string_view value) {
-      privacy_[std::string(key.substr(kPrivacyPrefix.size()))] =
-          domain::Privacy{nlohmann::json::parse(value).get<std::map<std::string, bool>>()};
+    st = state.scan(kSourcesPrefix, [this](std::string_view key, std::string_view value) {
+      sources_[std::string(key.substr(kSourcesPrefix.size()))] = sources_from_text(value);
       return true;
     });
   }
+  if (st.ok()) {
+    st = state.scan(kPrivacyPrefix, [this](std::string_view key, std::string_view value) {
+      const std::string account(key.substr(kPrivacyPrefix.size()));
+      const auto j = nlohmann::json::parse(value);
+      privacy_[account] = domain::Privacy{j.at("changed").get<std::map<std::string, bool>>()};
+      privacy_sources_[account] = j.at("position").get<std::uint64_t>();
+      return true;
+    });
+  }
+
   if (st.ok()) {
     auto checkpoint = state.checkpoint();
     if (!checkpoint.ok()) {
@@ -150,6 +194,8 @@ Status PermissionProjection::load(const store::StateStore& state) {
     // Half a state must not be served: drop what was read.
     organizations_.clear();
     privacy_.clear();
+    sources_.clear();
+    privacy_sources_.clear();
   }
   return st;
 }
@@ -162,6 +208,7 @@ void PermissionProjection::apply(const events::RecordedEvent& e) {
     domain::AccountState account;
     account.privacy = privacy_[changed->account_id];
     privacy_[changed->account_id] = domain::evolve(std::move(account), event).privacy;
+    privacy_sources_[changed->account_id] = e.position;
     dirty_privacy_.insert(changed->account_id);
     applied_.store(e.position, std::memory_order_release);
     return;
@@ -175,10 +222,15 @@ void PermissionProjection::apply(const events::RecordedEvent& e) {
   std::unique_lock lock(mu_);
   auto& org = organizations_[*org_id];
   org = domain::evolve(std::move(org), event);
+  auto& sources = sources_[*org_id];
+  domain::record_sources(sources, event, e.position);
   dirty_.insert(*org_id);
   if (e.stream_version % kHistoryEvery == 0) {
     history_.emplace_back(history_key(*org_id, e.position),
-                          nlohmann::json{{"version", e.stream_version}, {"organization", organization_to_json(org)}}.dump());
+                          nlohmann::json{{"version", e.stream_version},
+                                         {"organization", organization_to_json(org)},
+                                         {"sources", sources_to_text(sources)}}
+                              .dump());
   }
   applied_.store(e.position, std::memory_order_release);
 }
@@ -196,13 +248,15 @@ std::string PermissionProjection::history_key(const std::string& organization_id
 void PermissionProjection::write_changes(store::StateBatch& batch) {
   std::unique_lock lock(mu_);
   for (const auto& id : dirty_) {
-    batch.puts.emplace_back(std::string(kOrgPrefix) + id,
-                            organization_to_json(organizations_.at(id)).dump());
+    batch.puts.emplace_back(std::string(kOrgPrefix) + id, organization_to_json(organizations_.at(id)).dump());
+    batch.puts.emplace_back(std::string(kSourcesPrefix) + id, sources_to_text(sources_.at(id)));
   }
   dirty_.clear();
   for (const auto& account : dirty_privacy_) {
     batch.puts.emplace_back(std::string(kPrivacyPrefix) + account,
-                            nlohmann::json(privacy_.at(account).changed).dump());
+                            nlohmann::json{{"changed", privacy_.at(account).changed},
+                                           {"position", privacy_sources_.at(account)}}
+                                .dump());
   }
   dirty_privacy_.clear();
   for (auto& row : history_) batch.puts.push_back(std::move(row));
@@ -217,17 +271,23 @@ void PermissionProjection::reset() {
   privacy_.clear();
   dirty_privacy_.clear();
   history_.clear();
+  sources_.clear();
+  privacy_sources_.clear();
 }
 
 PermissionView::PermissionView(const PermissionProjection& projection)
     : organizations_(&projection.organizations_),
       privacy_(&projection.privacy_),
+      sources_(&projection.sources_),
+      privacy_sources_(&projection.privacy_sources_),
       lock_(projection.mu_),
       position_(projection.applied_.load(std::memory_order_acquire)) {}
 
 PermissionView::PermissionView(std::shared_ptr<const Owned> owned, std::uint64_t position)
     : organizations_(&owned->organizations),
       privacy_(&owned->privacy),
+      sources_(&owned->sources),
+      privacy_sources_(&owned->privacy_sources),
       owned_(std::move(owned)),
       position_(position) {}
 
@@ -240,15 +300,27 @@ const domain::OrganizationState* PermissionView::parent_of(const domain::Organiz
   return org.parent_id.empty() ? nullptr : organization(org.parent_id);
 }
 
+const domain::Sources* PermissionView::sources(const std::string& organization_id) const {
+  auto it = sources_->find(organization_id);
+  return it == sources_->end() ? nullptr : &it->second;
+}
+
+std::uint64_t PermissionView::privacy_source(const std::string& account_id) const {
+  auto it = privacy_sources_->find(account_id);
+  return it == privacy_sources_->end() ? 0 : it->second;
+}
+
 const domain::Privacy* PermissionView::privacy(const std::string& account_id) const {
   auto it = privacy_->find(account_id);
   return it == privacy_->end() ? nullptr : &it->second;
 }
 
 domain::Decision PermissionView::check(const domain::OrganizationState& org, const std::string& subject,
-                                       const std::string& permission, const std::string& target) const {
+                                       const std::string& permission, const std::string& target,
+                                       std::vector<domain::Gate>* trace) const {
   return domain::check(org, subject, permission, target,
-                       {.subject = privacy(subject), .target = target.empty() ? nullptr : privacy(target)}, parent_of(org));
+                       {.subject = privacy(subject), .target = target.empty() ? nullptr : privacy(target)}, parent_of(org),
+                       trace);
 }
 
 std::optional<domain::Decision> PermissionView::check(const std::string& organization_id, const std::string& subject,
@@ -295,7 +367,11 @@ nlohmann::json PermissionProjection::snapshot() const {
   for (const auto& [id, org] : organizations_) organizations[id] = organization_to_json(org);
   nlohmann::json privacy = nlohmann::json::object();
   for (const auto& [account, settings] : privacy_) privacy[account] = settings.changed;
-  return {{"organizations", organizations}, {"privacy", privacy}};
+  nlohmann::json sources = nlohmann::json::object();
+  for (const auto& [id, facts] : sources_) sources[id] = facts;
+  nlohmann::json privacy_sources = nlohmann::json::object();
+  for (const auto& [account, position] : privacy_sources_) privacy_sources[account] = position;
+  return {{"organizations", organizations}, {"privacy", privacy}, {"sources", sources}, {"privacy_sources", privacy_sources}};
 }
 
 }  // namespace touchline::projections

@@ -1,6 +1,7 @@
-// PermissionHistory: the permission projection as the log stood at any past position equals the
-// projection folded up to that position, with the history rows and without them; and a time
-// names the prefix of the log recorded by then.
+// PermissionHistory: the permission projection as the log stood at any past position (its
+// organisations, privacy settings and their sources) equals the projection folded up to that
+// position, with the history rows and without them; and a time names the prefix of the log
+// recorded by then.
 #include "touchline/projections/permission_history.h"
 
 #include <gtest/gtest.h>
@@ -38,11 +39,14 @@ class PermissionHistoryTest : public ProjectionTest {
     for (const char* id : {"org", "sub", "nowhere"}) {
       const auto* org = view.organization(id);
       out["organizations"][id] = org ? organization_to_json(*org) : nlohmann::json(nullptr);
+      const auto* sources = view.sources(id);
+      out["sources"][id] = sources ? nlohmann::json(*sources) : nlohmann::json(nullptr);
     }
     for (int i = 0; i < 30; ++i) {
       const std::string id = "ath" + std::to_string(i);
       const auto* privacy = view.privacy(id);
       out["privacy"][id] = privacy ? nlohmann::json(privacy->changed) : nlohmann::json(nullptr);
+      out["privacy_sources"][id] = view.privacy_source(id);
       const auto decision = view.check("org", "asst", "athletes.view_activities", id);
       out["checks"][id] = decision ? nlohmann::json{decision->allowed, decision->reason.view()} : nlohmann::json();
     }

@@ -336,6 +336,15 @@ TEST_P(SeedVectors, EveryCellHoldsThroughTheServer) {
         << v.target << " should be " << (v.allow ? "allowed" : "denied") << " (" << v.source
         << "); reason: " << r.json()["reason"];
     agreement.add(v, subject, body.value("target", ""), r.json()["allowed"].get<bool>(), head);
+    // Explained, the same answer, its gates ending at the one that decided.
+    body["explain"] = true;
+    auto explained = server.check(club.token(), body);
+    ASSERT_EQ(explained.status, 200) << explained.body;
+    const json e = explained.json();
+    EXPECT_EQ(e["allowed"], r.json()["allowed"]) << GetParam().filename() << ":" << v.line;
+    EXPECT_EQ(e["reason"], r.json()["reason"]) << GetParam().filename() << ":" << v.line;
+    ASSERT_FALSE(e["explanation"].empty()) << explained.body;
+    EXPECT_EQ(e["explanation"].back()["passed"], e["allowed"]) << GetParam().filename() << ":" << v.line << " " << explained.body;
     ++checked;
   }
   agreement.compare(name);

@@ -18,6 +18,7 @@
 #include "touchline/domain/account.h"
 #include "touchline/domain/authorizer.h"
 #include "touchline/domain/credentials.h"
+#include "touchline/domain/explain.h"
 #include "touchline/events/result.h"
 #include "touchline/projections/audit_projection.h"
 #include "touchline/projections/permission_projection.h"
@@ -38,6 +39,23 @@ struct CheckQuery {
 // not know the organisation. The permission must be a catalogue name (the HTTP layer checks that
 // first: it is bad input, not a denial).
 Result<domain::Decision> check(const PermissionView& view, const std::string& caller, const CheckQuery& q);
+
+// A gate of an explained check (domain/explain.h), with the position of the event that last
+// established or changed the fact it looked at; 0 when none did (a member who never had a grant).
+struct ExplainedGate {
+  domain::Gate gate;
+  std::uint64_t established_at = 0;
+};
+
+struct Explained {
+  domain::Decision decision;
+  std::vector<ExplainedGate> gates;  // in the order the check applied them
+};
+
+// check(), explained: the same authorisation and decision, with each gate the check applied and
+// the source of its fact from the view (the organisation's, its parent's, or an account's
+// privacy settings').
+Result<Explained> explain(const PermissionView& view, const std::string& caller, const CheckQuery& q);
 
 // One answer of a batch: the decision, or why it was not asked.
 struct BatchAnswer {

@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
+#include "touchline/domain/explain.h"
 #include "touchline/domain/organization.h"
 #include "touchline/domain/privacy.h"
 #include "touchline/domain/role_model.h"
@@ -68,8 +71,11 @@ struct PrivacyOf {
 // in models that ask for consent.
 // `parent`: for a sub-organisation, its parent organisation (nullptr otherwise, or when the caller
 // has not loaded it): an owner or admin of the parent holds their rights in the sub-organisation.
+// `trace`: when given, each gate the check applies is appended to it, in order, the last being
+// the one that decided (explain.h); the answer is the same with or without it.
 Decision check(const OrganizationState& org, std::string_view subject, std::string_view permission,
-               std::string_view target = {}, PrivacyOf privacy = {}, const OrganizationState* parent = nullptr);
+               std::string_view target = {}, PrivacyOf privacy = {}, const OrganizationState* parent = nullptr,
+               std::vector<Gate>* trace = nullptr);
 
 // The subject's effective permissions with scopes, delegations included; empty for non-members.
 std::map<std::string, Scope> effective_permissions(const OrganizationState& org,

@@ -3,15 +3,16 @@
 // the log keeps every event. An organisation's past state is the latest history row the
 // permission projection kept at or before the position (one every
 // PermissionProjection::kHistoryEvery events of its stream) and its stream's events after the row
-// up to the position, folded with the domain's own evolve(); an account's privacy settings are
-// its stream's PrivacySettingsChanged events up to the position, folded as the projection folds
-// them. So the rows only save time: without them (dropped, not yet written, or of another state
+// up to the position, folded with the domain's own evolve() (and their sources, with
+// record_sources); an account's privacy settings are its stream's PrivacySettingsChanged events
+// up to the position, folded as the projection folds them. So the rows only save time: without them (dropped, not yet written, or of another state
 // format) the answer is the same, folded from the stream's first event.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,7 @@ namespace touchline::projections {
 // is a sub-organisation) and the accounts whose privacy settings its checks consult.
 struct PastRead {
   std::vector<std::string> organizations;
-  std::vector<std::string> accounts;
+  std::vector<std::string> accounts;  // the caller's first: with the organisations, it decides who may ask
   // Also every member of those organisations and of their parents (lookups check each of them).
   bool members_privacy = false;
 };
@@ -53,9 +54,18 @@ class PermissionHistory {
   Result<std::uint64_t> position_at_time(std::int64_t time_ms) const;
 
  private:
-  Result<std::optional<domain::OrganizationState>> organization_at(const std::string& organization_id,
-                                                                   std::uint64_t position, bool use_rows) const;
-  Result<std::optional<domain::Privacy>> privacy_at(const std::string& account_id, std::uint64_t position) const;
+  struct PastOrganization {
+    domain::OrganizationState state;
+    domain::Sources sources;
+  };
+  struct PastPrivacy {
+    domain::Privacy settings;
+    std::uint64_t source = 0;  // the position of the last PrivacySettingsChanged
+  };
+  // nullopt: not founded yet at `position` (or never); never changed, for privacy.
+  Result<std::optional<PastOrganization>> organization_at(const std::string& organization_id, std::uint64_t position,
+                                                         bool use_rows) const;
+  Result<std::optional<PastPrivacy>> privacy_at(const std::string& account_id, std::uint64_t position) const;
 
   store::EventStore& log_;
   store::StateStore rows_;
@@ -79,5 +89,15 @@ Result<std::uint64_t> fold_export(std::istream& in, std::optional<std::uint64_t>
 // The position at `time_ms` in the file's log, as position_at_time answers it on the live one.
 // read_export's errors.
 Result<std::uint64_t> export_position_at_time(std::istream& in, std::int64_t time_ms);
+
+// Who recorded the event at each position and what it was, for explanations (which keep only
+// positions): {position: {actor, event type}}. invalid_argument for a position beyond the head or
+// 0; internal when a read failed.
+struct EventOrigin {
+  std::string actor;
+  std::string event;
+};
+Result<std::map<std::uint64_t, EventOrigin>> event_origins(const store::EventStore& log,
+                                                           const std::vector<std::uint64_t>& positions);
 
 }  // namespace touchline::projections

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "touchline/domain/authorizer.h"
+#include "touchline/domain/explain.h"
 #include "touchline/domain/privacy.h"
 #include "touchline/domain/organization.h"
 #include "touchline/projections/projection.h"
@@ -29,6 +30,11 @@ class PermissionHistory;
 
 using OrganizationMap = std::unordered_map<std::string, domain::OrganizationState>;
 using PrivacyMap = std::unordered_map<std::string, domain::Privacy>;  // only accounts that changed some
+// Where each organisation's facts came from (domain/explain.h), by organisation id.
+using SourcesMap = std::unordered_map<std::string, domain::Sources>;
+// The position of the event that last changed each account's privacy settings (accounts that
+// changed some).
+using PrivacySourceMap = std::unordered_map<std::string, std::uint64_t>;
 
 // One consistent read of the permission projection: every organisation and privacy setting as
 // of one position of the log. A live view (PermissionProjection::read) holds the projection's
@@ -50,13 +56,21 @@ class PermissionView {
   // The account's privacy settings, or nullptr when they are all at their defaults.
   const domain::Privacy* privacy(const std::string& account_id) const;
 
+  // Where the organisation's facts came from (the position of each fact's last event), or nullptr
+  // when unknown; and the position of the event that last changed the account's privacy
+  // settings, or 0 when none did. For explanations (domain/explain.h). Valid while the view lives.
+  const domain::Sources* sources(const std::string& organization_id) const;
+  std::uint64_t privacy_source(const std::string& account_id) const;
+
   // The check (domain::check) with the target's privacy settings and the parent organisation;
   // nullopt when the organisation is unknown.
   std::optional<domain::Decision> check(const std::string& organization_id, const std::string& subject,
                                         const std::string& permission, const std::string& target = "") const;
-  // The same on an organisation already found in this view.
+  // The same on an organisation already found in this view; with `trace`, the gates it applied
+  // (domain::check).
   domain::Decision check(const domain::OrganizationState& org, const std::string& subject,
-                         const std::string& permission, const std::string& target = "") const;
+                         const std::string& permission, const std::string& target = "",
+                         std::vector<domain::Gate>* trace = nullptr) const;
 
  private:
   friend class PermissionProjection;
@@ -64,12 +78,16 @@ class PermissionView {
   struct Owned {
     OrganizationMap organizations;
     PrivacyMap privacy;
+    SourcesMap sources;
+    PrivacySourceMap privacy_sources;
   };
   explicit PermissionView(const PermissionProjection& projection);
   PermissionView(std::shared_ptr<const Owned> owned, std::uint64_t position);
 
   const OrganizationMap* organizations_;
   const PrivacyMap* privacy_;
+  const SourcesMap* sources_;
+  const PrivacySourceMap* privacy_sources_;
   std::shared_lock<std::shared_mutex> lock_;  // live views
   std::shared_ptr<const Owned> owned_;        // past views
   std::uint64_t position_;
@@ -85,12 +103,14 @@ class PermissionProjection final : public Projection {
   // 4: members' privacy settings, beside the organisations. 5: the credit pool. 6: invites and
   // consent. 7: credentials. 8: deactivated members. 9: sub-organisations.
   // 10: an invite's issuer. 11: membership offers. 12: history rows (kHistoryEvery).
-  static constexpr std::uint32_t kStateFormat = 12;
+  // 13: sources (domain/explain.h): each organisation's under "sources/<id>" (sources_to_text) and
+  // in its history rows; each account's privacy settings' ({"changed", "position"}).
+  static constexpr std::uint32_t kStateFormat = 13;
   std::uint32_t state_format() const override { return kStateFormat; }
 
   // Every kHistoryEvery events of an organisation's stream, the projection keeps the
   // organisation's state as it stood after that event, under history_key (value: {"version":
-  // stream version, "organization": organization_to_json}), so that PermissionHistory answers at
+  // stream version, "organization": organization_to_json, "sources": sources_to_text}), so that PermissionHistory answers at
   // a past position by folding at most this many events. Derived data, rebuilt with the rest.
   static constexpr std::uint64_t kHistoryEvery = 1024;
   // "history/<organization id>/" BE64(position): the rows of one organisation sort by position.
@@ -120,8 +140,8 @@ class PermissionProjection final : public Projection {
   // organisation: for rare operator commands (DowngradeToAthlete), not for checks.
   std::vector<std::string> staff_organizations(const std::string& account_id) const;
 
-  // The whole state as JSON: {"organizations": {id: ...}, "privacy": {account: changed settings}}
-  // (for rebuild-equals-live comparisons).
+  // The whole state as JSON: {"organizations": {id: ...}, "privacy": {account: changed settings},
+  // "sources": {id: ...}, "privacy_sources": {account: ...}} (for rebuild-equals-live comparisons).
   nlohmann::json snapshot() const;
 
  private:
@@ -133,6 +153,8 @@ class PermissionProjection final : public Projection {
   std::atomic<std::uint64_t> applied_{0};
   OrganizationMap organizations_;
   PrivacyMap privacy_;
+  SourcesMap sources_;
+  PrivacySourceMap privacy_sources_;
   std::set<std::string> dirty_;          // organisation ids
   std::set<std::string> dirty_privacy_;  // account ids
   std::vector<std::pair<std::string, std::string>> history_;  // rows not yet written
@@ -140,5 +162,10 @@ class PermissionProjection final : public Projection {
 
 nlohmann::json organization_to_json(const domain::OrganizationState& org);
 domain::OrganizationState organization_from_json(const nlohmann::json& j);
+// An organisation's sources as text, one "<fact> <position>" line each (facts hold no space or
+// newline), and back: written with every change of the organisation, so kept cheaper than JSON.
+// sources_from_text throws std::runtime_error on a line that is not such.
+std::string sources_to_text(const domain::Sources& sources);
+domain::Sources sources_from_text(std::string_view text);
 
 }  // namespace touchline::projections
