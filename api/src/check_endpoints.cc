@@ -106,6 +106,19 @@ Result<json> explanation_json(const store::EventStore& log, const std::vector<qu
   return out;
 }
 
+// Suggestions, as /v1/check answers them.
+json suggestions_json(const std::vector<queries::Suggestion>& suggestions) {
+  json out = json::array();
+  for (const auto& suggestion : suggestions) {
+    json commands = json::array();
+    for (const auto& c : suggestion.commands) {
+      commands.push_back({{"command", c.name}, {"body", c.body}, {"senders", c.senders}});
+    }
+    out.push_back({{"commands", std::move(commands)}});
+  }
+  return out;
+}
+
 }  // namespace
 
 void Api::check(const HttpRequest& req, Responder respond) {
@@ -117,25 +130,29 @@ void Api::check(const HttpRequest& req, Responder respond) {
   queries::CheckQuery q = read_check(body);
   const ReadAt at = read_at(body);
   const bool explain = body.optional_bool("explain", false);
+  const bool suggest = body.optional_bool("suggest", false);
   if (auto err = body.finish()) return respond(fail(*err));
   if (auto err = one_read_time(at)) return respond(fail(*err));
   if (auto err = unknown_permission(q.permission, "permission")) return respond(fail(*err));
   auto past = at.past() ? past_read(*caller, {q}) : projections::PastRead{};
   read_permissions(at, past, std::move(respond),
-                   [this, caller = *caller, q = std::move(q), explain](const projections::PermissionView& view) {
+                   [this, caller = *caller, q = std::move(q), explain, suggest](const projections::PermissionView& view) {
+    auto decision = queries::check(view, caller, q);
+    if (!decision.ok()) return fail(decision.error());
+    json answer{{"allowed", decision->allowed}, {"reason", decision->reason.view()}, {"position", view.position()}};
     if (explain) {
       auto explained = queries::explain(view, caller, q);
       if (!explained.ok()) return fail(explained.error());
       auto explanation = explanation_json(deps_.log, explained->gates);
       if (!explanation.ok()) return fail(explanation.error());
-      return json_response(200, {{"allowed", explained->decision.allowed},
-                                 {"reason", explained->decision.reason.view()},
-                                 {"position", view.position()},
-                                 {"explanation", std::move(*explanation)}});
+      answer["explanation"] = std::move(*explanation);
     }
-    auto decision = queries::check(view, caller, q);
-    if (!decision.ok()) return fail(decision.error());
-    return json_response(200, {{"allowed", decision->allowed}, {"reason", decision->reason.view()}, {"position", view.position()}});
+    if (suggest) {
+      auto suggestions = queries::suggest(view, caller, q);
+      if (!suggestions.ok()) return fail(suggestions.error());
+      answer["suggestions"] = suggestions_json(*suggestions);
+    }
+    return json_response(200, answer);
   });
 }
 

@@ -158,7 +158,10 @@ void trace_held(const Trace& t, const RoleModel& model, const Role& role, const 
       }
     }
   }
-  for (const auto& [name, grant] : model.grants) {
+  for (const auto& entry : model.grants) {
+    // Named, not bound: lambdas below capture them (C++20 does not let clang capture bindings).
+    const std::string& name = entry.first;
+    const MemberGrant& grant = entry.second;
     if (grant.permission != info.name || !grant.may_receive(role.name)) continue;
     auto fact = [&] { return "grant/" + name + "/" + subject; };
     if (t.org.holds_grant(name, subject)) {

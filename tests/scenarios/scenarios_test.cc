@@ -365,7 +365,8 @@ class ScenarioRun {
                                            {"reason", decision->reason.view()}}
                                     : json("organisation not found");
       json then = asked.answer;
-      then.erase("explanation");  // offline answers are not explained
+      then.erase("explanation");  // offline answers are neither explained nor suggest anything
+      then.erase("suggestions");
       if (offline != then) {
         ADD_FAILURE_AT(file_.string().c_str(), asked.line)
             << "step: " << asked.text << "\n  answered from the export at position " << asked.position

@@ -57,6 +57,33 @@ struct Explained {
 // privacy settings').
 Result<Explained> explain(const PermissionView& view, const std::string& caller, const CheckQuery& q);
 
+// A command a suggestion sends: its name (POST /v1/commands/{name}), its body, and the accounts
+// who may send it, by id, as the organisation will stand when its turn comes.
+struct SuggestedCommand {
+  std::string name;
+  nlohmann::json body;
+  std::vector<std::string> senders;
+};
+
+// Commands that, sent in order, turn a denied check allowed.
+struct Suggestion {
+  std::vector<SuggestedCommand> commands;
+};
+
+// For a check the view denies: the smallest changes that would allow it, each one to three
+// commands, fewest first (all the suggestions of the fewest commands found), empty when allowed
+// or when none is found. Found by deciding candidate commands with the domain's own deciders on
+// the organisation as it stands (each sender is a member for whom the decider accepts the
+// command), applying their events to a copy and checking again. Candidates follow the gate that
+// denied: deactivation (ReactivateMember), tier (ChangeTier), role (ChangeMemberRole to each role
+// that holds the permission; the member grants that give it: GrantBillingDelegation,
+// GrantToMember), setting (ChangeOrganizationSetting), scope (AssignAthlete; ChangeMemberRole),
+// consent (GiveConsent, sent by the athlete), privacy and own_privacy (UpdatePrivacySettings, sent
+// by the account). None for the other gates: joining needs the account's own acceptance, and
+// nothing makes a permission grantable or lets it be used on oneself. Same authorisation and
+// errors as check().
+Result<std::vector<Suggestion>> suggest(const PermissionView& view, const std::string& caller, const CheckQuery& q);
+
 // One answer of a batch: the decision, or why it was not asked.
 struct BatchAnswer {
   domain::Decision decision;
