@@ -37,19 +37,32 @@ Result<domain::Decision> check(const PermissionView& view, const std::string& ca
   return view.check(*org, q.subject, q.permission, q.target);
 }
 
+std::optional<Error> may_see_who(const PermissionView& view, const domain::OrganizationState& org,
+                                 const std::string& caller) {
+  if (view.check(org, caller, "members.view").allowed) return std::nullopt;
+  return Error::make(ErrorCode::permission_denied,
+                     "explanations and suggestions name who did what and who may do it: they are for those who may "
+                     "view the organisation's members");
+}
+
 Result<Explained> explain(const PermissionView& view, const std::string& caller, const CheckQuery& q) {
   const domain::OrganizationState* org = view.organization(q.organization_id);
   if (!org) return unknown_organization(q.organization_id);
   if (auto denied = may_ask_about(view, *org, caller, q.subject, "check")) return *denied;
+  if (auto denied = may_see_who(view, *org, caller)) return *denied;
   std::vector<domain::Gate> gates;
   Explained out{view.check(*org, q.subject, q.permission, q.target, &gates), {}};
   out.gates.reserve(gates.size());
   for (auto& gate : gates) {
+    // The latest event to change any of the gate's facts.
     std::uint64_t source = 0;
-    if (gate.fact.starts_with("privacy/")) {
-      source = view.privacy_source(gate.fact.substr(std::string_view("privacy/").size()));
-    } else if (const auto* sources = view.sources(gate.organization); sources && !gate.fact.empty()) {
-      if (auto it = sources->find(gate.fact); it != sources->end()) source = it->second;
+    const domain::Sources* sources = view.sources(gate.organization);
+    for (const auto& fact : gate.facts) {
+      if (fact.starts_with("privacy/")) {
+        source = std::max(source, view.privacy_source(fact.substr(std::string_view("privacy/").size())));
+      } else if (sources) {
+        if (auto it = sources->find(fact); it != sources->end()) source = std::max(source, it->second);
+      }
     }
     out.gates.push_back({std::move(gate), source});
   }

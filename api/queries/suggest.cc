@@ -1,6 +1,7 @@
 // Suggestions for a denied check: commands that would allow it, found by deciding candidates with
 // the domain's own deciders on a copy of the organisation and checking again.
 #include <algorithm>
+#include <functional>
 #include <memory>
 
 #include "touchline/api/queries.h"
@@ -25,9 +26,12 @@ struct World {
 
 // A candidate command and what it would do.
 struct Step {
-  SuggestedCommand command;
+  SuggestedCommand command;  // with the one sender the search found
   std::vector<events::DomainEvent> events;  // on the organisation
   std::optional<std::pair<std::string, domain::Privacy>> privacy;  // an account's new settings
+  // For an organisation command: every member it may be sent by, on the organisation it was decided on.
+  std::function<std::vector<std::string>(const domain::OrganizationState&)> all_senders;
+  std::shared_ptr<const World> decided_on;
 };
 
 class Suggester {
@@ -36,35 +40,50 @@ class Suggester {
       : view_(view), q_(q), parent_(view.parent_of(org)), start_{org, {}} {}
 
   std::vector<Suggestion> run() const {
-    std::vector<std::pair<std::vector<const Step*>, World>> frontier{{{}, start_}};
+    using Path = std::vector<const Step*>;
+    std::vector<std::pair<Path, std::shared_ptr<const World>>> frontier{{{}, std::make_shared<World>(start_)}};
     std::vector<std::unique_ptr<Step>> steps;  // owns every step the paths point to
     for (std::size_t length = 1; length <= kMaxCommands && !frontier.empty(); ++length) {
-      std::vector<Suggestion> found;
-      std::vector<std::pair<std::vector<const Step*>, World>> next;
+      std::vector<Path> found;
+      std::vector<std::pair<Path, std::shared_ptr<const World>>> next;
       for (const auto& [path, world] : frontier) {
         std::vector<domain::Gate> gates;
-        if (check(world, &gates).allowed || gates.empty()) continue;
-        for (auto& step : candidates(world, gates.back())) {
+        if (check(*world, &gates).allowed || gates.empty()) continue;
+        for (auto& step : candidates(*world, gates.back())) {
+          step.decided_on = world;
           steps.push_back(std::make_unique<Step>(std::move(step)));
-          auto longer = path;
+          Path longer = path;
           longer.push_back(steps.back().get());
-          World after = apply(world, *steps.back());
-          if (check(after, nullptr).allowed) {
-            Suggestion s;
-            for (const Step* p : longer) s.commands.push_back(p->command);
-            found.push_back(std::move(s));
+          auto after = std::make_shared<World>(apply(*world, *steps.back()));
+          if (check(*after, nullptr).allowed) {
+            found.push_back(std::move(longer));
           } else if (next.size() < kMaxFrontier) {
             next.emplace_back(std::move(longer), std::move(after));
           }
         }
       }
-      if (!found.empty()) return found;
+      if (!found.empty()) return suggestions(found);
       frontier = std::move(next);
     }
     return {};
   }
 
  private:
+  // The suggestions for the paths found, each command with every member who may send it.
+  static std::vector<Suggestion> suggestions(const std::vector<std::vector<const Step*>>& found) {
+    std::vector<Suggestion> out;
+    for (const auto& path : found) {
+      Suggestion s;
+      for (const Step* step : path) {
+        SuggestedCommand command = step->command;
+        if (step->all_senders) command.senders = step->all_senders(step->decided_on->org);
+        s.commands.push_back(std::move(command));
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  }
+
   const domain::Privacy* privacy_of(const World& w, const std::string& account) const {
     if (auto it = w.privacy.find(account); it != w.privacy.end()) return &it->second;
     return view_.privacy(account);
@@ -77,23 +96,36 @@ class Suggester {
   }
 
   static World apply(World w, const Step& step) {
-    for (const auto& e : step.events) w.org = domain::evolve(std::move(w.org), e);
+    // Only this organisation's events (ChangeTier also records its sub-organisations' tiers).
+    for (const auto& e : step.events) {
+      if (events::stream_of(e) == events::organization_stream(w.org.id)) w.org = domain::evolve(std::move(w.org), e);
+    }
     if (step.privacy) w.privacy[step.privacy->first] = step.privacy->second;
     return w;
   }
 
-  // An organisation command, sent by whichever members its decider accepts it from (a command
-  // that changes nothing, or that nobody may send, is no candidate).
+  // An organisation command, sent by a member its decider accepts it from (a command that
+  // changes nothing, or that nobody may send, is no candidate). The search needs one sender;
+  // every sender is listed for the suggestions it returns (all_senders).
   template <typename Command>
   static void org_command(const World& w, std::string name, json body, const Command& cmd, std::vector<Step>& out) {
-    Step step{{std::move(name), std::move(body), {}}, {}, std::nullopt};
+    Step step{{std::move(name), std::move(body), {}}, {}, std::nullopt, {}, nullptr};
     for (const auto& [member, role] : w.org.members) {
       auto decided = domain::decide(w.org, member, cmd);
       if (!decided.ok() || decided->empty()) continue;
       step.command.senders.push_back(member);
-      if (step.events.empty()) step.events = std::move(decided).value();
+      step.events = std::move(decided).value();
+      step.all_senders = [cmd](const domain::OrganizationState& org) {
+        std::vector<std::string> senders;
+        for (const auto& [candidate, held] : org.members) {
+          auto again = domain::decide(org, candidate, cmd);
+          if (again.ok() && !again->empty()) senders.push_back(candidate);
+        }
+        return senders;
+      };
+      out.push_back(std::move(step));
+      return;
     }
-    if (!step.command.senders.empty()) out.push_back(std::move(step));
   }
 
   // The account's own privacy settings with `settings` turned on (and the master switch, which
@@ -107,7 +139,9 @@ class Suggester {
     const domain::Privacy after = domain::evolve(std::move(state), events::PrivacySettingsChanged{account, settings}).privacy;
     out.push_back(Step{{"UpdatePrivacySettings", json{{"account_id", account}, {"settings", settings}}, {account}},
                        {},
-                       std::make_pair(account, after)});
+                       std::make_pair(account, after),
+                       {},
+                       nullptr});
   }
 
   // ChangeMemberRole of the subject to each other role that holds the permission.
@@ -140,7 +174,7 @@ class Suggester {
                     domain::ChangeTier{org_id, std::string(tier), false}, out);
       }
     } else if (denied.name == "setting") {
-      const std::string setting = denied.fact.substr(std::string_view("setting/").size());
+      const std::string setting = denied.facts.front().substr(std::string_view("setting/").size());
       org_command(w, "ChangeOrganizationSetting",
                   json{{"organization_id", org_id}, {"setting", setting}, {"enabled", true}},
                   domain::ChangeOrganizationSetting{org_id, setting, true}, out);
@@ -158,7 +192,7 @@ class Suggester {
         }
       }
     } else if (denied.name == "scope") {
-      if (denied.fact.starts_with("assignment/")) {
+      if (denied.facts.front().starts_with("assignment/")) {
         org_command(w, "AssignAthlete", json{{"organization_id", org_id}, {"athlete_id", q_.target}, {"coach_id", q_.subject}},
                     domain::AssignAthlete{org_id, q_.target, q_.subject}, out);
       }
@@ -167,7 +201,7 @@ class Suggester {
       auto decided = domain::decide(w.org, q_.target, domain::GiveConsent{org_id});
       if (decided.ok() && !decided->empty()) {
         out.push_back(Step{{"GiveConsent", json{{"organization_id", org_id}}, {q_.target}}, std::move(decided).value(),
-                           std::nullopt});
+                           std::nullopt, {}, nullptr});
       }
     } else if (denied.name == "privacy" || denied.name == "own_privacy") {
       const domain::PermissionInfo* info = domain::find_permission(q_.permission);
@@ -188,8 +222,15 @@ class Suggester {
 Result<std::vector<Suggestion>> suggest(const PermissionView& view, const std::string& caller, const CheckQuery& q) {
   auto decision = check(view, caller, q);  // the same authorisation and errors
   if (!decision.ok()) return decision.error();
+  const domain::OrganizationState& org = *view.organization(q.organization_id);
+  if (auto denied = may_see_who(view, org, caller)) return *denied;
   if (decision->allowed) return std::vector<Suggestion>{};
-  return Suggester(view, *view.organization(q.organization_id), q).run();
+  if (org.members.size() > kMaxSuggestionMembers) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "suggestions are searched for in organisations of up to " + std::to_string(kMaxSuggestionMembers) +
+                           " members; this one has " + std::to_string(org.members.size()));
+  }
+  return Suggester(view, org, q).run();
 }
 
 }  // namespace touchline::api::queries

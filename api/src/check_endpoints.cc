@@ -96,7 +96,7 @@ Result<json> explanation_json(const store::EventStore& log, const std::vector<qu
   for (const auto& g : gates) {
     json entry{{"gate", g.gate.name}, {"passed", g.gate.passed}, {"detail", g.gate.detail},
                {"organization_id", g.gate.organization.empty() ? json(nullptr) : json(g.gate.organization)},
-               {"fact", g.gate.fact.empty() ? json(nullptr) : json(g.gate.fact)}, {"established_by", nullptr}};
+               {"facts", g.gate.facts}, {"established_by", nullptr}};
     if (g.established_at != 0) {
       const auto& origin = origins->at(g.established_at);
       entry["established_by"] = {{"position", g.established_at}, {"actor", origin.actor}, {"event", origin.event}};

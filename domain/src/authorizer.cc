@@ -58,7 +58,20 @@ std::string_view setting_off(const Privacy& privacy, std::string_view setting) {
   return privacy.value(kPrivacyMasterSwitch) ? setting : kPrivacyMasterSwitch;
 }
 
-std::string no_fact() { return {}; }
+std::vector<std::string> no_fact() { return {}; }
+
+// A gate's facts: one fact's key, or several (the explanation cites the latest to change).
+std::vector<std::string> facts(std::string one) { return {std::move(one)}; }
+std::vector<std::string> facts(std::vector<std::string> several) { return several; }
+
+// What decides what a member's role gives: their role, the custom role's definition when it is
+// one, and the role model version the organisation is on.
+std::vector<std::string> role_facts(const Role& role, const std::string& subject) {
+  std::vector<std::string> out{"role/" + subject};
+  if (role.custom) out.push_back("custom_role/" + role.name);
+  out.emplace_back("role_model");
+  return out;
+}
 
 // Records the gates of one organisation's check, when there is a trace: each gate's detail and
 // fact are composed only then, so that the hot path (no trace) pays one branch per gate.
@@ -68,18 +81,18 @@ struct Trace {
 
   template <typename Detail, typename Fact>
   void pass(std::string_view name, Detail detail, Fact fact) const {
-    if (gates) gates->push_back(Gate{name, true, std::string(detail()), org.id, fact()});
+    if (gates) gates->push_back(Gate{name, true, std::string(detail()), org.id, facts(fact())});
   }
   template <typename Fact>
   Decision deny(std::string_view name, Reason reason, Fact fact) const {
-    if (gates) gates->push_back(Gate{name, false, reason.str(), org.id, fact()});
+    if (gates) gates->push_back(Gate{name, false, reason.str(), org.id, facts(fact())});
     return {false, std::move(reason)};
   }
   // A gate the check moves past without deciding on it (membership, for a sub-organisation's
   // manager from its parent).
   template <typename Fact>
   void note_failed(std::string_view name, std::string_view detail, Fact fact) const {
-    if (gates) gates->push_back(Gate{name, false, std::string(detail), org.id, fact()});
+    if (gates) gates->push_back(Gate{name, false, std::string(detail), org.id, facts(fact())});
   }
 };
 
@@ -138,7 +151,7 @@ Decision gated(const OrganizationState& org, const RoleModel& model, const Permi
 void trace_held(const Trace& t, const RoleModel& model, const Role& role, const std::string& subject,
                 const PermissionInfo& info, const std::optional<Held>& held) {
   if (!t.gates) return;
-  auto role_fact = [&] { return role.custom ? "custom_role/" + role.name : "role/" + subject; };
+  auto role_fact = [&] { return role_facts(role, subject); };
   const std::string role_label = (role.custom ? "custom role " : "role ") + role.name;
   auto by_role = role.permissions.find(info.name);
   if (by_role == role.permissions.end()) {
@@ -149,7 +162,7 @@ void trace_held(const Trace& t, const RoleModel& model, const Role& role, const 
     }, role_fact);
     if (auto condition = role.conditions.find(info.name); condition != role.conditions.end()) {
       const std::string& setting = condition->second;
-      auto fact = [&] { return "setting/" + setting; };
+      auto fact = [&] { return std::vector<std::string>{"setting/" + setting, "role_model"}; };
       if (t.org.setting(setting)) {
         t.pass("setting", [&] { return "organisation setting " + setting + " is on"; }, fact);
       } else if (held) {
@@ -184,7 +197,12 @@ Decision check_from_parent(const OrganizationState& org, const OrganizationState
   const Trace in_parent_t{trace, parent};
   t.note_failed("membership", "the subject is not a member of this sub-organisation; the parent organisation decides",
                 [&] { return "member/" + std::string(subject); });
-  auto parent_role = [&] { return "role/" + std::string(subject); };
+  // What decides whether they manage it from the parent: their membership, role and activity
+  // there (the parent's own gates follow, for the permission itself).
+  auto parent_role = [&] {
+    const std::string id(subject);
+    return std::vector<std::string>{"member/" + id, "role/" + id, "deactivated/" + id, "role_model"};
+  };
   if (!check(parent, subject, "suborgs.manage").allowed) {
     return in_parent_t.deny("parent_organization",
                             "the subject is not a member of this sub-organisation and does not manage it from its "
@@ -243,7 +261,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
                   deactivated_fact);
   }
   t.pass("deactivation", [] { return "the subject is not deactivated"; }, deactivated_fact);
-  auto tier_fact = [] { return std::string("tier"); };
+  auto tier_fact = [] { return std::vector<std::string>{"tier", "role_model"}; };
   if (below(org.tier, model.min_tier)) {
     return t.deny("tier",
                   "the " + model.id + " role model needs the " + model.min_tier +
@@ -266,10 +284,10 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
     // off) is the setting gate's denial; anything else the role gate's.
     const auto condition = trace ? role->conditions.find(info->name) : role->conditions.end();
     if (trace && condition != role->conditions.end() && role->permissions.contains(info->name)) {
-      return t.deny("setting", Reason::lasting(model.denial(*info)), [&] { return "setting/" + condition->second; });
+      return t.deny("setting", Reason::lasting(model.denial(*info)),
+                    [&] { return std::vector<std::string>{"setting/" + condition->second, "role_model"}; });
     }
-    return t.deny("role", Reason::lasting(model.denial(*info)),
-                  [&] { return role->custom ? "custom_role/" + role->name : "role/" + subject_id; });
+    return t.deny("role", Reason::lasting(model.denial(*info)), [&] { return role_facts(*role, subject_id); });
   }
   const std::string_view tier_gate = model.min_tier_of(info->name);
   if (below(org.tier, tier_gate)) {
@@ -295,8 +313,7 @@ Decision check(const OrganizationState& org, std::string_view subject, std::stri
   }
   t.pass("target", [] { return "the target is a member of this organisation"; }, target_fact);
   auto scope_fact = [&] {
-    return held->grant ? "grant/" + held->grant->name + "/" + subject_id
-                       : (role->custom ? "custom_role/" + role->name : "role/" + subject_id);
+    return held->grant ? facts("grant/" + held->grant->name + "/" + subject_id) : role_facts(*role, subject_id);
   };
   switch (held->scope) {
     case Scope::own:

@@ -75,7 +75,9 @@ std::vector<std::string> facts_of(const events::DomainEvent& event) {
 }
 
 void record_sources(Sources& sources, const events::DomainEvent& event, std::uint64_t position) {
-  std::string key;
+  // Reused across calls: most keys (member/<32-character id>) are too long for a string's own
+  // buffer, and this runs on every event a projection folds.
+  thread_local std::string key;
   for_each_fact(event, [&](auto... parts) {
     key.clear();
     (key.append(parts), ...);

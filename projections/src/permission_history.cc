@@ -152,7 +152,9 @@ Result<std::map<std::uint64_t, EventOrigin>> event_origins(const store::EventSto
   for (const std::uint64_t p : positions) {
     if (out.contains(p)) continue;
     if (p == 0 || p > head) {
-      return Error::make(ErrorCode::invalid_argument, "no event at position " + std::to_string(p));
+      // Positions come from the projection's own state: one the log does not have is damage.
+      return Error::make(ErrorCode::internal, "a source names position " + std::to_string(p) +
+                                                  ", which the log does not have (head " + std::to_string(head) + ")");
     }
     auto page = log.read_all(p - 1, 1);
     if (!page.ok()) return page.error();

@@ -36,10 +36,16 @@ Explained explain(const OrganizationState& org, std::string_view subject, std::s
   return out;
 }
 
-// The gate named `name` the trace ends with, or a failure.
-const Gate& last(const Explained& e, std::string_view name) {
+// The gate named `name` the trace ends with, or a failure. A copy: callers pass explanations
+// made in the same expression.
+Gate last(const Explained& e, std::string_view name) {
   EXPECT_EQ(e.gates.back().name, name) << e.gates.back().detail;
   return e.gates.back();
+}
+
+// Whether the gate names `fact` among its facts.
+bool names_fact(const Gate& g, const std::string& fact) {
+  return std::find(g.facts.begin(), g.facts.end(), fact) != g.facts.end();
 }
 
 std::vector<std::string_view> names(const Explained& e) {
@@ -67,10 +73,10 @@ TEST(Explain, AnAllowedCheckPassesEveryGateInOrder) {
   EXPECT_EQ(names(e), (std::vector<std::string_view>{"organization", "permission", "membership", "deactivation",
                                                        "tier", "role", "tier", "target", "scope"}));
   for (const auto& g : e.gates) EXPECT_TRUE(g.passed) << g.name;
-  EXPECT_EQ(e.gates[2].fact, "member/asst");
-  EXPECT_EQ(e.gates[5].fact, "role/asst");
-  EXPECT_EQ(e.gates[7].fact, "member/ath1");
-  EXPECT_EQ(e.gates[8].fact, "assignment/ath1");
+  EXPECT_TRUE(names_fact(e.gates[2], "member/asst"));
+  EXPECT_TRUE(names_fact(e.gates[5], "role/asst"));
+  EXPECT_TRUE(names_fact(e.gates[7], "member/ath1"));
+  EXPECT_TRUE(names_fact(e.gates[8], "assignment/ath1"));
   for (const auto& g : e.gates) EXPECT_EQ(g.organization, "org");
 }
 
@@ -84,12 +90,12 @@ TEST(Explain, Permission) {
 }
 
 TEST(Explain, Membership) {
-  EXPECT_EQ(last(explain(club(), "stranger", "plans.view_assigned"), "membership").fact, "member/stranger");
+  EXPECT_TRUE(names_fact(last(explain(club(), "stranger", "plans.view_assigned"), "membership"), "member/stranger"));
 }
 
 TEST(Explain, Deactivation) {
   const auto org = with({events::MemberDeactivated{"org", "asst", "assistant_coach"}});
-  EXPECT_EQ(last(explain(org, "asst", "plans.assign", "ath1"), "deactivation").fact, "deactivated/asst");
+  EXPECT_TRUE(names_fact(last(explain(org, "asst", "plans.assign", "ath1"), "deactivation"), "deactivated/asst"));
   const auto back = with({events::MemberDeactivated{"org", "asst", "assistant_coach"},
                           events::MemberReactivated{"org", "asst"}});
   EXPECT_TRUE(explain(back, "asst", "plans.assign", "ath1").decision.allowed);
@@ -101,7 +107,7 @@ TEST(Explain, TierOfTheModelAndOfThePermission) {
       events::OrganizationCreated{"org", "Peak", "custom-roles", "own", "owner", find_role_model("custom-roles")->version}};
   const auto pro = given<OrganizationState>(concat(history, {events::OrganizationTierChanged{"org", "pro", ""}}));
   const auto& gate = last(explain(pro, "own", "audit_log.view"), "tier");
-  EXPECT_EQ(gate.fact, "tier");
+  EXPECT_TRUE(names_fact(gate, "tier"));
   const auto business = given<OrganizationState>(concat(history, {events::OrganizationTierChanged{"org", "business", ""}}));
   const auto allowed = explain(business, "own", "audit_log.view");
   ASSERT_TRUE(allowed.decision.allowed);
@@ -110,7 +116,7 @@ TEST(Explain, TierOfTheModelAndOfThePermission) {
 
 TEST(Explain, Role) {
   const auto e = explain(club(), "ath1", "members.manage");
-  EXPECT_EQ(last(e, "role").fact, "role/ath1");
+  EXPECT_TRUE(names_fact(last(e, "role"), "role/ath1"));
 }
 
 TEST(Explain, Setting) {
@@ -119,7 +125,7 @@ TEST(Explain, Setting) {
       events::OrganizationCreated{"org", "Otters", "club", "own", "owner", find_role_model("club")->version},
       events::OrganizationTierChanged{"org", "club", ""}, events::MemberAdded{"org", "adm", "admin"}};
   const auto e = explain(given<OrganizationState>(history), "adm", "credentials.view_documents");
-  EXPECT_EQ(last(e, "setting").fact, "setting/admin_document_visibility");
+  EXPECT_TRUE(names_fact(last(e, "setting"), "setting/admin_document_visibility"));
   const auto on = explain(given<OrganizationState>(concat(
                               history, {events::OrganizationSettingChanged{"org", "admin_document_visibility", true}})),
                           "adm", "credentials.view_documents");
@@ -137,7 +143,7 @@ TEST(Explain, Grant) {
   const Gate& grant = without.gates[without.gates.size() - 2];
   EXPECT_EQ(grant.name, "grant");
   EXPECT_FALSE(grant.passed);
-  EXPECT_EQ(grant.fact, "grant/billing_delegation/asst");
+  EXPECT_TRUE(names_fact(grant, "grant/billing_delegation/asst"));
   EXPECT_EQ(without.gates.back().name, "role");
 
   const auto with_grant = explain(with({events::BillingDelegationGranted{"org", "asst"}}), "asst",
@@ -146,7 +152,7 @@ TEST(Explain, Grant) {
   auto found = std::find_if(with_grant.gates.begin(), with_grant.gates.end(), [](const Gate& g) { return g.name == "grant"; });
   ASSERT_NE(found, with_grant.gates.end());
   EXPECT_TRUE(found->passed);
-  EXPECT_EQ(with_grant.gates.back().fact, "assignment/ath1");  // the grant's scope: assigned athletes
+  EXPECT_TRUE(names_fact(with_grant.gates.back(), "assignment/ath1"));  // the grant's scope: assigned athletes
 }
 
 TEST(Explain, NotOnSelf) {
@@ -157,32 +163,32 @@ TEST(Explain, NotOnSelf) {
 }
 
 TEST(Explain, Target) {
-  EXPECT_EQ(last(explain(club(), "head", "plans.assign", "stranger"), "target").fact, "member/stranger");
+  EXPECT_TRUE(names_fact(last(explain(club(), "head", "plans.assign", "stranger"), "target"), "member/stranger"));
 }
 
 TEST(Explain, ScopeOwnAndAssigned) {
-  EXPECT_EQ(last(explain(club(), "ath1", "plans.view_assigned", "ath2"), "scope").fact, "role/ath1");
-  EXPECT_EQ(last(explain(club(), "asst", "plans.assign", "ath2"), "scope").fact, "assignment/ath2");
+  EXPECT_TRUE(names_fact(last(explain(club(), "ath1", "plans.view_assigned", "ath2"), "scope"), "role/ath1"));
+  EXPECT_TRUE(names_fact(last(explain(club(), "asst", "plans.assign", "ath2"), "scope"), "assignment/ath2"));
 }
 
 TEST(Explain, OwnPrivacy) {
   const auto org = given<OrganizationState>(current_club());
   const Privacy opted_out{{{"participate_in_leaderboard", false}}};
   const auto e = explain(org, "ath1", "leaderboard.participate", "", {.subject = &opted_out});
-  EXPECT_EQ(last(e, "own_privacy").fact, "privacy/ath1");
+  EXPECT_TRUE(names_fact(last(e, "own_privacy"), "privacy/ath1"));
   EXPECT_EQ(explain(org, "ath1", "leaderboard.participate").gates.back().name, "own_privacy");
 }
 
 TEST(Explain, Consent) {
   const auto org = given<OrganizationState>(current_club());
-  EXPECT_EQ(last(explain(org, "head", "athletes.view_activities", "ath1"), "consent").fact, "consent/ath1");
+  EXPECT_TRUE(names_fact(last(explain(org, "head", "athletes.view_activities", "ath1"), "consent"), "consent/ath1"));
 }
 
 TEST(Explain, Privacy) {
   const auto org = given<OrganizationState>(concat(current_club(), {events::ConsentGiven{"org", "ath1"}}));
   const Privacy hidden{{{"share_activity_with_coach", false}}};
   const auto e = explain(org, "head", "athletes.view_activities", "ath1", {.target = &hidden});
-  EXPECT_EQ(last(e, "privacy").fact, "privacy/ath1");
+  EXPECT_TRUE(names_fact(last(e, "privacy"), "privacy/ath1"));
   const auto shared = explain(org, "head", "athletes.view_activities", "ath1");
   ASSERT_TRUE(shared.decision.allowed);
   EXPECT_EQ(names(shared).back(), "privacy");
@@ -211,7 +217,7 @@ TEST(Explain, ParentOrganization) {
   const auto not_managed = explain(sub, "asst", "members.view", "", {}, &parent);
   const Gate& gate = last(not_managed, "parent_organization");
   EXPECT_EQ(gate.organization, "parent");
-  EXPECT_EQ(gate.fact, "role/asst");
+  EXPECT_TRUE(names_fact(gate, "role/asst"));
 }
 
 TEST(Facts, EachEventNamesWhatItChanges) {

@@ -40,8 +40,8 @@ struct CheckQuery {
 // first: it is bad input, not a denial).
 Result<domain::Decision> check(const PermissionView& view, const std::string& caller, const CheckQuery& q);
 
-// A gate of an explained check (domain/explain.h), with the position of the event that last
-// established or changed the fact it looked at; 0 when none did (a member who never had a grant).
+// A gate of an explained check (domain/explain.h), with the position of the latest event to
+// establish or change any of the facts it looked at; 0 when none did (a grant never given).
 struct ExplainedGate {
   domain::Gate gate;
   std::uint64_t established_at = 0;
@@ -52,9 +52,10 @@ struct Explained {
   std::vector<ExplainedGate> gates;  // in the order the check applied them
 };
 
-// check(), explained: the same authorisation and decision, with each gate the check applied and
-// the source of its fact from the view (the organisation's, its parent's, or an account's
-// privacy settings').
+// check(), explained: the same decision, with each gate the check applied and the source of its
+// facts from the view (the organisation's, its parent's, or an account's privacy settings').
+// Explanations name who did what, so they are for callers who may view the organisation's
+// members (members.view), whoever the subject: permission_denied otherwise; not_found as check().
 Result<Explained> explain(const PermissionView& view, const std::string& caller, const CheckQuery& q);
 
 // A command a suggestion sends: its name (POST /v1/commands/{name}), its body, and the accounts
@@ -80,9 +81,17 @@ struct Suggestion {
 // GrantToMember), setting (ChangeOrganizationSetting), scope (AssignAthlete; ChangeMemberRole),
 // consent (GiveConsent, sent by the athlete), privacy and own_privacy (UpdatePrivacySettings, sent
 // by the account). None for the other gates: joining needs the account's own acceptance, and
-// nothing makes a permission grantable or lets it be used on oneself. Same authorisation and
-// errors as check().
+// nothing makes a permission grantable or lets it be used on oneself. Suggestions name who may
+// send what: for callers with members.view only, as explain(); failed_precondition for an
+// organisation of more than kMaxSuggestionMembers members (the search decides candidates from
+// each member).
 Result<std::vector<Suggestion>> suggest(const PermissionView& view, const std::string& caller, const CheckQuery& q);
+inline constexpr std::size_t kMaxSuggestionMembers = 1000;
+
+// Whether `caller` may see who did what in the organisation and who may do what (explanations,
+// suggestions): with members.view there, as check() answers it. permission_denied otherwise.
+std::optional<Error> may_see_who(const PermissionView& view, const domain::OrganizationState& org,
+                                 const std::string& caller);
 
 // One answer of a batch: the decision, or why it was not asked.
 struct BatchAnswer {

@@ -36,15 +36,15 @@ struct Gate {
   std::string_view name;
   bool passed = false;
   std::string detail;        // what the gate found, in a sentence
-  std::string organization;  // the organisation whose fact decided it (the parent's, for parent_organization)
-  std::string fact;          // the fact that decided it (a key of facts_of), or empty
+  std::string organization;  // the organisation whose facts decided it (the parent's, for parent_organization)
+  std::vector<std::string> facts;  // the facts that decided it (keys of facts_of); the latest to change is cited
   bool operator==(const Gate&) const = default;
 };
 
 // Facts are named by keys:
 //   "organization"             its founding (OrganizationCreated, SubOrganizationCreated)
 //   "tier"                     its tier
-//   "role_model"               the role model version it is on
+//   "role_model"               the role model version it is on (what roles give, tiers, setting defaults)
 //   "member/<account>"         the account's membership
 //   "role/<account>"           the member's role
 //   "deactivated/<account>"    the member's deactivation

@@ -91,8 +91,8 @@ Result<std::uint64_t> fold_export(std::istream& in, std::optional<std::uint64_t>
 Result<std::uint64_t> export_position_at_time(std::istream& in, std::int64_t time_ms);
 
 // Who recorded the event at each position and what it was, for explanations (which keep only
-// positions): {position: {actor, event type}}. invalid_argument for a position beyond the head or
-// 0; internal when a read failed.
+// positions): {position: {actor, event type}}. internal for a position beyond the head or 0 (the
+// projection's state names an event the log does not have) and when a read failed.
 struct EventOrigin {
   std::string actor;
   std::string event;
