@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <atomic>
+#include <map>
 
 #include "touchline/api/auth.h"
 #include "touchline/api/commands.h"
@@ -65,6 +67,97 @@ void CommandService::execute(CommandRequest request, std::function<void(Result<C
   auto a = std::make_shared<Attempt>();
   a->planner = planner;
   admit(std::move(a), std::move(request), std::move(done));
+}
+
+Result<DryRun> CommandService::dry_run(const CommandRequest& req) {
+  commands::Planner planner = commands::find_planner(req.name);
+  if (!planner) {
+    std::string known;
+    for (const auto& n : command_names()) known += (known.empty() ? "" : ", ") + n;
+    return Error::make(ErrorCode::not_found, "unknown command '" + req.name + "'; known commands: " + known);
+  }
+  if (!req.body.is_object()) return Error::make(ErrorCode::invalid_argument, "the request body must be a JSON object");
+  if (is_anonymous(req.name)) {
+    return Error::make(ErrorCode::invalid_argument, req.name + " has no dry run: the account it makes has nothing to change");
+  }
+  if (req.actor.empty()) return Error::make(ErrorCode::unauthenticated, req.name + " needs a bearer token");
+  commands::AggregateCache::Decision decision(cache_);
+  commands::PlanContext ctx{decision,        req.actor,     deps_.now_ms(), req.client_address,
+                            req.by_operator, deps_.new_id, random_id,      deps_.staff_organizations};
+  auto plan = planner(ctx, req.body);
+  if (!plan.ok()) return plan.error();
+  DryRun out;
+  out.events = plan->events;
+
+  // The organisations whose checks the events may change, in the order they are first touched.
+  std::vector<std::string> organizations;
+  auto touch = [&organizations](const std::string& id) {
+    if (std::find(organizations.begin(), organizations.end(), id) == organizations.end()) organizations.push_back(id);
+  };
+  std::map<std::string, std::vector<const events::DomainEvent*>> privacy_changes;  // account -> its events
+  constexpr std::string_view kOrgStream = "organization-";
+  for (const auto& e : out.events) {
+    const std::string stream = events::stream_of(e);
+    if (stream.starts_with(kOrgStream)) touch(stream.substr(kOrgStream.size()));
+    if (const auto* changed = std::get_if<events::PrivacySettingsChanged>(&e)) {
+      privacy_changes[changed->account_id].push_back(&e);
+      auto account = decision.account(changed->account_id);
+      if (!account.ok()) return account.error();
+      if (!(*account)->athlete_organization_id.empty()) touch((*account)->athlete_organization_id);
+      auto staff = deps_.staff_organizations(changed->account_id);
+      if (!staff.ok()) return staff.error();
+      for (const auto& id : *staff) touch(id);
+    }
+  }
+
+  std::map<std::string, domain::Privacy> before_privacy, after_privacy;
+  for (const auto& id : organizations) {
+    auto read = decision.organization(id);
+    if (!read.ok()) return read.error();
+    const domain::OrganizationState& before = **read;
+    domain::OrganizationState after = before;
+    const std::string stream = events::organization_stream(id);
+    for (const auto& e : out.events) {
+      if (events::stream_of(e) == stream) after = domain::evolve(std::move(after), e);
+    }
+    const domain::OrganizationState* parent = before.parent.get();
+    if (!parent && !after.parent_id.empty()) {  // a sub-organisation this command creates
+      auto parent_read = decision.organization(after.parent_id);
+      if (!parent_read.ok()) return parent_read.error();
+      parent = *parent_read;
+    }
+    const std::size_t people = std::max(before.members.size(), after.members.size()) + (parent ? parent->members.size() : 0);
+    if (people > domain::kMaxImpactMembers) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "a dry run lists the permission changes of organisations of up to " +
+                             std::to_string(domain::kMaxImpactMembers) + " members; organisation " + id + " has " +
+                             std::to_string(people) + " with its parent's");
+    }
+    // Every member's privacy settings, before and after the command's changes to them.
+    std::vector<std::string> accounts;
+    for (const domain::OrganizationState* org : {&before, static_cast<const domain::OrganizationState*>(&after), parent}) {
+      if (!org) continue;
+      for (const auto& [account, role] : org->members) accounts.push_back(account);
+    }
+    for (const auto& account : accounts) {
+      if (before_privacy.contains(account)) continue;
+      auto state = decision.account(account);
+      if (!state.ok()) return state.error();
+      before_privacy[account] = (*state)->privacy;
+      domain::AccountState changed = **state;
+      for (const auto* e : privacy_changes[account]) changed = domain::evolve(std::move(changed), *e);
+      after_privacy[account] = changed.privacy;
+    }
+    auto lookup = [](const std::map<std::string, domain::Privacy>& privacy) -> domain::PrivacyLookup {
+      return [&privacy](const std::string& account) -> const domain::Privacy* {
+        auto it = privacy.find(account);
+        return it == privacy.end() ? nullptr : &it->second;
+      };
+    };
+    out.organizations.push_back(
+        {id, domain::permission_changes(before, after, lookup(before_privacy), lookup(after_privacy), parent)});
+  }
+  return out;
 }
 
 void CommandService::record_action(CommandRequest request, std::function<void(Result<CommandResponse>)> done) {

@@ -45,7 +45,7 @@ void Api::handle(HttpRequest req, Responder respond) {
     case Endpoint::role_models: return role_models(std::move(respond));
     case Endpoint::role_model: return role_model(m.params["id"], m.query, std::move(respond));
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
-    case Endpoint::command: return command(m.params["name"], req, std::move(respond));
+    case Endpoint::command: return command(m.params["name"], m.query, req, std::move(respond));
     case Endpoint::operator_command: return operator_command(m.params["name"], req, std::move(respond));
     case Endpoint::check: return check(req, std::move(respond));
     case Endpoint::checks: return checks(req, std::move(respond));
@@ -274,7 +274,8 @@ void Api::signed_in(const std::string& account_id, bool console, const std::stri
   });
 }
 
-void Api::command(const std::string& name, const HttpRequest& req, Responder respond) {
+void Api::command(const std::string& name, const std::map<std::string, std::string>& query, const HttpRequest& req,
+                  Responder respond) {
   CommandRequest cmd;
   cmd.name = name;
   if (!CommandService::is_anonymous(name)) {
@@ -283,12 +284,32 @@ void Api::command(const std::string& name, const HttpRequest& req, Responder res
     cmd.actor = *actor;
   }
   if (auto err = read_command(req, cmd)) return respond(fail(*err));
+  if (auto it = query.find("dry_run"); it != query.end() && !it->second.empty()) {
+    if (it->second != "true" && it->second != "false") return respond(fail(invalid("dry_run must be true or false", "dry_run")));
+    if (it->second == "true") return respond(dry_run_answer(deps_.commands.dry_run(cmd)));
+  }
   if (CommandService::hashes_a_password(name)) {
     if (auto limited = limits_.password_attempt(req.remote_address, "", deps_.now_ms())) {
       return respond(fail(*limited));
     }
   }
   execute(std::move(cmd), std::move(respond));
+}
+
+HttpResponse Api::dry_run_answer(const Result<DryRun>& dry) const {
+  if (!dry.ok()) return fail(dry.error());
+  json appended = json::array();
+  for (const auto& e : dry->events) {
+    appended.push_back({{"stream", events::stream_of(e)}, {"type", events::event_type(e)}, {"payload", events::event_payload(e)}});
+  }
+  json changes = json::array();
+  for (const auto& org : dry->organizations) {
+    for (const auto& c : org.changes) {
+      changes.push_back({{"organization_id", org.organization_id}, {"account_id", c.account_id}, {"permission", c.permission},
+                         {"target", c.target.empty() ? json(nullptr) : json(c.target)}, {"before", c.before}, {"after", c.after}});
+    }
+  }
+  return json_response(200, {{"dry_run", true}, {"events", std::move(appended)}, {"permission_changes", std::move(changes)}});
 }
 
 void Api::execute(CommandRequest cmd, Responder respond) {

@@ -8,7 +8,9 @@
 // permission of the catalogue) must get the same answer from both, the read side's lookups must
 // list exactly whom and what the reference allows (who holds each permission, with no target and
 // on each target; whom each subject may use it on), a refused command must append nothing, and the
-// reference's invariants must hold.
+// reference's invariants must hold. Before each command, its dry run (CommandService::dry_run)
+// must predict it: refused alike, the same events, and in each organisation exactly the checks
+// the projection then finds changed.
 //
 //   TOUCHLINE_MODEL_STEPS   steps to run (default 2,000; the suite runs 5,000, 1,000 under the sanitizers)
 //   TOUCHLINE_MODEL_SEED    the generator's seed (default 20261130); a failure names it
@@ -27,6 +29,7 @@
 #include "model/reference_model.h"
 #include "support/command_harness.h"
 #include "touchline/api/queries.h"
+#include "touchline/domain/impact.h"
 #include "touchline/domain/privacy.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/projections/permission_projection.h"
@@ -94,6 +97,15 @@ class ModelRun {
   std::vector<std::string> step(std::uint64_t n) {
     const Sent sent = next();
     const std::uint64_t before = harness_.log().head_position();
+    // The dry run first: decided on the same state, it must predict what the command then does.
+    std::optional<Result<api::DryRun>> dry;
+    std::map<std::string, OrgSnapshot> before_states;
+    if (!sent.is_action && sent.name != "SignUp") {
+      dry = harness_.service().dry_run(request_of(sent));
+      if (dry->ok()) {
+        for (const auto& org : (*dry)->organizations) before_states[org.organization_id] = snapshot(org.organization_id);
+      }
+    }
     auto answer = send(sent);
     learn(sent, answer);
     std::vector<std::string> problems;
@@ -101,6 +113,7 @@ class ModelRun {
       problems.push_back("refused (" + answer.error().message + ") but appended");
     }
     const std::set<std::string> touched = catch_up();
+    if (dry) compare_dry_run(*dry, answer, before, before_states, problems);
     for (const auto& org : n % 100 == 0 ? all_org_ids() : touched) compare(org, problems);
     for (const auto& v : reference_.invariant_violations()) problems.push_back("invariant: " + v);
     for (auto& p : problems) p = "step " + std::to_string(n) + " after " + describe(sent) + ": " + p;
@@ -111,6 +124,8 @@ class ModelRun {
   std::uint64_t lookups() const { return lookups_; }
   std::uint64_t acknowledged() const { return acknowledged_; }
   std::uint64_t refused() const { return refused_; }
+  std::uint64_t dry_runs() const { return dry_runs_; }
+  std::uint64_t predicted_changes() const { return predicted_changes_; }
   const std::map<std::string, std::uint64_t>& acknowledged_by_kind() const { return by_kind_; }
 
  private:
@@ -126,10 +141,70 @@ class ModelRun {
     return r->body["account_id"];
   }
 
+  static api::CommandRequest request_of(const Sent& s) {
+    return {s.name, s.body, s.by_operator ? "operator" : s.actor, "", "", "192.0.2.7", s.by_operator};
+  }
+
+  // An organisation as the projection holds it, with its parent and its people's privacy settings.
+  struct OrgSnapshot {
+    std::optional<domain::OrganizationState> org, parent;
+    std::map<std::string, domain::Privacy> privacy;
+  };
+  OrgSnapshot snapshot(const std::string& id) const {
+    OrgSnapshot out;
+    out.org = projection_.organization(id);
+    if (out.org && !out.org->parent_id.empty()) out.parent = projection_.organization(out.org->parent_id);
+    for (const auto* org : {&out.org, &out.parent}) {
+      if (!*org) continue;
+      for (const auto& [account, role] : (*org)->members) out.privacy[account] = projection_.privacy(account);
+    }
+    return out;
+  }
+
+  // A dry run predicts what the command then did: refused alike (the same code), or the same
+  // events (by type and stream, ids the command makes aside) and, in each organisation that
+  // existed before, exactly the checks that changed between the projection before and after.
+  void compare_dry_run(const Result<api::DryRun>& dry, const Result<api::CommandResponse>& answer, std::uint64_t before,
+                       const std::map<std::string, OrgSnapshot>& before_states, std::vector<std::string>& problems) {
+    if (!dry.ok() || !answer.ok()) {
+      if (dry.ok() != answer.ok() || (!dry.ok() && dry.error().code != answer.error().code)) {
+        problems.push_back("dry run answered " + (dry.ok() ? std::string("ok") : dry.error().message) + ", the command " +
+                           (answer.ok() ? std::string("ok") : answer.error().message));
+      }
+      return;
+    }
+    auto appended = harness_.log().read_recorded(before, SIZE_MAX);
+    if (!appended.ok()) throw std::runtime_error("read_recorded: " + appended.error().message);
+    std::vector<std::string> predicted, actual;
+    for (const auto& e : dry->events) predicted.push_back(std::string(events::event_type(e)));
+    for (const auto& e : *appended) actual.push_back(std::string(events::event_type(e.event)));
+    if (predicted != actual) problems.push_back("dry run predicted other events than were appended");
+    ++dry_runs_;
+    for (const auto& org : dry->organizations) {
+      auto was = before_states.find(org.organization_id);
+      if (was == before_states.end() || !was->second.org) continue;  // made by this command: its ids differ
+      const OrgSnapshot now = snapshot(org.organization_id);
+      auto lookup = [](const OrgSnapshot& s) -> domain::PrivacyLookup {
+        return [&s](const std::string& account) -> const domain::Privacy* {
+          auto it = s.privacy.find(account);
+          return it == s.privacy.end() ? nullptr : &it->second;
+        };
+      };
+      const auto changed = domain::permission_changes(*was->second.org, now.org.value_or(domain::OrganizationState{}),
+                                                      lookup(was->second), lookup(now),
+                                                      was->second.parent ? &*was->second.parent : nullptr);
+      if (changed != org.changes) {
+        problems.push_back("dry run predicted " + std::to_string(org.changes.size()) + " permission changes in " +
+                           org.organization_id + "; the command made " + std::to_string(changed.size()));
+      }
+      predicted_changes_ += changed.size();
+    }
+  }
+
   Result<api::CommandResponse> send(const Sent& s) {
     std::promise<Result<api::CommandResponse>> answer;
     auto done = [&](Result<api::CommandResponse> r) { answer.set_value(std::move(r)); };
-    api::CommandRequest req{s.name, s.body, s.by_operator ? "operator" : s.actor, "", "", "192.0.2.7", s.by_operator};
+    api::CommandRequest req = request_of(s);
     if (s.is_action) {
       harness_.service().record_action(std::move(req), done);
     } else {
@@ -450,6 +525,7 @@ class ModelRun {
   std::mt19937_64 rng_;
   projections::PermissionProjection projection_;
   CommandHarness harness_;
+  std::uint64_t dry_runs_ = 0, predicted_changes_ = 0;
   model_test::ReferenceModel reference_;
   std::uint64_t position_ = 0;
   std::vector<std::string> permissions_, coaches_, athletes_, accounts_, models_;
@@ -479,7 +555,8 @@ TEST(AuthorizationModel, RandomCommandsAgreeWithTheReferenceAfterEveryStep) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::cerr << "  step " << n << "/" << steps << ": " << run.checks() << " checks and " << run.lookups()
                 << " lookups agreed, " << run.acknowledged()
-                << " commands acknowledged, " << run.refused() << " refused, " << static_cast<int>(s) << " s ("
+                << " commands acknowledged, " << run.refused() << " refused, " << run.dry_runs()
+                << " dry runs matched (" << run.predicted_changes() << " permission changes), " << static_cast<int>(s) << " s ("
                 << static_cast<int>(n / std::max(s, 0.001)) << " steps/s)\n";
     }
   }
@@ -488,6 +565,7 @@ TEST(AuthorizationModel, RandomCommandsAgreeWithTheReferenceAfterEveryStep) {
   std::cerr << "\n";
   // A run in which commands mostly fail would compare little: most kinds must land.
   EXPECT_GE(run.acknowledged_by_kind().size(), 25u);
+  EXPECT_GT(run.predicted_changes(), 0u);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -69,7 +70,8 @@ class Api {
   // athlete account).
   void signed_in(const std::string& account_id, bool console, const std::string& correlation_id,
                  Responder respond);
-  void command(const std::string& name, const HttpRequest& req, Responder respond);
+  void command(const std::string& name, const std::map<std::string, std::string>& query, const HttpRequest& req,
+               Responder respond);
   void check(const HttpRequest& req, Responder respond);
   void checks(const HttpRequest& req, Responder respond);
   void lookup_subjects(const HttpRequest& req, Responder respond);
@@ -111,6 +113,8 @@ class Api {
   void operator_command(const std::string& name, const HttpRequest& req, Responder respond);
   // Runs a command and answers 201 with its result (200 for an Idempotency-Key replay).
   void execute(CommandRequest cmd, Responder respond);
+  // A dry run's answer: 200 with the events and the permission changes, or the problem.
+  HttpResponse dry_run_answer(const Result<DryRun>& dry) const;
   // Nothing when the request carries the operator token; else 401/403 saying `what` ("the event
   // log is") is for operators.
   std::optional<Error> require_operator(const HttpRequest& req, const std::string& what) const;

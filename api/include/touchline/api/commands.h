@@ -21,6 +21,7 @@
 
 #include "touchline/api/commands/aggregate_cache.h"
 #include "touchline/api/password_hasher.h"
+#include "touchline/domain/impact.h"
 #include "touchline/events/result.h"
 #include "touchline/store/event_store.h"
 
@@ -61,6 +62,17 @@ struct CommandServiceDeps {
   commands::AggregateCacheOptions cache;
 };
 
+// What a command would do (POST /v1/commands/{Name}?dry_run=true): the events it would append
+// and, for each organisation whose checks they may change, every check they would change.
+struct DryRunOrganization {
+  std::string organization_id;
+  std::vector<domain::PermissionChange> changes;  // domain::permission_changes
+};
+struct DryRun {
+  std::vector<events::DomainEvent> events;
+  std::vector<DryRunOrganization> organizations;
+};
+
 class CommandService {
  public:
   explicit CommandService(CommandServiceDeps deps);
@@ -84,6 +96,15 @@ class CommandService {
   // internal. On any error nothing was appended. A request whose Idempotency-Key is in flight
   // waits for that one's answer, then answers as a retry of it.
   void execute(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
+
+  // Decides the command as execute() does, on the same state, with the same validation,
+  // authorisation and errors, and appends nothing. The organisations reported are those the
+  // events are on, and for privacy settings every organisation the account is in (its athlete
+  // organisation and, from the permission projection, where it holds a staff role). Errors:
+  // execute()'s; invalid_argument for SignUp (an account that does not exist yet has nothing to
+  // change); failed_precondition for an organisation of more than domain::kMaxImpactMembers
+  // members (its own and a parent's). Thread-safe.
+  Result<DryRun> dry_run(const CommandRequest& request);
 
   // POST /v1/actions: checks a consequential action the client is about to take and records the
   // attempt (domain/actions.h) in one append. The response body has "allowed" and "reason"; a
