@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 
 #include "touchline/api/auth.h"
 #include "touchline/api/commands.h"
@@ -81,6 +82,14 @@ Result<DryRun> CommandService::dry_run(const CommandRequest& req) {
     return Error::make(ErrorCode::invalid_argument, req.name + " has no dry run: the account it makes has nothing to change");
   }
   if (req.actor.empty()) return Error::make(ErrorCode::unauthenticated, req.name + " needs a bearer token");
+  // Where the actor holds a staff role (the organisations their privacy settings reach): asked
+  // before the decision holds the cache, since it may wait for the permission projection.
+  std::optional<std::vector<std::string>> actor_staff;
+  if (req.name == "UpdatePrivacySettings") {
+    auto staff = deps_.staff_organizations(req.actor);
+    if (!staff.ok()) return staff.error();
+    actor_staff = std::move(*staff);
+  }
   commands::AggregateCache::Decision decision(cache_);
   commands::PlanContext ctx{decision,        req.actor,     deps_.now_ms(), req.client_address,
                             req.by_operator, deps_.new_id, random_id,      deps_.staff_organizations};
@@ -104,9 +113,11 @@ Result<DryRun> CommandService::dry_run(const CommandRequest& req) {
       auto account = decision.account(changed->account_id);
       if (!account.ok()) return account.error();
       if (!(*account)->athlete_organization_id.empty()) touch((*account)->athlete_organization_id);
-      auto staff = deps_.staff_organizations(changed->account_id);
-      if (!staff.ok()) return staff.error();
-      for (const auto& id : *staff) touch(id);
+      // Only the account's own settings change (UpdatePrivacySettings, by the account).
+      if (changed->account_id != req.actor || !actor_staff) {
+        return Error::make(ErrorCode::internal, req.name + " changed the privacy settings of another account");
+      }
+      for (const auto& id : *actor_staff) touch(id);
     }
   }
 
