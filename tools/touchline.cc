@@ -11,9 +11,11 @@
 //   touchline rebuild --data DIR --projection NAME|all     replay a projection from position 0
 //   touchline drop-snapshots --data DIR                    delete the write side's snapshots
 //   touchline rebuild-merkle --data DIR                    delete the log's Merkle tree and build it again
+//   touchline migrate --data DIR --to NEW                  copy a log from before sealing, sealing
+//                                                          its personal data (docs/OPERATIONS.md)
 //   touchline roles-doc                                    docs/roles.md, from the role models
 //
-// dump, verify and export open the directory read-only and work beside a running server. rebuild,
+// dump, verify, export and migrate open the directory read-only and work beside a running server. rebuild,
 // drop-snapshots and rebuild-merkle write, so they need the server stopped (RocksDB's lock says so if it is not).
 // verify --file, check and organization read only the file (run verify --file on it first: they
 // answer from what the file says). Times (--at-time) are Unix milliseconds or RFC 3339 in UTC.
@@ -32,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "migrate.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/domain/times.h"
 #include "touchline/projections/permission_history.h"
@@ -59,6 +62,7 @@ int usage() {
                "  touchline rebuild --data DIR --projection permissions|audit|all\n"
                "  touchline drop-snapshots --data DIR\n"
                "  touchline rebuild-merkle --data DIR\n"
+               "  touchline migrate --data DIR --to NEW\n"
                "  touchline roles-doc\n";
   return 2;
 }
@@ -435,6 +439,11 @@ int main(int argc, char** argv) {
     if (!opts.count("to")) return usage();
     auto log = open_store(opts["data"], true);
     return export_file(*log, opts["to"]);
+  }
+  if (command == "migrate") {
+    if (!opts.count("to")) return usage();
+    auto log = open_store(opts["data"], true);
+    return tools::migrate(*log, opts["to"]);
   }
   if (command == "rebuild") {
     if (!opts.count("projection")) return usage();

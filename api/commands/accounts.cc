@@ -19,8 +19,12 @@ Result<Plan> plan_sign_up(PlanContext& ctx, const nlohmann::json& json_body) {
     return Error::make(ErrorCode::internal, "SignUp was planned without its password's hash");
   }
 
-  TL_READ(claim, ctx.state.email_claim(domain::normalize_email(cmd.email)));
-  auto decided = domain::decide(claim, cmd);
+  const std::string address = domain::normalize_email(cmd.email);
+  cmd.email_key = ctx.claim_key(address);
+  TL_READ(claim, ctx.state.email_claim(cmd.email_key));
+  // A log from before claim keys claimed addresses by name: such a claim stands too.
+  TL_READ(claim_by_name, ctx.state.email_claim(address));
+  auto decided = domain::decide(claim.claimed ? claim : claim_by_name, cmd);
   Plan plan;
   plan.result["account_id"] = cmd.new_account_id;
   if (!cmd.organization_name.empty()) plan.result["organization_id"] = cmd.new_organization_id;
@@ -57,8 +61,14 @@ Result<Plan> plan_upgrade_at_console(PlanContext& ctx, const nlohmann::json& jso
   if (auto err = body.finish()) return *err;
   TL_READ(account, ctx.state.account(ctx.actor));
   nlohmann::json upgrade = nlohmann::json::object();
-  if (account.exists) upgrade["organization_name"] = account.display_name + "'s organisation";
-  return plan_upgrade_to_coach(ctx, upgrade);
+  if (account.exists) {
+    TL_TRY_ASSIGN(name, ctx.open_personal(account.display_name));
+    if (!name) return Error::make(ErrorCode::failed_precondition, "the account was erased");
+    upgrade["organization_name"] = *name + "'s organisation";
+  }
+  TL_TRY_ASSIGN(plan, plan_upgrade_to_coach(ctx, upgrade));
+  plan.organization_named_after_founder = true;
+  return std::move(plan);
 }
 
 Result<Plan> plan_update_privacy(PlanContext& ctx, const nlohmann::json& json_body) {
@@ -89,6 +99,37 @@ Result<Plan> plan_downgrade_to_athlete(PlanContext& ctx, const nlohmann::json& j
   TL_READ(account, ctx.state.account(cmd.account_id));
   TL_TRY_ASSIGN(plan, plan_of(domain::decide(account, staff_in, cmd)));
   plan.result["account_id"] = cmd.account_id;
+  return std::move(plan);
+}
+
+Result<Plan> plan_erase_account(PlanContext& ctx, const nlohmann::json& json_body) {
+  Body body(json_body);
+  domain::EraseAccount cmd;
+  cmd.account_id = ctx.by_operator ? body.required_id("account_id") : body.optional_id("account_id");
+  if (auto err = body.finish()) return *err;
+  if (cmd.account_id.empty()) cmd.account_id = ctx.actor;
+  TL_READ(account, ctx.state.account(cmd.account_id));
+  // The claim to release: only an address sealed under the account's key has a claim key (an
+  // older log's claim names the address and stays until the log is migrated).
+  if (store::PersonalData::is_sealed(account.email)) {
+    TL_TRY_ASSIGN(email, ctx.open_personal(account.email));
+    if (email) cmd.email_key = ctx.claim_key(domain::normalize_email(*email));
+  }
+  domain::EmailClaimState no_claim;
+  const domain::EmailClaimState* claim = &no_claim;
+  if (!cmd.email_key.empty()) {
+    auto read = ctx.state.email_claim(cmd.email_key);
+    if (!read.ok()) return read.error();
+    claim = *read;
+  }
+  TL_TRY_ASSIGN(plan, plan_of(domain::decide(account, *claim, ctx.actor, ctx.by_operator, cmd)));
+  plan.result["account_id"] = cmd.account_id;
+  plan.result["erased"] = !plan.events.empty();
+  if (plan.events.empty()) return std::move(plan);
+  plan.erased_subjects.push_back(events::account_stream(cmd.account_id));
+  if (!cmd.email_key.empty()) plan.erased_subjects.push_back(events::email_stream(cmd.email_key));  // invites to it
+  for (const auto& subject : plan.erased_subjects) plan.secrets.push_back(store::PersonalData::destroy(subject));
+  plan.secrets.push_back({"password/" + cmd.account_id, "", true});
   return std::move(plan);
 }
 

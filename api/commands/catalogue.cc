@@ -9,6 +9,7 @@ const std::vector<std::pair<std::string, Planner>>& named_planners() {
       {"UpgradeToCoach", plan_upgrade_to_coach},
       {"UpdatePrivacySettings", plan_update_privacy},
       {"DowngradeToAthlete", plan_downgrade_to_athlete},
+      {"EraseAccount", plan_erase_account},
       {"CreateOrganization", plan_create_organization},
       {"AddMember", plan_add_member},
       {"RemoveMember", plan_remove_member},

@@ -53,7 +53,7 @@ bool CommandService::is_anonymous(const std::string& name) { return name == "Sig
 bool CommandService::hashes_a_password(const std::string& name) { return name == "SignUp"; }
 
 const std::vector<std::string>& CommandService::operator_commands() {
-  static const std::vector<std::string> names = {"DowngradeToAthlete", "ChangeTier", "AddCredits"};
+  static const std::vector<std::string> names = {"DowngradeToAthlete", "ChangeTier", "AddCredits", "EraseAccount"};
   return names;
 }
 
@@ -91,8 +91,8 @@ Result<DryRun> CommandService::dry_run(const CommandRequest& req) {
     actor_staff = std::move(*staff);
   }
   commands::AggregateCache::Decision decision(cache_);
-  commands::PlanContext ctx{decision,        req.actor,     deps_.now_ms(), req.client_address,
-                            req.by_operator, deps_.new_id, random_id,      deps_.staff_organizations};
+  if (auto refused = refuse_erased_actor(decision, req)) return *refused;
+  commands::PlanContext ctx = plan_context(decision, req, {});
   auto plan = planner(ctx, req.body);
   if (!plan.ok()) return plan.error();
   DryRun out;
@@ -260,6 +260,31 @@ void CommandService::release_key(const std::string& key) {
   }
 }
 
+commands::PlanContext CommandService::plan_context(commands::StateReader& state, const CommandRequest& req,
+                                                  const std::string& password_hash) {
+  return commands::PlanContext{
+      .state = state,
+      .actor = req.actor,
+      .now_ms = deps_.now_ms(),
+      .client_address = req.client_address,
+      .by_operator = req.by_operator,
+      .new_id = deps_.new_id,
+      .new_secret = random_id,
+      .staff_organizations = deps_.staff_organizations,
+      .password_hash = password_hash,
+      .claim_key = [&personal = deps_.personal](std::string_view email) { return personal.claim_key(email); },
+      .open_personal = [&personal = deps_.personal](std::string_view text) { return personal.open(text); },
+  };
+}
+
+std::optional<Error> CommandService::refuse_erased_actor(commands::StateReader& state, const CommandRequest& req) {
+  if (req.actor.empty() || req.by_operator) return std::nullopt;
+  auto actor = state.account(req.actor);
+  if (!actor.ok()) return actor.error();
+  if ((*actor)->erased) return Error::make(ErrorCode::unauthenticated, "this account was erased");
+  return std::nullopt;
+}
+
 void CommandService::retry(const std::shared_ptr<Attempt>& a) {
   if (!deps_.post([this, a] { attempt(a); })) a->done(stopping());
 }
@@ -289,10 +314,16 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     }
   }
   commands::AggregateCache::Decision decision(cache_);
-  commands::PlanContext ctx{decision,       req.actor,  deps_.now_ms(), req.client_address,
-                            req.by_operator, deps_.new_id, random_id,     deps_.staff_organizations,
-                            a->password_hash};
+  if (auto refused = refuse_erased_actor(decision, req)) {
+    decision.release();
+    return a->done(*refused);
+  }
+  commands::PlanContext ctx = plan_context(decision, req, a->password_hash);
   auto plan = a->planner(ctx, req.body);
+  if (plan.ok()) {
+    Status sealed = commands::seal_personal_data(*plan, plan->actor.empty() ? req.actor : plan->actor, deps_.personal);
+    if (!sealed.ok()) plan = sealed.error();
+  }
   if (!plan.ok()) {
     if (!decision.read_undurable_state()) {
       decision.release();
@@ -311,7 +342,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
   }
 
   store::AppendRequest append;
-  append.secrets = std::move(plan->secrets);
+  append.secrets = plan->secrets;
   append.metadata = store::AppendMetadata{plan->actor.empty() ? req.actor : plan->actor, a->command_id,
                                           req.correlation_id.empty() ? a->command_id : req.correlation_id,
                                           a->command_id};
@@ -332,9 +363,11 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     std::shared_ptr<store::AppendTicket> ticket = request.ticket;
     deps_.log.append_async(
         std::move(request), [this, a, streams = std::move(streams), ticket = std::move(ticket),
-                             sequence = decision.sequence(),
+                             sequence = decision.sequence(), secrets = std::move(plan->secrets),
+                             erased = std::move(plan->erased_subjects),
                              result = std::move(result)](Result<store::AppendResult> r) mutable {
           cache_.settle(streams, ticket, sequence, r.ok() && !r->replayed);
+          if (r.ok() && !r->replayed) deps_.personal.written(secrets);
           if (!r.ok()) {
             if (r.error().code != ErrorCode::conflict) return a->done(r.error());
             if (a->attempts < deps_.max_attempts) return retry(a);
@@ -342,9 +375,20 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
                                                                 std::to_string(a->attempts) +
                                                                 " times; retry the command"));
           }
-          if (!r->result.is_null()) return a->done(CommandResponse{r->result, r->replayed});
-          result["position"] = r->last_position;
-          a->done(CommandResponse{std::move(result), false});
+          CommandResponse response{r->result, r->replayed};
+          if (r->result.is_null()) {
+            result["position"] = r->last_position;
+            response = CommandResponse{std::move(result), false};
+          }
+          if (erased.empty() || r->replayed) return a->done(std::move(response));
+          // The store's writer thread must not wait for a compaction: purge on the pool.
+          auto purge = [this, a, erased = std::move(erased), response = std::move(response)]() mutable {
+            for (const auto& subject : erased) deps_.personal.forget(subject);
+            Status purged = deps_.log.purge_erased_secrets();
+            if (!purged.ok()) return a->done(purged.error());
+            a->done(std::move(response));
+          };
+          if (!deps_.post(purge)) a->done(stopping());
         });
   });
 }

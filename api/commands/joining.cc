@@ -27,6 +27,7 @@ Result<Plan> plan_issue_invite(PlanContext& ctx, const nlohmann::json& json_body
   const std::string secret = ctx.new_secret();
   cmd.code_digest = sha256_hex(secret);
   cmd.now_ms = ctx.now_ms;
+  if (!cmd.email.empty()) cmd.email_key = ctx.claim_key(domain::normalize_email(cmd.email));
   TL_READ(org, ctx.state.organization(cmd.organization_id));
   TL_TRY_ASSIGN(plan, plan_of(domain::decide(org, ctx.actor, cmd)));
   const auto& issued = std::get<events::InviteIssued>(plan.events.at(0));
@@ -58,6 +59,13 @@ Result<Plan> plan_accept_invite(PlanContext& ctx, const nlohmann::json& json_bod
   cmd.now_ms = ctx.now_ms;
   TL_READ(org, ctx.state.organization(cmd.organization_id));
   TL_READ(joiner, ctx.state.account(ctx.actor));
+  if (!joiner.email.empty()) {
+    TL_TRY_ASSIGN(email, ctx.open_personal(joiner.email));
+    if (email) {
+      cmd.joiner_email = domain::normalize_email(*email);
+      cmd.joiner_email_key = ctx.claim_key(cmd.joiner_email);
+    }
+  }
   TL_TRY_ASSIGN(plan, plan_of(domain::decide(org, joiner, cmd)));
   plan.result["role"] = std::get<events::MemberAdded>(plan.events.at(1)).role;
   return std::move(plan);

@@ -25,10 +25,14 @@ Result<State> fold(const store::EventStore& log, const std::string& stream) {
 
 }  // namespace
 
-Result<std::string> account_of_email(const store::EventStore& log, const std::string& normalized_email) {
-  auto claim = fold<domain::EmailClaimState>(log, events::email_stream(normalized_email));
-  if (!claim.ok()) return claim.error();
-  return claim->claimed ? claim->account_id : std::string();
+Result<std::string> account_of_email(const store::EventStore& log, const std::string& claim_key,
+                                     const std::string& normalized_email) {
+  for (const std::string* name : {&claim_key, &normalized_email}) {
+    auto claim = fold<domain::EmailClaimState>(log, events::email_stream(*name));
+    if (!claim.ok()) return claim.error();
+    if (claim->claimed) return claim->account_id;
+  }
+  return std::string();
 }
 
 }  // namespace touchline::api::queries

@@ -229,7 +229,7 @@ void Api::sign_in(const HttpRequest& req, Responder respond) {
   if (auto limited = limits_.password_attempt(req.remote_address, normalized, deps_.now_ms())) {
     return respond(fail(*limited));
   }
-  auto found = queries::account_of_email(deps_.log, normalized);
+  auto found = queries::account_of_email(deps_.log, deps_.personal.claim_key(normalized), normalized);
   if (!found.ok()) return respond(fail(found.error()));
   const std::string account_id = std::move(*found);
   std::string hash;  // empty: no such account, and the hasher spends a real check's time anyway

@@ -77,6 +77,7 @@ FeedSource audit_source(const ApiDeps& deps, std::string org, std::string caller
     if (!page.ok()) return page.error();
     FeedRead out{{}, through};
     for (auto& entry : page->entries) {
+      if (auto opened = queries::open_personal_data(entry, deps.personal); !opened.ok()) return opened.error();
       const auto position = entry["position"].get<std::uint64_t>();
       out.items.push_back({position, entry["action"].get<std::string>(), std::move(entry)});
     }

@@ -146,8 +146,10 @@ void Api::organization(const std::string& org_id, const HttpRequest& req, const 
     for (const auto& [name, declared] : org.model().settings) settings[name] = org.setting(name);
     json custom = json::array();
     for (const auto& [name, role] : org.custom_roles) custom.push_back(name);
+    json name = org.name;
+    if (auto opened = queries::open_personal_data(name, deps_.personal); !opened.ok()) return fail(opened.error());
     return json_response(200, {{"organization_id", org.id},
-                               {"name", org.name},
+                               {"name", std::move(name)},
                                {"role_model", org.role_model},
                                {"role_model_version", org.role_model_version},
                                {"tier", org.tier},
@@ -187,6 +189,7 @@ void Api::compliance(const std::string& org_id, const HttpRequest& req, std::uin
                        {"status", domain::credential_status_name(row.status)},
                        {"credentials", credentials}});
     }
+    if (auto opened = queries::open_personal_data(staff, deps_.personal); !opened.ok()) return fail(opened.error());
     return json_response(200, {{"organization_id", org_id},
                                {"as_of", domain::format_day(today)},
                                {"lapsing_within_days", domain::kLapsingWithinDays},
@@ -230,6 +233,9 @@ void Api::audit(const std::string& org_id, const std::map<std::string, std::stri
     if (!readable.ok()) return respond(fail(readable.error()));
     auto page = deps_.audit.page(org_id, before, limit, *readable);
     if (!page.ok()) return respond(fail(page.error()));
+    for (auto& entry : page->entries) {
+      if (auto opened = queries::open_personal_data(entry, deps_.personal); !opened.ok()) return respond(fail(opened.error()));
+    }
     respond(json_response(200, {{"entries", page->entries},
                                 {"next", page->next_before == 0 ? json(nullptr) : json(page->next_before)},
                                 {"position", deps_.audit_runner.position()}}));

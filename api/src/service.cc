@@ -10,6 +10,7 @@
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/personal_data.h"
 #include "touchline/store/state_store.h"
 #include "touchline/store/tree_head.h"
 
@@ -50,6 +51,7 @@ struct Service::Parts {
   std::unique_ptr<projections::ProjectionRunner> audit_runner;
   std::unique_ptr<TokenSigner> tokens;
   std::unique_ptr<store::TreeHeadSigner> tree_heads;
+  std::unique_ptr<store::PersonalData> personal;
   std::unique_ptr<PasswordHasher> hasher;
   std::unique_ptr<CommandService> commands;
   std::unique_ptr<Api> api;
@@ -84,6 +86,10 @@ Status Service::start(const ServiceConfig& config) {
   auto tree_head_key = server_key(*p->log, "tree_head_signing_key");
   if (!tree_head_key.ok()) return tree_head_key.error();
   p->tree_heads = std::make_unique<store::TreeHeadSigner>(*tree_head_key);
+  // The key of the digests that name email claim streams (store/personal_data.h).
+  auto claim_key = server_key(*p->log, "email_claim_key");
+  if (!claim_key.ok()) return claim_key.error();
+  p->personal = std::make_unique<store::PersonalData>(*p->log, *claim_key);
 
   p->permissions = std::make_unique<projections::PermissionProjection>();
   p->audit_state = std::make_unique<store::StateStore>(*p->log, projections::AuditProjection::kName);
@@ -115,6 +121,7 @@ Status Service::start(const ServiceConfig& config) {
   p->hasher = std::make_unique<PasswordHasher>(config.password_hashing);
   CommandServiceDeps cd{
       .log = *p->log,
+      .personal = *p->personal,
       .hasher = *p->hasher,
       .now_ms = now_ms,
       .new_id = random_id,
@@ -140,6 +147,7 @@ Status Service::start(const ServiceConfig& config) {
       .audit_runner = *p->audit_runner,
       .tokens = *p->tokens,
       .tree_heads = *p->tree_heads,
+      .personal = *p->personal,
       .operator_token = config.operator_token,
       .now_ms = now_ms,
       .post = [http](std::function<void()> fn) { http->post(std::move(fn)); },

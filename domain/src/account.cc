@@ -26,6 +26,10 @@ AccountState evolve(AccountState state, const DomainEvent& event) {
     state.athlete_organization_id = e->organization_id;
   } else if (std::holds_alternative<events::AthleteLeftOrganization>(event)) {
     state.athlete_organization_id.clear();
+  } else if (std::holds_alternative<events::AccountErased>(event)) {
+    state.erased = true;
+    state.email.clear();
+    state.display_name.clear();
   } else if (const auto* e = std::get_if<events::PrivacySettingsChanged>(&event)) {
     for (const auto& [setting, on] : e->settings) {
       const PrivacySettingInfo* info = find_privacy_setting(setting);
@@ -45,6 +49,9 @@ EmailClaimState evolve(EmailClaimState state, const DomainEvent& event) {
   if (const auto* e = std::get_if<events::EmailClaimed>(&event)) {
     state.claimed = true;
     state.account_id = e->account_id;
+  } else if (std::holds_alternative<events::EmailReleased>(event)) {
+    state.claimed = false;
+    state.account_id.clear();
   }
   return state;
 }
@@ -131,7 +138,10 @@ Result<std::vector<DomainEvent>> decide(const EmailClaimState& claim, const Sign
 
   std::vector<DomainEvent> out;
   out.push_back(events::AccountRegistered{cmd.new_account_id, cmd.email, cmd.display_name, role});
-  out.push_back(events::EmailClaimed{normalize_email(cmd.email), cmd.new_account_id});
+  if (cmd.email_key.empty()) {
+    throw std::logic_error("SignUp decided without the email's claim key: the address would name its stream");
+  }
+  out.push_back(events::EmailClaimed{cmd.email_key, cmd.new_account_id});
   if (!cmd.organization_name.empty()) {
     out.push_back(founding_event(*model, cmd.new_organization_id, cmd.organization_name,
                                  cmd.new_account_id));
@@ -168,6 +178,21 @@ Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::
                        "account_id");
   }
   return std::vector<DomainEvent>{events::AccountDowngradedToAthlete{account.id}};
+}
+
+Result<std::vector<DomainEvent>> decide(const AccountState& account, const EmailClaimState& claim,
+                                        const std::string& actor, bool by_operator, const EraseAccount& cmd) {
+  if (!account.exists) return Error::make(ErrorCode::not_found, "account " + cmd.account_id + " not found", "account_id");
+  if (!by_operator && account.id != actor) {
+    return Error::make(ErrorCode::permission_denied, "only the account itself or an operator erases an account",
+                       "account_id");
+  }
+  if (account.erased) return std::vector<DomainEvent>{};
+  std::vector<DomainEvent> out{events::AccountErased{account.id}};
+  if (!cmd.email_key.empty() && claim.claimed && claim.account_id == account.id) {
+    out.push_back(events::EmailReleased{cmd.email_key, account.id});
+  }
+  return out;
 }
 
 Result<std::vector<DomainEvent>> decide(const AccountState& account, const std::string& actor,

@@ -91,7 +91,8 @@ Result<Events> decide(const OrganizationState& org, const std::string& actor, co
   }
   const std::int64_t expires = cmd.valid_hours == 0 ? 0 : cmd.now_ms + std::int64_t{cmd.valid_hours} * 3'600'000;
   return Events{events::InviteIssued{org.id, cmd.new_invite_id, role->name, normalize_email(cmd.email),
-                                     cmd.max_uses, expires, cmd.code_digest, actor}};
+                                     cmd.max_uses, expires, cmd.code_digest, actor,
+                                     cmd.email.empty() ? std::string() : cmd.email_key}};
 }
 
 Result<Events> decide(const OrganizationState& org, const std::string& actor, const RevokeInvite& cmd) {
@@ -131,7 +132,9 @@ Result<Events> decide(const OrganizationState& org, const AccountState& joiner, 
     return refuse(ErrorCode::failed_precondition, "the invite expired at " + dates::format_utc_minute(invite.expires_at_ms),
                   "invite_expired");
   }
-  if (!invite.email.empty() && normalize_email(joiner.email) != invite.email) {
+  const bool for_joiner = invite.email_key.empty() ? !cmd.joiner_email.empty() && cmd.joiner_email == invite.email
+                                                  : !cmd.joiner_email_key.empty() && cmd.joiner_email_key == invite.email_key;
+  if (!invite.email.empty() && !for_joiner) {
     return refuse(ErrorCode::permission_denied, "the invite is for another email address", "invite_wrong_email");
   }
   const Role* role = org.find_role(invite.role);

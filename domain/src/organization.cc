@@ -177,7 +177,7 @@ OrganizationState evolve(OrganizationState state, const DomainEvent& event) {
         } else if constexpr (std::is_same_v<E, events::OrganizationSettingChanged>) {
           state.settings[e.setting] = e.enabled;
         } else if constexpr (std::is_same_v<E, events::InviteIssued>) {
-          state.invites[e.invite_id] = Invite{e.role, e.email, e.max_uses, e.expires_at_ms, e.code_digest, e.issued_by};
+          state.invites[e.invite_id] = Invite{e.role, e.email, e.max_uses, e.expires_at_ms, e.code_digest, e.issued_by, e.email_key};
         } else if constexpr (std::is_same_v<E, events::InviteRevoked>) {
           state.invites[e.invite_id].revoked = true;
         } else if constexpr (std::is_same_v<E, events::InviteAccepted>) {

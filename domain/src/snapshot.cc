@@ -39,6 +39,7 @@ json invite_json(const Invite& i) {
               {"expires_at_ms", i.expires_at_ms},
               {"code_digest", i.code_digest},
               {"issued_by", i.issued_by},
+              {"email_key", i.email_key},
               {"uses", i.uses},
               {"revoked", i.revoked}};
 }
@@ -179,6 +180,7 @@ class Reader {
     field(v, at, "expires_at_ms", out.expires_at_ms);
     field(v, at, "code_digest", out.code_digest);
     field(v, at, "issued_by", out.issued_by);
+    field(v, at, "email_key", out.email_key);
     field(v, at, "uses", out.uses);
     field(v, at, "revoked", out.revoked);
   }
@@ -213,6 +215,7 @@ class Reader {
 json snapshot_json(const AccountState& s) {
   return json{{"format", kSnapshotFormat},
               {"exists", s.exists},
+              {"erased", s.erased},
               {"id", s.id},
               {"email", s.email},
               {"display_name", s.display_name},
@@ -255,6 +258,7 @@ Result<AccountState> account_from_snapshot(const json& j) {
   AccountState s;
   r.snapshot(j);
   r.field(j, "", "exists", s.exists);
+  r.field(j, "", "erased", s.erased);
   r.field(j, "", "id", s.id);
   r.field(j, "", "email", s.email);
   r.field(j, "", "display_name", s.display_name);

@@ -114,7 +114,8 @@ void to_json(nlohmann::json& j, const InviteIssued& e) {
   j = nlohmann::json{{"organization_id", e.organization_id}, {"invite_id", e.invite_id},
                      {"role", e.role},                       {"email", e.email},
                      {"max_uses", e.max_uses},               {"expires_at_ms", e.expires_at_ms},
-                     {"code_digest", e.code_digest},         {"issued_by", e.issued_by}};
+                     {"code_digest", e.code_digest},         {"issued_by", e.issued_by},
+                     {"email_key", e.email_key}};
 }
 void from_json(const nlohmann::json& j, InviteIssued& e) {
   j.at("organization_id").get_to(e.organization_id);
@@ -125,13 +126,15 @@ void from_json(const nlohmann::json& j, InviteIssued& e) {
   j.at("expires_at_ms").get_to(e.expires_at_ms);
   j.at("code_digest").get_to(e.code_digest);
   e.issued_by = j.value("issued_by", std::string());  // schema 1 did not record the issuer
+  e.email_key = j.value("email_key", std::string());  // schemas 1 and 2 kept the address in plain text
 }
 static bool read_members(simdjson::dom::object payload, InviteIssued& e) {
   return read_member(payload, "organization_id", e.organization_id) &&
          read_member(payload, "invite_id", e.invite_id) && read_member(payload, "role", e.role) &&
          read_member(payload, "email", e.email) && read_member(payload, "max_uses", e.max_uses) &&
          read_member(payload, "expires_at_ms", e.expires_at_ms) &&
-         read_member(payload, "code_digest", e.code_digest) && read_member(payload, "issued_by", e.issued_by);
+         read_member(payload, "code_digest", e.code_digest) && read_member(payload, "issued_by", e.issued_by) &&
+         read_member(payload, "email_key", e.email_key);
 }
 TOUCHLINE_PAYLOAD(InviteRevoked, organization_id, invite_id)
 TOUCHLINE_PAYLOAD(InviteAccepted, organization_id, invite_id, account_id)
@@ -169,6 +172,8 @@ TOUCHLINE_PAYLOAD(SubOrganizationCreated, organization_id, parent_id, name, role
 TOUCHLINE_PAYLOAD(SubOrganizationAdded, organization_id, sub_organization_id, name)
 TOUCHLINE_PAYLOAD(MemberDeactivated, organization_id, account_id, role)
 TOUCHLINE_PAYLOAD(MemberReactivated, organization_id, account_id)
+TOUCHLINE_PAYLOAD(AccountErased, account_id)
+TOUCHLINE_PAYLOAD(EmailReleased, email, account_id)
 TOUCHLINE_PAYLOAD(ActionRecorded, organization_id, action, permission, target, allowed, reason,
                                    client_ip, details)
 
@@ -253,8 +258,8 @@ Result<DomainEvent> decode_event(std::string_view type, std::uint32_t schema,
 std::string account_stream(std::string_view account_id) {
   return "account-" + std::string(account_id);
 }
-std::string email_stream(std::string_view lower_cased_email) {
-  return "email-" + std::string(lower_cased_email);
+std::string email_stream(std::string_view claim_key) {
+  return "email-" + std::string(claim_key);
 }
 std::string organization_stream(std::string_view organization_id) {
   return "organization-" + std::string(organization_id);
@@ -264,7 +269,7 @@ std::string stream_of(const DomainEvent& e) {
   return std::visit(
       [](const auto& ev) -> std::string {
         using E = std::decay_t<decltype(ev)>;
-        if constexpr (std::is_same_v<E, EmailClaimed>) {
+        if constexpr (std::is_same_v<E, EmailClaimed> || std::is_same_v<E, EmailReleased>) {
           return email_stream(ev.email);
         } else if constexpr (kOnOrganizationStream<E>) {
           return organization_stream(ev.organization_id);

@@ -106,6 +106,8 @@ std::optional<Described> describe(const events::DomainEvent& event) {
           return Described{"account.privacy_changed", e.account_id, "", [&e] { return nlohmann::json{{"settings", e.settings}}; }};
         } else if constexpr (std::is_same_v<E, AccountDowngradedToAthlete>) {
           return Described{"account.downgraded_to_athlete", e.account_id, "", [] { return nlohmann::json::object(); }};
+        } else if constexpr (std::is_same_v<E, AccountErased>) {
+          return Described{"account.erased", e.account_id, "", [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, AccountUpgradedToCoach>) {
           return Described{"account.upgraded_to_coach", e.account_id, "", [] { return nlohmann::json::object(); }};
         } else if constexpr (std::is_same_v<E, OrganizationCreated>) {
@@ -200,8 +202,8 @@ std::optional<Described> describe(const events::DomainEvent& event) {
                              return details;
                            }};
         } else {
-          // EmailClaimed, AthleteJoinedOrganization and AthleteLeftOrganization restate facts
-          // audited above.
+          // EmailClaimed, EmailReleased, AthleteJoinedOrganization and AthleteLeftOrganization
+          // restate facts audited above.
           return std::nullopt;
         }
       },
@@ -215,6 +217,7 @@ std::string_view category_of(std::string_view action) {
       {"account.signed_up", "membership"},
       {"account.upgraded_to_coach", "membership"},
       {"account.downgraded_to_athlete", "membership"},
+      {"account.erased", "membership"},
       {"account.privacy_changed", "consent"},
       {"organization.created", "team_settings"},
       {"sub_organization.created", "team_settings"},

@@ -46,6 +46,7 @@ nlohmann::json organization_to_json(const domain::OrganizationState& org) {
                    {"expires_at_ms", invite.expires_at_ms},
                    {"code_digest", invite.code_digest},
                    {"issued_by", invite.issued_by},
+                   {"email_key", invite.email_key},
                    {"uses", invite.uses},
                    {"revoked", invite.revoked}};
   }
@@ -108,6 +109,7 @@ domain::OrganizationState organization_from_json(const nlohmann::json& j) {
                                      invite.at("expires_at_ms").get<std::int64_t>(),
                                      invite.at("code_digest").get<std::string>(),
                                      invite.at("issued_by").get<std::string>(),
+                                     invite.at("email_key").get<std::string>(),
                                      invite.at("uses").get<int>(),
                                      invite.at("revoked").get<bool>()};
   }

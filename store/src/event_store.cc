@@ -88,6 +88,7 @@ struct Op {
   rocksdb::ColumnFamilyHandle* cf;
   std::string key;
   std::string value;
+  bool erase = false;
 };
 
 }  // namespace
@@ -713,7 +714,7 @@ Result<AppendResult> EventStore::Impl::process_one(
                        std::string("the request cannot be encoded as JSON: ") + ex.what());
   }
   for (const auto& sw : req.secrets) {
-    ops.push_back(Op{cf_secrets, sw.key, sw.value});
+    ops.push_back(Op{cf_secrets, sw.key, sw.erase ? std::string() : sw.value, sw.erase});
   }
 
   // From here until `adding` is cleared, an exception would leave the batch or the group's
@@ -721,7 +722,7 @@ Result<AppendResult> EventStore::Impl::process_one(
   st.adding = true;
   batch.SetSavePoint();
   for (const auto& op : ops) {
-    auto s = batch.Put(op.cf, op.key, op.value);
+    auto s = op.erase ? batch.Delete(op.cf, op.key) : batch.Put(op.cf, op.key, op.value);
     if (!s.ok()) {
       batch.RollbackToSavePoint().PermitUncheckedError();
       st.adding = false;
@@ -993,6 +994,20 @@ Status EventStore::drop_snapshots() {
   // Stream names are UTF-8, whose bytes are never 0xff: this range holds every snapshot.
   auto s = im.db->DeleteRange(rocksdb::WriteOptions(), im.cf_snapshots, "", "\xff");
   if (!s.ok()) return storage_error("cannot drop the snapshots", s);
+  return ok_status();
+}
+
+Status EventStore::purge_erased_secrets() {
+  Impl& im = *impl_;
+  if (im.options.read_only) return Error::make(ErrorCode::unavailable, "the store is open read-only");
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  auto s = im.db->Flush(flush, im.handles);
+  if (!s.ok()) return storage_error("cannot flush before purging erased secrets", s);
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  s = im.db->CompactRange(compact, im.cf_secrets, nullptr, nullptr);
+  if (!s.ok()) return storage_error("cannot compact the secrets", s);
   return ok_status();
 }
 

@@ -25,6 +25,7 @@ class CommandServiceTest : public ::testing::Test {
     auto s = store::EventStore::open(o);
     ASSERT_TRUE(s.ok());
     log = std::move(*s);
+    personal = std::make_unique<store::PersonalData>(*log, std::string(32, 'k'));
     // A coach, and an organisation stream that already exists under the id "taken".
     append(events::AccountRegistered{"coach", "c@x.io", "Coach", "coach"});
     append(events::OrganizationCreated{"taken", "Existing", "athlete-coach", "someone", "head_coach"});
@@ -51,7 +52,7 @@ class CommandServiceTest : public ::testing::Test {
     auto list = std::make_shared<std::vector<std::string>>(std::move(ids));
     // The service outlives the answer: its bookkeeping runs after `done`, on the writer.
     service = std::make_unique<CommandService>(CommandServiceDeps{
-        *log, hasher, [] { return std::int64_t{0}; },
+        *log, *personal, hasher, [] { return std::int64_t{0}; },
         [this, next, list] {
           ++ids_used;
           std::string id = (*list)[std::min(*next, list->size() - 1)];
@@ -74,6 +75,7 @@ class CommandServiceTest : public ::testing::Test {
   std::string dir = testing::make_temp_dir("touchline-commands");
   PasswordHasher hasher{{}};
   std::unique_ptr<store::EventStore> log;
+  std::unique_ptr<store::PersonalData> personal;
   std::unique_ptr<CommandService> service;  // destroyed after the store's writer and the workers stop
   std::mutex mu;
   std::vector<std::thread> workers;

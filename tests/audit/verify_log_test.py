@@ -174,9 +174,11 @@ def main():
             with open(export, encoding="utf-8") as f:
                 lines = f.read().split("\n")
             tampered = list(lines)
-            tampered[4] = tampered[4].replace("Auditee", "Auditer", 1)  # a byte of the event at position 4
+            # a byte of the event at position 4: a digit of the time it was recorded
+            tampered[4] = re.sub(r'"recorded_at_ms":(\d)', lambda m: '"recorded_at_ms":' + str((int(m.group(1)) + 1) % 10),
+                                 tampered[4], count=1)
             if tampered[4] == lines[4]:
-                raise SystemExit("the event at position 4 has no display name to change")
+                raise SystemExit("the event at position 4 has no recorded time to change")
             for name, content in (("changed", tampered), ("dropped", lines[:3] + lines[4:]),
                                   ("swapped", lines[:3] + [lines[4], lines[3]] + lines[5:])):
                 bad = os.path.join(work, name + ".ndjson")

@@ -16,17 +16,18 @@ SignUp valid_sign_up() {
   s.display_name = "Ana";
   s.new_account_id = "acc-1";
   s.new_organization_id = "org-1";
+  s.email_key = "claim-key-of-ana";  // the server's keyed digest of "ana@example.com"
   return s;
 }
 
-TEST(SignUp, DefaultsToAthleteAndClaimsTheLowerCasedEmail) {
+TEST(SignUp, DefaultsToAthleteAndClaimsTheEmailByItsClaimKey) {
   auto result = decide(EmailClaimState{}, valid_sign_up());
   ASSERT_TRUE(result.ok()) << result.error().message;
   ASSERT_EQ(result->size(), 2u);
   EXPECT_EQ(std::get<events::AccountRegistered>((*result)[0]),
             (events::AccountRegistered{"acc-1", "Ana@Example.com", "Ana", "athlete"}));
   EXPECT_EQ(std::get<events::EmailClaimed>((*result)[1]),
-            (events::EmailClaimed{"ana@example.com", "acc-1"}));
+            (events::EmailClaimed{"claim-key-of-ana", "acc-1"}));
 }
 
 TEST(SignUp, CoachWithOrganizationNameFoundsItAsHeadCoach) {
@@ -181,6 +182,40 @@ TEST(DowngradeToAthlete, AnOperatorTurnsACoachBackOnceTheyAreOnNoStaff) {
   EXPECT_TRUE(decide(athlete, std::vector<std::string>{}, DowngradeToAthlete{"c"})->empty());
   EXPECT_EQ(decide(AccountState{}, std::vector<std::string>{}, DowngradeToAthlete{"x"}).error().code,
             ErrorCode::not_found);
+}
+
+TEST(EraseAccount, TheAccountItselfOrAnOperatorErasesItAndReleasesItsClaim) {
+  const AccountState ana = given<AccountState>({events::AccountRegistered{"ana", "sealed:1:account-ana:x", "sealed:1:account-ana:y", "athlete"}});
+  const EmailClaimState claim = given<EmailClaimState>({events::EmailClaimed{"key-a", "ana"}});
+  const EraseAccount cmd{"ana", "key-a"};
+
+  auto by_someone_else = decide(ana, claim, "bob", false, cmd);
+  ASSERT_FALSE(by_someone_else.ok());
+  EXPECT_EQ(by_someone_else.error().code, ErrorCode::permission_denied);
+  EXPECT_EQ(decide(AccountState{}, claim, "ana", false, cmd).error().code, ErrorCode::not_found);
+
+  for (bool by_operator : {false, true}) {
+    auto r = decide(ana, claim, by_operator ? "operator" : "ana", by_operator, cmd);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(*r, (std::vector<events::DomainEvent>{events::AccountErased{"ana"}, events::EmailReleased{"key-a", "ana"}}));
+    // Erased, the account keeps its id and forgets what it held of the person; the address is free.
+    const AccountState erased = evolve(ana, r->at(0));
+    EXPECT_TRUE(erased.exists && erased.erased);
+    EXPECT_EQ(erased.id, "ana");
+    EXPECT_TRUE(erased.email.empty() && erased.display_name.empty());
+    EXPECT_FALSE(evolve(claim, r->at(1)).claimed);
+    EXPECT_TRUE(decide(erased, claim, "ana", false, cmd)->empty());  // an explicit no-op
+  }
+  // A claim that is not the account's (or none: an address of an older log) is not released.
+  const EmailClaimState others = given<EmailClaimState>({events::EmailClaimed{"key-a", "someone"}});
+  EXPECT_EQ(decide(ana, others, "ana", false, cmd)->size(), 1u);
+  EXPECT_EQ(decide(ana, EmailClaimState{}, "ana", false, EraseAccount{"ana", ""})->size(), 1u);
+}
+
+TEST(SignUp, AReleasedEmailSignsUpAgain) {
+  auto claim = given<EmailClaimState>({events::EmailClaimed{"claim-key-of-ana", "acc-0"},
+                                       events::EmailReleased{"claim-key-of-ana", "acc-0"}});
+  EXPECT_TRUE(decide(claim, valid_sign_up()).ok());
 }
 
 }  // namespace

@@ -232,7 +232,7 @@ OrganizationState everything_set() {
   analyst.conditions = {{"athletes.view", "share_reports"}};
   s.custom_roles = {{"analyst", analyst}, {"empty", Role{}}};
   s.credits = INT64_MAX;
-  s.invites = {{"inv-1", Invite{"assistant", "a@b.io", INT_MAX, INT64_MAX, std::string(64, 'a'), "acc-1", 3, true}},
+  s.invites = {{"inv-1", Invite{"assistant", "a@b.io", INT_MAX, INT64_MAX, std::string(64, 'a'), "acc-1", std::string(64, 'b'), 3, true}},
                {"inv-2", Invite{}}};
   s.consenting = {"acc-ath"};
   s.credentials = {{"cred-1", Credential{"acc.2", "DBS check", "2027-06-30", "scans/x.pdf", true}},
@@ -247,7 +247,7 @@ TEST(Snapshot, EveryFieldRoundTripsAwayFromItsDefault) {
   expect_round_trip(everything_set(), organization_from_snapshot, "organisation");
   expect_round_trip(OrganizationState{}, organization_from_snapshot, "empty organisation");
 
-  AccountState account{true, "acc-1", "Ada@Example.com", "Ada ✓", "coach", "org-1",
+  AccountState account{true, true, "acc-1", "Ada@Example.com", "Ada ✓", "coach", "org-1",
                        Privacy{{{"share_activity_in_profile", false}, {"share_pace_data", false}}}};
   expect_round_trip(account, account_from_snapshot, "account");
   expect_round_trip(AccountState{}, account_from_snapshot, "empty account");

@@ -76,7 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                   [](const std::string&) -> Result<std::vector<std::string>> {
                     return std::vector<std::string>{"club"};
                   },
-                  "$argon2id$made-before-planning"};
+                  "$argon2id$made-before-planning",
+                  [](std::string_view email) { return "key(" + std::string(email) + ")"; },
+                  [](std::string_view text) -> Result<std::optional<std::string>> {
+                    return std::optional<std::string>(std::string(text));
+                  }};
   auto plan = planner(ctx, body);
   if (plan.ok()) {
     check_plan(*plan);

@@ -12,6 +12,8 @@
 // log_v6: format 1, adding an operator's downgrade of a coach account.
 // log_v7: format 1, InviteIssued schema 2 (issued_by).
 // log_v8: format 1, adding membership offers and their answers, and leaving.
+// log_v9: format 1, EmailClaimed schema 2 and InviteIssued schema 3 (claim keys), personal data
+//         sealed (store/personal_data.h), and an erasure.
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
@@ -42,7 +44,7 @@ struct GoldenLog {
   std::string name;  // directory under tests/golden; its dump is <name>.ndjson
   std::uint64_t events;
 };
-const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}, {"log_v7", 54}, {"log_v8", 60}};
+const std::vector<GoldenLog> kGoldenLogs = {{"log_v1", 14}, {"log_v2", 34}, {"log_v3", 47}, {"log_v4", 51}, {"log_v5", 53}, {"log_v6", 54}, {"log_v7", 54}, {"log_v8", 60}, {"log_v9", 65}};
 const GoldenLog& kNewest = kGoldenLogs.back();
 
 std::string temp_dir() {
@@ -161,6 +163,17 @@ void write_history(store::EventStore& log) {
   append(log, "acc-c2", "cmd-45", {MembershipOffered{"org-2", "acc-head", "assistant", "acc-c2"}});
   append(log, "acc-head", "cmd-46", {MembershipDeclined{"org-2", "acc-head"}});
   append(log, "acc-asst", "cmd-47", {MemberLeft{"org-3", "acc-asst", "coach"}});
+  // log_v9 from here on: what a server writes since personal data is sealed (the sealed text is
+  // fixed here; a server draws a random nonce).
+  const std::string claim_key = "5c0b0a3d0e8f1e2d3c4b5a69788796a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9";
+  append(log, "acc-eve", "cmd-48",
+         {AccountRegistered{"acc-eve", "sealed:1:account-acc-eve:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+                            "sealed:1:account-acc-eve:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8", "athlete"},
+          EmailClaimed{claim_key, "acc-eve"}});
+  append(log, "acc-c2", "cmd-49",
+         {InviteIssued{"org-2", "inv-3", "athlete", "sealed:1:email-" + claim_key + ":QEFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlaW1xdXl8",
+                       1, 0, std::string(64, 'c'), "acc-c2", claim_key}});
+  append(log, "operator", "cmd-50", {AccountErased{"acc-eve"}, EmailReleased{claim_key, "acc-eve"}});
 }
 
 std::string dump(const store::EventStore& log) {

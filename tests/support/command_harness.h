@@ -115,6 +115,7 @@ class CommandHarness {
   }
 
   store::EventStore& log() { return *log_; }
+  store::PersonalData& personal() { return *personal_; }
   api::CommandService& service() { return *service_; }
   const std::string& dir() const { return dir_; }
 
@@ -151,8 +152,10 @@ class CommandHarness {
     if (!s.ok()) throw std::runtime_error("cannot open the store: " + s.error().message);
     log_ = std::move(*s);
     pool_ = std::make_unique<WorkPool>();
+    personal_ = std::make_unique<store::PersonalData>(*log_, std::string(32, 'k'));
     api::CommandServiceDeps deps{
         .log = *log_,
+        .personal = *personal_,
         .hasher = hasher_,
         .now_ms = [] { return std::int64_t{1'700'000'000'000}; },
         .new_id = api::random_id,
@@ -170,6 +173,7 @@ class CommandHarness {
   StaffOrganizations staff_organizations_;
   api::PasswordHasher hasher_{{}};
   std::unique_ptr<store::EventStore> log_;
+  std::unique_ptr<store::PersonalData> personal_;
   std::unique_ptr<WorkPool> pool_;
   std::unique_ptr<api::CommandService> service_;
 };

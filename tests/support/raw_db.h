@@ -32,6 +32,7 @@ class RawDb {
   RawDb& operator=(const RawDb&) = delete;
 
   rocksdb::DB* db() { return db_; }
+  const std::vector<rocksdb::ColumnFamilyHandle*>& column_families() const { return handles_; }
   rocksdb::ColumnFamilyHandle* cf(const std::string& name) {
     for (auto* h : handles_) {
       if (h->GetName() == name) return h;

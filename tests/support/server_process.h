@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <regex>
 #include <stdexcept>
 #include <string>
@@ -55,7 +56,10 @@ class ServerProcess {
     // Keep draining its stderr so the child never blocks on a full pipe.
     drain_ = std::thread([this] {
       char buf[4096];
-      while (std::fgets(buf, sizeof buf, stderr_)) {}
+      while (std::fgets(buf, sizeof buf, stderr_)) {
+        std::lock_guard lock(mu_);
+        later_ += buf;
+      }
     });
   }
 
@@ -68,6 +72,12 @@ class ServerProcess {
   std::uint16_t port() const { return port_; }
   // What it wrote to stderr up to the line saying where it listens.
   const std::string& startup_output() const { return output_; }
+  // Everything it wrote to stderr so far (once it has exited: everything).
+  std::string output() {
+    if (exited_ && drain_.joinable()) drain_.join();
+    std::lock_guard lock(mu_);
+    return output_ + later_;
+  }
 
   void kill_now() { signal_and_wait(SIGKILL); }
 
@@ -86,6 +96,8 @@ class ServerProcess {
   pid_t pid_ = 0;
   FILE* stderr_ = nullptr;
   std::string output_;
+  std::mutex mu_;
+  std::string later_;  // what it wrote after the line saying where it listens
   std::uint16_t port_ = 0;
   bool exited_ = false;
   std::thread drain_;

@@ -11,6 +11,7 @@
 #include "touchline/events/domain_events.h"
 #include "touchline/store/export.h"
 #include "touchline/store/tree_head.h"
+#include "support/run_tool.h"
 
 namespace touchline {
 namespace {
@@ -18,20 +19,7 @@ namespace {
 using store::testing::RawDb;
 using store::testing::TempDir;
 
-struct Run {
-  int exit_code;
-  std::string output;  // stdout and stderr
-};
-
-Run touchline_cli(const std::string& args) {
-  const std::string cmd = std::string(TOUCHLINE_CLI_PATH) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+testing::ToolRun touchline_cli(const std::string& args) { return testing::run_tool(TOUCHLINE_CLI_PATH, args); }
 
 void write_log(const std::string& dir, int organizations) {
   auto log = store::testing::open_store(store::testing::options_for(dir));

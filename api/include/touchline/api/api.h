@@ -34,6 +34,7 @@ struct ApiDeps {
   projections::ProjectionRunner& audit_runner;
   const TokenSigner& tokens;
   const store::TreeHeadSigner& tree_heads;  // signs GET /v1/log/head
+  const store::PersonalData& personal;      // opens what reads show of a person's own
   std::string operator_token;  // empty: the operator endpoints are closed
   std::function<std::int64_t()> now_ms;
   std::function<void(std::function<void()>)> post;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +45,9 @@ struct CommandResponse {
 
 struct CommandServiceDeps {
   store::EventStore& log;
+  // Seals what is a person's own before it is appended (store/personal_data.h), and forgets the
+  // keys EraseAccount destroys.
+  store::PersonalData& personal;
   // SignUp's password is hashed here, before its decision, off the threads that decide.
   PasswordHasher& hasher;
   std::function<std::int64_t()> now_ms;
@@ -86,7 +90,8 @@ class CommandService {
   static bool hashes_a_password(const std::string& name);
 
   // The commands an operator sends (POST /v1/operator/commands/{name}): DowngradeToAthlete, which
-  // only an operator may, and ChangeTier and AddCredits on an organisation's behalf.
+  // only an operator may, ChangeTier and AddCredits on an organisation's behalf, and EraseAccount
+  // on a person's.
   static const std::vector<std::string>& operator_commands();
 
   // Validates, decides and appends. `done` is called exactly once, on any thread, with the
@@ -94,7 +99,10 @@ class CommandService {
   // unauthenticated, permission_denied, not_found, already_exists, failed_precondition,
   // idempotency_mismatch, conflict (still refused after max_attempts), unavailable (stopping),
   // internal. On any error nothing was appended. A request whose Idempotency-Key is in flight
-  // waits for that one's answer, then answers as a retry of it.
+  // waits for that one's answer, then answers as a retry of it. An erased account's commands are
+  // refused with unauthenticated. What the events hold of a person's own is sealed under their
+  // key before it is appended (seal_personal_data); an erasure answers once the keys it destroys
+  // are purged from the data directory (EventStore::purge_erased_secrets).
   void execute(CommandRequest request, std::function<void(Result<CommandResponse>)> done);
 
   // Decides the command as execute() does, on the same state, with the same validation,
@@ -133,6 +141,10 @@ class CommandService {
   void attempt_once(const std::shared_ptr<Attempt>& a);
   void retry(const std::shared_ptr<Attempt>& a);
   void release_key(const std::string& key);
+  commands::PlanContext plan_context(commands::StateReader& state, const CommandRequest& req,
+                                     const std::string& password_hash);
+  // unauthenticated when the request's actor (an account) was erased.
+  static std::optional<Error> refuse_erased_actor(commands::StateReader& state, const CommandRequest& req);
 
   CommandServiceDeps deps_;
   commands::AggregateCache cache_;

@@ -22,6 +22,7 @@
 #include "touchline/events/result.h"
 #include "touchline/projections/audit_projection.h"
 #include "touchline/projections/permission_projection.h"
+#include "touchline/store/personal_data.h"
 
 namespace touchline::api::queries {
 
@@ -260,7 +261,18 @@ namespace touchline::api::queries {
 // permission projection), folding the stream with the domain's own evolve(). The store's error
 // (internal) when a read failed or an event cannot be decoded. Thread-safe.
 
-// The account holding the (normalised) email, or empty when no account has it.
-Result<std::string> account_of_email(const store::EventStore& log, const std::string& normalized_email);
+// The account holding the (normalised) email, or empty when no account has it: the claim under
+// the address's claim key, or else (a log from before claim keys) the claim under the address.
+Result<std::string> account_of_email(const store::EventStore& log, const std::string& claim_key,
+                                     const std::string& normalized_email);
+
+// What reads show in place of an erased person's data.
+inline constexpr std::string_view kErased = "[erased]";
+
+// Replaces, in place, every sealed string in `body` (store/personal_data.h) with its plain text,
+// or with kErased once its owner was erased. Text that looks sealed but names a key it does not
+// open under is left as it is (a client may type anything into a free-text field). Returns
+// internal when a key cannot be read. Thread-safe.
+Status open_personal_data(nlohmann::json& body, const store::PersonalData& personal);
 
 }  // namespace touchline::api::queries

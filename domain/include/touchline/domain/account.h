@@ -13,15 +13,17 @@ namespace touchline::domain {
 
 struct AccountState {
   bool exists = false;
+  bool erased = false;  // AccountErased: it keeps its id and history, and does nothing more
   std::string id;
-  std::string email;
-  std::string display_name;
+  std::string email;         // sealed (plain text in older logs); empty once erased
+  std::string display_name;  // the same
   std::string membership_role;          // "athlete" or "coach"
   std::string athlete_organization_id;  // the one organisation this athlete belongs to, if any
   Privacy privacy;
   bool operator==(const AccountState&) const = default;
 };
 
+// An email's claim stream: claimed until the account holding it is erased (EmailReleased).
 struct EmailClaimState {
   bool claimed = false;
   std::string account_id;
@@ -47,6 +49,7 @@ struct SignUp {
   std::string role_model;         // for that organisation; empty: kDefaultRoleModel
   std::string new_account_id;       // injected by the caller
   std::string new_organization_id;  // injected by the caller; used only with organization_name
+  std::string email_key;            // injected by the caller: the claim key of the lower-cased email
 };
 
 // An athlete becomes a coach, keeping their account (seed 000: signing in at the coach console
@@ -61,6 +64,16 @@ struct UpgradeToCoach {
 // Coach -> athlete, by an operator only (seed 000: the user contacts support).
 struct DowngradeToAthlete {
   std::string account_id;
+};
+
+// Forgetting a person (crypto-shredding): the account itself, or an operator, erases it. The
+// caller destroys the account's key in the same batch; the events say so.
+struct EraseAccount {
+  std::string account_id;
+  // Injected by the caller: the claim key of the account's email, whose claim is released; empty
+  // when the account's email is in plain text (an older log, whose claim stream names the address:
+  // it stays claimed until the log is migrated, docs/OPERATIONS.md).
+  std::string email_key;
 };
 
 struct UpdatePrivacySettings {
@@ -84,6 +97,13 @@ Result<std::vector<events::DomainEvent>> decide(const AccountState& account, con
 // failed_precondition (still on a staff, naming the organisations).
 Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const std::vector<std::string>& staff_in,
                                                 const DowngradeToAthlete& cmd);
+
+// Only the account itself (actor == account_id) or an operator (by_operator) erases it. `claim`
+// is the state of the claim stream of cmd.email_key: released when it is this account's. An
+// account already erased gets an empty list. Errors: not_found (no such account), permission_denied
+// (someone else's account).
+Result<std::vector<events::DomainEvent>> decide(const AccountState& account, const EmailClaimState& claim,
+                                                const std::string& actor, bool by_operator, const EraseAccount& cmd);
 
 // Only the account itself changes its privacy settings: no coach, owner or operator does. Values
 // it already has are left out of the event; nothing changed succeeds with no events. Errors:

@@ -33,6 +33,7 @@ struct IssueInvite {
   std::string new_invite_id;  // injected by the caller
   std::string code_digest;    // SHA-256 of the code the caller made and hands to the issuer
   std::int64_t now_ms = 0;    // injected by the caller
+  std::string email_key;      // injected by the caller: the claim key of email, when there is one
 };
 
 struct RevokeInvite {
@@ -46,6 +47,11 @@ struct AcceptInvite {
   std::string invite_id;
   std::string code_digest;  // SHA-256 of the code presented
   std::int64_t now_ms = 0;  // injected by the caller
+  // Injected by the caller, for invites bound to an email: the joiner's lower-cased address and
+  // its claim key (an invite recorded with a claim key is matched on it; an older one on the
+  // address). Empty for an erased joiner, who matches no invite.
+  std::string joiner_email;
+  std::string joiner_email_key;
 };
 
 // The signed-in account answers the offer AddMember made it.

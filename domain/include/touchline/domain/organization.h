@@ -20,11 +20,12 @@ namespace touchline::domain {
 // An invite as IssueInvite made it and its uses since (domain/joining.h).
 struct Invite {
   std::string role;
-  std::string email;  // lower-cased; empty: a code anyone may use
+  std::string email;  // sealed (lower-cased plain text in older logs); empty: a code anyone may use
   int max_uses = 1;   // 0: no limit
   std::int64_t expires_at_ms = 0;  // 0: never
   std::string code_digest;
   std::string issued_by;  // empty for invites recorded before issuers were
+  std::string email_key;  // the claim key of email; empty in older logs
   int uses = 0;
   bool revoked = false;
   bool operator==(const Invite&) const = default;

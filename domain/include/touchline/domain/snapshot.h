@@ -18,7 +18,7 @@ namespace touchline::domain {
 // discards snapshots of any other format and folds the events again. Bump it too when evolve
 // comes to fold an event differently (a custom role's add_requires, say, is derived when folded):
 // a snapshot keeps what the old fold made of the events.
-inline constexpr std::uint32_t kSnapshotFormat = 2;
+inline constexpr std::uint32_t kSnapshotFormat = 3;
 
 // Every field of the state, and "format": kSnapshotFormat, so that a snapshot kept without its
 // format beside it is still recognised as stale. Sets are arrays, maps objects, scopes their

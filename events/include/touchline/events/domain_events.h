@@ -19,7 +19,9 @@
 
 namespace touchline::events {
 
-// An account came into being (stream "account-<account_id>").
+// An account came into being (stream "account-<account_id>"). email and display_name are
+// personal data: sealed under the account's key (store/personal_data.h) in logs written since
+// erasure support, plain text in older logs.
 struct AccountRegistered {
   static constexpr std::string_view kType = "AccountRegistered";
   static constexpr std::uint32_t kSchema = 1;
@@ -30,12 +32,16 @@ struct AccountRegistered {
   bool operator==(const AccountRegistered&) const = default;
 };
 
-// An email address was claimed by an account (stream "email-<lower-cased email>"). The claim
-// stream's existence is what makes emails unique: a second claim fails the no_stream check.
+// An email address was claimed by an account (stream "email-<email>"). The claim stream is what
+// makes emails unique: a claim is appended only while the stream holds no claim that stands (none,
+// or the last one released). Schema 2: `email` is the address's claim key, a keyed digest of the
+// lower-cased address (store/personal_data.h), never the address; schema 1 (older logs): the
+// lower-cased address itself.
 struct EmailClaimed {
   static constexpr std::string_view kType = "EmailClaimed";
-  static constexpr std::uint32_t kSchema = 1;
-  std::string email;  // lower-cased
+  static constexpr std::uint32_t kSchema = 2;
+  static constexpr std::uint32_t kOldestSchema = 1;
+  std::string email;  // the claim key (schema 2) or the lower-cased address (schema 1)
   std::string account_id;
   bool operator==(const EmailClaimed&) const = default;
 };
@@ -311,19 +317,23 @@ struct OrganizationSettingChanged {
 // An invite to join the organisation in a fixed role: bound to one email address, or a code for
 // anyone who has it. The code never enters the log: code_digest is its SHA-256 (hex), enough to
 // recognise the code and no use for joining. Schema 2 added issued_by (an invite holds only while
-// its issuer may still give its role); a schema 1 payload decodes with it empty.
+// its issuer may still give its role); a schema 1 payload decodes with it empty. Schema 3 added
+// email_key, the address's claim key (as EmailClaimed's), which the joiner's must equal; `email`
+// is then sealed under the key of the address (personal data, store/personal_data.h). Older
+// payloads decode with email_key empty and `email` the lower-cased address in plain text.
 struct InviteIssued {
   static constexpr std::string_view kType = "InviteIssued";
-  static constexpr std::uint32_t kSchema = 2;
+  static constexpr std::uint32_t kSchema = 3;
   static constexpr std::uint32_t kOldestSchema = 1;
   std::string organization_id;
   std::string invite_id;
   std::string role;
-  std::string email;  // lower-cased; empty: anyone with the code
+  std::string email;  // empty: anyone with the code
   int max_uses = 1;   // 0: no limit
   std::int64_t expires_at_ms = 0;  // Unix milliseconds; 0: never
   std::string code_digest;
   std::string issued_by;
+  std::string email_key;  // the claim key of `email`; empty for a code anyone may use
   bool operator==(const InviteIssued&) const = default;
 };
 
@@ -492,6 +502,26 @@ struct AccountDowngradedToAthlete {
   bool operator==(const AccountDowngradedToAthlete&) const = default;
 };
 
+// The account asked to be forgotten, or an operator erased it (EraseAccount). Its key was
+// destroyed in the same batch, so the personal data sealed under it can never be read again; its
+// id, memberships and permission history stay. It cannot sign in or send commands again.
+struct AccountErased {
+  static constexpr std::string_view kType = "AccountErased";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string account_id;
+  bool operator==(const AccountErased&) const = default;
+};
+
+// Beside AccountErased, on the email's claim stream: the address is free to sign up again.
+// `email` is the claim key, as in EmailClaimed schema 2.
+struct EmailReleased {
+  static constexpr std::string_view kType = "EmailReleased";
+  static constexpr std::uint32_t kSchema = 1;
+  std::string email;
+  std::string account_id;
+  bool operator==(const EmailReleased&) const = default;
+};
+
 using DomainEvent =
     std::variant<AccountRegistered, EmailClaimed, AccountUpgradedToCoach, OrganizationCreated,
                  MemberAdded, AthleteJoinedOrganization, AthleteAssigned,
@@ -503,7 +533,7 @@ using DomainEvent =
                  ConsentWithdrawn, CredentialDeclared, CredentialRecorded, CredentialEdited,
                  CredentialVerified, ActionRecorded, MemberDeactivated, MemberReactivated,
                  SubOrganizationCreated, SubOrganizationAdded, AccountDowngradedToAthlete, MemberLeft,
-                 MembershipOffered, MembershipAccepted, MembershipDeclined>;
+                 MembershipOffered, MembershipAccepted, MembershipDeclined, AccountErased, EmailReleased>;
 
 std::string_view event_type(const DomainEvent& e);
 std::uint32_t event_schema(const DomainEvent& e);
@@ -516,7 +546,7 @@ Result<DomainEvent> decode_event(std::string_view type, std::uint32_t schema,
 
 // Stream names, in one place so that every layer spells them alike.
 std::string account_stream(std::string_view account_id);
-std::string email_stream(std::string_view lower_cased_email);
+std::string email_stream(std::string_view claim_key);  // or, in older logs, the lower-cased address
 std::string organization_stream(std::string_view organization_id);
 
 // Whether events of type E belong to an organisation's stream: those naming an organisation,

@@ -105,7 +105,8 @@ class PermissionProjection final : public Projection {
   // 10: an invite's issuer. 11: membership offers. 12: history rows (kHistoryEvery).
   // 13: sources (domain/explain.h): each organisation's under "sources/<id>" (sources_to_text) and
   // in its history rows; each account's privacy settings' ({"changed", "position"}).
-  static constexpr std::uint32_t kStateFormat = 13;
+  // 14: an invite's email_key.
+  static constexpr std::uint32_t kStateFormat = 14;
   std::uint32_t state_format() const override { return kStateFormat; }
 
   // Every kHistoryEvery events of an organisation's stream, the projection keeps the

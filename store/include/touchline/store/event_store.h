@@ -71,10 +71,12 @@ struct IdempotencyRecord {
   nlohmann::json result;     // what the command answered; the store adds "position"
 };
 
-// A value kept outside the log (password hashes, signing keys), written in the same batch.
+// A value kept outside the log (password hashes, signing keys, personal data keys), written in
+// the same batch; with `erase`, the key is deleted instead (value unused).
 struct SecretWrite {
   std::string key;
   std::string value;
+  bool erase = false;
 };
 
 // What became of one queued append, for the appends decided on top of it before it was durable
@@ -285,6 +287,13 @@ class EventStore {
   // or a version beyond the stream's committed version: a snapshot may hold only what is
   // durable), unavailable (read-only store), internal (storage error).
   Status write_snapshot(const std::string& stream, std::uint32_t format, const Snapshot& snapshot);
+
+  // Makes the secrets erased so far unrecoverable from the data directory: flushes every column
+  // family (so that no write-ahead log file still holds them; RocksDB deletes the files it no
+  // longer needs) and compacts the secrets' files down to ones without them. Takes tens of
+  // milliseconds; EraseAccount's answer waits for it. Errors: unavailable (read-only store),
+  // internal (storage error). Thread-safe.
+  Status purge_erased_secrets();
 
   // Deletes every snapshot (operators; tests proving that nothing needs them). Errors:
   // unavailable (read-only store), internal (storage error).

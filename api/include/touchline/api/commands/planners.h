@@ -10,6 +10,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "touchline/events/domain_events.h"
 #include "touchline/events/result.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/personal_data.h"
 
 namespace touchline::api::commands {
 
@@ -45,6 +48,12 @@ struct Plan {
   std::vector<store::SecretWrite> secrets;  // kept outside the log, in the same batch
   nlohmann::json result = nlohmann::json::object();  // the answer, without "position"
   std::string actor;  // overrides the request's actor in the envelopes (SignUp: the new account)
+  // The organisation it founds is named after its founder (seed 000's console upgrade): the name
+  // is the founder's personal data, sealed under their key (seal_personal_data).
+  bool organization_named_after_founder = false;
+  // The personal data subjects whose keys the plan's secrets destroy (EraseAccount): once the
+  // append is durable, the server forgets them and purges the store of them before answering.
+  std::vector<std::string> erased_subjects;
 };
 
 struct PlanContext {
@@ -61,7 +70,17 @@ struct PlanContext {
   // SignUp: the Argon2id hash of the body's password, made before planning off the deciding
   // threads (touchline/api/password_hasher.h); the planner keeps it as the account's secret.
   std::string password_hash;
+  // Personal data (store/personal_data.h): the claim key of a lower-cased address, and the plain
+  // text of what a state holds sealed (nullopt: its owner was erased; text never sealed comes
+  // back as it is; internal when a key cannot be read).
+  std::function<std::string(std::string_view normalized_email)> claim_key;
+  std::function<Result<std::optional<std::string>>(std::string_view text)> open_personal;
 };
+
+// Seals, in place, the personal data in `plan`'s events under the keys of the people it belongs
+// to (store::PersonalData::seal_fields), adding to plan.secrets the keys made for it. `actor` is
+// the envelopes' actor. Errors: internal when a key cannot be read.
+Status seal_personal_data(Plan& plan, const std::string& actor, store::PersonalData& personal);
 
 using Planner = Result<Plan> (*)(PlanContext& ctx, const nlohmann::json& body);
 
@@ -73,6 +92,9 @@ Result<Plan> plan_upgrade_to_coach(PlanContext& ctx, const nlohmann::json& body)
 Result<Plan> plan_upgrade_at_console(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_update_privacy(PlanContext& ctx, const nlohmann::json& body);
 Result<Plan> plan_downgrade_to_athlete(PlanContext& ctx, const nlohmann::json& body);  // operator only
+// The account itself, or an operator: destroys the account's key (and its email's), releases its
+// email and deletes its password.
+Result<Plan> plan_erase_account(PlanContext& ctx, const nlohmann::json& body);
 
 // membership.cc
 Result<Plan> plan_create_organization(PlanContext& ctx, const nlohmann::json& body);
