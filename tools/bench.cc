@@ -21,6 +21,7 @@
 #include "touchline/projections/permission_projection.h"
 #include "touchline/projections/runner.h"
 #include "touchline/store/event_store.h"
+#include "touchline/store/personal_data.h"
 
 namespace {
 
@@ -210,6 +211,41 @@ void BM_AuditRareFilter(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_AuditRareFilter)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// What sealing adds to a recorded athlete-access action: its client address sealed under the
+// actor's key (held in memory after the first), then opened again as a read shows it.
+void BM_SealClientAddress(benchmark::State& state) {
+  const std::string dir = temp_dir();
+  auto log = open_store(dir, false);
+  store::PersonalData personal(*log, store::PersonalData::new_key());
+  std::vector<store::SecretWrite> secrets;
+  std::string sealed;
+  for (auto _ : state) {
+    auto s = personal.seal("account-7b8fa1d837b598c57358a962894d563a", "203.0.113.7", secrets);
+    if (!s.ok()) std::abort();
+    sealed = std::move(*s);
+    benchmark::DoNotOptimize(sealed);
+  }
+  log.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_SealClientAddress);
+
+void BM_OpenClientAddress(benchmark::State& state) {
+  const std::string dir = temp_dir();
+  auto log = open_store(dir, false);
+  store::PersonalData personal(*log, store::PersonalData::new_key());
+  std::vector<store::SecretWrite> secrets;
+  const std::string sealed = *personal.seal("account-7b8fa1d837b598c57358a962894d563a", "203.0.113.7", secrets);
+  for (auto _ : state) {
+    auto opened = personal.open(sealed);
+    if (!opened.ok() || !*opened) std::abort();
+    benchmark::DoNotOptimize(opened);
+  }
+  log.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_OpenClientAddress);
 
 }  // namespace
 
