@@ -55,14 +55,31 @@ int migrate(store::EventStore& from, const std::string& to) {
       claim_secret = keys.secrets.back().value;
     }
   }
+  // The keys of text `from` sealed already (a log partly written by a sealing build), every one
+  // of them before anything is sealed here, so that nothing seals under a new key what an old one
+  // already holds. A key destroyed for good is copied as destroyed; one deleted stays deleted.
+  const std::uint64_t total = from.head_position();
+  {
+    std::set<std::string> subjects;
+    for (std::uint64_t at = 0; at < total;) {
+      auto batch = from.read_all(at, kBatch);
+      if (!batch.ok()) return fail(batch.error().message);
+      if (batch->empty()) break;
+      for (const auto& e : *batch) sealed_subjects(e.payload, subjects);
+      at = batch->back().position;
+    }
+    for (const auto& subject : subjects) {
+      auto key = from.read_secret(store::PersonalData::key_name(subject));
+      if (!key.ok()) return fail(key.error().message);
+      if (*key) keys.secrets.push_back({store::PersonalData::key_name(subject), **key});
+    }
+  }
   if (auto r = log.append(std::move(keys)); !r.ok()) return fail(r.error().message);
   store::PersonalData personal(log, claim_secret);
 
   std::map<std::string, std::string> names;    // account -> display name, where it is plain text
   std::map<std::string, std::string> holders;  // organisation/credential -> holder
-  std::set<std::string> keys_copied;
   std::uint64_t claims_renamed = 0;
-  const std::uint64_t total = from.head_position();
   std::uint64_t after = 0;
   std::string last_command;
   store::AppendRequest pending;
@@ -108,15 +125,6 @@ int migrate(store::EventStore& from, const std::string& to) {
         auto founder = names.find(created->created_by);
         named_after_founder = founder != names.end() && !founder->second.empty() &&
                               created->name == founder->second + "'s organisation";
-      }
-      // Text sealed already (a log that was partly written by a sealing build) keeps its key.
-      std::set<std::string> subjects;
-      sealed_subjects(events::event_payload(e), subjects);
-      for (const auto& subject : subjects) {
-        if (!keys_copied.insert(subject).second) continue;
-        auto key = from.read_secret(store::PersonalData::key_name(subject));
-        if (!key.ok()) return fail(key.error().message);
-        if (*key) pending.secrets.push_back({store::PersonalData::key_name(subject), **key});  // else: erased
       }
       if (auto s = personal.seal_fields(e, r.actor, named_after_founder, pending.secrets); !s.ok()) {
         return fail("at position " + std::to_string(r.position) + ": " + s.error().message);

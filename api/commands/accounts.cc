@@ -109,8 +109,14 @@ Result<Plan> plan_erase_account(PlanContext& ctx, const nlohmann::json& json_bod
   if (auto err = body.finish()) return *err;
   if (cmd.account_id.empty()) cmd.account_id = ctx.actor;
   TL_READ(account, ctx.state.account(cmd.account_id));
-  // The claim to release: only an address sealed under the account's key has a claim key (an
-  // older log's claim names the address and stays until the log is migrated).
+  // Data recorded before sealing cannot be destroyed with a key: refused, not answered erased.
+  if (account.exists && !account.erased && !store::PersonalData::is_sealed(account.email)) {
+    return Error::make(ErrorCode::failed_precondition,
+                       "this account was recorded before personal data was sealed: an operator migrates the log "
+                       "first (touchline migrate, docs/OPERATIONS.md)",
+                       "account_id")
+        .because("recorded_before_sealing");
+  }
   if (store::PersonalData::is_sealed(account.email)) {
     TL_TRY_ASSIGN(email, ctx.open_personal(account.email));
     if (email) cmd.email_key = ctx.claim_key(domain::normalize_email(*email));
@@ -125,10 +131,16 @@ Result<Plan> plan_erase_account(PlanContext& ctx, const nlohmann::json& json_bod
   TL_TRY_ASSIGN(plan, plan_of(domain::decide(account, *claim, ctx.actor, ctx.by_operator, cmd)));
   plan.result["account_id"] = cmd.account_id;
   plan.result["erased"] = !plan.events.empty();
+  // Purged again when already erased: a retry after an answer lost, or a purge that failed.
+  plan.purge_erased_secrets = true;
   if (plan.events.empty()) return std::move(plan);
-  plan.erased_subjects.push_back(events::account_stream(cmd.account_id));
-  if (!cmd.email_key.empty()) plan.erased_subjects.push_back(events::email_stream(cmd.email_key));  // invites to it
-  for (const auto& subject : plan.erased_subjects) plan.secrets.push_back(store::PersonalData::destroy(subject));
+  const std::string subject = events::account_stream(cmd.account_id);
+  plan.erased_subjects.push_back(subject);
+  plan.secrets.push_back(store::PersonalData::destroy(subject, /*for_good=*/true));
+  if (!cmd.email_key.empty()) {  // invites to the address; released, it may be invited again
+    plan.erased_subjects.push_back(events::email_stream(cmd.email_key));
+    plan.secrets.push_back(store::PersonalData::destroy(plan.erased_subjects.back(), /*for_good=*/false));
+  }
   plan.secrets.push_back({"password/" + cmd.account_id, "", true});
   return std::move(plan);
 }

@@ -6,10 +6,19 @@
 
 #include "touchline/api/ids.h"
 #include "touchline/domain/times.h"
+#include "touchline/store/personal_data.h"
 
 namespace touchline::api::commands {
 
 using nlohmann::json;
+
+namespace {
+
+// Only the server seals text: a client's text in that form could carry someone's sealed data from
+// an export into a field a read opens.
+constexpr const char* sealed_text_refused = " must not start with \"sealed:1:\" (the form of sealed personal data)";
+
+}  // namespace
 
 Body::Body(const json& body) : body_(body) {
   if (!body_.is_object()) {
@@ -38,6 +47,10 @@ std::string Body::read_string(const char* name, bool required) {
   }
   if (!v->is_string()) {
     fail(name, std::string(name) + " must be a string");
+    return {};
+  }
+  if (store::PersonalData::is_sealed(v->get_ref<const std::string&>())) {
+    fail(name, std::string(name) + sealed_text_refused);
     return {};
   }
   return v->get<std::string>();
@@ -156,6 +169,10 @@ std::map<std::string, Value> Body::required_map(const char* name, const char* va
     const bool fits = std::is_same_v<Value, bool> ? value.is_boolean() : value.is_string();
     if (!fits) {
       fail(name, std::string(name) + "." + key + " must be " + one_value);
+      return {};
+    }
+    if (value.is_string() && store::PersonalData::is_sealed(value.template get_ref<const std::string&>())) {
+      fail(name, std::string(name) + "." + key + sealed_text_refused);
       return {};
     }
     out[key] = value.template get<Value>();

@@ -260,6 +260,18 @@ void CommandService::release_key(const std::string& key) {
   }
 }
 
+void CommandService::answer_after_purge(const std::shared_ptr<Attempt>& a, std::vector<std::string> forget,
+                                        CommandResponse response) {
+  // On the pool: neither the store's writer thread nor a decision may wait for a compaction.
+  auto purge = [this, a, forget = std::move(forget), response = std::move(response)]() mutable {
+    for (const auto& subject : forget) deps_.personal.forget(subject);
+    Status purged = deps_.log.purge_erased_secrets();
+    if (!purged.ok()) return a->done(purged.error());
+    a->done(std::move(response));
+  };
+  if (!deps_.post(std::move(purge))) a->done(stopping());
+}
+
 commands::PlanContext CommandService::plan_context(commands::StateReader& state, const CommandRequest& req,
                                                   const std::string& password_hash) {
   return commands::PlanContext{
@@ -354,7 +366,9 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     // decided on is durable.
     decision.release();
     result["position"] = deps_.log.head_position();
-    return a->done(CommandResponse{std::move(result), false});
+    CommandResponse response{std::move(result), false};
+    if (plan->purge_erased_secrets) return answer_after_purge(a, {}, std::move(response));
+    return a->done(std::move(response));
   }
 
   decision.seal(plan->events, append, [&](store::AppendRequest& request) {
@@ -364,7 +378,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     deps_.log.append_async(
         std::move(request), [this, a, streams = std::move(streams), ticket = std::move(ticket),
                              sequence = decision.sequence(), secrets = std::move(plan->secrets),
-                             erased = std::move(plan->erased_subjects),
+                             erased = std::move(plan->erased_subjects), purge = plan->purge_erased_secrets,
                              result = std::move(result)](Result<store::AppendResult> r) mutable {
           cache_.settle(streams, ticket, sequence, r.ok() && !r->replayed);
           if (r.ok() && !r->replayed) deps_.personal.written(secrets);
@@ -380,15 +394,8 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
             result["position"] = r->last_position;
             response = CommandResponse{std::move(result), false};
           }
-          if (erased.empty() || r->replayed) return a->done(std::move(response));
-          // The store's writer thread must not wait for a compaction: purge on the pool.
-          auto purge = [this, a, erased = std::move(erased), response = std::move(response)]() mutable {
-            for (const auto& subject : erased) deps_.personal.forget(subject);
-            Status purged = deps_.log.purge_erased_secrets();
-            if (!purged.ok()) return a->done(purged.error());
-            a->done(std::move(response));
-          };
-          if (!deps_.post(purge)) a->done(stopping());
+          if (!purge) return a->done(std::move(response));
+          answer_after_purge(a, std::move(erased), std::move(response));
         });
   });
 }

@@ -90,6 +90,9 @@ Status Service::start(const ServiceConfig& config) {
   auto claim_key = server_key(*p->log, "email_claim_key");
   if (!claim_key.ok()) return claim_key.error();
   p->personal = std::make_unique<store::PersonalData>(*p->log, *claim_key);
+  // An erasure's purge that a crash or a failure interrupted is finished before anything else.
+  log_line("purging erased secrets (a flush, and a compaction of the secrets)");
+  if (auto purged = p->log->purge_erased_secrets(); !purged.ok()) return purged.error();
 
   p->permissions = std::make_unique<projections::PermissionProjection>();
   p->audit_state = std::make_unique<store::StateStore>(*p->log, projections::AuditProjection::kName);

@@ -61,7 +61,9 @@ Result<PersonalData::Key> PersonalData::key_locked(const std::string& subject) c
   auto stored = log_.read_secret(key_name(subject));
   if (!stored.ok()) return key_unreadable(subject, stored.error());
   Key key;
-  if (*stored) {
+  if (*stored && (*stored)->empty()) {
+    key.destroyed = true;
+  } else if (*stored) {
     if ((*stored)->size() != crypto_aead_xchacha20poly1305_ietf_KEYBYTES) {
       return Error::make(ErrorCode::internal, "the personal data key of " + subject + " is damaged");
     }
@@ -83,6 +85,10 @@ Result<std::string> PersonalData::seal(const std::string& subject, std::string_v
     std::lock_guard lock(mu_);
     auto found = key_locked(subject);
     if (!found.ok()) return found.error();
+    if (found->destroyed) {
+      return Error::make(ErrorCode::failed_precondition,
+                         "nothing more is recorded of " + subject + ": the account was erased");
+    }
     if (found->bytes.empty()) {
       found->bytes.resize(crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
       crypto_aead_xchacha20poly1305_ietf_keygen(reinterpret_cast<unsigned char*>(found->bytes.data()));
@@ -217,7 +223,9 @@ std::string PersonalData::new_key() {
   return key;
 }
 
-SecretWrite PersonalData::destroy(std::string_view subject) { return SecretWrite{key_name(subject), "", true}; }
+SecretWrite PersonalData::destroy(std::string_view subject, bool for_good) {
+  return SecretWrite{key_name(subject), "", !for_good};
+}
 
 void PersonalData::forget(const std::string& subject) {
   std::lock_guard lock(mu_);

@@ -102,7 +102,7 @@ TEST_F(Erasure, LeavesNoByteOfThePersonInTheDataDirectoryTheExportOrTheServerLog
     const std::string erin_token = session.json()["token"];
     erins_org = session.json()["organization_id"];
     ASSERT_FALSE(erins_org.empty()) << session.body;
-    auto org = get("/v1/organizations/" + erins_org, erin_token);
+    auto org = get("/v1/organizations/" + erins_org + "?min_position=" + std::to_string(session.json()["position"].get<std::uint64_t>()), erin_token);
     EXPECT_EQ(org.json()["name"], kName + "'s organisation") << org.body;
 
     auto expect_created = [](const testing::HttpResult& r) { EXPECT_EQ(r.status, 201) << r.body; };
@@ -126,12 +126,14 @@ TEST_F(Erasure, LeavesNoByteOfThePersonInTheDataDirectoryTheExportOrTheServerLog
     ASSERT_EQ(finns_invite.status, 201);
     auto wrong_joiner = post("/v1/commands/AcceptInvite", {{"organization_id", club}, {"code", finns_invite.json()["code"]}}, cora_token);
     EXPECT_EQ(wrong_joiner.status, 403) << wrong_joiner.body;
-    EXPECT_EQ(post("/v1/commands/AcceptInvite", {{"organization_id", club}, {"code", finns_invite.json()["code"]}}, finn_token).status, 201);
+    auto accepted = post("/v1/commands/AcceptInvite", {{"organization_id", club}, {"code", finns_invite.json()["code"]}}, finn_token);
+    ASSERT_EQ(accepted.status, 201) << accepted.body;
+    const std::string caught_up = "min_position=" + std::to_string(accepted.json()["position"].get<std::uint64_t>());
 
     // Before: the club's compliance dashboard and audit log show her data, opened.
-    auto compliance = get("/v1/organizations/" + club + "/compliance", cora_token);
+    auto compliance = get("/v1/organizations/" + club + "/compliance?" + caught_up, cora_token);
     EXPECT_NE(compliance.body.find("vault://zqv-erin-dbs.pdf"), std::string::npos) << compliance.body;
-    auto audit = get("/v1/organizations/" + club + "/audit?limit=500", cora_token);
+    auto audit = get("/v1/organizations/" + club + "/audit?limit=500&" + caught_up, cora_token);
     EXPECT_NE(audit.body.find(kEmail), std::string::npos) << audit.body;
     {
       store::StoreOptions o;
@@ -158,6 +160,14 @@ TEST_F(Erasure, LeavesNoByteOfThePersonInTheDataDirectoryTheExportOrTheServerLog
     audit = get("/v1/organizations/" + club + "/audit?limit=500&min_position=" + std::to_string(erased.json()["position"].get<std::uint64_t>()), cora_token);
     EXPECT_EQ(audit.body.find("zqv"), std::string::npos) << audit.body;
     EXPECT_NE(audit.body.find("finn@example.org"), std::string::npos) << audit.body;
+    // Nothing more is recorded of her: a credential with a document, recorded on her behalf, is refused.
+    auto recorded = post("/v1/commands/RecordCredential", {{"organization_id", club}, {"account_id", erin}, {"name", "First aid"},
+                                                            {"expires_on", "2030-01-01"}, {"document", "vault://later.pdf"}}, cora_token);
+    EXPECT_EQ(recorded.status, 409) << recorded.body;
+    // Only the server seals: text in that form, which could carry her sealed data out of an export
+    // into a field a read opens, is refused.
+    auto planted = post("/v1/commands/CreateOrganization", {{"name", "sealed:1:account-" + erin + ":AAAA"}}, cora_token);
+    EXPECT_EQ(planted.status, 400) << planted.body;
     // Her permissions stay answerable by id: she is still on the club's staff.
     auto check = post("/v1/check", {{"organization_id", club}, {"subject", erin}, {"permission", "team_data.view"}}, cora_token);
     EXPECT_EQ(check.status, 200) << check.body;
@@ -221,6 +231,16 @@ TEST_F(Erasure, MigrateSealsAnOlderLogSoThatItsPeopleCanBeErased) {
                         std::filesystem::copy_options::recursive);
   const std::vector<std::string> people = {"head@example.com", "Head@Example.com", "Hana Head", "asst@example.com",
                                            "Ari Assistant", "Ada Athlete", "scans/dbs-head", "203.0.113.7"};
+  {
+    // Before the migration, such a person cannot be erased: refused, not answered erased.
+    ServerProcess server(TOUCHLINED_PATH, {"--data", old_dir, "--port", "0", "--operator-token", kOperatorToken});
+    HttpClient http(server.port());
+    auto refused = http.post("/v1/operator/commands/EraseAccount", json{{"account_id", "acc-head"}}.dump(),
+                             {{"Authorization", std::string("Bearer ") + kOperatorToken}});
+    EXPECT_EQ(refused.status, 409) << refused.body;
+    EXPECT_NE(refused.body.find("recorded_before_sealing"), std::string::npos) << refused.body;
+    EXPECT_EQ(WEXITSTATUS(server.terminate()), 0);
+  }
   auto migrated = touchline_cli("migrate --data " + old_dir + " --to " + new_dir);
   ASSERT_EQ(migrated.exit_code, 0) << migrated.output;
   EXPECT_NE(migrated.output.find("migrated 60 events (4 email claims renamed"), std::string::npos) << migrated.output;

@@ -141,6 +141,10 @@ class CommandService {
   void attempt_once(const std::shared_ptr<Attempt>& a);
   void retry(const std::shared_ptr<Attempt>& a);
   void release_key(const std::string& key);
+  // EraseAccount: forgets the subjects' keys, purges the store of erased secrets, then answers
+  // (or answers the purge's error; a failed purge is retried by a retry of the command and at
+  // the next start).
+  void answer_after_purge(const std::shared_ptr<Attempt>& a, std::vector<std::string> forget, CommandResponse response);
   commands::PlanContext plan_context(commands::StateReader& state, const CommandRequest& req,
                                      const std::string& password_hash);
   // unauthenticated when the request's actor (an account) was erased.

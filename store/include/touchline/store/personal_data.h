@@ -44,8 +44,9 @@ class PersonalData {
   // `plaintext` sealed under the subject's key (empty text stays empty: there is nothing to
   // hide). A subject without a key gets a new one, whose SecretWrite is added to `secrets` for the
   // caller to write in the same append as the sealed text; so is the key of every append sealing
-  // under it until written() hears that one of them was written. Errors: internal when the key
-  // could not be read.
+  // under it until written() hears that one of them was written. Errors: failed_precondition when
+  // the subject's key was destroyed for good (an erased account: nothing more is recorded of
+  // them), internal when the key could not be read.
   Result<std::string> seal(const std::string& subject, std::string_view plaintext, std::vector<SecretWrite>& secrets);
 
   // Seals, in place, what `event` holds of a person's own under that person's key: an account's
@@ -79,15 +80,19 @@ class PersonalData {
   static std::string new_key();
 
   // The SecretWrite that destroys the subject's key, for the caller to append with the erasure.
-  static SecretWrite destroy(std::string_view subject);
+  // for_good: the key's value becomes empty, a mark that seal() refuses the subject from then on
+  // (an account); otherwise the key is deleted, and a later seal makes a new one (an address,
+  // which may be invited again once it is released).
+  static SecretWrite destroy(std::string_view subject, bool for_good);
   // Forgets what it holds of the subject's key (call once its destruction is durable): the next
   // seal makes a new key, and open() reads the store again.
   void forget(const std::string& subject);
 
  private:
   struct Key {
-    std::string bytes;  // empty: the subject has none
+    std::string bytes;  // empty: the subject has none (or had one, destroyed)
     bool written = true;
+    bool destroyed = false;  // destroyed for good: seal() refuses the subject
   };
   // The subject's key as cached or read; nullopt-bytes when it has none. Holds mu_.
   Result<Key> key_locked(const std::string& subject) const;

@@ -1,7 +1,9 @@
 // The one strict reader of JSON request bodies, for every command and for the endpoints that take
 // a body (checks, sign-in): a missing, mistyped or unknown field is invalid_argument naming it.
 // Read the fields the request knows, then call finish(): it reports the first problem, including
-// a field the request does not know. Not thread-safe; one per request.
+// a field the request does not know. A string (or a string map's value) in the form of sealed
+// personal data ("sealed:1:", store/personal_data.h) is invalid_argument too: only the server
+// seals. Not thread-safe; one per request.
 #pragma once
 
 #include <cstdint>

@@ -52,8 +52,10 @@ struct Plan {
   // is the founder's personal data, sealed under their key (seal_personal_data).
   bool organization_named_after_founder = false;
   // The personal data subjects whose keys the plan's secrets destroy (EraseAccount): once the
-  // append is durable, the server forgets them and purges the store of them before answering.
+  // append is durable, the server forgets them.
   std::vector<std::string> erased_subjects;
+  // EraseAccount: the answer waits for EventStore::purge_erased_secrets (after the append, if any).
+  bool purge_erased_secrets = false;
 };
 
 struct PlanContext {
