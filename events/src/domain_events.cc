@@ -201,6 +201,57 @@ constexpr std::uint32_t oldest_schema() {
   }
 }
 
+// nlohmann converts a JSON scalar to an integer member without a word: a fraction is cut, a
+// boolean becomes 0 or 1, a value beyond the member's range wraps, and a double beyond it is
+// undefined behaviour. So a payload's numbers must be whole before decoding, and its numbers and
+// booleans must read back unchanged after it.
+bool converts_silently(const nlohmann::json& value) { return value.is_number() || value.is_boolean(); }
+
+bool holds_a_convertible_member(const nlohmann::json& payload) {
+  if (!payload.is_object()) return false;
+  for (const auto& member : payload) {
+    if (converts_silently(member)) return true;
+  }
+  return false;
+}
+
+Status whole_numbers_only(std::string_view type, const nlohmann::json& payload) {
+  for (const auto& [name, value] : payload.items()) {
+    if (value.is_number_float()) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "payload of " + std::string(type) + ": '" + name + "' must be a whole number", name);
+    }
+  }
+  return ok_status();
+}
+
+// By value, sign included: nlohmann's == calls 2^63 (unsigned) equal to -2^63 (signed).
+bool same_scalar(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_boolean() || b.is_boolean()) return a.is_boolean() && b.is_boolean() && a == b;
+  if (!a.is_number_integer() || !b.is_number_integer()) return false;
+  const auto negative = [](const nlohmann::json& v) {
+    return !v.is_number_unsigned() && v.get<std::int64_t>() < 0;
+  };
+  if (negative(a) || negative(b)) {
+    return negative(a) && negative(b) && a.get<std::int64_t>() == b.get<std::int64_t>();
+  }
+  return a.get<std::uint64_t>() == b.get<std::uint64_t>();
+}
+
+Status read_back_unchanged(std::string_view type, const nlohmann::json& payload,
+                           const nlohmann::json& decoded) {
+  for (const auto& [name, value] : payload.items()) {
+    if (!converts_silently(value)) continue;
+    const auto member = decoded.find(name);
+    if (member != decoded.end() && !same_scalar(*member, value)) {
+      return Error::make(ErrorCode::invalid_argument,
+                         "payload of " + std::string(type) + ": '" + name + "' is out of range or of another type",
+                         name);
+    }
+  }
+  return ok_status();
+}
+
 template <std::size_t I = 0>
 Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t schema,
                                        const nlohmann::json& payload) {
@@ -216,7 +267,13 @@ Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t sche
                              std::string(type));
     }
     try {
-      return DomainEvent{payload.get<Alt>()};
+      if (!holds_a_convertible_member(payload)) return DomainEvent{payload.get<Alt>()};
+      if (auto whole = whole_numbers_only(type, payload); !whole.ok()) return whole.error();
+      Alt event = payload.get<Alt>();
+      if (auto unchanged = read_back_unchanged(type, payload, nlohmann::json(event)); !unchanged.ok()) {
+        return unchanged.error();
+      }
+      return DomainEvent{std::move(event)};
     } catch (const nlohmann::json::exception& ex) {
       return Error::make(ErrorCode::invalid_argument,
                          "payload of " + std::string(type) + " is malformed: " + ex.what());
