@@ -18,6 +18,8 @@ packages=(
   clang libclang-rt-dev   # the sanitizer build: ASan, UBSan and libFuzzer (./dev.sh sanitize, fuzz)
   llvm                    # llvm-symbolizer: file:line in sanitizer reports
   python3 python3-cryptography  # tests/audit/: an auditor's verifier written apart from Touchline (Ed25519)
+  python3-prometheus-client  # tests/ops/: the /metrics scrape read by Prometheus's own parser
+  systemd                 # systemd-analyze: the install test checks packaging/touchlined.service.in
 )
 
 missing=()

@@ -57,10 +57,12 @@
 #                        (hands every response to Lua: costs client CPU; off by default)
 # Every request goes to 127.0.0.1; every step is bounded in time. Needs wrk, curl and jq (and
 # nginx for the reads).
-# Other TOUCHLINE_* variables reach touchlined as usual (e.g. TOUCHLINE_THREADS); the data
-# directory, address, port, operator token and (where the binary knows it) durability are set
-# by flags, which take precedence.
+# touchlined runs without its access log (TOUCHLINE_LOG_REQUESTS=false unless set), as nginx runs
+# with access_log off: both measure answering, not logging. Other TOUCHLINE_* variables reach
+# touchlined as usual (e.g. TOUCHLINE_THREADS); the data directory, address, port, operator
+# token and (where the binary knows it) durability are set by flags, which take precedence.
 set -euo pipefail
+export TOUCHLINE_LOG_REQUESTS=${TOUCHLINE_LOG_REQUESTS:-false}
 
 caller_dir=$PWD
 root=$(cd "$(dirname "$0")/.." && pwd)

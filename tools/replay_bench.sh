@@ -16,8 +16,9 @@
 #      random positions, and at_time, at 200 random times), against the target of 50 ms;
 #   5. runs `touchline export` (the log and a signed tree head in one file) and then
 #      `touchline verify --file` on that file (chain, Merkle root, signature, offline), each timed;
-#   6. prints events/s for each, against the target of 500,000 events/s for the verifications
-#      and the rebuild (the export has none).
+#   6. runs `touchline backup` of the data directory (a copy verified as it is made), timed;
+#   7. prints events/s for each, against the target of 500,000 events/s for the verifications
+#      and the rebuild (the export and the backup have none).
 #
 # Settings (environment):
 #   BENCH_EVENTS         events in the log [1000000]
@@ -118,6 +119,9 @@ export_s=$elapsed
 timed verify_file "$cli" verify --file "$work/export.ndjson"
 verify_file_s=$elapsed
 rm -f "$work/export.ndjson"  # as large as the log's text; not kept even with BENCH_KEEP
+timed backup "$cli" backup --data "$data" --to "$work/backup"
+backup_s=$elapsed
+rm -rf "$work/backup"  # as large as the data directory; not kept even with BENCH_KEEP
 
 rate() { awk -v n="$events" -v s="$1" 'BEGIN { printf "%.0f", n / s }'; }
 row() {  # row WHAT SECONDS
@@ -133,6 +137,7 @@ row "touchline verify" "$verify_s"
 row "touchline rebuild --projection all" "$rebuild_s"
 row "touchline verify --file (an export)" "$verify_file_s"
 printf '%-44s %10.1f %14s\n' "touchline export" "$export_s" "$(rate "$export_s")"
+printf '%-44s %10.1f %14s\n' "touchline backup (copy, then verify it)" "$backup_s" "$(rate "$backup_s")"
 echo
 echo "Reads of the past (touchline_history_bench):"
 echo "$history_lines"

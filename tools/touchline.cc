@@ -13,9 +13,11 @@
 //   touchline rebuild-merkle --data DIR                    delete the log's Merkle tree and build it again
 //   touchline migrate --data DIR --to NEW                  copy a log from before sealing, sealing
 //                                                          its personal data (docs/OPERATIONS.md)
+//   touchline backup  --data DIR --to NEW                  copy the log (beside a running server) and verify the copy
+//   touchline restore --from BACKUP --data NEW             verify a backup and copy it into a new data directory
 //   touchline roles-doc                                    docs/roles.md, from the role models
 //
-// dump, verify, export and migrate open the directory read-only and work beside a running server. rebuild,
+// dump, verify, export, migrate and backup open the directory read-only and work beside a running server. rebuild,
 // drop-snapshots and rebuild-merkle write, so they need the server stopped (RocksDB's lock says so if it is not).
 // verify --file, check and organization read only the file (run verify --file on it first: they
 // answer from what the file says). Times (--at-time) are Unix milliseconds or RFC 3339 in UTC.
@@ -34,7 +36,9 @@
 #include <string>
 #include <vector>
 
+#include "backup.h"
 #include "migrate.h"
+#include "progress.h"
 #include "touchline/domain/role_model.h"
 #include "touchline/domain/times.h"
 #include "touchline/projections/permission_history.h"
@@ -63,6 +67,8 @@ int usage() {
                "  touchline drop-snapshots --data DIR\n"
                "  touchline rebuild-merkle --data DIR\n"
                "  touchline migrate --data DIR --to NEW\n"
+               "  touchline backup  --data DIR --to NEW\n"
+               "  touchline restore --from BACKUP --data NEW\n"
                "  touchline roles-doc\n";
   return 2;
 }
@@ -102,10 +108,9 @@ int dump(store::EventStore& log, std::uint64_t after, std::uint64_t limit) {
 }
 
 int verify(store::EventStore& log) {
-  const std::uint64_t total = log.head_position();
-  auto report = store::verify_log(log, [total](std::uint64_t done) {
-    std::cerr << "verified " << done << " of " << total << " events\n";
-  });
+  tools::Progress progress("verify", "events", log.head_position());
+  auto report = store::verify_log(log, [&](std::uint64_t done) { progress.update(done); });
+  progress.finish(report.events_checked);
   if (report.ok) {
     std::cout << "ok: " << report.events_checked << " events, hash chain intact\n";
     return 0;
@@ -136,10 +141,9 @@ int export_file(store::EventStore& log, const std::string& to) {
     std::cerr << "touchline: cannot write " << to << "\n";
     return 1;
   }
-  const std::uint64_t total = log.head_position();
-  auto head = store::export_log(log, signer, now_ms(), out, [total](std::uint64_t done) {
-    std::cerr << "exported " << done << " of " << total << " events\n";
-  });
+  tools::Progress progress("export", "events", log.head_position());
+  auto head = store::export_log(log, signer, now_ms(), out, [&](std::uint64_t done) { progress.update(done); });
+  if (head.ok()) progress.finish(head->head.size);
   if (!head.ok()) {
     std::cerr << "touchline: " << head.error().message << "\n";
     return 1;
@@ -165,9 +169,9 @@ int verify_file(const std::string& path, const std::optional<std::string>& publi
     std::cerr << "touchline: cannot read " << path << "\n";
     return 1;
   }
-  auto report = store::verify_export(in, key, [](std::uint64_t done) {
-    std::cerr << "verified " << done << " events\n";
-  });
+  tools::Progress progress("verify " + path, "events", 0);
+  auto report = store::verify_export(in, key, [&](std::uint64_t done) { progress.update(done); });
+  progress.finish(report.events_checked);
   if (!report.ok) {
     std::cout << "BAD at position " << report.first_bad_position << ": " << report.problem << " ("
               << report.events_checked << " events checked before it)\n";
@@ -203,9 +207,11 @@ int rebuild(store::EventStore& log, const std::string& which) {
     names += (names.empty() ? "" : " and ") + p->name();
   }
   const auto started = std::chrono::steady_clock::now();
-  auto st = projections::ProjectionRunner::rebuild_together(chosen, [&](std::uint64_t done, std::uint64_t total) {
-    std::cerr << "rebuilding " << names << ": " << done << " of " << total << " events\n";
+  tools::Progress progress("rebuild " + names, "events", log.head_position());
+  auto st = projections::ProjectionRunner::rebuild_together(chosen, [&](std::uint64_t done, std::uint64_t) {
+    progress.update(done);
   });
+  if (st.ok()) progress.finish(log.head_position());
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   if (!st.ok()) {
@@ -411,6 +417,10 @@ int main(int argc, char** argv) {
     opts[flag.substr(2)] = argv[i + 1];
   }
   if ((argc - 2) % 2 != 0) return usage();
+  if (command == "restore") {
+    if (!opts.count("from") || !opts.count("data") || opts.size() != 2) return usage();
+    return tools::restore(opts["from"], opts["data"]);
+  }
   if (command == "verify" && opts.count("file")) {
     if (opts.count("data")) return usage();
     return verify_file(opts["file"], opts.count("public-key") ? std::optional(opts["public-key"]) : std::nullopt);
@@ -444,6 +454,10 @@ int main(int argc, char** argv) {
     if (!opts.count("to")) return usage();
     auto log = open_store(opts["data"], true);
     return tools::migrate(*log, opts["to"]);
+  }
+  if (command == "backup") {
+    if (!opts.count("to")) return usage();
+    return tools::backup(opts["data"], opts["to"]);
   }
   if (command == "rebuild") {
     if (!opts.count("projection")) return usage();

@@ -228,6 +228,7 @@ Result<AggregateCache::Entry*> AggregateCache::Decision::read(const std::string&
       return Error::make(ErrorCode::internal, "stream " + stream + " is cached as another kind of aggregate");
     }
     cache_.touch(*e);
+    ++cache_.stats_.hits;
   } else {
     State state;
     std::uint64_t version = 0;

@@ -2,7 +2,10 @@
 
 #include "endpoint_helpers.h"
 
+#include <sodium.h>
+
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <charconv>
 #include <memory>
@@ -22,10 +25,63 @@ namespace touchline::api {
 
 using namespace endpoints;
 
-Api::Api(ApiDeps deps) : deps_(std::move(deps)), limits_(deps_.limits), history_(deps_.log) {}
+Api::Api(ApiDeps deps)
+    : deps_(std::move(deps)), limits_(deps_.limits), history_(deps_.log), head_at_start_(deps_.log.head_position()) {}
+
+namespace {
+
+bool is_valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
+}
+
+// 16 hex digits: a random prefix per thread, then a counter, so that ids are unique without a
+// lock or a system call per request.
+std::string new_request_id() {
+  thread_local std::uint64_t next = [] {
+    std::uint64_t seed = 0;
+    randombytes_buf(&seed, sizeof seed);
+    return seed & ~std::uint64_t{0xffffff};
+  }();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint64_t v = next++;
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, v >>= 4) id[static_cast<std::size_t>(i)] = kHex[v & 0xf];
+  return id;
+}
+
+// A problem body is a JSON object this service wrote: the id goes in as its first member.
+void add_request_id(HttpResponse& res, const std::string& id) {
+  res.headers.emplace_back("X-Request-Id", id);
+  if (res.content_type == "application/problem+json" && !res.body.empty() && res.body.front() == '{') {
+    res.body.insert(1, "\"request_id\":\"" + id + (res.body.size() > 2 ? "\"," : "\""));
+  }
+}
+
+}  // namespace
 
 void Api::handle(HttpRequest req, Responder respond) {
+  const auto started = std::chrono::steady_clock::now();
+  std::string id = req.header("x-request-id");
+  if (!is_valid_request_id(id)) id = new_request_id();
   RouteMatch m = route(req.method, req.target);
+  const std::size_t route_index = m.outcome == RouteMatch::Outcome::matched ? m.route_index : routes().size();
+  Responder answer = [this, started, route_index, id, method = req.method, remote = req.remote_address,
+                      respond = std::move(respond)](HttpResponse res) {
+    const auto latency = std::chrono::steady_clock::now() - started;
+    deps_.metrics.record(route_index, res.status, latency);
+    if (deps_.request_log) {
+      const auto all = routes();
+      deps_.request_log({id, method, route_index < all.size() ? std::string(all[route_index].path) : "unmatched",
+                         res.status, std::chrono::duration<double, std::milli>(latency).count(), remote});
+    }
+    add_request_id(res, id);
+    respond(std::move(res));
+  };
+  dispatch(req, m, std::move(answer));
+}
+
+void Api::dispatch(HttpRequest& req, RouteMatch& m, Responder respond) {
   if (m.outcome == RouteMatch::Outcome::not_found) {
     return respond(fail(
         Error::make(ErrorCode::not_found, "no endpoint at " + req.method + " " + req.target)));
@@ -41,6 +97,8 @@ void Api::handle(HttpRequest req, Responder respond) {
   }
   switch (m.endpoint) {
     case Endpoint::health: return health(std::move(respond));
+    case Endpoint::ready: return ready(std::move(respond));
+    case Endpoint::metrics: return metrics(req, std::move(respond));
     case Endpoint::permissions: return permission_catalogue(std::move(respond));
     case Endpoint::role_models: return role_models(std::move(respond));
     case Endpoint::role_model: return role_model(m.params["id"], m.query, std::move(respond));
@@ -199,19 +257,57 @@ void Api::role_model(const std::string& id, const std::map<std::string, std::str
   respond(json_response(200, domain::describe_role_model(*m)));
 }
 
+namespace {
+
+std::vector<queries::ProjectionStatus> projection_statuses(const ApiDeps& deps) {
+  return {{"permissions", deps.permissions_runner.position(), deps.permissions_runner.failure()},
+          {"audit", deps.audit_runner.position(), deps.audit_runner.failure()}};
+}
+
+}  // namespace
+
 void Api::health(Responder respond) {
-  auto projection = [](const projections::ProjectionRunner& r) {
-    json j{{"position", r.position()}};
-    if (auto f = r.failure()) j["failure"] = *f;
-    return j;
-  };
-  const bool failed = deps_.permissions_runner.failure() || deps_.audit_runner.failure();
-  respond(json_response(failed ? 503 : 200,
-                        {{"status", failed ? "degraded" : "ok"},
-                         {"log_position", deps_.log.head_position()},
-                         {"projections",
-                          {{"permissions", projection(deps_.permissions_runner)},
-                           {"audit", projection(deps_.audit_runner)}}}}));
+  json projections = json::object();
+  bool failed = false;
+  for (const auto& p : projection_statuses(deps_)) {
+    projections[p.name] = {{"position", p.position}};
+    if (p.failure) {
+      projections[p.name]["failure"] = *p.failure;
+      failed = true;
+    }
+  }
+  respond(json_response(failed ? 503 : 200, {{"status", failed ? "degraded" : "ok"},
+                                             {"log_position", deps_.log.head_position()},
+                                             {"projections", projections}}));
+}
+
+void Api::metrics(const HttpRequest& req, Responder respond) {
+  if (auto denied = require_operator(req, "the metrics are")) return respond(fail(*denied));
+  MetricsSnapshot m;
+  deps_.metrics.read(m);
+  m.log_position = deps_.log.head_position();
+  for (const auto& p : projection_statuses(deps_)) m.projection_positions.emplace_back(p.name, p.position);
+  m.writes = deps_.log.write_stats();
+  const auto cache = deps_.commands.cache_stats();
+  m.cache_hits = cache.hits;
+  m.cache_loads = cache.loads;
+  m.cache_snapshots_loaded = cache.snapshots_loaded;
+  m.cache_evictions = cache.evictions;
+  m.cache_entries = cache.entries;
+  m.cache_bytes = cache.bytes;
+  if (deps_.server_metrics) deps_.server_metrics(m);
+  HttpResponse out;
+  out.status = 200;
+  out.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  out.body = render_metrics(m);
+  respond(std::move(out));
+}
+
+void Api::ready(Responder respond) {
+  const auto answer = queries::readiness(head_at_start_, projection_statuses(deps_));
+  json body{{"ready", answer.ready}, {"log_position_at_start", head_at_start_}};
+  if (!answer.ready) body["reason"] = answer.reason;
+  respond(json_response(answer.ready ? 200 : 503, body));
 }
 
 void Api::sign_in(const HttpRequest& req, Responder respond) {
@@ -313,7 +409,12 @@ HttpResponse Api::dry_run_answer(const Result<DryRun>& dry) const {
 }
 
 void Api::execute(CommandRequest cmd, Responder respond) {
-  deps_.commands.execute(std::move(cmd), [this, respond = std::move(respond)](Result<CommandResponse> r) {
+  const auto& names = CommandService::command_names();
+  // Unknown names are counted together: a client cannot add label values at will.
+  std::string counted = std::find(names.begin(), names.end(), cmd.name) != names.end() ? cmd.name : "(unknown)";
+  deps_.commands.execute(std::move(cmd), [this, counted = std::move(counted), respond = std::move(respond)](
+                                             Result<CommandResponse> r) {
+    deps_.metrics.command(counted, r.ok() ? std::string_view("ok") : error_code_name(r.error().code));
     if (!r.ok()) return respond(fail(r.error()));
     HttpResponse out = json_response(r->replayed ? 200 : 201, r->body);
     if (r->replayed) out.headers.emplace_back("Idempotent-Replayed", "true");

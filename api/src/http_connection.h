@@ -96,6 +96,7 @@ struct Shared {
   std::uint64_t next_id = 0;
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;                   // open connections
   std::map<std::string, std::size_t> connections_from;  // open connections by client address
+  std::atomic<std::uint64_t> refused_connections{0};    // over a limit: answered 503 and closed
   std::map<std::uint64_t, std::shared_ptr<asio::steady_timer>> timers;  // pending post_after
   // One per io_context while the server runs: released by finish_stop(), at the end of the drain,
   // so that no io_context runs out of work (and its thread returns) while a request on it is
@@ -571,6 +572,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
       }
     }
     if (over_limit) {
+      shared_->refused_connections.fetch_add(1, std::memory_order_relaxed);
       refuse(std::move(socket));
     } else {
       session->run();

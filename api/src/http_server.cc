@@ -105,6 +105,15 @@ Status HttpServer::start() {
 
 std::uint16_t HttpServer::port() const { return impl_->port; }
 
+std::size_t HttpServer::open_connections() const {
+  std::lock_guard lock(impl_->shared->mu);
+  return impl_->shared->sessions.size();
+}
+
+std::uint64_t HttpServer::refused_connections() const {
+  return impl_->shared->refused_connections.load(std::memory_order_relaxed);
+}
+
 bool HttpServer::post(std::function<void()> fn) {
   auto& shared = *impl_->shared;
   std::lock_guard lock(shared.mu);

@@ -6,14 +6,10 @@ namespace touchline::api {
 
 namespace {
 
-struct Pattern {
-  std::string_view method;
-  std::string_view path;  // segments; "{x}" captures one
-  Endpoint endpoint;
-};
-
-constexpr Pattern kRoutes[] = {
+constexpr Route kRoutes[] = {
     {"GET", "/healthz", Endpoint::health},
+    {"GET", "/readyz", Endpoint::ready},
+    {"GET", "/metrics", Endpoint::metrics},
     {"POST", "/v1/commands/{name}", Endpoint::command},
     {"POST", "/v1/operator/commands/{name}", Endpoint::operator_command},
     {"POST", "/v1/sessions", Endpoint::sign_in},
@@ -95,6 +91,8 @@ std::map<std::string, std::string> parse_query(std::string_view q) {
 
 }  // namespace
 
+std::span<const Route> routes() { return kRoutes; }
+
 std::string percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
@@ -122,12 +120,14 @@ RouteMatch route(std::string_view method, std::string_view target) {
   auto segments = split_path(path);
 
   std::string allow;
-  for (const auto& p : kRoutes) {
+  for (std::size_t i = 0; i < std::size(kRoutes); ++i) {
+    const Route& p = kRoutes[i];
     std::map<std::string, std::string> params;
     if (!match(p.path, segments, params)) continue;
     if (p.method == method) {
       m.outcome = RouteMatch::Outcome::matched;
       m.endpoint = p.endpoint;
+      m.route_index = i;
       m.params = std::move(params);
       return m;
     }

@@ -54,6 +54,7 @@ struct Service::Parts {
   std::unique_ptr<store::PersonalData> personal;
   std::unique_ptr<PasswordHasher> hasher;
   std::unique_ptr<CommandService> commands;
+  RequestMetrics metrics;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> http;
   std::function<void(const std::string&)> log_line;
@@ -160,6 +161,13 @@ Status Service::start(const ServiceConfig& config) {
       .log_line = log_line,
       .hasher = *p->hasher,
       .limits = config.limits,
+      .metrics = p->metrics,
+      .request_log = config.request_log,
+      .server_metrics = [http, started = static_cast<double>(now_ms()) / 1000](MetricsSnapshot& m) {
+        m.open_connections = http->open_connections();
+        m.refused_connections = http->refused_connections();
+        m.start_time_seconds = started;
+      },
   });
 
   if (auto st = p->http->start(); !st.ok()) return st;

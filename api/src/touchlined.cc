@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -50,6 +51,8 @@ constexpr Setting kSettings[] = {
     {"actions_per_member", "recorded actions (POST /v1/actions) by one member [600/min]"},
     {"relaxed_durability", "true: acknowledge appends before their WAL sync (benchmarks only; "
                            "loses acknowledged writes on power loss) [false]"},
+    {"log_format", "the log on stderr: text (a line a message) or json (an object a line) [text]"},
+    {"log_requests", "true: a log line for every answered request (method, route, status, latency, request id) [true]"},
 };
 
 // As many HTTP threads as cores (each serves the connections dealt to it): more would only take
@@ -66,7 +69,10 @@ long default_max_connections() {
 }
 
 void usage() {
-  std::cerr << "usage: touchlined [--config FILE] [--<setting> VALUE ...]\n\nsettings:\n";
+  std::cerr << "usage: touchlined [--config FILE] [--<setting> VALUE ...] [--check-config]\n\n"
+               "  --check-config  print the settings in effect (defaults, file, environment, flags), check\n"
+               "                  them, and exit: 0 when the server would start with them, 2 otherwise\n\n"
+               "settings:\n";
   for (const auto& s : kSettings) {
     std::string flag = s.key;
     for (auto& c : flag) c = c == '_' ? '-' : c;
@@ -87,6 +93,11 @@ bool known(const std::string& key) {
   return false;
 }
 
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 [[noreturn]] void fail(const std::string& message) {
   std::cerr << "touchlined: " << message << "\n";
   std::exit(2);
@@ -100,6 +111,10 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       usage();
       std::exit(0);
+    }
+    if (arg == "--check-config") {
+      flags["check_config"] = "true";
+      continue;
     }
     if (arg.rfind("--", 0) != 0 || i + 1 >= argc) {
       usage();
@@ -131,7 +146,9 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
                                               {"password_attempts_per_address", "30/min"},
                                               {"sign_in_failures_per_account", "20/hour"},
                                               {"actions_per_member", "600/min"},
-                                              {"relaxed_durability", "false"}};
+                                              {"relaxed_durability", "false"},
+                                              {"log_format", "text"},
+                                              {"log_requests", "true"}};
   if (!config_file.empty()) {
     std::ifstream in(config_file);
     if (!in) fail("cannot read config file " + config_file);
@@ -154,6 +171,7 @@ std::map<std::string, std::string> read_settings(int argc, char** argv) {
   }
   for (auto& [k, v] : flags) settings[k] = v;
   if (flags.count("operator_token")) settings["operator_token_on_command_line"] = "true";
+  if (!config_file.empty()) settings["config_file"] = config_file;
   return settings;
 }
 
@@ -205,9 +223,35 @@ int main(int argc, char** argv) {
   const std::string& relaxed = settings["relaxed_durability"];
   if (relaxed != "true" && relaxed != "false") fail("relaxed_durability must be true or false");
   config.sync = relaxed == "false";
-  config.log = [](const std::string& line) {
-    std::fprintf(stderr, "touchlined: %s\n", line.c_str());
+  const std::string& format = settings["log_format"];
+  if (format != "text" && format != "json") fail("log_format must be text or json");
+  const auto log_format = format == "json" ? touchline::api::LogFormat::json : touchline::api::LogFormat::text;
+  const std::string& log_requests = settings["log_requests"];
+  if (log_requests != "true" && log_requests != "false") fail("log_requests must be true or false");
+  // One fprintf a line: the C library writes it whole, however many threads log at once.
+  config.log = [log_format](const std::string& message) {
+    std::fprintf(stderr, "%s\n", touchline::api::format_message(log_format, now_ms(), message).c_str());
   };
+  if (log_requests == "true") {
+    config.request_log = [log_format](const touchline::api::RequestLog& r) {
+      std::fprintf(stderr, "%s\n", touchline::api::format_request(log_format, now_ms(), r).c_str());
+    };
+  }
+  if (settings.count("check_config")) {
+    // What the server would run with; the token itself is never printed.
+    std::cout << "# touchlined settings in effect"
+              << (settings.count("config_file") ? " (config file " + settings["config_file"] + ")" : "") << "\n";
+    for (const auto& s : kSettings) {
+      const std::string key = s.key;
+      if (key == "operator_token") {
+        std::cout << "operator_token = " << (config.operator_token.empty() ? "(unset: operator endpoints closed)" : "(set)")
+                  << "\n";
+      } else if (settings.count(key)) {
+        std::cout << key << " = " << settings[key] << "\n";
+      }
+    }
+    return 0;
+  }
   if (!config.sync) config.log("WARNING: relaxed durability: acknowledged writes may be lost on power loss");
   if (config.operator_token.empty()) config.log("no operator token set: GET /v1/events and operator commands are closed");
   if (settings.count("operator_token_on_command_line")) {

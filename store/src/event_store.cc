@@ -525,7 +525,10 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
       }
       settle_all_failed(group);
     } else if (batch.Count() > 0) {
+      const auto write_started = std::chrono::steady_clock::now();
       auto s = db->Write(write_options(), &batch);
+      record_write(group.size(), s.ok() ? st.next_position - next_position_ : 0,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - write_started).count(), s.ok());
       if (!s.ok()) {
         // Whether any of the batch reached the disk is unknown, so neither the cached heads
         // nor the chain can be trusted any more.
@@ -552,6 +555,24 @@ void EventStore::Impl::process_group(std::vector<Pending>& group) {
     answer(group[i], std::move(*answers[i]));
   }
   if (head_moved) wake_head_waiters();
+}
+
+void EventStore::Impl::record_write(std::size_t requests, std::uint64_t events, double seconds, bool ok) {
+  auto bucket = [](const auto& bounds, double value) {
+    return static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), value) - bounds.begin());
+  };
+  std::lock_guard lock(write_stats_mu);
+  auto& w = write_stats;
+  if (!ok) {
+    ++w.failed_writes;
+    return;
+  }
+  ++w.groups;
+  w.requests += requests;
+  w.events += events;
+  ++w.write_seconds[bucket(WriteStats::kWriteSecondsBounds, seconds)];
+  w.write_seconds_sum += seconds;
+  ++w.group_size[bucket(WriteStats::kGroupSizeBounds, static_cast<double>(requests))];
 }
 
 void EventStore::Impl::settle(const AppendRequest& req, const Result<AppendResult>& r) {
@@ -865,6 +886,11 @@ Result<std::vector<events::RecordedEvent>> EventStore::read_recorded(std::uint64
 }
 
 std::uint64_t EventStore::head_position() const { return impl_->head.load(); }
+
+WriteStats EventStore::write_stats() const {
+  std::lock_guard lock(impl_->write_stats_mu);
+  return impl_->write_stats;
+}
 
 bool EventStore::wait_for_position(std::uint64_t position,
                                    std::chrono::milliseconds timeout) const {

@@ -170,6 +170,9 @@ class EventStore::Impl {
 
   mutable std::atomic<std::uint64_t> stream_events_read{0};
 
+  mutable std::mutex write_stats_mu;
+  WriteStats write_stats;  // guarded by write_stats_mu; updated by the writer once per batch
+
   // --- the published head, readable from any thread ---
   std::atomic<std::uint64_t> head{0};
   mutable std::mutex head_mu;
@@ -204,6 +207,8 @@ class EventStore::Impl {
   // Settles the request's ticket, if any, from its answer (applied only when its events went
   // into the batch), and all of a group's tickets failed when its batch was not written.
   static void settle(const AppendRequest& req, const Result<AppendResult>& r);
+  // Counts one batch the writer wrote (or failed to) in write_stats.
+  void record_write(std::size_t requests, std::uint64_t events, double seconds, bool ok);
   static void settle_all_failed(std::vector<Pending>& group);
   // Flushes a primary's memtables, then closes the database. Idempotent.
   void close_db();

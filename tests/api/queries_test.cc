@@ -370,5 +370,22 @@ TEST_F(Queries, PrivacySettingsAreReadByTheirAccountAlone) {
   EXPECT_EQ(other.error().code, ErrorCode::permission_denied);
 }
 
+TEST(Readiness, WaitsForEveryProjectionToReachTheHeadSeenAtStart) {
+  auto r = readiness(100, {{"permissions", 100, {}}, {"audit", 40, {}}});
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.reason, "projection audit is catching up: position 40 of 100");
+  EXPECT_TRUE(readiness(100, {{"permissions", 100, {}}, {"audit", 100, {}}}).ready);
+  EXPECT_TRUE(readiness(100, {{"permissions", 250, {}}, {"audit", 180, {}}}).ready) << "trailing a growing log is normal";
+  EXPECT_TRUE(readiness(0, {{"permissions", 0, {}}, {"audit", 0, {}}}).ready) << "an empty log";
+}
+
+TEST(Readiness, IsNeverReadyWithAStoppedProjection) {
+  auto r = readiness(10, {{"permissions", 10, {}}, {"audit", 500, std::string("a damaged checkpoint")}});
+  EXPECT_FALSE(r.ready);
+  EXPECT_EQ(r.reason, "projection audit stopped: a damaged checkpoint");
+  r = readiness(10, {{"permissions", 2, {}}, {"audit", 5, std::string("disk")}});
+  EXPECT_EQ(r.reason, "projection audit stopped: disk") << "a failure is named before one catching up";
+}
+
 }  // namespace
 }  // namespace touchline::api::queries

@@ -39,6 +39,11 @@ TEST(ReadErrorsTest, HealthzReportsAProjectionThatCannotReadItsCheckpoint) {
       << health.body;
   EXPECT_EQ(permissions["position"], 0) << health.body;
   EXPECT_FALSE(body["projections"]["audit"].contains("failure")) << health.body;
+  auto ready = server.http().get("/readyz");
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_EQ(ready.json()["ready"], false) << ready.body;
+  EXPECT_NE(ready.json()["reason"].get<std::string>().find("projection permissions stopped"), std::string::npos)
+      << ready.body;
   server.stop();
 
   // What docs/OPERATIONS.md tells the operator to do: rebuild the projection.
@@ -54,6 +59,9 @@ TEST(ReadErrorsTest, HealthzReportsAProjectionThatCannotReadItsCheckpoint) {
   server.start();
   health = server.http().get("/healthz");
   EXPECT_EQ(health.status, 200) << health.body;
+  ready = server.http().get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.body;
+  EXPECT_EQ(ready.json()["ready"], true) << ready.body;
   auto check = server.check(coach["token"], {{"organization_id", coach["organization_id"]},
                                              {"subject", coach["account_id"]},
                                              {"permission", "athletes.view_activities"},

@@ -9,6 +9,7 @@ using Outcome = RouteMatch::Outcome;
 
 TEST(Router, MatchesEachEndpoint) {
   EXPECT_EQ(route("GET", "/healthz").endpoint, Endpoint::health);
+  EXPECT_EQ(route("GET", "/readyz").endpoint, Endpoint::ready);
   EXPECT_EQ(route("POST", "/v1/sessions").endpoint, Endpoint::sign_in);
   EXPECT_EQ(route("POST", "/v1/check").endpoint, Endpoint::check);
   EXPECT_EQ(route("POST", "/v1/actions").endpoint, Endpoint::action);

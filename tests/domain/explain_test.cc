@@ -31,7 +31,9 @@ Explained explain(const OrganizationState& org, std::string_view subject, std::s
   EXPECT_FALSE(out.gates.empty());
   if (!out.gates.empty()) {
     EXPECT_EQ(out.gates.back().passed, out.decision.allowed);
-    if (!out.decision.allowed) EXPECT_EQ(out.gates.back().detail, out.decision.reason.view());
+    if (!out.decision.allowed) {
+      EXPECT_EQ(out.gates.back().detail, out.decision.reason.view());
+    }
   }
   return out;
 }

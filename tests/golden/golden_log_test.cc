@@ -126,9 +126,9 @@ void write_history(store::EventStore& log) {
   append(log, "acc-c2", "cmd-25", {CreditsSpent{"org-3", "acc-c2", 30, 70}});
   // log_v3 from here on.
   append(log, "acc-c2", "cmd-26",
-         {InviteIssued{"org-2", "inv-1", "assistant", "", 5, 1767312000000, std::string(64, 'a'), "acc-c2"}});
+         {InviteIssued{"org-2", "inv-1", "assistant", "", 5, 1767312000000, std::string(64, 'a'), "acc-c2", ""}});
   append(log, "acc-c2", "cmd-27",
-         {InviteIssued{"org-2", "inv-2", "athlete", "ath@example.com", 1, 0, std::string(64, 'b'), "acc-c2"}});
+         {InviteIssued{"org-2", "inv-2", "athlete", "ath@example.com", 1, 0, std::string(64, 'b'), "acc-c2", ""}});
   append(log, "acc-c2", "cmd-28", {InviteRevoked{"org-2", "inv-1"}});
   append(log, "acc-ath", "cmd-29",
          {InviteAccepted{"org-2", "inv-2", "acc-ath"}, MemberAdded{"org-2", "acc-ath", "athlete"},

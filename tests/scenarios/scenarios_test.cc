@@ -304,6 +304,12 @@ class ScenarioRun {
   // head then, in place of min_position), and expects the very answer it got then: status and
   // body, position included. The readers sign in again first (their old tokens may have
   // expired); who may ask what is judged as it was at that position, like everything else.
+  // A problem names the request that got it: the one thing in which two askings differ.
+  static json without_request_id(json answer) {
+    if (answer.is_object()) answer.erase("request_id");
+    return answer;
+  }
+
   void ask_again_in_the_past() {
     for (auto& [name, p] : people_) {
       auto s = server_.http().post("/v1/sessions", json{{"email", p.email}, {"password", kPassword}}.dump());
@@ -323,8 +329,8 @@ class ScenarioRun {
         body["at_position"] = asked.position;
         r = server_.http().post(asked.path, body.dump(), headers);
       }
-      const json answer = json::parse(r.body, nullptr, false);
-      if (r.status != asked.status || answer != asked.answer) {
+      if (r.status != asked.status || without_request_id(json::parse(r.body, nullptr, false)) !=
+                                          without_request_id(asked.answer)) {
         ADD_FAILURE_AT(file_.string().c_str(), asked.line)
             << "step: " << asked.text << "\n  asked again at_position " << asked.position << ": "
             << asked.method << " " << asked.path << "\n  then: " << asked.status << " " << asked.answer.dump()

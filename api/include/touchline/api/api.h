@@ -13,8 +13,11 @@
 #include "touchline/api/auth.h"
 #include "touchline/api/commands.h"
 #include "touchline/api/http_server.h"
+#include "touchline/api/metrics.h"
+#include "touchline/api/server_log.h"
 #include "touchline/api/password_hasher.h"
 #include "touchline/api/rate_limiter.h"
+#include "touchline/api/router.h"
 #include "touchline/events/result.h"
 #include "touchline/projections/audit_projection.h"
 #include "touchline/projections/permission_history.h"
@@ -44,6 +47,11 @@ struct ApiDeps {
   std::function<void(const std::string&)> log_line;    // server-side detail of internal errors
   PasswordHasher& hasher;  // sign-in's Argon2id checks
   LimitSettings limits;
+  RequestMetrics& metrics;  // requests and commands, counted as they are answered
+  // Called once for every answered request; empty: no access log.
+  std::function<void(const RequestLog&)> request_log;
+  // Adds to a scrape of GET /metrics what only the server knows (its connections, when it started).
+  std::function<void(MetricsSnapshot&)> server_metrics;
 };
 
 // When a read answers: now, once the permission projection has reached min_position; or as the
@@ -61,11 +69,15 @@ class Api {
  public:
   explicit Api(ApiDeps deps);
 
-  // Answers one request through `respond` (exactly once, possibly later, on any thread).
-  // Thread-safe.
+  // Answers one request through `respond` (exactly once, possibly later, on any thread), with an
+  // X-Request-Id header (the client's, when it sent a valid one: 1 to 64 letters, digits, '.', '_'
+  // or '-'; else a new one), also given as "request_id" in problem bodies; counts it in the
+  // metrics and writes it to the access log. Thread-safe.
   void handle(HttpRequest request, Responder respond);
 
  private:
+  void dispatch(HttpRequest& req, RouteMatch& m, Responder respond);
+  void metrics(const HttpRequest& req, Responder respond);
   void sign_in(const HttpRequest& req, Responder respond);
   // Answers the session of an account whose password matched (and, at the console, upgrades an
   // athlete account).
@@ -100,6 +112,7 @@ class Api {
   void log_inclusion(const std::map<std::string, std::string>& query, const HttpRequest& req, Responder respond);
   void log_consistency(const std::map<std::string, std::string>& query, const HttpRequest& req, Responder respond);
   void health(Responder respond);
+  void ready(Responder respond);
   void permission_catalogue(Responder respond);
   // Takes one view of the permission projection and answers what `read` makes of it (the view is
   // let go before the answer is sent): for a live read, once the projection has reached
@@ -140,6 +153,7 @@ class Api {
   ApiDeps deps_;
   RequestLimits limits_;
   projections::PermissionHistory history_;  // reads at_position and at_time
+  const std::uint64_t head_at_start_;        // GET /readyz waits for the projections to reach it
 };
 
 // The one place an error becomes an HTTP answer: application/problem+json with type, title,

@@ -99,6 +99,11 @@ class HttpServer {
   // The port actually bound (useful with port 0). Valid after a successful start().
   std::uint16_t port() const;
 
+  // Client connections open now, and those refused so far for being over a connection limit.
+  // Thread-safe.
+  std::size_t open_connections() const;
+  std::uint64_t refused_connections() const;
+
   // Runs fn on the server's thread pool: for handlers that continue work off a callback thread.
   // Called on a pool thread, fn runs later on that same thread; from elsewhere, on the pool's
   // threads in turn. Returns false, and runs nothing, once the server has stopped.

@@ -256,6 +256,27 @@ class EventStore;
 
 namespace touchline::api::queries {
 
+// ---- Health and readiness --------------------------------------------------------------------
+
+struct ProjectionStatus {
+  std::string name;
+  std::uint64_t position = 0;            // the last event it has folded
+  std::optional<std::string> failure;    // why it stopped, when it did
+};
+
+struct Readiness {
+  bool ready = false;
+  std::string reason;  // when not ready: which projection, and why
+};
+
+// GET /readyz: whether this server should be sent traffic. Ready once every projection has folded
+// the log up to `head_at_start` (the log's head when the server started: a restart, or a projection
+// rebuilding after a format change, answers nothing stale while it replays) and while none has
+// failed. Once ready it stays so as the log grows (a projection a few events behind is normal, and
+// min_position covers a client's own writes). Pure. (Liveness, GET /healthz, is the process
+// answering at all.)
+Readiness readiness(std::uint64_t head_at_start, const std::vector<ProjectionStatus>& projections);
+
 // ---- From the log: what sign-in reads ---------------------------------------------------------
 // Unlike the functions above, this reads the event store (an email's claim is not in the
 // permission projection), folding the stream with the domain's own evolve(). The store's error

@@ -2,7 +2,9 @@
 // without sockets (tests/api/router_test.cc).
 #pragma once
 
+#include <cstddef>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -10,6 +12,8 @@ namespace touchline::api {
 
 enum class Endpoint {
   health,              // GET  /healthz
+  ready,               // GET  /readyz
+  metrics,             // GET  /metrics
   command,             // POST /v1/commands/{name}
   operator_command,    // POST /v1/operator/commands/{name}
   sign_in,             // POST /v1/sessions
@@ -36,10 +40,21 @@ enum class Endpoint {
   role_model,          // GET  /v1/role-models/{id}
 };
 
+// One route: a method and a path pattern whose "{x}" segments capture one segment each.
+struct Route {
+  std::string_view method;
+  std::string_view path;
+  Endpoint endpoint;
+};
+
+// Every route, in the order route() tries them (the OpenAPI document and the metrics list them).
+std::span<const Route> routes();
+
 struct RouteMatch {
   enum class Outcome { matched, not_found, method_not_allowed };
   Outcome outcome = Outcome::not_found;
   Endpoint endpoint = Endpoint::health;
+  std::size_t route_index = 0;                // when matched: the route's index in routes()
   std::map<std::string, std::string> params;  // path parameters, percent-decoded
   std::map<std::string, std::string> query;   // query parameters, percent-decoded
   std::string allow;                          // for method_not_allowed: the Allow header

@@ -12,6 +12,7 @@
 #include "touchline/api/http_server.h"
 #include "touchline/api/password_hasher.h"
 #include "touchline/api/rate_limiter.h"
+#include "touchline/api/server_log.h"
 #include "touchline/events/result.h"
 
 namespace touchline::api {
@@ -38,6 +39,7 @@ struct ServiceConfig {
   PasswordHasherOptions password_hashing;
   LimitSettings limits;  // per client address, account and member (rate_limiter.h)
   std::function<void(const std::string&)> log;  // one line per notable event
+  std::function<void(const RequestLog&)> request_log;  // once per answered request; empty: none
   // Unix milliseconds now, for event times, token and invite expiry; empty: the system clock.
   std::function<std::int64_t()> clock;
 };

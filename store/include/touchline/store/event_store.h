@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -124,6 +125,22 @@ struct AppendResult {
 struct Snapshot {
   std::uint64_t version = 0;  // the last stream version folded into `state`
   std::string state;          // the caller's encoding
+};
+
+// What the writer has done since open(), for monitoring (GET /metrics). The histograms count each
+// observation once, in the first bucket whose bound it does not exceed (the last bucket: above
+// every bound); they are not cumulative.
+struct WriteStats {
+  static constexpr std::array<double, 12> kWriteSecondsBounds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                              0.01,   0.025,   0.05,   0.1,   0.25,   1};
+  static constexpr std::array<double, 9> kGroupSizeBounds{1, 2, 4, 8, 16, 32, 64, 128, 256};
+  std::uint64_t groups = 0;          // batches written: one synced write each (group commit)
+  std::uint64_t requests = 0;        // append requests in those batches
+  std::uint64_t events = 0;          // events appended
+  std::uint64_t failed_writes = 0;   // batches RocksDB failed to write
+  std::array<std::uint64_t, kWriteSecondsBounds.size() + 1> write_seconds{};  // a batch's write and sync
+  double write_seconds_sum = 0;
+  std::array<std::uint64_t, kGroupSizeBounds.size() + 1> group_size{};        // requests per batch
 };
 
 struct StoreOptions {
@@ -245,6 +262,9 @@ class EventStore {
 
   // The position of the last committed event; 0 for an empty log.
   std::uint64_t head_position() const;
+
+  // The writer's counters since open(). Thread-safe.
+  WriteStats write_stats() const;
 
   // Blocks until head_position() >= position, the timeout passes, or the store stops. Returns
   // whether the position was reached. The live tail: the writer wakes every waiter on commit.

@@ -46,6 +46,7 @@ struct AggregateCacheOptions {
 struct AggregateCacheStats {
   std::size_t entries = 0;
   std::size_t bytes = 0;  // the estimate the budget is held to
+  std::uint64_t hits = 0;              // reads answered from memory
   std::uint64_t loads = 0;             // streams read from the store
   std::uint64_t snapshots_loaded = 0;  // of those, from a snapshot
   std::uint64_t snapshots_written = 0;
