@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ cmake make ccache pkg-config curl jq
+  lld                     # a faster linker for the project's many test executables
   libboost1.81-dev        # Asio and Beast (header-only use)
   librocksdb-dev          # the event log and projection state
   nlohmann-json3-dev      # JSON on the wire and in the log
@@ -12,6 +13,7 @@ packages=(
   libsodium-dev           # HMAC, Argon2id password hashing, Ed25519 tree head signatures, constant-time compare, random ids
   libssl-dev              # OpenSSL's libcrypto: the hash chain's SHA-256, on the CPU's SHA instructions
   libgtest-dev libgmock-dev
+  libcli11-dev            # the touchline tool's command-line parsing (a kept library, not ours by hand)
   libbenchmark-dev        # Google Benchmark for the hot-path measurements
   wrk                     # the HTTP load benchmark (./dev.sh bench)
   nginx-light             # the HTTP benchmark's baseline: a fixed reply of a check's size (./dev.sh bench)

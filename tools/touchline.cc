@@ -1,26 +1,16 @@
-// touchline: operator tool over a Touchline data directory.
+// touchline: the operator's tool over a Touchline data directory or export, and a client of a
+// running touchlined. `touchline --help` lists the commands, `touchline COMMAND --help` their
+// options (parsed by CLI11).
 //
-//   touchline dump    --data DIR [--after N] [--limit N]   the log as NDJSON, one envelope a line
-//   touchline verify  --data DIR                           check the hash chain; exit 1 at a bad event
-//   touchline export  --data DIR --to FILE                 the log and a signed tree head, in one file
-//   touchline verify  --file FILE [--public-key HEX]       check an export, offline: chain, tree, signature
-//   touchline check   --file FILE [--at-position N | --at-time T] --organization ORG --subject ACCOUNT
-//                     --permission P [--target ACCOUNT]     a check, offline, as the log stood then
-//   touchline organization --file FILE [--at-position N | --at-time T] --organization ORG
-//                                                          an organisation's state, offline, as it stood then
-//   touchline rebuild --data DIR --projection NAME|all     replay a projection from position 0
-//   touchline drop-snapshots --data DIR                    delete the write side's snapshots
-//   touchline rebuild-merkle --data DIR                    delete the log's Merkle tree and build it again
-//   touchline migrate --data DIR --to NEW                  copy a log from before sealing, sealing
-//                                                          its personal data (docs/OPERATIONS.md)
-//   touchline backup  --data DIR --to NEW                  copy the log (beside a running server) and verify the copy
-//   touchline restore --from BACKUP --data NEW             verify a backup and copy it into a new data directory
-//   touchline roles-doc                                    docs/roles.md, from the role models
-//
-// dump, verify, export, migrate and backup open the directory read-only and work beside a running server. rebuild,
-// drop-snapshots and rebuild-merkle write, so they need the server stopped (RocksDB's lock says so if it is not).
-// verify --file, check and organization read only the file (run verify --file on it first: they
-// answer from what the file says). Times (--at-time) are Unix milliseconds or RFC 3339 in UTC.
+// On a data directory or an export:
+//   dump, verify, export, migrate and backup open the directory read-only and work beside a
+//   running server. rebuild, drop-snapshots and rebuild-merkle write, so they need the server
+//   stopped (RocksDB's lock says so if it is not). verify --file, and check and organization with
+//   --file, read only the file (run verify --file on it first: they answer from what the file
+//   says). Times (--at-time) are Unix milliseconds or RFC 3339 in UTC.
+// On a running server (--server URL, --token T, or TOUCHLINE_SERVER and TOUCHLINE_TOKEN):
+//   sign-in, check, checks, lookup, members, organization, audit, watch and command, each a table
+//   for people or the server's JSON with --output json (tools/client.h).
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -36,7 +26,10 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
 #include "backup.h"
+#include "client.h"
 #include "migrate.h"
 #include "progress.h"
 #include "touchline/domain/role_model.h"
@@ -53,25 +46,6 @@
 namespace {
 
 using namespace touchline;
-
-int usage() {
-  std::cerr << "usage:\n"
-               "  touchline dump    --data DIR [--after N] [--limit N]\n"
-               "  touchline verify  --data DIR\n"
-               "  touchline export  --data DIR --to FILE\n"
-               "  touchline verify  --file FILE [--public-key HEX]\n"
-               "  touchline check   --file FILE [--at-position N | --at-time T] --organization ORG --subject ACCOUNT\n"
-               "                    --permission P [--target ACCOUNT]\n"
-               "  touchline organization --file FILE [--at-position N | --at-time T] --organization ORG\n"
-               "  touchline rebuild --data DIR --projection permissions|audit|all\n"
-               "  touchline drop-snapshots --data DIR\n"
-               "  touchline rebuild-merkle --data DIR\n"
-               "  touchline migrate --data DIR --to NEW\n"
-               "  touchline backup  --data DIR --to NEW\n"
-               "  touchline restore --from BACKUP --data NEW\n"
-               "  touchline roles-doc\n";
-  return 2;
-}
 
 std::unique_ptr<store::EventStore> open_store(const std::string& dir, bool read_only,
                                               bool rebuild_merkle_tree = false) {
@@ -187,7 +161,6 @@ int verify_file(const std::string& path, const std::optional<std::string>& publi
 }
 
 int rebuild(store::EventStore& log, const std::string& which) {
-  if (which != "permissions" && which != "audit" && which != "all") return usage();
   projections::PermissionProjection permissions;
   store::StateStore audit_state(log, projections::AuditProjection::kName);
   projections::AuditProjection audit(audit_state, log);
@@ -323,54 +296,30 @@ int roles_doc() {
   return 0;
 }
 
-// A non-negative integer written in full, or nullopt.
-std::optional<std::uint64_t> whole_number(const std::string& v) {
-  char* end = nullptr;
-  errno = 0;
-  const auto n = std::strtoull(v.c_str(), &end, 10);
-  if (v.empty() || v[0] == '-' || v[0] == '+' || std::isspace(static_cast<unsigned char>(v[0])) || *end != '\0' ||
-      errno == ERANGE) {
-    return std::nullopt;
-  }
-  return n;
-}
+// What an offline check or organization read names (subject and permission empty for the latter).
+struct OfflineQuestion {
+  std::string organization, subject, permission, target;
+};
 
 // `check` and `organization` on an exported file: the permission projection folded from the file
 // up to --at-position, or the position at --at-time, or all of it; the answer as JSON.
-int answer_offline(const std::string& command, std::map<std::string, std::string>& opts) {
-  const std::string file = opts["file"];
-  for (const auto& [flag, value] : opts) {
-    static const std::set<std::string> known{"file", "at-position", "at-time", "organization", "subject", "permission", "target"};
-    if (!known.contains(flag) || (command == "organization" && (flag == "subject" || flag == "permission" || flag == "target"))) {
-      std::cerr << "touchline: " << command << " takes no --" << flag << "\n";
-      return usage();
-    }
-  }
-  if (!opts.count("organization") || (command == "check" && (!opts.count("subject") || !opts.count("permission")))) {
-    return usage();
-  }
-  if (opts.count("at-position") && opts.count("at-time")) {
-    std::cerr << "touchline: give --at-position or --at-time, not both\n";
+int answer_offline(const std::string& file, const tools::ReadPoint& at, const OfflineQuestion& q) {
+  const bool check = !q.permission.empty();
+  if (at.min_position) {
+    std::cerr << "touchline: --min-position asks a running server; an export answers as far as it goes\n";
     return 2;
   }
-  if (command == "check" && !domain::find_permission(opts["permission"])) {
-    std::cerr << "touchline: '" << opts["permission"] << "' is not a known permission\n";
+  if (check && !domain::find_permission(q.permission)) {
+    std::cerr << "touchline: '" << q.permission << "' is not a known permission\n";
     return 2;
   }
   auto fail = [](const Error& e) {
     std::cerr << "touchline: " << e.message << "\n";
     return e.code == ErrorCode::invalid_argument ? 2 : 1;
   };
-  std::optional<std::uint64_t> position;
-  if (opts.count("at-position")) {
-    position = whole_number(opts["at-position"]);
-    if (!position) {
-      std::cerr << "touchline: --at-position must be a non-negative integer\n";
-      return 2;
-    }
-  }
-  if (opts.count("at-time")) {
-    const auto t = domain::parse_time(opts["at-time"]);
+  std::optional<std::uint64_t> position = at.at_position;
+  if (!at.at_time.empty()) {
+    const auto t = domain::parse_time(at.at_time);
     if (!t) {
       std::cerr << "touchline: --at-time must be Unix milliseconds or an RFC 3339 UTC time (2026-03-03T12:00:00Z)\n";
       return 2;
@@ -387,14 +336,14 @@ int answer_offline(const std::string& command, std::map<std::string, std::string
   auto folded = projections::fold_export(in, position, *projection);
   if (!folded.ok()) return fail(folded.error());
   const projections::PermissionView view = projection->read();
-  const domain::OrganizationState* org = view.organization(opts["organization"]);
+  const domain::OrganizationState* org = view.organization(q.organization);
   if (!org) {
-    std::cerr << "touchline: organisation " << opts["organization"] << " not found at position " << *folded << "\n";
+    std::cerr << "touchline: organisation " << q.organization << " not found at position " << *folded << "\n";
     return 1;
   }
   nlohmann::json answer;
-  if (command == "check") {
-    const auto decision = view.check(*org, opts["subject"], opts["permission"], opts.count("target") ? opts["target"] : "");
+  if (check) {
+    const auto decision = view.check(*org, q.subject, q.permission, q.target);
     answer = {{"allowed", decision.allowed}, {"reason", decision.reason.view()}};
   } else {
     answer = {{"organization", projections::organization_to_json(*org)}};
@@ -407,66 +356,164 @@ int answer_offline(const std::string& command, std::map<std::string, std::string
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage();
-  const std::string command = argv[1];
-  if (command == "roles-doc") return argc == 2 ? roles_doc() : usage();
-  std::map<std::string, std::string> opts;
-  for (int i = 2; i + 1 < argc; i += 2) {
-    std::string flag = argv[i];
-    if (flag.rfind("--", 0) != 0) return usage();
-    opts[flag.substr(2)] = argv[i + 1];
-  }
-  if ((argc - 2) % 2 != 0) return usage();
-  if (command == "restore") {
-    if (!opts.count("from") || !opts.count("data") || opts.size() != 2) return usage();
-    return tools::restore(opts["from"], opts["data"]);
-  }
-  if (command == "verify" && opts.count("file")) {
-    if (opts.count("data")) return usage();
-    return verify_file(opts["file"], opts.count("public-key") ? std::optional(opts["public-key"]) : std::nullopt);
-  }
-  if ((command == "check" || command == "organization") && opts.count("file")) return answer_offline(command, opts);
-  if (!opts.count("data")) return usage();
-  auto number = [&](const char* key, std::uint64_t fallback) -> std::uint64_t {
-    if (!opts.count(key)) return fallback;
-    const auto n = whole_number(opts[key]);
-    if (!n) {
-      std::cerr << "touchline: --" << key << " must be a non-negative integer, not '" << opts[key] << "'\n";
-      std::exit(2);
-    }
-    return *n;
+  CLI::App app{"touchline: the operator's tool over a Touchline data directory or export, and a client of a "
+               "running touchlined (--server). docs/OPERATIONS.md describes every command.",
+               "touchline"};
+  app.require_subcommand(1);
+  app.fallthrough();  // the client's options may come before or after the command
+  app.set_help_all_flag("--help-all", "every command's options");
+
+  std::string server_url, token, output = "table";
+  unsigned timeout_seconds = 60;
+  app.add_option("--server", server_url, "a running touchlined, http://HOST:PORT (the client commands)")
+      ->envname("TOUCHLINE_SERVER");
+  app.add_option("--token", token, "a bearer token: a session's (sign-in prints one) or the operator token")
+      ->envname("TOUCHLINE_TOKEN");
+  app.add_option("--output", output, "table (for people) or json (the server's answer)")
+      ->check(CLI::IsMember({"table", "json"}));
+  app.add_option("--timeout", timeout_seconds, "seconds a request may take [60]")->check(CLI::Range(1u, 3600u));
+
+  // Options several commands share; each command lists those it takes.
+  std::string data, to, from, file, public_key, projection, organization, subject, permission, target, at_time;
+  std::string role, category, actor, since, until, email, password, json_body, name, kind;
+  std::uint64_t after = 0, limit = UINT64_MAX, at_position = 0, count = 0;
+  std::uint32_t page = 50;
+  bool dry_run = false, as_operator = false;
+  const auto data_dir = [&](CLI::App* c) { return c->add_option("--data", data, "the data directory"); };
+  // --at-position or --at-time (the past), or --min-position (now, once it includes a write).
+  struct ReadOptions {
+    CLI::Option* at_position;
+    CLI::Option* min_position;
+  };
+  std::uint64_t min_position = 0;
+  const auto past = [&](CLI::App* c) {
+    auto* position = c->add_option("--at-position", at_position, "answer as the log stood at this position");
+    auto* time = c->add_option("--at-time", at_time, "answer as the log stood at this time (Unix ms or RFC 3339 UTC)")
+                     ->excludes(position);
+    auto* fresh = c->add_option("--min-position", min_position,
+                                "answer once the server has read the log up to this position (a write's)")
+                      ->excludes(position)
+                      ->excludes(time);
+    return ReadOptions{position, fresh};
+  };
+  const auto read_point = [&](const ReadOptions& o) {
+    return tools::ReadPoint{o.at_position->count() ? std::optional(at_position) : std::nullopt, at_time,
+                            o.min_position->count() ? std::optional(min_position) : std::nullopt};
   };
 
-  if (command == "dump") {
-    auto log = open_store(opts["data"], true);
-    return dump(*log, number("after", 0), number("limit", UINT64_MAX));
+  auto* dump_cmd = app.add_subcommand("dump", "the log as NDJSON, one envelope a line");
+  data_dir(dump_cmd)->required();
+  dump_cmd->add_option("--after", after, "start after this position [0]");
+  dump_cmd->add_option("--limit", limit, "at most this many events");
+
+  auto* verify_cmd = app.add_subcommand("verify", "check a data directory's hash chain, or an export's chain, "
+                                                  "Merkle tree and signature (offline); exit 1 at a bad event");
+  auto* verify_data = data_dir(verify_cmd);
+  auto* verify_export = verify_cmd->add_option("--file", file, "an export (touchline export)")->excludes(verify_data);
+  verify_cmd->add_option("--public-key", public_key, "the tree-head key you hold, in hex")->needs(verify_export);
+
+  auto* export_cmd = app.add_subcommand("export", "the log and a signed tree head, in one file for auditors");
+  data_dir(export_cmd)->required();
+  export_cmd->add_option("--to", to, "the file to write")->required();
+
+  auto* check_cmd = app.add_subcommand("check", "a permission check: on a running server, or offline on an export");
+  check_cmd->add_option("--file", file, "answer offline from this export");
+  check_cmd->add_option("--organization", organization, "the organisation's id")->required();
+  check_cmd->add_option("--subject", subject, "the account asking to use the permission")->required();
+  check_cmd->add_option("--permission", permission, "e.g. athletes.view")->required();
+  check_cmd->add_option("--target", target, "the member it is used on");
+  const auto check_at = past(check_cmd);
+
+  auto* org_cmd = app.add_subcommand("organization", "an organisation's state: on a running server, or offline on an export");
+  org_cmd->add_option("--file", file, "answer offline from this export");
+  org_cmd->add_option("--organization", organization, "the organisation's id")->required();
+  const auto org_at = past(org_cmd);
+
+  auto* rebuild_cmd = app.add_subcommand("rebuild", "replay projections from position 0 (the server stopped)");
+  data_dir(rebuild_cmd)->required();
+  rebuild_cmd->add_option("--projection", projection, "permissions, audit or all")
+      ->required()
+      ->check(CLI::IsMember({"permissions", "audit", "all"}));
+
+  auto* drop_cmd = app.add_subcommand("drop-snapshots", "delete the write side's snapshots (the server stopped)");
+  data_dir(drop_cmd)->required();
+  auto* merkle_cmd = app.add_subcommand("rebuild-merkle", "build the log's Merkle tree again (the server stopped)");
+  data_dir(merkle_cmd)->required();
+
+  auto* migrate_cmd = app.add_subcommand("migrate", "copy a log from before sealing, sealing its personal data");
+  data_dir(migrate_cmd)->required();
+  migrate_cmd->add_option("--to", to, "the new data directory")->required();
+  auto* backup_cmd = app.add_subcommand("backup", "copy the log (beside a running server) and verify the copy");
+  data_dir(backup_cmd)->required();
+  backup_cmd->add_option("--to", to, "the backup directory to create")->required();
+  auto* restore_cmd = app.add_subcommand("restore", "verify a backup and copy it into a new data directory");
+  restore_cmd->add_option("--from", from, "the backup")->required();
+  data_dir(restore_cmd)->required();
+  auto* roles_cmd = app.add_subcommand("roles-doc", "docs/roles.md, from the role models");
+
+  // The client commands: each needs --server.
+  auto* sign_in_cmd = app.add_subcommand("sign-in", "sign in; prints the session's token");
+  sign_in_cmd->add_option("--email", email, "the account's email")->required();
+  sign_in_cmd->add_option("--password", password, "its password")->required()->envname("TOUCHLINE_PASSWORD");
+  auto* checks_cmd = app.add_subcommand("checks", "many checks, answered at one position");
+  checks_cmd->add_option("--json", json_body, R"(the body: {"checks": [{"organization_id", "subject", ...}]})")
+      ->required();
+  auto* lookup_cmd = app.add_subcommand("lookup", "who may use a permission (subjects), or on whom (targets)");
+  lookup_cmd->add_option("kind", kind, "subjects or targets")->required()->check(CLI::IsMember({"subjects", "targets"}));
+  lookup_cmd->add_option("--organization", organization, "the organisation's id")->required();
+  lookup_cmd->add_option("--permission", permission, "e.g. athletes.view")->required();
+  lookup_cmd->add_option("--target", target, "subjects: the member it is used on");
+  lookup_cmd->add_option("--subject", subject, "targets: the account using it");
+  auto* members_cmd = app.add_subcommand("members", "an organisation's members, every page");
+  members_cmd->add_option("--organization", organization, "the organisation's id")->required();
+  members_cmd->add_option("--role", role, "only this role");
+  const auto members_at = past(members_cmd);
+  auto* audit_cmd = app.add_subcommand("audit", "an organisation's audit log, newest first");
+  audit_cmd->add_option("--organization", organization, "the organisation's id")->required();
+  audit_cmd->add_option("--limit", page, "entries [50]")->check(CLI::Range(1u, 500u));
+  audit_cmd->add_option("--category", category, "only this category");
+  audit_cmd->add_option("--actor", actor, "only entries by this account");
+  audit_cmd->add_option("--subject", subject, "only entries about this account");
+  audit_cmd->add_option("--since", since, "entries recorded at or after this ISO 8601 time (or a prefix of one)");
+  audit_cmd->add_option("--until", until, "entries recorded before it");
+  auto* audit_fresh = audit_cmd->add_option("--min-position", min_position,
+                                            "answer once the audit log has read the log up to this position");
+  auto* watch_cmd = app.add_subcommand("watch", "follow an organisation's audit log, or the whole log with the "
+                                                "operator token, as it grows");
+  watch_cmd->add_option("--organization", organization, "the organisation (default: the whole log)");
+  watch_cmd->add_option("--after", after, "start after this position [0]");
+  watch_cmd->add_option("--count", count, "stop after this many entries [0: until interrupted]");
+  auto* command_cmd = app.add_subcommand("command", "send a command (docs/API.md lists them)");
+  command_cmd->add_option("name", name, "e.g. AssignAthlete")->required();
+  command_cmd->add_option("--json", json_body, "the command's body [{}]");
+  command_cmd->add_flag("--dry-run", dry_run, "decide it, append nothing, show what would change");
+  command_cmd->add_flag("--operator", as_operator, "an operator command (the operator token)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   }
-  if (command == "verify") {
-    auto log = open_store(opts["data"], true);
-    return verify(*log);
+
+  if (dump_cmd->parsed()) return dump(*open_store(data, true), after, limit);
+  if (verify_cmd->parsed()) {
+    if (verify_export->count()) return verify_file(file, public_key.empty() ? std::nullopt : std::optional(public_key));
+    if (data.empty()) {
+      std::cerr << "touchline: verify needs --data DIR or --file FILE\n";
+      return 2;
+    }
+    return verify(*open_store(data, true));
   }
-  if (command == "export") {
-    if (!opts.count("to")) return usage();
-    auto log = open_store(opts["data"], true);
-    return export_file(*log, opts["to"]);
-  }
-  if (command == "migrate") {
-    if (!opts.count("to")) return usage();
-    auto log = open_store(opts["data"], true);
-    return tools::migrate(*log, opts["to"]);
-  }
-  if (command == "backup") {
-    if (!opts.count("to")) return usage();
-    return tools::backup(opts["data"], opts["to"]);
-  }
-  if (command == "rebuild") {
-    if (!opts.count("projection")) return usage();
-    auto log = open_store(opts["data"], false);
-    return rebuild(*log, opts["projection"]);
-  }
-  if (command == "drop-snapshots") {
+  if (export_cmd->parsed()) return export_file(*open_store(data, true), to);
+  if (migrate_cmd->parsed()) return tools::migrate(*open_store(data, true), to);
+  if (backup_cmd->parsed()) return tools::backup(data, to);
+  if (restore_cmd->parsed()) return tools::restore(from, data);
+  if (rebuild_cmd->parsed()) return rebuild(*open_store(data, false), projection);
+  if (roles_cmd->parsed()) return roles_doc();
+  if (drop_cmd->parsed()) {
     // Derived data only: the next server folds each aggregate from its events once more.
-    auto log = open_store(opts["data"], false);
+    auto log = open_store(data, false);
     if (auto st = log->drop_snapshots(); !st.ok()) {
       std::cerr << "touchline: " << st.error().message << "\n";
       return 1;
@@ -474,9 +521,9 @@ int main(int argc, char** argv) {
     std::cerr << "dropped the write side's snapshots; the log is untouched\n";
     return 0;
   }
-  if (command == "rebuild-merkle") {
+  if (merkle_cmd->parsed()) {
     // Derived data only: built again from the log as the store opens.
-    auto log = open_store(opts["data"], false, true);
+    auto log = open_store(data, false, true);
     auto root = log->merkle_root(log->head_position());
     if (!root.ok()) {
       std::cerr << "touchline: " << root.error().message << "\n";
@@ -486,5 +533,44 @@ int main(int argc, char** argv) {
               << "\n";
     return 0;
   }
-  return usage();
+  if ((check_cmd->parsed() || org_cmd->parsed()) && !file.empty()) {
+    return check_cmd->parsed() ? answer_offline(file, read_point(check_at), {organization, subject, permission, target})
+                               : answer_offline(file, read_point(org_at), {organization, "", "", ""});
+  }
+
+  // A client command.
+  if (server_url.empty()) {
+    std::cerr << "touchline: " << app.get_subcommands().front()->get_name()
+              << " talks to a running server: give --server http://HOST:PORT (or TOUCHLINE_SERVER)"
+              << ((check_cmd->parsed() || org_cmd->parsed()) ? ", or --file FILE to answer from an export" : "")
+              << "\n";
+    return 2;
+  }
+  auto address = tools::parse_server_url(server_url);
+  if (!address.ok()) {
+    std::cerr << "touchline: " << address.error().message << "\n";
+    return 2;
+  }
+  const auto out = output == "json" ? tools::Output::json : tools::Output::table;
+  // A watch's long poll holds each request up to 30 s.
+  const auto timeout = std::chrono::seconds(watch_cmd->parsed() ? std::max(timeout_seconds, 40u) : timeout_seconds);
+  const tools::Remote server(*address, token, timeout);
+  if (sign_in_cmd->parsed()) return tools::remote_sign_in(server, out, email, password);
+  if (check_cmd->parsed()) {
+    return tools::remote_check(server, out, {organization, subject, permission, target, read_point(check_at)});
+  }
+  if (org_cmd->parsed()) return tools::remote_organization(server, out, organization, read_point(org_at));
+  if (checks_cmd->parsed()) return tools::remote_checks(server, out, json_body);
+  if (lookup_cmd->parsed()) return tools::remote_lookup(server, out, {kind, organization, permission, target, subject});
+  if (members_cmd->parsed()) return tools::remote_members(server, out, organization, role, read_point(members_at));
+  if (audit_cmd->parsed()) {
+    return tools::remote_audit(server, out,
+                               {organization, category, actor, subject, since, until, page,
+                                audit_fresh->count() ? std::optional(min_position) : std::nullopt});
+  }
+  if (watch_cmd->parsed()) return tools::remote_watch(server, out, {organization, after, count});
+  if (command_cmd->parsed()) {
+    return tools::remote_command(server, out, name, json_body.empty() ? "{}" : json_body, dry_run, as_operator);
+  }
+  return 2;  // unreachable: CLI11 required one command
 }
