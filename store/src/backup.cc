@@ -66,7 +66,8 @@ Status sync_directory(const fs::path& dir) {
 // closed and renamed.
 class CopyTarget {
  public:
-  ~CopyTarget() { close(); }
+  // Only after a failure, whose error the caller already has: the partial copy is then removed.
+  ~CopyTarget() { (void)close(); }
 
   Status open(const std::string& path) {
     rocksdb::DBOptions options;
