@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package Touchline needs to build, run and test.
-# Idempotent: when everything is present it returns in well under a second without touching apt.
+# Idempotent: when everything is present it returns in well under a second without touching apt
+# or npm.
 set -euo pipefail
 
 packages=(
@@ -22,18 +23,38 @@ packages=(
   python3 python3-cryptography  # tests/audit/: an auditor's verifier written apart from Touchline (Ed25519)
   python3-prometheus-client  # tests/ops/: the /metrics scrape read by Prometheus's own parser
   systemd                 # systemd-analyze: the install test checks packaging/touchlined.service.in
+  chromium                # tests/console/: the console page driven headless (puppeteer-core, an npm package)
 )
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+apt_install() {
+  echo "install-deps: installing $*"
+  local sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "$@"
+}
+if [ ${#missing[@]} -gt 0 ]; then
+  apt_install "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-sudo_cmd=()
-[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-"${sudo_cmd[@]}" apt-get update -qq
-DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Node.js and npm run tests/openapi and tests/console: the machine's own when it has them (a
+# Node.js from elsewhere conflicts with Debian's npm package), Debian's otherwise.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+
+# The npm packages the JavaScript tests use, exactly as their package-lock.json pins them, from the
+# npm registry; again only when the lock file changed since the last install.
+for dir in tests/openapi tests/console; do
+  root=$(cd "$(dirname "$0")/.." && pwd)/$dir
+  stamp=$root/node_modules/.installed-lock
+  if ! cmp -s "$root/package-lock.json" "$stamp"; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$root/package-lock.json" "$stamp"
+  fi
+done

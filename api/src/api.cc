@@ -12,7 +12,9 @@
 #include <set>
 
 #include "touchline/api/commands/body.h"
+#include "touchline/api/console.h"
 #include "touchline/api/ids.h"
+#include "touchline/api/openapi.h"
 #include "touchline/api/queries.h"
 #include "touchline/api/router.h"
 #include "touchline/domain/account.h"
@@ -100,6 +102,8 @@ void Api::dispatch(HttpRequest& req, RouteMatch& m, Responder respond) {
     case Endpoint::ready: return ready(std::move(respond));
     case Endpoint::metrics: return metrics(req, std::move(respond));
     case Endpoint::permissions: return permission_catalogue(std::move(respond));
+    case Endpoint::openapi: return openapi(std::move(respond));
+    case Endpoint::console: return console(routes()[m.route_index].path, std::move(respond));
     case Endpoint::role_models: return role_models(std::move(respond));
     case Endpoint::role_model: return role_model(m.params["id"], m.query, std::move(respond));
     case Endpoint::sign_in: return sign_in(req, std::move(respond));
@@ -226,6 +230,26 @@ void Api::permission_catalogue(Responder respond) {
     privacy.push_back({{"setting", s.name}, {"description", s.description}, {"default", s.default_value}});
   }
   respond(json_response(200, {{"permissions", list}, {"privacy_settings", privacy}}));
+}
+
+// The page loads only its own script and style: a policy that says so keeps injected markup inert.
+void Api::console(std::string_view path, Responder respond) {
+  const StaticFile* file = console_file(path);
+  if (file == nullptr) return respond(fail(Error::make(ErrorCode::not_found, "no console file " + std::string(path))));
+  HttpResponse out;
+  out.status = 200;
+  out.content_type = std::string(file->content_type);
+  out.body = std::string(file->body);
+  out.headers = {{"Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"},
+                 {"X-Content-Type-Options", "nosniff"}};
+  respond(std::move(out));
+}
+
+void Api::openapi(Responder respond) {
+  HttpResponse out;
+  out.status = 200;
+  out.body = std::string(openapi_document());
+  respond(std::move(out));
 }
 
 void Api::role_models(Responder respond) {

@@ -35,6 +35,10 @@ constexpr Route kRoutes[] = {
     {"GET", "/v1/permissions", Endpoint::permissions},
     {"GET", "/v1/role-models", Endpoint::role_models},
     {"GET", "/v1/role-models/{id}", Endpoint::role_model},
+    {"GET", "/v1/openapi.json", Endpoint::openapi},
+    {"GET", "/console", Endpoint::console},
+    {"GET", "/console/console.js", Endpoint::console},
+    {"GET", "/console/console.css", Endpoint::console},
 };
 
 std::vector<std::string_view> split_path(std::string_view path) {

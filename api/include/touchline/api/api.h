@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "touchline/api/auth.h"
 #include "touchline/api/commands.h"
@@ -114,6 +115,8 @@ class Api {
   void health(Responder respond);
   void ready(Responder respond);
   void permission_catalogue(Responder respond);
+  void openapi(Responder respond);
+  void console(std::string_view path, Responder respond);
   // Takes one view of the permission projection and answers what `read` makes of it (the view is
   // let go before the answer is sent): for a live read, once the projection has reached
   // at.min_position (400 and 503 for min_position itself); for a past one, a view loaded by

@@ -38,6 +38,8 @@ enum class Endpoint {
   permissions,         // GET  /v1/permissions
   role_models,         // GET  /v1/role-models
   role_model,          // GET  /v1/role-models/{id}
+  openapi,             // GET  /v1/openapi.json
+  console,             // GET  /console, /console/console.js, /console/console.css
 };
 
 // One route: a method and a path pattern whose "{x}" segments capture one segment each.
