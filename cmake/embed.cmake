@@ -9,6 +9,8 @@ string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
 file(WRITE "${OUT}" "// Generated from ${IN} by cmake/embed.cmake; do not edit.\n"
   "#include <string_view>\n"
   "namespace touchline::embedded {\n"
-  "namespace { constexpr unsigned char kBytes[] = {${bytes}}; }\n"
-  "std::string_view ${NAME}() { return {reinterpret_cast<const char*>(kBytes), ${size}}; }\n"
+  "std::string_view ${NAME}() {\n"
+  "  static constexpr unsigned char kBytes[] = {${bytes}};\n"
+  "  return {reinterpret_cast<const char*>(kBytes), ${size}};\n"
+  "}\n"
   "}  // namespace touchline::embedded\n")

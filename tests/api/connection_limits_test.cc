@@ -11,7 +11,7 @@
 #include "touchline/api/http_server.h"
 
 namespace touchline::api {
-namespace {
+namespace connection_limits_test {
 
 using namespace std::chrono_literals;
 using testing::HttpClient;
@@ -79,5 +79,5 @@ TEST(ConnectionLimits, OneAddressHasALimitOfItsOwn) {
   EXPECT_TRUE(served_again(server->port()));
 }
 
-}  // namespace
+}  // namespace connection_limits_test
 }  // namespace touchline::api

@@ -12,7 +12,7 @@
 #include "touchline/store/tree_head.h"
 
 namespace touchline::testing {
-namespace {
+namespace log_proofs_api_test {
 
 using nlohmann::json;
 
@@ -111,5 +111,5 @@ TEST(LogProofsApi, OnlyOperatorsMayAskAndBadNumbersAre400s) {
   }
 }
 
-}  // namespace
+}  // namespace log_proofs_api_test
 }  // namespace touchline::testing

@@ -7,7 +7,7 @@
 #include "touchline/domain/credentials.h"
 
 namespace touchline::domain {
-namespace {
+namespace credentials_test {
 
 using namespace testing;
 using Events = std::vector<events::DomainEvent>;
@@ -159,5 +159,5 @@ TEST(ComplianceDashboard, StatusesAreCurrentLapsingExpiredOrNone) {
   EXPECT_EQ(compliance_dashboard(org, kToday).size(), rows.size() - 1);
 }
 
-}  // namespace
+}  // namespace credentials_test
 }  // namespace touchline::domain

@@ -4,7 +4,7 @@
 #include "fixtures.h"
 
 namespace touchline::domain {
-namespace {
+namespace credits_test {
 
 using namespace testing;
 
@@ -58,5 +58,5 @@ TEST(Credits, AmountsAreWholeAndBounded) {
   }
 }
 
-}  // namespace
+}  // namespace credits_test
 }  // namespace touchline::domain

@@ -8,7 +8,7 @@
 #include "touchline/domain/joining.h"
 
 namespace touchline::domain {
-namespace {
+namespace joining_test {
 
 using namespace testing;
 using Events = std::vector<events::DomainEvent>;
@@ -407,5 +407,5 @@ TEST(Consent, LeavingEndsItAndOlderVersionsDoNotAskForIt) {
   EXPECT_TRUE(check(club(), "asst", "athletes.view_activities", "ath1").allowed);
 }
 
-}  // namespace
+}  // namespace joining_test
 }  // namespace touchline::domain

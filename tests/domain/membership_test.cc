@@ -6,7 +6,7 @@
 #include "touchline/domain/authorizer.h"
 
 namespace touchline::domain {
-namespace {
+namespace membership_test {
 
 using namespace testing;
 using Events = std::vector<events::DomainEvent>;
@@ -544,5 +544,5 @@ TEST(DeactivateMember, FreesAStaffSeatAndReactivatingNeedsOne) {
   EXPECT_EQ(refused.error().reason, "no_staff_seat");
 }
 
-}  // namespace
+}  // namespace membership_test
 }  // namespace touchline::domain

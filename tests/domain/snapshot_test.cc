@@ -140,7 +140,7 @@ void expect_round_trip(const State& state, Decode decode, const std::string& whe
 }
 
 TEST(Snapshot, EveryStateTheGoldenLogsPassThroughRoundTrips) {
-  const auto files = testing::data_files(fs::path(TOUCHLINE_SOURCE_DIR) / "tests/golden", ".ndjson");
+  const auto files = touchline::testing::data_files(fs::path(TOUCHLINE_SOURCE_DIR) / "tests/golden", ".ndjson");
   // log_v1 to log_v7 when this was written: fewer means the files were not found.
   ASSERT_GE(files.size(), 7u);
   Seen seen;

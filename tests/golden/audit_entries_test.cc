@@ -3,7 +3,7 @@
 // golden file says, byte for byte (null for an event the audit log does not show). The file was
 // written by the build before entries were rendered from RecordedEvents, and is rewritten only
 // when the entries change on purpose:
-//   TOUCHLINE_UPDATE_GOLDEN=1 build/tests/golden/golden_audit_entries_test
+//   TOUCHLINE_UPDATE_GOLDEN=1 build/tests/golden/golden_tests --gtest_filter='GoldenAudit.*'
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -17,7 +17,7 @@
 #include "touchline/projections/audit_projection.h"
 
 namespace touchline {
-namespace {
+namespace audit_entries_test {
 
 namespace fs = std::filesystem;
 
@@ -53,5 +53,5 @@ TEST(GoldenAudit, EveryEventRendersAsTheGoldenFileSays) {
   EXPECT_EQ(entries, read_file(golden));
 }
 
-}  // namespace
+}  // namespace audit_entries_test
 }  // namespace touchline

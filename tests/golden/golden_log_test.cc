@@ -17,7 +17,7 @@
 //
 // Regenerate the newest (only when what is written changes on purpose; add a log_vN+1 instead when
 // an older build's log must stay covered):
-//   TOUCHLINE_UPDATE_GOLDEN=1 build/tests/golden/golden_log_test
+//   TOUCHLINE_UPDATE_GOLDEN=1 build/tests/golden/golden_tests --gtest_filter='GoldenLog.*'
 #include <gtest/gtest.h>
 
 #include <cstdlib>

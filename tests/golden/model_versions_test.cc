@@ -22,7 +22,7 @@
 #include "touchline/store/event_store.h"
 
 namespace touchline {
-namespace {
+namespace model_versions_test {
 
 namespace fs = std::filesystem;
 using domain::check;
@@ -160,7 +160,7 @@ TEST(ModelVersions, ReleasedVersionsAreNeverEdited) {
         continue;
       }
       ADD_FAILURE() << frozen << " is missing: a new model version is frozen with TOUCHLINE_UPDATE_GOLDEN=1 "
-                    << "build/tests/golden/model_versions_test";
+                    << "build/tests/golden/golden_tests --gtest_filter='ModelVersions.*'";
       continue;
     }
     std::ifstream in(frozen);
@@ -171,5 +171,5 @@ TEST(ModelVersions, ReleasedVersionsAreNeverEdited) {
   }
 }
 
-}  // namespace
+}  // namespace model_versions_test
 }  // namespace touchline

@@ -146,11 +146,13 @@ TEST(CopyDataDirectory, RefusesATargetThatExistsOrHasNoParentAndLeavesNothingWhe
   // Stopped part way (here by its progress callback): neither the name asked for nor the
   // directory it was writing is left.
   std::uint64_t calls = 0;
-  EXPECT_THROW(copy_data_directory(*log, dir.sub("cut"),
-                                   [&](const CopyProgress& p) {
-                                     ++calls;
-                                     if (p.part == "stream index") throw std::runtime_error("interrupted");
-                                   }),
+  EXPECT_THROW(static_cast<void>(copy_data_directory(*log, dir.sub("cut"),
+                                                     [&](const CopyProgress& p) {
+                                                       ++calls;
+                                                       if (p.part == "stream index") {
+                                                         throw std::runtime_error("interrupted");
+                                                       }
+                                                     })),
                std::runtime_error);
   EXPECT_GE(calls, 2u);
   EXPECT_FALSE(fs::exists(dir.sub("cut")));

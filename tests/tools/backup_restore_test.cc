@@ -15,7 +15,7 @@
 #include "support/server_process.h"
 
 namespace touchline {
-namespace {
+namespace backup_restore_test {
 
 using nlohmann::json;
 using testing::HttpClient;
@@ -204,5 +204,5 @@ TEST_F(BackupRestore, RefusesToOverwriteAndRestoresNothingFromADamagedBackup) {
   EXPECT_FALSE(fs::exists(dir + "/restored.incomplete"));
 }
 
-}  // namespace
+}  // namespace backup_restore_test
 }  // namespace touchline

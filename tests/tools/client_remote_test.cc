@@ -12,7 +12,7 @@
 #include "support/server_process.h"
 
 namespace touchline {
-namespace {
+namespace client_remote_test {
 
 using nlohmann::json;
 using testing::ServerProcess;
@@ -227,5 +227,5 @@ TEST_F(TouchlineClient, SaysWhatWentWrongWithAnExitCode) {
   EXPECT_NE(unreachable.output.find("cannot connect"), std::string::npos) << unreachable.output;
 }
 
-}  // namespace
+}  // namespace client_remote_test
 }  // namespace touchline
