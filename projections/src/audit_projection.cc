@@ -297,7 +297,14 @@ void AuditProjection::apply(const events::RecordedEvent& e) {
   if (!d) return;
   const std::string_view category = category_of(d->action);
   const char offset = static_cast<char>(e.position % kChunk);
+  const std::uint64_t chunk = e.position / kChunk;
   std::lock_guard lock(mu_);
+  if (!last_.offsets.empty() && last_.chunk == chunk && last_.category == category && last_.actor == e.actor &&
+      last_.subject == d->subject && last_.organization_id == d->organization_id) {
+    for (std::string* offsets : last_.offsets) offsets->push_back(offset);
+    return;
+  }
+  last_.offsets.clear();
   const std::string actor = hex(e.actor);
   const std::string subject = hex(d->subject);
   std::string key;  // built in place for each chunk the event is in; copied only for a new one
@@ -306,33 +313,42 @@ void AuditProjection::apply(const events::RecordedEvent& e) {
     for (const auto& [kind, name] : indexes) {
       key.clear();
       append_index(key, list, kind, name);
-      append_chunk(key, e.position / kChunk);
+      append_chunk(key, chunk);
       auto at = pending_.find(key);
       if (at == pending_.end()) {
         // The chunk as committed: this batch adds to it.
         auto stored = state_.get(key);
         if (!stored.ok()) {
           pending_.clear();  // the batch is abandoned (the runner stops): none of it may be written
+          last_.offsets.clear();
           throw std::runtime_error("reading audit state failed: " + stored.error().message);
         }
         at = pending_.emplace(key, *stored ? std::move(**stored) : std::string()).first;
       }
       at->second.push_back(offset);
+      last_.offsets.push_back(&at->second);
     }
   };
   index_in(kPlatform);
   if (!d->organization_id.empty()) index_in(d->organization_id);
+  last_.actor = e.actor;
+  last_.subject = d->subject;
+  last_.organization_id = d->organization_id;
+  last_.category = category;
+  last_.chunk = chunk;
 }
 
 void AuditProjection::write_changes(store::StateBatch& batch) {
   std::lock_guard lock(mu_);
   for (auto& [key, offsets] : pending_) batch.puts.emplace_back(key, std::move(offsets));
   pending_.clear();
+  last_.offsets.clear();
 }
 
 void AuditProjection::reset() {
   std::lock_guard lock(mu_);
   pending_.clear();
+  last_.offsets.clear();
 }
 
 bool AuditFilter::matches(const nlohmann::json& entry) const {

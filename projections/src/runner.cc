@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <functional>
-#include <future>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 namespace touchline::projections {
@@ -25,6 +28,84 @@ Result<std::vector<events::RecordedEvent>> read_batch(const store::EventStore& l
     return Error::make(ErrorCode::internal, std::string("reading the log failed: ") + ex.what());
   }
 }
+
+// A rebuild's reader: one thread that reads and decodes the next batch while the caller folds
+// this one. One thread for the whole rebuild, not one per batch: a thread started per batch had
+// the allocator set up an arena for it each time and free across arenas; and the caller, not
+// the reader, frees each batch once folded, as the reader is the busier of the two (measured in
+// docs/PERFORMANCE.md, "A rebuild's reader thread"). With no thread to be had, the caller reads
+// each batch itself.
+class ReadAhead {
+ public:
+  using Batch = std::vector<events::RecordedEvent>;
+
+  ReadAhead(const store::EventStore& log, std::size_t limit) : log_(log), limit_(limit) {
+    try {
+      worker_ = std::thread([this] { run(); });
+    } catch (const std::system_error&) {
+      // No thread: next() reads on the caller's.
+    }
+  }
+  ~ReadAhead() { stop(); }
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // The batch after the last one returned: events in log order, empty at the end of the log, or
+  // the read's error. After the end or an error every later call returns the same. Called by one
+  // thread at a time.
+  Result<Batch> next() {
+    if (!worker_.joinable()) return read_next();
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return ready_.has_value(); });
+    if (!ready_->ok() || (*ready_)->empty()) return *ready_;  // the end and errors stay
+    Result<Batch> batch = std::move(*ready_);
+    ready_.reset();
+    changed_.notify_all();
+    return batch;
+  }
+
+  // Stops the reader thread and waits for it (for the read under way, if any). Idempotent.
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      changed_.notify_all();
+    }
+    if (worker_.joinable()) worker_.join();
+  }
+
+ private:
+  Result<Batch> read_next() {
+    auto batch = read_batch(log_, after_, limit_);
+    if (batch.ok() && !batch->empty()) after_ = batch->back().position;
+    return batch;
+  }
+
+  // Reads the next batch whenever the caller has taken the one read ahead; stops reading at the
+  // end of the log or an error (that result stays taken by no one).
+  void run() {
+    for (;;) {
+      {
+        std::unique_lock lock(mu_);
+        changed_.wait(lock, [this] { return stopping_ || !ready_; });
+        if (stopping_) return;
+      }
+      auto batch = read_next();
+      std::lock_guard lock(mu_);
+      ready_.emplace(std::move(batch));
+      changed_.notify_all();
+    }
+  }
+
+  const store::EventStore& log_;
+  const std::size_t limit_;
+  std::uint64_t after_ = 0;  // the reader thread's alone (or the caller's, with no thread)
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::optional<Result<Batch>> ready_;  // the batch read ahead, not yet taken
+  bool stopping_ = false;
+  std::thread worker_;
+};
 
 }  // namespace
 
@@ -251,26 +332,10 @@ Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> run
     if (auto st = r->start_over(); !st.ok()) return st;
   }
   const std::uint64_t total = log.head_position();
-  const std::size_t limit = runners.front()->options_.batch_size;
-  // The next batch is read and decoded on another thread while this one folds, and the batch
-  // folded before is freed there too (millions of strings: a third of a fold's time). The
-  // future's destructor waits for its read, so no read outlives this call.
-  using Batch = std::vector<events::RecordedEvent>;
-  auto read_after = [&log, limit](std::uint64_t after, Batch folded) {
-    auto read = [&log, limit, after](Batch folded) {
-      folded = Batch();
-      return read_batch(log, after, limit);
-    };
-    try {
-      return std::async(std::launch::async, read, std::move(folded));
-    } catch (const std::system_error&) {  // no thread to be had: read on this one
-      return std::async(std::launch::deferred, read, std::move(folded));
-    }
-  };
-  auto next = read_after(0, {});
-  Batch folded;  // the batch folded last, freed by the next read
+  ReadAhead reader(log, runners.front()->options_.batch_size);
   for (;;) {
-    auto batch = next.get();
+    // Folded, then freed on this thread as the loop comes round, while the reader reads on.
+    auto batch = reader.next();
     if (!batch.ok()) {
       for (ProjectionRunner* r : runners) {
         std::lock_guard lock(r->mu_);
@@ -280,11 +345,9 @@ Status ProjectionRunner::rebuild_together(std::span<ProjectionRunner* const> run
     }
     if (batch->empty()) return ok_status();
     const std::uint64_t position = batch->back().position;
-    next = read_after(position, std::move(folded));
     for (ProjectionRunner* r : runners) {
       if (!r->fold(*batch)) return Error::make(ErrorCode::internal, *r->failure());
     }
-    folded = std::move(*batch);
     if (progress) progress(position, total);
   }
 }

@@ -60,10 +60,13 @@ TEST_F(ProjectionTest, RebuiltFromZeroEqualsLive) {
 
 // An operator's `touchline rebuild --projection all`: one pass over the log, each batch read and
 // decoded once for both projections (the next read while this one folds); whatever the batch
-// size, against the log's length, each event is folded once and in order.
+// size, against the log's length, each event is folded once and in order. The last 700 events
+// are one actor's on one athlete: the audit projection adds them to the chunks it remembers from
+// the event before, across chunk and batch boundaries.
 TEST_F(ProjectionTest, RebuiltTogetherInOnePassEqualsLive) {
   write_history();
   for (int i = 0; i < 1200; ++i) append({events::AthleteAssigned{"org", "ath" + std::to_string(i % 30), i % 2 ? "asst" : "head", ""}});
+  for (int i = 0; i < 700; ++i) append({events::AthleteAssigned{"org", "ath7", i % 2 ? "asst" : "head", ""}});
   PermissionProjection live_permissions;
   store::StateStore audit_state(*log, AuditProjection::kName);
   AuditProjection live_audit(audit_state, *log);

@@ -94,6 +94,16 @@ class AuditProjection final : public Projection {
   const store::EventStore& log_;
   std::mutex mu_;
   std::unordered_map<std::string, std::string> pending_;  // chunk key -> its offsets so far
+  // The chunks the last event was indexed in, and what chose them: a run of events by one actor
+  // on one subject (a replay's usual case) adds to the same eight without building their keys.
+  // The pointers are into pending_'s values (stable while it grows), cleared with it.
+  struct LastIndexed {
+    std::string actor, subject, organization_id;
+    std::string_view category;
+    std::uint64_t chunk = 0;
+    std::vector<std::string*> offsets;  // empty: nothing remembered
+  };
+  LastIndexed last_;
 };
 
 // "2026-11-23T09:41:07.123Z"
