@@ -282,17 +282,19 @@ Result<DomainEvent> decode_alternative(std::string_view type, std::uint32_t sche
 }
 
 template <std::size_t I = 0>
-std::optional<DomainEvent> read_alternative(std::string_view type, std::uint32_t schema,
-                                            simdjson::dom::object payload) {
+bool read_alternative(std::string_view type, std::uint32_t schema, simdjson::dom::object payload,
+                      DomainEvent& out) {
   if constexpr (I == std::variant_size_v<DomainEvent>) {
-    return std::nullopt;
+    return false;
   } else {
     using Alt = std::variant_alternative_t<I, DomainEvent>;
-    if (type != Alt::kType) return read_alternative<I + 1>(type, schema, payload);
-    if (schema < oldest_schema<Alt>() || schema > Alt::kSchema) return std::nullopt;
-    Alt event;
-    if (!read_members(payload, event)) return std::nullopt;
-    return DomainEvent{std::move(event)};
+    if (type != Alt::kType) return read_alternative<I + 1>(type, schema, payload, out);
+    if (schema < oldest_schema<Alt>() || schema > Alt::kSchema) return false;
+    // read_members assigns every member, so an event of this type already in `out` is
+    // overwritten in place, its strings keeping their memory.
+    Alt* event = std::get_if<Alt>(&out);
+    if (!event) event = &out.template emplace<Alt>();
+    return read_members(payload, *event);
   }
 }
 
@@ -300,9 +302,9 @@ std::optional<DomainEvent> read_alternative(std::string_view type, std::uint32_t
 
 namespace detail {
 
-std::optional<DomainEvent> read_payload_object(std::string_view type, std::uint32_t schema,
-                                               simdjson::dom::object payload) {
-  return read_alternative(type, schema, payload);
+bool read_payload_object(std::string_view type, std::uint32_t schema, simdjson::dom::object payload,
+                         DomainEvent& out) {
+  return read_alternative(type, schema, payload, out);
 }
 
 }  // namespace detail

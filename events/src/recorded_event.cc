@@ -28,15 +28,20 @@ std::optional<std::string_view> string_of(simdjson::dom::element e) {
 }  // namespace
 
 std::optional<RecordedEvent> read_recorded_text(std::string_view text) {
+  std::optional<RecordedEvent> out(std::in_place);
+  if (!read_recorded_text_into(text, *out)) return std::nullopt;
+  return out;
+}
+
+bool read_recorded_text_into(std::string_view text, RecordedEvent& out) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
+  if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return false;
   simdjson::dom::object members;
-  if (root.get_object().get(members) != simdjson::SUCCESS) return std::nullopt;
+  if (root.get_object().get(members) != simdjson::SUCCESS) return false;
   // No repeated key anywhere: the slow way keeps a repeated key's last value, at_key its first.
-  if (!detail::canonical_tree(root)) return std::nullopt;
+  if (!detail::canonical_tree(root)) return false;
 
-  RecordedEvent out;
   std::string_view type;
   std::uint32_t schema = 0;
   std::optional<simdjson::dom::object> payload;
@@ -49,7 +54,7 @@ std::optional<RecordedEvent> read_recorded_text(std::string_view text) {
     if (key == "actor" || key == "causation_id" || key == "command_id" || key == "correlation_id" ||
         key == "hash" || key == "prev_hash" || key == "stream" || key == "type") {
       s = string_of(value);
-      if (!s) return std::nullopt;
+      if (!s) return false;
       if (key == "actor") out.actor.assign(*s);
       else if (key == "causation_id") out.causation_id.assign(*s);
       else if (key == "command_id") out.command_id.assign(*s);
@@ -58,28 +63,25 @@ std::optional<RecordedEvent> read_recorded_text(std::string_view text) {
       else if (key == "type") type = *s;
     } else if (key == "position" || key == "stream_version") {
       auto v = detail::unsigned_member<std::uint64_t>(value);
-      if (!v) return std::nullopt;
+      if (!v) return false;
       (key == "position" ? out.position : out.stream_version) = *v;
     } else if (key == "schema_version") {
       auto v = detail::unsigned_member<std::uint32_t>(value);
-      if (!v) return std::nullopt;
+      if (!v) return false;
       schema = *v;
     } else if (key == "recorded_at_ms") {
-      if (value.get_int64().get(out.recorded_at_ms) != simdjson::SUCCESS) return std::nullopt;
+      if (value.get_int64().get(out.recorded_at_ms) != simdjson::SUCCESS) return false;
     } else if (key == "payload") {
       simdjson::dom::object p;
-      if (value.get_object().get(p) != simdjson::SUCCESS) return std::nullopt;
+      if (value.get_object().get(p) != simdjson::SUCCESS) return false;
       payload = p;
     } else {
       continue;
     }
     ++seen;
   }
-  if (seen != kRequired) return std::nullopt;
-  auto event = detail::read_payload_object(type, schema, *payload);
-  if (!event) return std::nullopt;
-  out.event = std::move(*event);
-  return out;
+  if (seen != kRequired) return false;
+  return detail::read_payload_object(type, schema, *payload, out.event);
 }
 
 }  // namespace touchline::events

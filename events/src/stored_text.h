@@ -39,7 +39,9 @@ std::optional<T> unsigned_member(simdjson::dom::element e) {
 // for the same object, when the object holds every member of the type's struct with the type the
 // member has (and `schema` is one the type decodes); otherwise nullopt. The object's keys must be
 // unrepeated (canonical_tree checks that): a repeated key is read here as its first value.
-std::optional<DomainEvent> read_payload_object(std::string_view type, std::uint32_t schema,
-                                               simdjson::dom::object payload);
+// Reads into `out` (reusing the alternative it holds when it is of `type`), true when the result
+// is that payload; false leaves `out` valid but unspecified.
+bool read_payload_object(std::string_view type, std::uint32_t schema, simdjson::dom::object payload,
+                         DomainEvent& out);
 
 }  // namespace touchline::events::detail

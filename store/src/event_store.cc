@@ -885,6 +885,18 @@ Result<std::vector<events::RecordedEvent>> EventStore::read_recorded(std::uint64
   return detail::read_recorded_events(*impl_->db, impl_->cf_log, after, limit);
 }
 
+Result<StoredEvents> EventStore::read_stored(std::uint64_t after, std::size_t limit) const {
+  return detail::read_values(*impl_->db, impl_->cf_log, after, limit);
+}
+
+Status EventStore::decode_stored(const StoredEvents& run, std::size_t i, events::RecordedEvent& out) {
+  if (events::read_recorded_text_into(run.value(i), out)) return ok_status();
+  auto decoded = detail::decode_recorded_slowly(run.positions[i], run.value(i));
+  if (!decoded.ok()) return decoded.error();
+  out = std::move(decoded).value();
+  return ok_status();
+}
+
 std::uint64_t EventStore::head_position() const { return impl_->head.load(); }
 
 WriteStats EventStore::write_stats() const {

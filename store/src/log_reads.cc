@@ -22,31 +22,11 @@ Error storage_error(const std::string& what, const rocksdb::Status& s) {
   return Error::make(ErrorCode::internal, what + ": " + s.ToString());
 }
 
-Result<events::RecordedEvent> decode_recorded_value(std::uint64_t position, std::string_view value) {
-  if (auto fast = events::read_recorded_text(value)) return std::move(*fast);
-  auto envelope = decode_log_value(position, value);
-  if (!envelope.ok()) return envelope.error();
-  auto recorded = events::recorded_event(*envelope);
-  if (!recorded.ok()) {
-    return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
-                                                " cannot be decoded: " + recorded.error().message);
-  }
-  return recorded;
-}
+}  // namespace
 
-// A run of the log's values, end to end in one buffer.
-struct LogValues {
-  std::string text;
-  std::vector<std::pair<std::size_t, std::size_t>> spans;  // offset and size of each in `text`
-  std::vector<std::uint64_t> positions;
-
-  std::string_view value(std::size_t i) const { return std::string_view(text).substr(spans[i].first, spans[i].second); }
-};
-
-// Up to `limit` of the log's values after position `after`, in order.
-Result<LogValues> read_values(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log, std::uint64_t after,
-                              std::size_t limit) {
-  LogValues run;
+Result<StoredEvents> read_values(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log, std::uint64_t after,
+                                 std::size_t limit) {
+  StoredEvents run;
   if (limit == 0 || after == UINT64_MAX) return run;
   rocksdb::ReadOptions ro;
   if (limit >= kLongRead) {
@@ -78,6 +58,24 @@ Result<LogValues> read_values(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* log,
   }
   return run;
 }
+
+Result<events::RecordedEvent> decode_recorded_value(std::uint64_t position, std::string_view value) {
+  if (auto fast = events::read_recorded_text(value)) return std::move(*fast);
+  return decode_recorded_slowly(position, value);
+}
+
+Result<events::RecordedEvent> decode_recorded_slowly(std::uint64_t position, std::string_view value) {
+  auto envelope = decode_log_value(position, value);
+  if (!envelope.ok()) return envelope.error();
+  auto recorded = events::recorded_event(*envelope);
+  if (!recorded.ok()) {
+    return Error::make(ErrorCode::internal, "the event at position " + std::to_string(position) +
+                                                " cannot be decoded: " + recorded.error().message);
+  }
+  return recorded;
+}
+
+namespace {
 
 // The read of up to `limit` values after `after`, decoded with decode(position, value) ->
 // Result<T>: on every core once the values are read, for a long read. Reading and decoding

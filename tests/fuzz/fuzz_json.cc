@@ -2,8 +2,9 @@
 // type for type, with the same text when dumped. And verify's fast path, read_canonical_text,
 // against decoding: whatever text it reads must be one dump() writes, byte for byte, for the
 // envelope it decodes to, and its pieces that envelope's canonical bytes; and a replay's fast path,
-// read_recorded_text, against decoding: whatever it reads, decoding must read the same (the corpus
-// holds stored envelopes for both to mutate).
+// read_recorded_text, against decoding: whatever it reads, decoding must read the same, and so must
+// reading it into the event the input before left (the corpus holds stored envelopes for both to
+// mutate).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -77,6 +78,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::cerr << "read_recorded_text disagrees with decoding\n";
       std::abort();
     }
+  }
+  // A rebuild reads each event into the one before it: whatever the last input left in `reused`,
+  // reading this one into it must agree with reading it afresh.
+  static touchline::events::RecordedEvent reused;
+  const auto fresh = touchline::events::read_recorded_text(text);
+  if (touchline::events::read_recorded_text_into(text, reused) != fresh.has_value() ||
+      (fresh && !(reused == *fresh))) {
+    std::cerr << "read_recorded_text_into disagrees with read_recorded_text\n";
+    std::abort();
   }
   return 0;
 }

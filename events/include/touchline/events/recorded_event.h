@@ -42,4 +42,10 @@ Result<RecordedEvent> recorded_event(const Envelope& e);
 // `fuzz_json` holds it to that). Thread-safe: each thread parses with a parser of its own.
 std::optional<RecordedEvent> read_recorded_text(std::string_view text);
 
+// read_recorded_text into an event the caller already has, reusing the memory its strings hold
+// (a replay decodes a batch into the events of the batch before it): true with `out` the event
+// the text holds, or false with `out` valid but unspecified, where read_recorded_text would give
+// nullopt. Thread-safe for distinct `out`s.
+bool read_recorded_text_into(std::string_view text, RecordedEvent& out);
+
 }  // namespace touchline::events

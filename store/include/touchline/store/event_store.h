@@ -19,6 +19,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -175,6 +177,19 @@ struct StoreOptions {
   std::function<void(const AppendRequest&)> while_adding_for_testing;
 };
 
+// A run of the log's events as the store keeps them, read but not yet decoded
+// (EventStore::read_stored): for a reader that decodes them on threads of its own.
+struct StoredEvents {
+  std::string text;                                        // the stored values, end to end
+  std::vector<std::pair<std::size_t, std::size_t>> spans;  // each value's offset and size in text
+  std::vector<std::uint64_t> positions;                    // each value's position, ascending
+
+  std::size_t size() const { return positions.size(); }
+  std::string_view value(std::size_t i) const {
+    return std::string_view(text).substr(spans[i].first, spans[i].second);
+  }
+};
+
 class EventStore {
  public:
   // Opens the log at options.path (creating it when missing, if options.create_if_missing and
@@ -240,6 +255,16 @@ class EventStore {
   // Returns internal when a read failed, or else naming the first event whose envelope or
   // payload does not decode. Thread-safe.
   Result<std::vector<events::RecordedEvent>> read_recorded(std::uint64_t after, std::size_t limit) const;
+
+  // read_recorded in two steps, for a caller that spreads the decoding over threads of its own
+  // (a rebuild decodes on the thread that folds while the next run is read). read_stored: up to
+  // `limit` of the log's values after `after`, in order, undecoded (reading ahead as read_all
+  // does); internal when the read failed. decode_stored: value i of such a run into `out`, as
+  // read_recorded decodes it, reusing the memory out's strings hold (a replay decodes each batch
+  // into the events of the one before); internal naming its position when it does not decode,
+  // `out` then valid but unspecified. Both are thread-safe; decode_stored only reads the run.
+  Result<StoredEvents> read_stored(std::uint64_t after, std::size_t limit) const;
+  static Status decode_stored(const StoredEvents& run, std::size_t i, events::RecordedEvent& out);
 
   // The log's Merkle tree (merkle.h; docs/LOG_FORMAT.md), kept by the writer in the batch of the
   // events it covers. Sizes count events: the tree of size n covers positions 1..n.
