@@ -35,12 +35,12 @@ std::optional<T> unsigned_member(simdjson::dom::element e) {
   return static_cast<T>(v);
 }
 
-// The payload of an event of `type` at `schema`, read from its object: what decode_event gives
-// for the same object, when the object holds every member of the type's struct with the type the
-// member has (and `schema` is one the type decodes); otherwise nullopt. The object's keys must be
-// unrepeated (canonical_tree checks that): a repeated key is read here as its first value.
-// Reads into `out` (reusing the alternative it holds when it is of `type`), true when the result
-// is that payload; false leaves `out` valid but unspecified.
+// The payload of an event of `type` at `schema`, read from its object into `out` (reusing the
+// alternative `out` holds when it is of `type`): true, with `out` what decode_event gives for the
+// same object, when the object holds every member of the type's struct with the type the member
+// has (and `schema` is one the type decodes); otherwise false, with `out` valid but unspecified.
+// The object's keys must be unrepeated (canonical_tree checks that): a repeated key is read here
+// as its first value.
 bool read_payload_object(std::string_view type, std::uint32_t schema, simdjson::dom::object payload,
                          DomainEvent& out);
 

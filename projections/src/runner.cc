@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <exception>
 #include <memory>
 #include <functional>
 #include <condition_variable>
@@ -32,9 +33,9 @@ Result<std::vector<events::RecordedEvent>> read_batch(const store::EventStore& l
   }
 }
 
-// A rebuild's reader. One thread reads the log a batch ahead of the caller and decodes it a
-// chunk at a time; the caller, when it comes for that batch, decodes the chunks not yet taken
-// alongside it, then folds. So the two cores share the decoding as each comes free: a reader
+// A rebuild's reader. One thread reads the log up to two batches ahead of the caller and
+// decodes them a chunk at a time; the caller, when it comes for a batch, decodes the chunks not
+// yet taken alongside it, then folds. So the two cores share the decoding as each comes free: a reader
 // that decoded whole batches alone (with a helper thread started for each) was the busier of
 // the two while the folding thread waited for it. A batch folded is given back and the next is
 // decoded into its events, whose strings keep their memory: a quarter of a rebuild's time went
@@ -60,21 +61,7 @@ class ReadAhead {
   // every later call returns the same. Called by one thread at a time.
   Result<Batch> next() {
     if (end_) return *end_;
-    std::shared_ptr<Pending> batch;
-    if (!worker_.joinable()) {
-      batch = read_next();
-    } else {
-      std::unique_lock lock(mu_);
-      changed_.wait(lock, [this] { return !queue_.empty(); });
-      batch = queue_.front();
-    }
-    decode_chunks(*batch);
-    Result<Batch> out = finish(*batch);
-    if (worker_.joinable()) {
-      std::lock_guard lock(mu_);
-      queue_.pop_front();
-      changed_.notify_all();
-    }
+    Result<Batch> out = take_next();
     if (!out.ok() || out->empty()) end_ = out;
     return out;
   }
@@ -85,8 +72,8 @@ class ReadAhead {
     if (spares_.size() < kAhead + 1) spares_.push_back(std::move(batch));
   }
 
-  // Stops the reader thread and waits for it (for the chunk or read under way, if any).
-  // Idempotent.
+  // Stops the reader thread and waits for it (for the read or the decoding under way, at most
+  // a batch's). Idempotent.
   void stop() {
     {
       std::lock_guard lock(mu_);
@@ -110,6 +97,34 @@ class ReadAhead {
 
     std::size_t size() const { return stored.ok() ? stored->size() : 0; }
   };
+
+  // next() but for the end and errors staying. What the machine throws (no memory) comes back as
+  // an error, from this thread or the reader's, so that a rebuild stops rather than the process.
+  Result<Batch> take_next() {
+    try {
+      std::shared_ptr<Pending> batch;
+      if (!worker_.joinable()) {
+        batch = read_next();
+      } else {
+        std::unique_lock lock(mu_);
+        changed_.wait(lock, [this] { return !queue_.empty() || reader_failed_; });
+        if (queue_.empty()) std::rethrow_exception(reader_failed_);
+        batch = queue_.front();
+      }
+      decode_chunks(*batch);
+      Result<Batch> out = finish(*batch);
+      if (worker_.joinable()) {
+        std::lock_guard lock(mu_);
+        queue_.pop_front();
+        changed_.notify_all();
+      }
+      return out;
+    } catch (const std::exception& ex) {
+      return Error::make(ErrorCode::internal, std::string("reading the log failed: ") + ex.what());
+    } catch (...) {
+      return Error::make(ErrorCode::internal, "reading the log failed: an unknown exception");
+    }
+  }
 
   std::shared_ptr<Pending> read_next() {
     auto batch = std::make_shared<Pending>();
@@ -148,10 +163,10 @@ class ReadAhead {
       for (std::size_t i = from; i < to && !failed; ++i) {
         try {
           if (auto st = store::EventStore::decode_stored(*batch.stored, i, batch.events[i]); !st.ok()) {
-            failed.emplace(i, st.error());
+            failed.emplace(i, Error::make(ErrorCode::internal, "reading the log failed: " + st.error().message));
           }
         } catch (const std::exception& ex) {
-          failed.emplace(i, Error::make(ErrorCode::internal, std::string("decoding the log failed: ") + ex.what()));
+          failed.emplace(i, Error::make(ErrorCode::internal, std::string("reading the log failed: ") + ex.what()));
         }
       }
       std::lock_guard lock(mu_);
@@ -161,20 +176,33 @@ class ReadAhead {
     }
   }
 
-  // The batch once every chunk is decoded (by whichever thread), or its first failure.
+  // The batch once every chunk is decoded (by whichever thread), or its first failure. Rethrows
+  // what ended the reader thread if that left a chunk undecoded.
   Result<Batch> finish(Pending& batch) {
     if (!batch.stored.ok()) return batch.stored.error();
     {
       std::unique_lock lock(mu_);
-      changed_.wait(lock, [&] { return batch.decoded == batch.size(); });
+      changed_.wait(lock, [&] { return batch.decoded == batch.size() || reader_failed_; });
+      if (batch.decoded != batch.size()) std::rethrow_exception(reader_failed_);
       if (batch.failed) return batch.failed->second;
     }
     return std::move(batch.events);
   }
 
+  // The reader thread: what it throws is kept for next() to return.
+  void run() {
+    try {
+      read_and_decode();
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      reader_failed_ = std::current_exception();
+      changed_.notify_all();
+    }
+  }
+
   // Keeps up to kAhead batches read ahead, decoding the oldest one with chunks left meanwhile;
   // stops reading at the end of the log or an error (that batch stays for next() to find).
-  void run() {
+  void read_and_decode() {
     for (;;) {
       std::shared_ptr<Pending> undecoded;
       bool read = false;
@@ -214,6 +242,7 @@ class ReadAhead {
   std::deque<std::shared_ptr<Pending>> queue_;  // batches read, oldest first, not yet taken
   std::vector<Batch> spares_;  // batches folded and given back, their events to be overwritten
   bool at_end_ = false;  // the reader's last read was the end of the log or failed
+  std::exception_ptr reader_failed_;  // what ended the reader thread, if anything did
   bool stopping_ = false;
   std::thread worker_;
 };
