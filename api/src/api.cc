@@ -5,7 +5,6 @@
 #include <sodium.h>
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
 #include <charconv>
 #include <memory>
@@ -34,7 +33,7 @@ namespace {
 
 bool is_valid_request_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) || c == '.' || c == '_' || c == '-'; });
+  return std::all_of(id.begin(), id.end(), [](char c) { return is_ascii_alnum(c) || c == '.' || c == '_' || c == '-'; });
 }
 
 // 16 hex digits: a random prefix per thread, then a counter, so that ids are unique without a

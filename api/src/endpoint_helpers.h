@@ -30,6 +30,14 @@ inline HttpResponse json_response(int status, const json& body) {
   return r;
 }
 
+// A JSON answer whose text is written already (see append_json_string).
+inline HttpResponse json_text_response(int status, std::string text) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(text);
+  return r;
+}
+
 inline Error invalid(std::string message, std::string field = {}) {
   return Error::make(ErrorCode::invalid_argument, std::move(message), std::move(field));
 }

@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -114,10 +113,12 @@ inline asio::io_context& Shared::context_for_work() {
   return *contexts[next_work.fetch_add(1, std::memory_order_relaxed) % contexts.size()];
 }
 
+// ASCII lower case, as header names are compared (RFC 9110), whatever the locale.
 inline std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return out;
 }
 
@@ -266,7 +267,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Ends the request in flight, if any: on the session's thread, or from the destructor.
   void end_response();
 
-  // Called by the Responder on any thread.
+  // Called by the Responder on any thread. (Writing an answer given on the connection's own
+  // thread there and then, instead of posting it, was measured slower: docs/PERFORMANCE.md.)
   void deliver(HttpResponse res) {
     std::lock_guard lock(shared_->mu);
     if (shared_->stopped) return;  // the pool is gone or going: nothing will write it

@@ -86,5 +86,22 @@ TEST(ParseJson, EachThreadParsesOnItsOwn) {
   EXPECT_EQ(wrong, std::vector<int>(4, 0));
 }
 
+TEST(AppendJsonString, WritesWhatNlohmannWrites) {
+  const std::string every_byte = [] {
+    std::string s;
+    for (int c = 0; c < 256; ++c) s.push_back(static_cast<char>(c));
+    return s;
+  }();
+  for (const std::string& text : {std::string(), std::string("role head_coach holds plans.assign (scope all)"),
+                                 std::string("a \"quoted\" role"), std::string("back\\slash"), std::string("tab\there"),
+                                 std::string("caf\xc3\xa9 \xf0\x9f\x98\x80"), std::string("not UTF-8: \xff\xfe"),
+                                 std::string("nul \0 inside", 12), std::string("del \x7f"), every_byte}) {
+    SCOPED_TRACE(json(text).dump(-1, ' ', true, json::error_handler_t::replace));
+    std::string out = "prefix:";
+    append_json_string(out, text);
+    EXPECT_EQ(out, "prefix:" + json(text).dump(-1, ' ', false, json::error_handler_t::replace));
+  }
+}
+
 }  // namespace
 }  // namespace touchline

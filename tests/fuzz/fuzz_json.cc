@@ -4,7 +4,7 @@
 // envelope it decodes to, and its pieces that envelope's canonical bytes; and a replay's fast path,
 // read_recorded_text, against decoding: whatever it reads, decoding must read the same, and so must
 // reading it into the event the input before left (the corpus holds stored envelopes for both to
-// mutate).
+// mutate). And append_json_string against nlohmann's dump, the input taken as one string.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -86,6 +86,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (touchline::events::read_recorded_text_into(text, reused) != fresh.has_value() ||
       (fresh && !(reused == *fresh))) {
     std::cerr << "read_recorded_text_into disagrees with read_recorded_text\n";
+    std::abort();
+  }
+  // Any bytes as a string of an answer: written as nlohmann writes them.
+  std::string written;
+  touchline::append_json_string(written, text);
+  if (written != nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) {
+    std::cerr << "append_json_string wrote " << written << "\n";
     std::abort();
   }
   return 0;
