@@ -65,26 +65,42 @@ run_sanitized_suite() {
 }
 
 # Each target: its seed corpus and kept crashes first (they must pass), then new inputs for
-# `seconds`, in a scratch copy of the corpus so a run does not write into the repository. A
-# crash leaves its input in $sanitize_dir/fuzz/<target>/: add it to tests/fuzz/regressions/.
+# `seconds`, in a scratch copy of the corpus so a run does not write into the repository. The
+# targets run as many at a time as there are jobs (each fuzzer is one process on one core). A
+# crash leaves its input in $sanitize_dir/tests/fuzz/work/<target>/: add it to
+# tests/fuzz/regressions/<target>/.
 run_fuzzers() {
   local seconds=$1
   build_sanitized --target fuzz_events fuzz_json fuzz_commands fuzz_http
-  local target root=$PWD bin_dir
+  local target root=$PWD bin_dir failed=0 targets=(events json commands http)
   bin_dir=$(cd "$sanitize_dir" && pwd)/tests/fuzz
-  for target in events json commands http; do
+  for target in "${targets[@]}"; do
     local work="$bin_dir/work/$target"
     rm -rf "$work" && mkdir -p "$work/corpus"
     cp tests/fuzz/corpus/$target/* "$work/corpus/"
-    if ! (cd "$work" && "$bin_dir/fuzz_$target" -max_total_time="$seconds" \
-            -print_final_stats=1 -max_len=4096 -timeout=20 \
-            corpus "$root/tests/fuzz/regressions/$target" >log 2>&1); then
+    (
+      cd "$work"
+      if "$bin_dir/fuzz_$target" -max_total_time="$seconds" -print_final_stats=1 -max_len=4096 -timeout=20 \
+           corpus "$root/tests/fuzz/regressions/$target" >log 2>&1; then
+        echo 0 >status
+      else
+        echo $? >status
+      fi
+    ) &
+    while (($(jobs -rp | wc -l) >= jobs)); do wait -n; done
+  done
+  wait
+  for target in "${targets[@]}"; do
+    local work="$bin_dir/work/$target"
+    if [[ $(cat "$work/status") != 0 ]]; then
       cat "$work/log"
       echo "fuzz_$target failed: the input is in $work (crash-*); keep it in tests/fuzz/regressions/$target/" >&2
-      return 1
+      failed=1
+      continue
     fi
     echo "fuzz_$target: $(grep -E '^stat::number_of_executed_units' "$work/log" | awk '{print $2}') inputs in ${seconds}s, $(ls "$work/corpus" | wc -l) in the corpus"
   done
+  return "$failed"
 }
 
 case "${1:-}" in

@@ -26,11 +26,15 @@ std::string to_hex(const unsigned char* data, std::size_t n) {
 
 }  // namespace
 
-std::string hash_password(std::string_view password) {
+static_assert(PasswordCost{}.passes == crypto_pwhash_OPSLIMIT_INTERACTIVE &&
+              PasswordCost{}.memory_bytes == crypto_pwhash_MEMLIMIT_INTERACTIVE);
+static_assert(PasswordCost::cheapest().passes == crypto_pwhash_OPSLIMIT_MIN &&
+              PasswordCost::cheapest().memory_bytes == crypto_pwhash_MEMLIMIT_MIN);
+
+std::string hash_password(std::string_view password, PasswordCost cost) {
   ensure_sodium();
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str(out, password.data(), password.size(), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+  if (crypto_pwhash_str(out, password.data(), password.size(), cost.passes, cost.memory_bytes) != 0) {
     throw std::runtime_error("out of memory while hashing a password");
   }
   return out;

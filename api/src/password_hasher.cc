@@ -33,17 +33,22 @@ PasswordHasher::~PasswordHasher() { stop(); }
 
 void PasswordHasher::hash(std::string password, std::function<void(Result<std::string>)> done) {
   auto shared_done = std::make_shared<std::function<void(Result<std::string>)>>(std::move(done));
-  if (!submit([password = std::move(password), shared_done] { (*shared_done)(guarded<std::string>([&] { return hash_password(password); })); })) {
+  if (!submit([password = std::move(password), shared_done, cost = options_.cost] {
+        (*shared_done)(guarded<std::string>([&] { return hash_password(password, cost); }));
+      })) {
     (*shared_done)(busy());
   }
 }
 
 void PasswordHasher::verify(std::string hash, std::string password, std::function<void(Result<bool>)> done) {
   auto shared_done = std::make_shared<std::function<void(Result<bool>)>>(std::move(done));
-  if (!submit([hash = std::move(hash), password = std::move(password), shared_done] {
+  if (!submit([this, hash = std::move(hash), password = std::move(password), shared_done] {
         (*shared_done)(guarded<bool>([&] {
-          static const std::string no_account = hash_password("no account has this password");
-          return hash.empty() ? (verify_password(no_account, password), false) : verify_password(hash, password);
+          if (!hash.empty()) return verify_password(hash, password);
+          std::call_once(no_account_once_,
+                         [this] { no_account_hash_ = hash_password("no account has this password", options_.cost); });
+          verify_password(no_account_hash_, password);
+          return false;
         }));
       })) {
     (*shared_done)(busy());

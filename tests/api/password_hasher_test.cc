@@ -10,9 +10,8 @@
 namespace touchline::api {
 namespace {
 
-
 TEST(PasswordHasher, HashesAndVerifiesOnItsOwnThreads) {
-  PasswordHasher hasher({.threads = 1, .max_queued = 4});
+  PasswordHasher hasher({.threads = 1, .max_queued = 4, .cost = {}});
   std::promise<Result<std::string>> hashed;
   std::thread::id hashed_on;
   hasher.hash("correct horse battery", [&](Result<std::string> r) {
@@ -33,6 +32,31 @@ TEST(PasswordHasher, HashesAndVerifiesOnItsOwnThreads) {
   }
 }
 
+// The cost is written into the hash: the service's own by default, libsodium's minimum when
+// asked (as the in-process test servers ask), and each hash verified at its own cost.
+TEST(PasswordHasher, HashesAtItsCostAndVerifiesAHashAtTheCostWrittenInIt) {
+  const auto hash_with = [](PasswordHasher& hasher) {
+    std::promise<Result<std::string>> hashed;
+    hasher.hash("correct horse battery", [&](Result<std::string> r) { hashed.set_value(std::move(r)); });
+    return hashed.get_future().get();
+  };
+  PasswordHasher service({});
+  PasswordHasher cheapest({.cost = PasswordCost::cheapest()});
+  auto costly = hash_with(service);
+  auto cheap = hash_with(cheapest);
+  ASSERT_TRUE(costly.ok());
+  ASSERT_TRUE(cheap.ok());
+  EXPECT_NE(costly->find("$m=65536,t=2,"), std::string::npos) << *costly;
+  EXPECT_NE(cheap->find("$m=8,t=1,"), std::string::npos) << *cheap;
+  for (const auto& hash : {*costly, *cheap}) {
+    std::promise<Result<bool>> checked;
+    cheapest.verify(hash, "correct horse battery", [&](Result<bool> r) { checked.set_value(std::move(r)); });
+    auto r = checked.get_future().get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(*r) << hash;
+  }
+}
+
 TEST(PasswordHasher, NoAccountsHashIsAMismatchAfterARealCheck) {
   PasswordHasher hasher({});
   std::promise<Result<bool>> checked;
@@ -43,7 +67,7 @@ TEST(PasswordHasher, NoAccountsHashIsAMismatchAfterARealCheck) {
 }
 
 TEST(PasswordHasher, AFullQueueIsRefusedAtOnceOnTheCallersThread) {
-  PasswordHasher hasher({.threads = 1, .max_queued = 1});
+  PasswordHasher hasher({.threads = 1, .max_queued = 1, .cost = {}});
   std::promise<void> running, release;
   auto released = release.get_future().share();
   hasher.hash("first", [&](Result<std::string>) {
@@ -66,7 +90,7 @@ TEST(PasswordHasher, AFullQueueIsRefusedAtOnceOnTheCallersThread) {
 }
 
 TEST(PasswordHasher, StopFinishesWhatIsQueuedAndRefusesTheRest) {
-  PasswordHasher hasher({.threads = 1, .max_queued = 8});
+  PasswordHasher hasher({.threads = 1, .max_queued = 8, .cost = PasswordCost::cheapest()});
   std::atomic<int> answered{0};
   for (int i = 0; i < 3; ++i) hasher.hash("password " + std::to_string(i), [&](Result<std::string> r) {
     EXPECT_TRUE(r.ok());

@@ -46,6 +46,7 @@ class Fixture {
     config.operator_token = "fuzz-operator-token";
     config.max_position_wait = std::chrono::milliseconds(100);
     config.max_poll_wait = std::chrono::seconds(1);  // every answer comes within the harness's 10 s
+    config.password_hashing.cost = api::PasswordCost::cheapest();  // an input may sign up or in
     if (!service_.start(config).ok()) std::abort();
 
     auto coach = call(request("POST", "/v1/commands/SignUp",

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "touchline/api/auth.h"
 #include "touchline/events/result.h"
 
 namespace touchline::api {
@@ -21,6 +22,7 @@ namespace touchline::api {
 struct PasswordHasherOptions {
   int threads = 1;
   std::size_t max_queued = 64;  // jobs waiting beyond the running ones
+  PasswordCost cost;            // of each hash made (auth.h)
 };
 
 class PasswordHasher {
@@ -52,6 +54,10 @@ class PasswordHasher {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
+  // What verify() checks a password against when there is no account: a hash at this hasher's
+  // cost, made once, when first needed.
+  std::once_flag no_account_once_;
+  std::string no_account_hash_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
