@@ -72,7 +72,7 @@ run_sanitized_suite() {
 run_fuzzers() {
   local seconds=$1
   build_sanitized --target fuzz_events fuzz_json fuzz_commands fuzz_http
-  local target root=$PWD bin_dir failed=0 targets=(events json commands http)
+  local target root=$PWD bin_dir failed=0 targets=(events json commands http) at_once=$((jobs > 0 ? jobs : 1))
   bin_dir=$(cd "$sanitize_dir" && pwd)/tests/fuzz
   for target in "${targets[@]}"; do
     local work="$bin_dir/work/$target"
@@ -87,13 +87,14 @@ run_fuzzers() {
         echo $? >status
       fi
     ) &
-    while (($(jobs -rp | wc -l) >= jobs)); do wait -n; done
+    # The status files carry the results: a wait's own status is not one.
+    while (($(jobs -rp | wc -l) >= at_once)); do wait -n || true; done
   done
-  wait
+  wait || true
   for target in "${targets[@]}"; do
     local work="$bin_dir/work/$target"
-    if [[ $(cat "$work/status") != 0 ]]; then
-      cat "$work/log"
+    if [[ $(cat "$work/status" 2>/dev/null) != 0 ]]; then
+      cat "$work/log" 2>/dev/null || true
       echo "fuzz_$target failed: the input is in $work (crash-*); keep it in tests/fuzz/regressions/$target/" >&2
       failed=1
       continue

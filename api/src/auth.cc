@@ -35,7 +35,7 @@ std::string hash_password(std::string_view password, PasswordCost cost) {
   ensure_sodium();
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str(out, password.data(), password.size(), cost.passes, cost.memory_bytes) != 0) {
-    throw std::runtime_error("out of memory while hashing a password");
+    throw std::runtime_error("Argon2id failed (out of memory, or a cost out of libsodium's range)");
   }
   return out;
 }

@@ -96,6 +96,31 @@ TEST_F(ApiTest, WalkThroughFromSignUpToAudit) {
   }
 }
 
+// The check answers are written as text, not dumped from a json value: the same bytes, members
+// in the same order, as the value they parse to dumps to.
+TEST_F(ApiTest, CheckAnswersAreTheTextTheirValuesDumpTo) {
+  auto coach = server.account("coach@example.com", "coach", "Harbour Runners");
+  auto other = server.account("other@example.com", "coach", "Other Club");
+  const std::string org = coach["organization_id"];
+  const json allowed{{"organization_id", org}, {"subject", coach["account_id"]}, {"permission", "plans.assign"}};
+  const json denied{{"organization_id", org}, {"subject", other["account_id"]}, {"permission", "members.manage"}};
+  const json not_asked{{"organization_id", other["organization_id"]}, {"subject", other["account_id"]},
+                       {"permission", "plans.assign"}};
+  const auto expect_canonical = [](const HttpResult& r, const std::string& what) {
+    ASSERT_EQ(r.status, 200) << what << ": " << r.body;
+    EXPECT_EQ(r.body, json::parse(r.body).dump()) << what;
+  };
+  expect_canonical(server.check(coach["token"], allowed), "an allowed check");
+  expect_canonical(server.check(coach["token"], denied), "a denied check");
+  auto batch = server.post_read("/v1/checks", coach["token"], {{"checks", {allowed, denied, not_asked}}});
+  expect_canonical(batch, "a batch");
+  const auto results = batch.json()["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0]["allowed"].get<bool>());
+  EXPECT_FALSE(results[1]["allowed"].get<bool>());
+  EXPECT_EQ(results[2]["not_asked"], "denied_to_caller") << batch.body;
+}
+
 TEST_F(ApiTest, NoTokenIs401AndAppendsNothing) {
   auto coach = server.account("coach@example.com", "coach", "Club");
   const auto before = server.head();
