@@ -344,13 +344,16 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     // Refused on a state an append in flight left: answered once that append is durable, or
     // decided again if it fails (a one-at-a-time run would have decided on what it leaves).
     store::AppendRequest wait;
-    return decision.seal({}, wait, [&](store::AppendRequest& request) {
-      deps_.log.append_async(std::move(request), [this, a, refusal = plan.error()](Result<store::AppendResult> r) {
-        if (r.ok()) return a->done(refusal);
-        if (r.error().code == ErrorCode::conflict && a->attempts < deps_.max_attempts) return retry(a);
-        a->done(r.error());
-      });
+    store::EventStore::WriteTurn turn;
+    decision.seal({}, wait, [&](store::AppendRequest& request) {
+      turn = deps_.log.append_taking_turn(
+          std::move(request), [this, a, refusal = plan.error()](Result<store::AppendResult> r) {
+            if (r.ok()) return a->done(refusal);
+            if (r.error().code == ErrorCode::conflict && a->attempts < deps_.max_attempts) return retry(a);
+            a->done(r.error());
+          });
     });
+    return turn.write();  // with the cache unlocked: the answer settles it
   }
 
   store::AppendRequest append;
@@ -371,11 +374,14 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
     return a->done(std::move(response));
   }
 
+  // Queued in the order decided, under the cache's lock; when no write is in progress, written
+  // on this thread once the lock is released (the store's WriteTurn says why).
+  store::EventStore::WriteTurn turn;
   decision.seal(plan->events, append, [&](store::AppendRequest& request) {
     std::vector<std::string> streams;
     for (const auto& sa : request.streams) streams.push_back(sa.stream);
     std::shared_ptr<store::AppendTicket> ticket = request.ticket;
-    deps_.log.append_async(
+    turn = deps_.log.append_taking_turn(
         std::move(request), [this, a, streams = std::move(streams), ticket = std::move(ticket),
                              sequence = decision.sequence(), secrets = std::move(plan->secrets),
                              erased = std::move(plan->erased_subjects), purge = plan->purge_erased_secrets,
@@ -398,6 +404,7 @@ void CommandService::attempt_once(const std::shared_ptr<Attempt>& a) {
           answer_after_purge(a, std::move(erased), std::move(response));
         });
   });
+  turn.write();
 }
 
 }  // namespace touchline::api

@@ -378,14 +378,17 @@ void EventStore::Impl::start_writer() {
 }
 
 void EventStore::Impl::stop() {
+  bool holding_turn = false;
   {
     std::lock_guard lk(queue_mu);
     stopping = true;
+    holding_turn = writing_ && writing_thread_ == std::this_thread::get_id();
   }
   queue_cv.notify_all();
-  // From a `done` callback (the writer thread itself) there is nothing to join; the writer
-  // notices `stopping` once it has drained the queue.
-  if (!writer.joinable() || writer.get_id() != std::this_thread::get_id()) {
+  // From a `done` callback (the writer thread itself, or a caller holding the writer's turn)
+  // there is nothing to join, or no join that could end; the writer thread notices `stopping`
+  // once it has drained the queue, and a later stop() (the destructor's) joins it.
+  if (!holding_turn && (!writer.joinable() || writer.get_id() != std::this_thread::get_id())) {
     std::lock_guard sl(stop_mu);
     if (writer.joinable()) {
       writer.join();
@@ -399,24 +402,59 @@ void EventStore::Impl::stop() {
   head_cv.notify_all();
 }
 
-void EventStore::Impl::enqueue(AppendRequest request,
-                               std::function<void(Result<AppendResult>)> done) {
+bool EventStore::Impl::enqueue(AppendRequest request, std::function<void(Result<AppendResult>)> done,
+                               bool may_take_turn) {
   if (options.read_only) {
     done(Error::make(ErrorCode::unavailable, "the store is open read-only"));
-    return;
+    return false;
   }
+  bool take_turn = false;
   {
     std::lock_guard lk(queue_mu);
     if (!stopping) {
       queue.push_back(Pending{std::move(request), std::move(done)});
       done = nullptr;
+      if (writing_) arrived_while_writing_ = true;
+      if (may_take_turn && !writing_ && last_write_quiet_) {
+        take_turn = true;
+        writing_ = true;
+        writing_thread_ = std::this_thread::get_id();
+      }
     }
   }
   if (done) {
     done(Error::make(ErrorCode::unavailable, "the store is stopped"));
-    return;
+    return false;
   }
-  queue_cv.notify_one();
+  if (!take_turn) queue_cv.notify_one();
+  return take_turn;
+}
+
+void EventStore::Impl::take_group(std::vector<Pending>& group) {
+  const std::size_t n = std::min(queue.size(), kMaxGroup);
+  writing_requests_ = n;
+  group.assign(std::make_move_iterator(queue.begin()),
+               std::make_move_iterator(queue.begin() + static_cast<std::ptrdiff_t>(n)));
+  queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+void EventStore::Impl::end_write() {
+  writing_ = false;
+  last_write_quiet_ = writing_requests_ <= 1 && !arrived_while_writing_ && queue.empty();
+  arrived_while_writing_ = false;
+}
+
+void EventStore::Impl::write_group(std::vector<Pending>& group) noexcept {
+  // process_group handles exceptions from each request itself; one that still escapes came
+  // from around the write or the bookkeeping after it, where the in-memory chain head may no
+  // longer match the disk.
+  try {
+    process_group(group);
+  } catch (const std::exception& ex) {
+    abandon_group(group, ex.what());
+  } catch (...) {
+    abandon_group(group, "an unknown exception");
+  }
 }
 
 void EventStore::Impl::writer_loop() {
@@ -424,27 +462,42 @@ void EventStore::Impl::writer_loop() {
   for (;;) {
     {
       std::unique_lock lk(queue_mu);
-      queue_cv.wait(lk, [&] { return stopping || !queue.empty(); });
+      // A caller holding the turn may leave some of the queue to this thread: it waits for the
+      // turn even when stopping.
+      queue_cv.wait(lk, [&] { return !writing_ && (stopping || !queue.empty()); });
       if (queue.empty()) {
         return;  // stopping, and everything queued has been answered
       }
-      const std::size_t n = std::min(queue.size(), kMaxGroup);
-      group.assign(std::make_move_iterator(queue.begin()),
-                   std::make_move_iterator(queue.begin() + static_cast<std::ptrdiff_t>(n)));
-      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+      writing_ = true;
+      writing_thread_ = std::this_thread::get_id();
+      take_group(group);
     }
-    // process_group handles exceptions from each request itself; one that still escapes came
-    // from around the write or the bookkeeping after it, where the in-memory chain head may no
-    // longer match the disk.
-    try {
-      process_group(group);
-    } catch (const std::exception& ex) {
-      abandon_group(group, ex.what());
-    } catch (...) {
-      abandon_group(group, "an unknown exception");
-    }
+    write_group(group);
     group.clear();
+    std::lock_guard lk(queue_mu);
+    end_write();
   }
+}
+
+void EventStore::Impl::write_turn() noexcept {
+  std::vector<Pending> group;
+  {
+    std::lock_guard lk(queue_mu);
+    take_group(group);
+  }
+  write_group(group);
+  group.clear();  // the callbacks' captures go before the turn does
+  give_back_turn();
+}
+
+void EventStore::Impl::give_back_turn() noexcept {
+  bool more = false;
+  {
+    std::lock_guard lk(queue_mu);
+    end_write();
+    more = !queue.empty() || stopping;
+  }
+  if (more) queue_cv.notify_one();
 }
 
 void EventStore::Impl::answer(Pending& p, Result<AppendResult> r) noexcept {
@@ -793,7 +846,30 @@ Result<std::unique_ptr<EventStore>> EventStore::open(StoreOptions options) {
 
 void EventStore::append_async(AppendRequest request,
                               std::function<void(Result<AppendResult>)> done) {
-  impl_->enqueue(std::move(request), std::move(done));
+  impl_->enqueue(std::move(request), std::move(done), false);
+}
+
+EventStore::WriteTurn EventStore::append_taking_turn(AppendRequest request,
+                                                     std::function<void(Result<AppendResult>)> done) {
+  return impl_->enqueue(std::move(request), std::move(done), true) ? WriteTurn(impl_.get()) : WriteTurn();
+}
+
+EventStore::WriteTurn::WriteTurn(WriteTurn&& other) noexcept : impl_(std::exchange(other.impl_, nullptr)) {}
+
+EventStore::WriteTurn& EventStore::WriteTurn::operator=(WriteTurn&& other) noexcept {
+  if (this != &other) {
+    if (impl_) impl_->give_back_turn();
+    impl_ = std::exchange(other.impl_, nullptr);
+  }
+  return *this;
+}
+
+EventStore::WriteTurn::~WriteTurn() {
+  if (impl_) impl_->give_back_turn();
+}
+
+void EventStore::WriteTurn::write() noexcept {
+  if (auto* impl = std::exchange(impl_, nullptr)) impl->write_turn();
 }
 
 Result<AppendResult> EventStore::append(AppendRequest request) {

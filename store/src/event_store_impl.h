@@ -115,7 +115,15 @@ class EventStore::Impl {
   void start_writer();
   void stop();
 
-  void enqueue(AppendRequest request, std::function<void(Result<AppendResult>)> done);
+  // Queues the request (or answers it at once: stopped, read-only). With may_take_turn, no write
+  // in progress and the last one quiet, the caller takes the writer's turn instead of waking the
+  // writer thread:
+  // returns true, and the caller must then call write_turn() or give_back_turn().
+  bool enqueue(AppendRequest request, std::function<void(Result<AppendResult>)> done, bool may_take_turn);
+  // For the caller holding the writer's turn: writes one group on its thread, then gives it back.
+  void write_turn() noexcept;
+  // For the caller holding the writer's turn: lets the writer thread write what is queued.
+  void give_back_turn() noexcept;
 
   // The last version of `stream` as committed in the streams CF (0 when absent).
   Result<std::uint64_t> read_stream_head(const std::string& stream) const;
@@ -194,6 +202,12 @@ class EventStore::Impl {
 
   Status extend_merkle_tree();  // open_merkle_tree's work, outside its exception guard
   void writer_loop();
+  // Takes up to kMaxGroup queued requests; call with queue_mu held and the turn taken.
+  void take_group(std::vector<Pending>& group);
+  // Gives the turn up; call with queue_mu held.
+  void end_write();
+  // process_group, with abandon_group for an exception that escapes it.
+  void write_group(std::vector<Pending>& group) noexcept;
   void process_group(std::vector<Pending>& group);
   // Calls p.done with r (once: p.done is cleared first) and swallows whatever it throws.
   static void answer(Pending& p, Result<AppendResult> r) noexcept;
@@ -218,10 +232,21 @@ class EventStore::Impl {
   std::condition_variable queue_cv;
   std::deque<Pending> queue;
   bool stopping = false;
+  // Somebody holds the writer's turn (the writer thread, or a caller: append_taking_turn), and
+  // with it the writer state below; on which thread.
+  bool writing_ = false;
+  std::thread::id writing_thread_;
+  // A caller takes the writer's turn only after a quiet write: one request, and none arriving
+  // while it was written (one client at a time). Under concurrent load a caller writing would
+  // leave its other connections unread for a sync, and the groups smaller, so the writer thread
+  // keeps the log. What the current write has seen so far, and whether the last one was quiet.
+  std::size_t writing_requests_ = 0;
+  bool arrived_while_writing_ = false;
+  bool last_write_quiet_ = true;
   std::thread writer;
   std::mutex stop_mu;  // serialises stop() callers around the join
 
-  // --- writer-thread state ---
+  // --- writer state: used only by whoever holds the writer's turn (writing_) ---
   std::uint64_t next_position_ = 1;
   std::string last_hash_;
   // The last event's recorded_at_ms: the writer never stamps an earlier time, so that the log's

@@ -83,12 +83,12 @@ struct SecretWrite {
 };
 
 // What became of one queued append, for the appends decided on top of it before it was durable
-// (AppendRequest::after). The caller creates it; only the store's writer thread settles it.
+// (AppendRequest::after). The caller creates it; only the store's writer settles it.
 class AppendTicket {
  public:
   enum class State { pending, applied, failed };
   State state() const { return state_.load(std::memory_order_acquire); }
-  // For the writer thread only. applied: its events went into the writer's batch (a failed
+  // For the store's writer only. applied: its events went into the writer's batch (a failed
   // write then settles it failed); failed: nothing of it was or will be written, including an
   // idempotent replay, whose events are the original's and not this request's.
   void settle(State s) { state_.store(s, std::memory_order_release); }
@@ -171,7 +171,7 @@ struct StoreOptions {
   // The environment RocksDB does its I/O through; nullptr for the local file system. Tests pass
   // one that injects faults (tests/support/fault_fs.h). Must outlive the store.
   rocksdb::Env* env = nullptr;
-  // Fault injection, for tests only (empty otherwise): called on the writer thread for each
+  // Fault injection, for tests only (empty otherwise): called by the writer for each
   // request once its writes are in its group's batch and before the group's state records it,
   // the one point where an exception discards the whole group (see append_async).
   std::function<void(const AppendRequest&)> while_adding_for_testing;
@@ -192,6 +192,8 @@ struct StoredEvents {
 
 class EventStore {
  public:
+  class Impl;  // store/src/event_store_impl.h
+
   // Opens the log at options.path (creating it when missing, if options.create_if_missing and
   // not read_only) and starts the single writer thread. Returns internal with RocksDB's message
   // when the directory cannot be opened (e.g. another process holds it), not_found when
@@ -209,7 +211,8 @@ class EventStore {
   EventStore& operator=(const EventStore&) = delete;
 
   // Queues an append for the writer thread, which commits concurrent requests together under one
-  // synced write (group commit). `done` runs on the writer thread once the request is durable or
+  // synced write (group commit), in the order they were queued. `done` runs on the writer thread
+  // (or a caller holding the writer's turn: append_taking_turn) once the request is durable or
   // rejected (or inline, before append_async returns, when the store is stopped or read-only);
   // it must not block. Errors: conflict (an expected version did not hold; nothing of
   // the request was written), idempotency_mismatch (the key was used with another request_hash),
@@ -227,6 +230,46 @@ class EventStore {
   // unanswered requests with internal and refuses appends from then on. An exception thrown by
   // `done` is caught and ignored.
   void append_async(AppendRequest request, std::function<void(Result<AppendResult>)> done);
+
+  // The writer's turn, taken by a caller (append_taking_turn). While it is held nobody else
+  // writes, so hold it briefly. Movable, not copyable; empty when default-constructed or moved
+  // from. Not thread-safe: one thread uses a turn.
+  class WriteTurn {
+   public:
+    WriteTurn() = default;
+    WriteTurn(WriteTurn&& other) noexcept;
+    WriteTurn& operator=(WriteTurn&& other) noexcept;
+    WriteTurn(const WriteTurn&) = delete;
+    WriteTurn& operator=(const WriteTurn&) = delete;
+    // An unused turn goes back to the writer thread, which then writes what is queued.
+    ~WriteTurn();
+
+    // Writes one group of what is queued (the caller's request first among them) on the calling
+    // thread, synced as the writer thread would, runs its `done` callbacks there, then gives the
+    // turn back (anything queued meanwhile goes to the writer thread). Nothing when empty.
+    // Exceptions: as the writer thread's (see append_async); none escapes.
+    void write() noexcept;
+    // Whether this turn is the writer's (write() not yet called).
+    explicit operator bool() const { return impl_ != nullptr; }
+
+   private:
+    friend class EventStore;
+    explicit WriteTurn(Impl* impl) : impl_(impl) {}
+    Impl* impl_ = nullptr;
+  };
+
+  // Queues an append as append_async does; when no write is in progress and the last one was
+  // quiet (one request, none arriving while it was written: one client at a time), the caller
+  // takes the writer's turn instead of waking the writer thread. Call the returned turn's
+  // write() once holding no lock that a `done` callback takes: the request is then written on
+  // the calling thread, which saves the two hand-offs between threads (waking the writer, and
+  // its answer waking the caller's) that make up much of the wait of a client sending one
+  // command at a time. Otherwise the turn is empty and the writer thread writes the request, as
+  // with append_async (under concurrent load it gathers bigger groups than a caller would, and no
+  // caller's thread waits for a sync). `done`, errors and ordering: as append_async (`done` runs
+  // on whichever thread writes the request). Thread-safe.
+  [[nodiscard]] WriteTurn append_taking_turn(AppendRequest request,
+                                             std::function<void(Result<AppendResult>)> done);
 
   // append_async, waiting for the answer.
   Result<AppendResult> append(AppendRequest request);
@@ -347,12 +390,12 @@ class EventStore {
   // For read_only stores: pulls in what the primary has written since. No-op otherwise.
   Status catch_up();
 
-  // Stops the writer thread after it has answered every queued request, and wakes all waiters.
-  // Idempotent; appends after stop() answer unavailable.
+  // Stops the writer thread after it has answered every queued request (waiting for a caller
+  // holding the writer's turn to give it back, unless that caller is the one stopping), and wakes
+  // all waiters. Idempotent; appends after stop() answer unavailable.
   void stop();
 
   // The underlying database, for the state store and operator tools in this library.
-  class Impl;
   Impl& impl() { return *impl_; }
   const Impl& impl() const { return *impl_; }
 
