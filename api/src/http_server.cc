@@ -27,7 +27,7 @@
 // completion or to a drain timer, and lets the threads finish on their own.
 #include "touchline/api/http_server.h"
 
-#include "http_connection.h"
+#include "http_listener.h"
 
 namespace touchline::api {
 

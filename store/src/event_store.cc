@@ -491,13 +491,11 @@ void EventStore::Impl::write_turn() noexcept {
 }
 
 void EventStore::Impl::give_back_turn() noexcept {
-  bool more = false;
-  {
-    std::lock_guard lk(queue_mu);
-    end_write();
-    more = !queue.empty() || stopping;
-  }
-  if (more) queue_cv.notify_one();
+  // Notified under the lock: once the writer thread can see the turn given back, a stop() on
+  // another thread may return and the store be destroyed, so nothing of it is touched after.
+  std::lock_guard lk(queue_mu);
+  end_write();
+  if (!queue.empty() || stopping) queue_cv.notify_one();
 }
 
 void EventStore::Impl::answer(Pending& p, Result<AppendResult> r) noexcept {

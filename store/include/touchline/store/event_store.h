@@ -233,7 +233,8 @@ class EventStore {
 
   // The writer's turn, taken by a caller (append_taking_turn). While it is held nobody else
   // writes, so hold it briefly. Movable, not copyable; empty when default-constructed or moved
-  // from. Not thread-safe: one thread uses a turn.
+  // from. Written or dropped on the thread that took it, before the store is destroyed (a
+  // stop() from a `done` callback it runs is recognised by that thread). Not thread-safe.
   class WriteTurn {
    public:
     WriteTurn() = default;
@@ -244,9 +245,10 @@ class EventStore {
     // An unused turn goes back to the writer thread, which then writes what is queued.
     ~WriteTurn();
 
-    // Writes one group of what is queued (the caller's request first among them) on the calling
-    // thread, synced as the writer thread would, runs its `done` callbacks there, then gives the
-    // turn back (anything queued meanwhile goes to the writer thread). Nothing when empty.
+    // Writes the group at the head of the queue (normally the caller's request, and whatever
+    // was queued meanwhile) on the calling thread, synced as the writer thread would, runs its
+    // `done` callbacks there, then gives the turn back (anything left queued goes to the writer
+    // thread). Nothing when empty.
     // Exceptions: as the writer thread's (see append_async); none escapes.
     void write() noexcept;
     // Whether this turn is the writer's (write() not yet called).
@@ -261,8 +263,8 @@ class EventStore {
   // Queues an append as append_async does; when no write is in progress and the last one was
   // quiet (one request, none arriving while it was written: one client at a time), the caller
   // takes the writer's turn instead of waking the writer thread. Call the returned turn's
-  // write() once holding no lock that a `done` callback takes: the request is then written on
-  // the calling thread, which saves the two hand-offs between threads (waking the writer, and
+  // write() once holding no lock that a `done` callback takes: the request is then normally
+  // written on the calling thread (behind any request queued before it), which saves the two hand-offs between threads (waking the writer, and
   // its answer waking the caller's) that make up much of the wait of a client sending one
   // command at a time. Otherwise the turn is empty and the writer thread writes the request, as
   // with append_async (under concurrent load it gathers bigger groups than a caller would, and no
