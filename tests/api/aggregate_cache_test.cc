@@ -141,13 +141,19 @@ TEST(AggregateCache, AFailedAppendTakesTheDecisionsMadeOnItWithIt) {
                   .ok());
   h.append({events::CreditsSpent{"t", "coach", 10, 0}});  // behind the cache's back: the pool is empty
 
-  // Hold the writer in a callback while both decisions queue behind it.
-  std::promise<void> release;
+  // Hold the writer thread in a callback while both decisions queue behind it. The commands
+  // start only once it is held: a command finding the writer idle would take its turn and run
+  // the blocking callback on this thread.
+  std::promise<void> release, holding;
   auto released = release.get_future().share();
   store::AppendRequest blocker;
   blocker.streams.push_back({"blocker", store::ExpectedVersion::any(), {{"Blocker", 1, json::object()}}});
   blocker.metadata = {"test", "b", "b", "b"};
-  h.log().append_async(std::move(blocker), [released](Result<store::AppendResult>) { released.wait(); });
+  h.log().append_async(std::move(blocker), [released, &holding](Result<store::AppendResult>) {
+    holding.set_value();
+    released.wait();
+  });
+  holding.get_future().wait();
   std::promise<Result<api::CommandResponse>> first, second;
   h.service().execute({"SpendCredits", spend6, "coach", "", "", ""},
                       [&](Result<api::CommandResponse> r) { first.set_value(std::move(r)); });
